@@ -1,0 +1,70 @@
+import secrets
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand
+from django.db import transaction
+
+from papers.demo import load_demo
+from papers.models import SiteSettings
+
+DEMO_FOOTER = "Paper Digest CMS 演示站点 · 每日精选 AI 论文\n联系编辑部:editors@example.com"
+
+
+class Command(BaseCommand):
+    help = (
+        "Load the demo digests (safe to run again: existing demo digests are left as they are). "
+        "With --admin, also make sure a superuser 'admin' exists and print its login."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--admin",
+            action="store_true",
+            help="Create or reset the demo superuser 'admin' and print its password.",
+        )
+
+    def handle(self, *args, admin=False, **options):
+        User = get_user_model()
+        with transaction.atomic():
+            publisher = User.objects.filter(is_superuser=True, is_active=True).first()
+            password = None
+            if admin or publisher is None:
+                publisher, password = self._demo_admin(User)
+            created = load_demo(publisher=publisher)
+            site = SiteSettings.load()
+            if not site.footer_text:
+                site.footer_text = DEMO_FOOTER
+                site.save()
+        if created:
+            self.stdout.write(
+                self.style.SUCCESS(
+                    "Demo content: created "
+                    + ", ".join(f"{d.title} ({d.entries.count()} papers)" for d in created)
+                )
+            )
+        else:
+            self.stdout.write("Demo content: already loaded, nothing changed.")
+        if password:
+            self.stdout.write(
+                self.style.WARNING(
+                    f"Admin login: http://127.0.0.1:8000/admin/  user: admin  password: {password}"
+                )
+            )
+
+    def _demo_admin(self, User):
+        """The demo superuser; its password is kept in var/ so each run can print it."""
+        path = settings.VAR_DIR / "demo-admin-password.txt"
+        user = User.objects.filter(username="admin").first()
+        stored = path.read_text().strip() if path.exists() else ""
+        if user and stored and user.check_password(stored) and user.is_superuser:
+            return user, stored
+        password = secrets.token_urlsafe(12)
+        if user is None:
+            user = User(username="admin", email="admin@example.com")
+        user.is_staff = user.is_superuser = user.is_active = True
+        user.set_password(password)
+        user.save()
+        path.write_text(password + "\n")
+        path.chmod(0o600)
+        return user, password

@@ -1,0 +1,23 @@
+from django.urls import path, register_converter
+
+from . import views
+from .converters import ArxivIdConverter, IsoDateConverter
+
+register_converter(IsoDateConverter, "isodate")
+register_converter(ArxivIdConverter, "arxiv")
+
+app_name = "papers"
+
+urlpatterns = [
+    path("", views.HomeView.as_view(), name="home"),
+    path(
+        "digests/<isodate:date>/<slug:slug>/",
+        views.DigestDetailView.as_view(),
+        name="digest-detail",
+    ),
+    path(
+        "digests/<isodate:date>/<slug:slug>/<arxiv:arxiv_id>/",
+        views.EntryDetailView.as_view(),
+        name="entry-detail",
+    ),
+]

@@ -1,0 +1,48 @@
+"""The settings module reads the environment and refuses unsafe production set-ups."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _manage(*args, **env):
+    inherited = ("PATH", "HOME", "LANG", "DATABASE_URL", "VIRTUAL_ENV")
+    clean = {k: os.environ[k] for k in inherited if k in os.environ}
+    clean.update(env)
+    clean["DJANGO_SETTINGS_MODULE"] = "digestsite.settings"
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env=clean,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_production_refuses_to_start_without_a_secret_key():
+    result = _manage("check", DEBUG="0")
+    assert result.returncode != 0
+    assert "SECRET_KEY is not set" in result.stderr
+    assert "Traceback" not in result.stdout
+
+
+def test_deploy_check_is_clean_with_a_real_key_and_hosts():
+    result = _manage(
+        "check",
+        "--deploy",
+        "--fail-level",
+        "WARNING",
+        DEBUG="0",
+        SECRET_KEY="x7#kq!2v" * 8,
+        ALLOWED_HOSTS="digest.example.com",
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_development_mode_needs_no_configuration():
+    result = _manage("check", DEBUG="1")
+    assert result.returncode == 0, result.stderr
