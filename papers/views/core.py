@@ -8,7 +8,7 @@ from django.shortcuts import get_object_or_404
 from django.utils.cache import patch_cache_control
 from django.views.generic import DetailView, ListView
 
-from .models import SECTIONS_WITH_KIND, Digest, Entry
+from ..models import SECTIONS_WITH_KIND, Digest, Entry
 
 
 class PreviewAwareMixin:

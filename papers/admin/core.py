@@ -13,8 +13,8 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from . import services
-from .models import (
+from .. import services
+from ..models import (
     Category,
     Digest,
     Entry,

@@ -18,8 +18,8 @@ from django.utils.translation import gettext_lazy as _
 from taggit.managers import TaggableManager
 from taggit.models import TaggedItemBase
 
-from .arxiv_ids import parse_arxiv_id
-from .markup import normalise_section_text, render_markdown
+from ..arxiv_ids import parse_arxiv_id
+from ..markup import normalise_section_text, render_markdown
 
 
 def split_lines(text: str) -> list[str]:
@@ -153,7 +153,7 @@ class Paper(models.Model):
             raise ValidationError({"authors": _("Give at least one author.")})
 
 
-def _published_q(prefix: str = "", *, now=None) -> Q:
+def published_q(prefix: str = "", *, now=None) -> Q:
     """The one definition of "a reader may see this digest", usable through a relation.
 
     Published and archived digests are readable from their go-live time until their expiry.
@@ -170,7 +170,7 @@ def _published_q(prefix: str = "", *, now=None) -> Q:
 class DigestQuerySet(models.QuerySet):
     def published(self):
         """Digests a reader may open (published or archived, live, not expired)."""
-        return self.filter(_published_q())
+        return self.filter(published_q())
 
     def listed(self):
         """Published digests that belong on the home page and in feeds (not archived)."""
@@ -317,7 +317,7 @@ class Digest(models.Model):
 class EntryQuerySet(models.QuerySet):
     def published(self):
         """Entries of digests a reader may open."""
-        return self.filter(_published_q("digest__"))
+        return self.filter(published_q("digest__"))
 
 
 class TaggedEntry(TaggedItemBase):

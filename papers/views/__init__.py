@@ -1,0 +1,5 @@
+"""Public pages, one module per area; urls.py imports the views from here."""
+
+from .core import DigestDetailView, EntryDetailView, HomeView
+
+__all__ = ["DigestDetailView", "EntryDetailView", "HomeView"]
