@@ -19,3 +19,8 @@ STORAGES = {
 MEDIA_ROOT = VAR_DIR / "test-media"
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # noqa: F405 (whitenoise warns when it is missing)
+# The arXiv tests talk to a local server: no 3-second spacing or long back-off between requests.
+ARXIV_MIN_INTERVAL = 0
+ARXIV_BACKOFF = 0.01
+ARXIV_TIMEOUT = 2
+ARXIV_API_URL = "http://127.0.0.1:9/api/query"  # tests point it at their own server

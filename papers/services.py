@@ -18,6 +18,9 @@ def _require(user, permission: str) -> None:
         raise PermissionDenied(_("You do not have permission to do this."))
 
 
+require_permission = _require  # for services in other modules (importing, arXiv)
+
+
 def digest_publish(*, digest: Digest, by, at=None) -> Digest:
     """Publish ``digest`` at ``at`` (default: its scheduled go-live time if it has one,
     else now). A future time schedules it; readers see it from then on."""

@@ -119,6 +119,19 @@ class Paper(models.Model):
     doi = models.CharField(_("DOI"), max_length=200, blank=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
+    arxiv_snapshot = models.JSONField(
+        _("last arXiv metadata"),
+        default=dict,
+        blank=True,
+        editable=False,
+        help_text=_(
+            "What arXiv said at the last fetch. A field that differs from it was corrected by "
+            "an editor and is not overwritten without asking."
+        ),
+    )
+    arxiv_fetched_at = models.DateTimeField(
+        _("fetched from arXiv"), null=True, blank=True, editable=False
+    )
 
     objects = PaperQuerySet.as_manager()
 

@@ -1,0 +1,210 @@
+"""The digest parser on our own samples (tests/samples/): both layouts, bullets in every
+form, page chrome, unplaced text, unknown sections and malformed input."""
+
+from pathlib import Path
+
+import pytest
+
+from papers.importing import DigestImportError, decode_upload, detect_format, parse_digest
+
+pytestmark = pytest.mark.django_db
+
+SAMPLES = Path(__file__).parent / "samples"
+TEXT = (SAMPLES / "digest-text.txt").read_text(encoding="utf-8")
+MARKDOWN = (SAMPLES / "digest-markdown.md").read_text(encoding="utf-8")
+
+
+def _error(text, fmt="auto") -> DigestImportError:
+    with pytest.raises(DigestImportError) as caught:
+        parse_digest(text, fmt)
+    return caught.value
+
+
+def test_text_layout_yields_title_date_summary_and_table_of_contents():
+    parsed = parse_digest(TEXT)
+    assert parsed.format == "text"
+    assert parsed.title == "AI前沿推介(3.14)"
+    assert parsed.issue_date.isoformat() == "2024-03-14"
+    assert parsed.summary == "稀疏小专家混合、像读散文一样读表格"
+    assert [(p, tag) for p, tag, _title in parsed.toc] == [(1, "LG"), (2, "CL")]
+
+
+def test_text_layout_yields_each_paper_with_its_facts():
+    first, second = parse_digest(TEXT).entries
+    assert (first.position, first.tag, first.arxiv_id) == (1, "LG", "2403.01234")
+    assert first.title == "Sparse Mixtures of Tiny Experts"
+    assert first.authors == ["A Turing", "G Hopper"]
+    assert first.affiliations == ["Example University", "Sample Lab"]
+    assert first.title_zh == "稀疏的小专家混合模型"
+    assert first.abstract.startswith("We study sparse mixtures")
+    assert second.arxiv_id == "hep-th/9901001"
+    assert second.authors == ["B Liskov", "M Hamilton"] and second.authors_truncated
+
+
+def test_every_bullet_style_and_a_glued_bullet_become_separate_bullets():
+    entry = parse_digest(TEXT).entries[0]
+    assert entry.section("key-points").bullets == [
+        "第一条要点。",
+        "第二条要点。",
+        "第三条要点粘在后面。",
+        "编号的第四条要点。",
+    ]
+    assert entry.section("innovation").bullets == ["创新一", "创新二"]
+
+
+def test_headings_are_recognised_with_either_colon_alone_or_by_english_alias():
+    entry = parse_digest(TEXT).entries[0]
+    assert [s.kind.slug for s in entry.sections] == [
+        "key-points",
+        "gist",
+        "innovation",
+        "contribution",
+        "improvement",
+        "limitations",
+        "takeaways",
+        "summary",
+    ]
+    assert entry.section("gist").body == "一句话说明主旨。"
+    assert entry.section("contribution").bullets == ["贡献一"]  # "Contributions" alias
+    assert entry.section("improvement").body == "引言一句。\n\n- 提升一"
+
+
+def test_figure_placeholders_become_figures_in_order():
+    first, second = parse_digest(TEXT).entries
+    assert [f.placeholder for f in first.figures] == ["Image on 2024-03-13 10.00.00 PM"]
+    assert len(second.figures) == 2
+
+
+def test_page_chrome_is_left_out_and_listed():
+    parsed = parse_digest(TEXT)
+    ignored = [note.message for note in parsed.report.ignored]
+    assert "示例科技有限公司" in ignored
+    assert "上一篇:没有了" in ignored and "联系我们" in ignored
+    assert any("400-123-4567" in text for text in ignored)
+    assert any("ICP备" in text for text in ignored)
+    for entry in parsed.entries:
+        assert "联系我们" not in entry.unplaced_text
+        assert all("联系我们" not in s.body for s in entry.sections)
+
+
+def test_text_it_cannot_place_is_kept_with_the_entry_and_reported():
+    parsed = parse_digest(TEXT)
+    first, second = parsed.entries
+    assert first.unplaced_text == "这一行编辑忘了放在哪里"
+    assert "神秘段落：这段文字没有已知标题" in second.unplaced_text
+    assert parsed.report.unknown_sections == {"神秘段落": [61]}
+    warnings = " ".join(note.display() for note in parsed.report.warnings)
+    assert "这一行编辑忘了放在哪里" in warnings
+
+
+def test_markdown_layout_is_detected_and_parsed():
+    parsed = parse_digest(MARKDOWN)
+    assert parsed.format == "markdown" == detect_format(MARKDOWN)
+    assert parsed.title == "AI前沿推介(4.2)"
+    assert parsed.summary == "两篇关于检索与压缩的论文。"
+    first, second = parsed.entries
+    assert (first.tag, first.arxiv_id, first.title_zh) == ("IR", "2404.00001", "用更少的词元做检索")
+    assert first.authors == ["C Shannon", "N Wiener"]
+    assert first.affiliations == ["Example University", "Sample Lab"]
+    assert first.abstract.startswith("We retrieve with fewer tokens")
+    assert first.section("summary").body == "更少的词元，同样的召回。"
+
+
+def test_markdown_nested_bullets_stay_nested():
+    first = parse_digest(MARKDOWN).entries[0]
+    assert first.section("key-points").body == (
+        "- 检索时只保留关键词元。\n  - 嵌套的细节。\n- 压缩率提高一倍。"
+    )
+
+
+def test_markdown_figures_keep_caption_and_url_without_downloading():
+    figure = parse_digest(MARKDOWN).entries[0].figures[0]
+    assert figure.caption == "Figure 1: pipeline overview"
+    assert figure.source_url == "https://example.org/fig1.png"
+
+
+def test_papers_under_more_are_still_entries_with_versionless_ids():
+    parsed = parse_digest(MARKDOWN)
+    assert [e.position for e in parsed.entries] == [1, 2]
+    assert parsed.entries[1].arxiv_id == "2404.00002"
+
+
+def test_unknown_markdown_sections_are_reported_and_kept_as_unplaced_text():
+    parsed = parse_digest(MARKDOWN)
+    assert set(parsed.report.unknown_sections) == {"动机", "方法", "优势"}
+    first = parsed.entries[0]
+    assert "- 动机：长文档检索太慢。" in first.unplaced_text
+    assert "  - 先打分再裁剪。" in first.unplaced_text
+    assert "Official Code：https://github.com/example/fewer-tokens" in first.unplaced_text
+
+
+def test_a_section_kind_added_by_an_editor_is_recognised_on_the_next_import():
+    from papers.models import SectionKind
+
+    SectionKind.objects.create(
+        slug="motivation", name_zh="动机", name_en="Motivation", order=15, is_list=False
+    )
+    first = parse_digest(MARKDOWN).entries[0]
+    assert first.section("motivation").body == "长文档检索太慢。"
+    assert "动机" not in parse_digest(MARKDOWN).report.unknown_sections
+
+
+def test_an_empty_text_is_refused():
+    assert "empty" in _error("  \n\n ").message
+    with pytest.raises(DigestImportError, match="empty"):
+        decode_upload(b"")
+
+
+def test_binary_data_is_refused_naming_the_line():
+    with pytest.raises(DigestImportError) as caught:
+        decode_upload(b"AI(1.1)\nline two\n\x89PNG\x00\x01")
+    assert caught.value.line == 3
+    assert "binary" in caught.value.message
+
+
+def test_text_that_is_not_utf8_is_refused_naming_the_line():
+    with pytest.raises(DigestImportError) as caught:
+        decode_upload("标题\n第二行\n".encode() + "中文".encode("gbk"))
+    assert caught.value.line == 3
+
+
+def test_a_ten_megabyte_paste_is_refused_with_its_size():
+    with pytest.raises(DigestImportError, match="10.0 MB"):
+        decode_upload(b"x" * (10 * 1024 * 1024))
+    assert "10.0 MB" in _error("x" * (10 * 1024 * 1024)).message
+
+
+def test_a_digest_without_papers_is_refused():
+    error = _error("AI前沿推介(3.14)\n时间:2024-03-14\n\n摘要:没有论文\n")
+    assert "No papers" in error.message
+
+
+def test_a_digest_without_a_date_is_refused_at_its_title_line():
+    error = _error("\nAI前沿推介\n\n1、[LG] A Title\nA B\nhttps://arxiv.org/abs/2403.01234\n")
+    assert error.line == 2 and "date" in error.message
+
+
+def test_a_paper_without_a_title_is_refused_at_its_line():
+    text = TEXT.replace("2、[CL] Reading Tables Like Prose\n\nB Liskov", "2、[CL]  \n\nB Liskov")
+    error = _error(text)
+    assert error.line == 52
+    assert "no English title" in error.message
+
+
+def test_duplicate_positions_are_refused_naming_both_lines():
+    text = TEXT.replace(
+        "2、[CL] Reading Tables Like Prose\n\nB Liskov", "1、[CL] Reading\n\nB Liskov"
+    )
+    error = _error(text)
+    assert error.line == 52
+    assert "lines 13 and 52" in error.message
+
+
+def test_a_paper_without_an_arxiv_link_is_refused_at_its_heading():
+    error = _error(TEXT.replace("https://arxiv.org/abs/hep-th/9901001\n", ""))
+    assert error.line == 52 and "arXiv link" in error.message
+
+
+def test_errors_read_with_their_line_number():
+    error = _error(TEXT.replace("2、[CL] Reading Tables Like Prose\n\nB", "2、[CL]\n\nB"))
+    assert error.display().startswith("Line 52:")

@@ -1,0 +1,185 @@
+"""Storing an import: one transaction, no duplicates, drafts unless published by someone
+allowed to; and the import_digest command around it."""
+
+from io import StringIO
+from pathlib import Path
+
+import pytest
+from django.core.exceptions import PermissionDenied
+from django.core.management import CommandError, call_command
+
+from papers.importing import DigestImportError, parse_digest, write_digest
+from papers.models import Digest, Entry, Figure, Paper, Section
+from tests import factories
+
+pytestmark = pytest.mark.django_db
+
+SAMPLES = Path(__file__).parent / "samples"
+TEXT_PATH = SAMPLES / "digest-text.txt"
+TEXT = TEXT_PATH.read_text(encoding="utf-8")
+
+
+def _counts():
+    return (
+        Digest.objects.count(),
+        Entry.objects.count(),
+        Paper.objects.count(),
+        Section.objects.count(),
+        Figure.objects.count(),
+    )
+
+
+def test_an_import_creates_a_draft_with_entries_sections_and_placeholder_figures():
+    result = write_digest(parse_digest(TEXT))
+    digest = result.digest
+    assert digest.status == Digest.Status.DRAFT and not digest.is_published
+    assert digest.slug == "ai-frontier-2024-03-14"
+    first, second = digest.entries.order_by("position")
+    assert first.paper.arxiv_id == "2403.01234"
+    assert first.paper.primary_category.code == "cs.LG"
+    assert first.paper.author_list == ["A Turing", "G Hopper"]
+    assert first.sections.count() == 8
+    key_points = first.sections.get(kind__slug="key-points")
+    assert key_points.body_html.count("<li>") == 4
+    figure = first.figures.get()
+    assert figure.needs_upload and figure.placeholder.startswith("Image on")
+    assert second.paper.primary_category.code == "cs.CL"
+    assert second.unplaced_text == "神秘段落：这段文字没有已知标题"
+
+
+def test_an_imported_draft_is_invisible_to_readers(client):
+    digest = write_digest(parse_digest(TEXT)).digest
+    assert client.get(digest.get_absolute_url()).status_code == 404
+
+
+def test_importing_the_same_digest_twice_is_refused_and_changes_nothing():
+    write_digest(parse_digest(TEXT))
+    before = _counts()
+    with pytest.raises(DigestImportError, match="exists already"):
+        write_digest(parse_digest(TEXT))
+    assert _counts() == before
+
+
+def test_replace_rewrites_the_draft_instead_of_duplicating_it():
+    first = write_digest(parse_digest(TEXT)).digest
+    changed = TEXT.replace("一句话说明主旨。", "改过的主旨。")
+    result = write_digest(parse_digest(changed), replace=True)
+    assert result.replaced and result.digest.pk == first.pk
+    assert Digest.objects.count() == 1 and Entry.objects.count() == 2
+    assert Section.objects.get(entry__position=1, kind__slug="gist").body == "改过的主旨。"
+
+
+def test_replace_refuses_a_published_digest():
+    editor = factories.user("editor", staff=True, perms=["papers.publish_digest"])
+    write_digest(parse_digest(TEXT), by=editor, publish=True)
+    with pytest.raises(DigestImportError, match="only a draft"):
+        write_digest(parse_digest(TEXT), replace=True)
+
+
+def test_an_error_half_way_leaves_no_digest_entry_or_paper_behind():
+    text = TEXT.replace(
+        "[CL] Reading Tables Like Prose\n\nB", "[QQ] Reading Tables Like Prose\n\nB"
+    )
+    with pytest.raises(DigestImportError, match=r"Unknown category tag \[QQ\]") as caught:
+        write_digest(parse_digest(text))
+    assert caught.value.line == 52
+    assert _counts() == (0, 0, 0, 0, 0)
+
+
+def test_the_same_paper_twice_in_one_digest_is_refused():
+    text = TEXT.replace("https://arxiv.org/abs/hep-th/9901001", "https://arxiv.org/abs/2403.01234")
+    with pytest.raises(DigestImportError, match="same arXiv paper"):
+        write_digest(parse_digest(text))
+    assert _counts() == (0, 0, 0, 0, 0)
+
+
+def test_a_known_paper_keeps_its_facts_and_is_reused():
+    known = factories.paper(arxiv_id="2403.01234", title="Edited Title", authors="Alan Turing")
+    result = write_digest(parse_digest(TEXT))
+    known.refresh_from_db()
+    assert known.title == "Edited Title" and known.authors == "Alan Turing"
+    assert result.reused_papers == ["2403.01234"]
+    assert known.abstract.startswith("We study things")  # not empty, so kept
+
+
+def test_publish_needs_the_publish_permission_and_then_nothing_is_written():
+    author = factories.user("author", staff=True)
+    with pytest.raises(PermissionDenied):
+        write_digest(parse_digest(TEXT), by=author, publish=True)
+    assert _counts() == (0, 0, 0, 0, 0)
+
+
+def test_an_editor_may_import_and_publish_at_once():
+    editor = factories.user("editor", staff=True, perms=["papers.publish_digest"])
+    result = write_digest(parse_digest(TEXT), by=editor, publish=True)
+    assert result.published and result.digest.is_published
+
+
+def test_a_dry_run_checks_everything_and_writes_nothing():
+    result = write_digest(parse_digest(TEXT), dry_run=True)
+    assert result.dry_run
+    assert _counts() == (0, 0, 0, 0, 0)
+
+
+# -- the command ---------------------------------------------------------------------------
+
+
+def _command(*args):
+    out = StringIO()
+    call_command("import_digest", *args, stdout=out)
+    return out.getvalue()
+
+
+def test_the_command_imports_a_file_and_prints_the_report():
+    output = _command(str(TEXT_PATH))
+    assert "Created draft digest" in output
+    assert "unknown section “神秘段落” (lines 61)" in output
+    assert "left out (page chrome" in output and "联系我们" in output
+    assert Digest.objects.get().entries.count() == 2
+
+
+def test_the_command_dry_run_writes_nothing():
+    output = _command(str(TEXT_PATH), "--dry-run")
+    assert "nothing written" in output
+    assert Digest.objects.count() == 0
+
+
+def test_the_command_refuses_a_second_import_and_replaces_on_request():
+    _command(str(TEXT_PATH))
+    with pytest.raises(CommandError, match="exists already"):
+        _command(str(TEXT_PATH))
+    assert "Replaced draft digest" in _command(str(TEXT_PATH), "--replace")
+    assert Digest.objects.count() == 1
+
+
+def test_the_command_publishes_only_for_a_named_user_allowed_to():
+    factories.user("author", staff=True)
+    factories.user("editor", staff=True, perms=["papers.publish_digest"])
+    with pytest.raises(CommandError, match="needs --user"):
+        _command(str(TEXT_PATH), "--publish")
+    with pytest.raises(CommandError, match="may not publish"):
+        _command(str(TEXT_PATH), "--publish", "--user", "author")
+    assert Digest.objects.count() == 0
+    assert "Created published digest" in _command(str(TEXT_PATH), "--publish", "--user", "editor")
+
+
+def test_the_command_names_the_line_of_malformed_input(tmp_path):
+    broken = tmp_path / "broken.txt"
+    broken.write_text(TEXT.replace("2、[CL] Reading Tables Like Prose\n\nB", "2、[CL]\n\nB"))
+    with pytest.raises(CommandError, match="Line 52: Paper 2 has no English title"):
+        _command(str(broken))
+    binary = tmp_path / "figure.png"
+    binary.write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00")
+    with pytest.raises(CommandError, match="binary"):
+        _command(str(binary))
+    with pytest.raises(CommandError, match="no such file"):
+        _command(str(tmp_path / "missing.txt"))
+
+
+def test_the_command_reads_markdown_with_an_explicit_format():
+    output = _command(str(SAMPLES / "digest-markdown.md"), "--format", "markdown")
+    assert "markdown layout" in output
+    assert "unknown section “动机”" in output
+    entry = Entry.objects.get(position=1)
+    figure = entry.figures.get()
+    assert figure.caption == "Figure 1: pipeline overview" and figure.needs_upload
