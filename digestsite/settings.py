@@ -189,7 +189,7 @@ HOME_PAGE_SIZE = 10
 IMPORT_MAX_BYTES = int(os.environ.get("IMPORT_MAX_BYTES", 2 * 1024 * 1024))
 ARXIV_API_URL = os.environ.get("ARXIV_API_URL", "https://export.arxiv.org/api/query")
 ARXIV_USER_AGENT = os.environ.get(
-    "ARXIV_USER_AGENT", "PaperDigestCMS/0.1 (AI前沿推介 editorial back office; paper metadata)"
+    "ARXIV_USER_AGENT", "PaperDigestCMS/0.1 (AI paper digest editorial back office)"
 )
 ARXIV_TIMEOUT = float(os.environ.get("ARXIV_TIMEOUT", 20))
 ARXIV_MIN_INTERVAL = float(os.environ.get("ARXIV_MIN_INTERVAL", 3))  # arXiv's terms of use

@@ -8,3 +8,23 @@ def _clear_cache():
     cache.clear()
     yield
     cache.clear()
+
+
+@pytest.fixture
+def fake_arxiv(settings):
+    """A local arXiv API (tests/arxiv_server.py); settings point the client at it."""
+    from tests.arxiv_server import FakeArxiv
+
+    server = FakeArxiv()
+    settings.ARXIV_API_URL = server.url
+    yield server
+    server.close()
+
+
+@pytest.fixture
+def english():
+    """Messages in English (the site's default is Chinese), for tests that read them."""
+    from django.utils import translation
+
+    with translation.override("en"):
+        yield

@@ -7,7 +7,7 @@ import pytest
 
 from papers.importing import DigestImportError, decode_upload, detect_format, parse_digest
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english")]
 
 SAMPLES = Path(__file__).parent / "samples"
 TEXT = (SAMPLES / "digest-text.txt").read_text(encoding="utf-8")

@@ -12,7 +12,7 @@ from papers.importing import DigestImportError, parse_digest, write_digest
 from papers.models import Digest, Entry, Figure, Paper, Section
 from tests import factories
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english")]
 
 SAMPLES = Path(__file__).parent / "samples"
 TEXT_PATH = SAMPLES / "digest-text.txt"
