@@ -3,7 +3,14 @@ from django.contrib import admin
 from django.urls import include, path, re_path
 from django.views.static import serve
 
+from papers.admin.importing import import_digest_view
+
 urlpatterns = [
+    path(
+        "admin/papers/digest/import/",
+        admin.site.admin_view(import_digest_view),
+        name="admin-digest-import",
+    ),
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("", include("papers.urls")),

@@ -2,3 +2,4 @@
 registers them all)."""
 
 from . import core  # noqa: F401
+from .importing import import_digest_view  # noqa: F401

@@ -1,0 +1,153 @@
+"""The back office's "Import digest" page: preview first, then create; permissions on the
+server; malformed input answered on the page, never with a 500."""
+
+from pathlib import Path
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
+from django.urls import reverse
+
+from papers.models import Digest, Entry, Paper
+from tests import factories
+
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english")]
+
+SAMPLES = Path(__file__).parent / "samples"
+TEXT = (SAMPLES / "digest-text.txt").read_text(encoding="utf-8")
+URL = "/admin/papers/digest/import/"
+
+
+def _client(user):
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(user)
+    return client
+
+
+def _post(client, data, files=None):
+    client.get(URL)
+    data = {"format": "auto", **data, "csrfmiddlewaretoken": client.cookies["csrftoken"].value}
+    if files:
+        data.update(files)
+    return client.post(URL, data, HTTP_ACCEPT_LANGUAGE="en")
+
+
+@pytest.fixture
+def editor():
+    return factories.user(
+        "editor",
+        staff=True,
+        perms=["papers.add_digest", "papers.change_digest", "papers.view_digest"],
+    )
+
+
+def test_the_digest_list_links_to_the_import_page(editor):
+    response = _client(editor).get(reverse("admin:papers_digest_changelist"))
+    assert URL.encode() in response.content
+    assert reverse("admin-digest-import") == URL
+
+
+def test_preview_shows_what_was_recognised_and_saves_nothing(editor):
+    response = _post(_client(editor), {"text": TEXT, "_preview": "1"})
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "Sparse Mixtures of Tiny Experts" in page and "稀疏的小专家混合模型" in page
+    assert "2403.01234" in page and "hep-th/9901001" in page
+    assert "神秘段落" in page and "add as a section kind" in page
+    assert "这一行编辑忘了放在哪里" in page
+    assert 'name="_create"' in page
+    assert Digest.objects.count() == 0 and Paper.objects.count() == 0
+
+
+def test_create_draft_stores_it_and_opens_it(editor):
+    response = _post(_client(editor), {"text": TEXT, "_create": "1"})
+    digest = Digest.objects.get()
+    assert response.status_code == 302
+    assert response["Location"] == reverse("admin:papers_digest_change", args=[digest.pk])
+    assert digest.status == Digest.Status.DRAFT and digest.entries.count() == 2
+
+
+def test_an_uploaded_markdown_file_is_imported(editor):
+    upload = SimpleUploadedFile(
+        "old.md", (SAMPLES / "digest-markdown.md").read_bytes(), "text/markdown"
+    )
+    response = _post(_client(editor), {"text": "", "_create": "1"}, {"file": upload})
+    assert response.status_code == 302
+    assert Entry.objects.get(position=1).paper.arxiv_id == "2404.00001"
+
+
+def test_a_second_import_of_the_same_digest_is_refused_on_the_page(editor):
+    client = _client(editor)
+    _post(client, {"text": TEXT, "_create": "1"})
+    response = _post(client, {"text": TEXT, "_preview": "1"})
+    assert response.status_code == 200
+    assert "exists already" in response.content.decode()
+    response = _post(client, {"text": TEXT, "replace": "on", "_create": "1"})
+    assert response.status_code == 302
+    assert Digest.objects.count() == 1
+
+
+@pytest.mark.parametrize(
+    ("data", "upload", "message"),
+    [
+        ({"text": "   "}, None, "Paste the digest or choose a file."),
+        ({"text": ""}, SimpleUploadedFile("e.txt", b""), "file is empty."),
+        ({"text": ""}, SimpleUploadedFile("b.png", b"\x89PNG\r\n\x1a\n\x00"), "binary"),
+        ({"text": ""}, SimpleUploadedFile("big.txt", b"x" * (10 * 1024 * 1024)), "10.0 MB"),
+        ({"text": "AI前沿推介(3.14)\n时间:2024-03-14\n"}, None, "No papers found"),
+        (
+            {"text": TEXT.replace("[CL] Reading Tables Like Prose\n\nB", "[CL]\n\nB")},
+            None,
+            "Line 52",
+        ),
+    ],
+)
+def test_malformed_input_gets_a_precise_error_on_the_page(editor, data, upload, message):
+    files = {"file": upload} if upload else None
+    response = _post(_client(editor), {**data, "_create": "1"}, files)
+    assert response.status_code == 200
+    assert message in response.content.decode()
+    assert Digest.objects.count() == 0
+
+
+def test_a_paste_too_large_for_a_request_is_a_400_not_a_500(editor):
+    response = _post(_client(editor), {"text": "x" * (10 * 1024 * 1024), "_create": "1"})
+    assert response.status_code == 400
+    assert Digest.objects.count() == 0
+
+
+def test_staff_without_the_add_permission_get_403(editor):
+    viewer = factories.user("viewer", staff=True, perms=["papers.view_digest"])
+    client = _client(viewer)
+    assert client.get(URL).status_code == 403
+    client.force_login(viewer)
+    assert Digest.objects.count() == 0
+
+
+def test_anonymous_users_are_sent_to_the_login_page():
+    response = Client().get(URL)
+    assert response.status_code == 302 and "/admin/login/" in response["Location"]
+
+
+def test_the_page_refuses_a_post_without_a_csrf_token(editor):
+    client = _client(editor)
+    response = client.post(URL, {"text": TEXT, "_create": "1", "format": "auto"})
+    assert response.status_code == 403
+    assert Digest.objects.count() == 0
+
+
+def test_publish_is_offered_and_honoured_only_for_users_allowed_to_publish(editor):
+    page = _client(editor).get(URL).content.decode()
+    assert 'name="publish"' not in page
+    # A crafted POST by an editor without the permission still yields a draft.
+    _post(_client(editor), {"text": TEXT, "publish": "on", "_create": "1"})
+    assert Digest.objects.get().status == Digest.Status.DRAFT
+    publisher = factories.user(
+        "publisher", staff=True, perms=["papers.add_digest", "papers.publish_digest"]
+    )
+    client = _client(publisher)
+    assert 'name="publish"' in client.get(URL).content.decode()
+    Digest.objects.all().delete()
+    Paper.objects.all().delete()
+    _post(client, {"text": TEXT, "publish": "on", "_create": "1"})
+    assert Digest.objects.get().is_published
