@@ -24,6 +24,7 @@ from ..models import (
     SectionKind,
     SiteSettings,
 )
+from .importing import ArxivFetchMixin
 
 
 @admin.register(Category)
@@ -71,7 +72,7 @@ class PaperAdminForm(forms.ModelForm):
 
 
 @admin.register(Paper)
-class PaperAdmin(admin.ModelAdmin):
+class PaperAdmin(ArxivFetchMixin, admin.ModelAdmin):
     form = PaperAdminForm
     list_display = ["arxiv_id", "title", "primary_category", "published_on"]
     list_filter = ["primary_category"]
@@ -86,7 +87,9 @@ class PaperAdmin(admin.ModelAdmin):
             _("Publication details"),
             {"fields": ["published_on", "updated_on", "comment", "journal_ref", "doi"]},
         ),
+        (_("arXiv"), {"fields": ["arxiv_fetched_at"]}),
     ]
+    readonly_fields = ["arxiv_fetched_at"]
 
 
 class EntryInlineFormSet(forms.BaseInlineFormSet):

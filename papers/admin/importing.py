@@ -2,18 +2,24 @@
 recognised (nothing is saved), then create the draft. Everything goes through
 papers.importing, like ``manage.py import_digest``."""
 
+import re
+from urllib.parse import urlencode
+
 from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.admin import site
-from django.core.exceptions import PermissionDenied
-from django.http import HttpResponseRedirect
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpResponseNotAllowed, HttpResponseRedirect
 from django.template.response import TemplateResponse
-from django.urls import reverse
+from django.urls import path, reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from .. import services
+from ..arxiv_client import ArxivClient, ArxivError
+from ..arxiv_ids import parse_arxiv_id
+from ..arxiv_sync import FIELD_LABELS, TRACKED, store_records
 from ..importing import DigestImportError, decode_upload, parse_digest, write_digest
 from ..models import Digest, SectionKind
 
@@ -147,3 +153,112 @@ def import_digest_view(request):
         "max_bytes": settings.IMPORT_MAX_BYTES,
     }
     return TemplateResponse(request, "admin/papers/digest/import.html", context)
+
+
+# -- arXiv metadata on the paper admin ------------------------------------------------------
+
+_ID_SPLIT = re.compile(r"[\s,，]+")
+
+
+class ArxivFetchMixin:
+    """For PaperAdmin: an "arXiv id or URL" box on the paper form and a list action that fill
+    or refresh metadata. Fields an editor corrected are listed on a confirmation page and
+    only overwritten when ticked there."""
+
+    def get_urls(self):
+        return [
+            path(
+                "fetch-arxiv/",
+                self.admin_site.admin_view(self.fetch_arxiv_view),
+                name="papers_paper_fetch_arxiv",
+            ),
+            *super().get_urls(),
+        ]
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        if self.has_change_permission(request):
+            actions["fetch_from_arxiv"] = (
+                ArxivFetchMixin.fetch_from_arxiv,
+                "fetch_from_arxiv",
+                gettext_lazy("Fill or refresh metadata from arXiv"),
+            )
+        return actions
+
+    def fetch_from_arxiv(self, request, queryset):
+        return self._fetch_and_store(request, list(queryset.values_list("arxiv_id", flat=True)))
+
+    def fetch_arxiv_view(self, request):
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        if not self.has_change_permission(request) and not self.has_add_permission(request):
+            raise PermissionDenied
+        ids = [value for value in _ID_SPLIT.split(request.POST.get("arxiv_lookup", "")) if value]
+        ids += request.POST.getlist("ids")
+        if not ids:
+            messages.error(request, _("Give an arXiv id or link, e.g. 2509.22445."))
+            return HttpResponseRedirect(reverse("admin:papers_paper_add"))
+        overwrite = None
+        if "_confirm" in request.POST:
+            overwrite = {}
+            for value in request.POST.getlist("overwrite"):
+                arxiv_id, _sep, name = value.rpartition("|")
+                if name in TRACKED:
+                    overwrite.setdefault(arxiv_id, set()).add(name)
+        return self._fetch_and_store(request, ids, overwrite)
+
+    def _fetch_and_store(self, request, ids, overwrite=None):
+        back = self._back_url(ids)
+        try:
+            records = ArxivClient().fetch(ids)
+            result = store_records(records.values(), overwrite=overwrite or False, by=request.user)
+        except ArxivError as exc:
+            messages.error(request, _("%(error)s Nothing was changed.") % {"error": exc})
+            return HttpResponseRedirect(back)
+        except PermissionDenied as exc:
+            messages.error(request, str(exc))
+            return HttpResponseRedirect(back)
+        counts = {
+            "created": len(result.created),
+            "updated": len(result.updated),
+            "unchanged": len(result.unchanged),
+        }
+        messages.success(
+            request,
+            _("arXiv: %(created)d created, %(updated)d updated, %(unchanged)d unchanged.") % counts,
+        )
+        if result.conflicts and overwrite is None:
+            rows = [
+                {
+                    "arxiv_id": arxiv_id,
+                    "field": name,
+                    "label": FIELD_LABELS[name],
+                    "current": current,
+                    "theirs": theirs,
+                }
+                for arxiv_id, fields in result.conflicts.items()
+                for name, (current, theirs) in fields.items()
+            ]
+            context = {
+                **self.admin_site.each_context(request),
+                "title": _("Overwrite fields an editor corrected?"),
+                "opts": self.model._meta,
+                "rows": rows,
+                "ids": list(records),
+            }
+            return TemplateResponse(request, "admin/papers/paper/arxiv_confirm.html", context)
+        if result.conflicts:
+            kept = sum(len(fields) for fields in result.conflicts.values())
+            messages.info(
+                request, _("%(count)d corrected fields were kept as they are.") % {"count": kept}
+            )
+        return HttpResponseRedirect(self._back_url(ids))
+
+    def _back_url(self, ids) -> str:
+        if len(ids) == 1:
+            try:
+                paper = self.model.objects.get(arxiv_id=parse_arxiv_id(ids[0]))
+            except (ValidationError, self.model.DoesNotExist):
+                return reverse("admin:papers_paper_add") + "?" + urlencode({"arxiv_lookup": ids[0]})
+            return reverse("admin:papers_paper_change", args=[paper.pk])
+        return reverse("admin:papers_paper_changelist")
