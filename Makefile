@@ -45,3 +45,9 @@ messages: install
 
 clean:
 	rm -rf $(VENV) var/static .pytest_cache .ruff_cache
+
+# Benchmarks (results under var/bench/). Importing: 1,000 arXiv entries, 100 digests.
+.PHONY: bench
+bench: install
+	DEBUG=1 $(PY) manage.py migrate --noinput --verbosity 0
+	DEBUG=1 $(PY) manage.py bench_import
