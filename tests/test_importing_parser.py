@@ -208,3 +208,29 @@ def test_a_paper_without_an_arxiv_link_is_refused_at_its_heading():
 def test_errors_read_with_their_line_number():
     error = _error(TEXT.replace("2、[CL] Reading Tables Like Prose\n\nB", "2、[CL]\n\nB"))
     assert error.display().startswith("Line 52:")
+
+
+def test_windows_line_ends_and_wide_spaces_from_a_word_processor_are_handled():
+    text = TEXT.replace("\n", "\r\n").replace("  • 创新一", "\u3000•\u00a0创新一")
+    entry = parse_digest(text).entries[0]
+    assert entry.section("innovation").bullets == ["创新一", "创新二"]
+    assert entry.arxiv_id == "2403.01234"
+
+
+def test_a_critique_line_that_looks_like_chrome_stays_in_its_section():
+    text = TEXT.replace("  • 不足一", "  • 不足一\n示例科技有限公司\n联系我们的读者反馈很多。")
+    entry = parse_digest(text).entries[0]
+    body = entry.section("limitations").body
+    assert "示例科技有限公司" in body and "联系我们的读者反馈很多。" in body
+
+
+def test_a_bare_arxiv_line_is_accepted_as_the_link():
+    text = TEXT.replace("https://arxiv.org/abs/2403.01234v2", "arXiv:2403.01234v2")
+    assert parse_digest(text).entries[0].arxiv_id == "2403.01234"
+
+
+def test_bold_markdown_headings_are_recognised_known_or_not():
+    text = MARKDOWN.replace("- 要点：", "- **要点**：").replace("- 动机：", "- **动机**：")
+    parsed = parse_digest(text)
+    assert parsed.entries[0].section("key-points").bullets[0] == "检索时只保留关键词元。"
+    assert "动机" in parsed.report.unknown_sections

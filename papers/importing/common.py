@@ -165,16 +165,20 @@ TITLE_WITH_DATE = re.compile(
     r"^(?P<title>\S.*?[(（]\s*(?P<month>\d{1,2})\s*[.．/月]\s*(?P<day>\d{1,2})\s*日?\s*[)）])\s*$"
 )
 SUMMARY_LINE = re.compile(r"^(?:摘要|Summary)\s*[:：]\s*(?P<text>.*)$", re.IGNORECASE)
-UNKNOWN_HEADING = re.compile(r"^(?P<name>[\u3400-\u9fff]{1,6})\s*[:：]\s*(?P<rest>.*)$")
+UNKNOWN_HEADING = re.compile(
+    r"^(?:\*\*)?(?P<name>[\u3400-\u9fff]{1,6})(?:\*\*)?\s*[:：]\s*(?:\*\*)?(?P<rest>.*)$"
+)
+ARXIV_BARE = re.compile(r"^arxiv\s*[:：]\s*(?P<id>\S+)$", flags=re.IGNORECASE)
 
 # The page around the digest on the site we serve: never digest content.
 CHROME = re.compile(
-    r"^(?:上一篇|下一篇|联系我们|微信二维码|扫码关注|返回(?:顶部|列表)|分享到|版权所有|"
-    r".{0,40}(?:版权所有|备案号|ICP备|公网安备|Copyright|©|All rights reserved)|"
+    r"^(?:(?:上一篇|下一篇|联系我们|微信二维码|扫码关注|返回(?:顶部|列表)|分享到)(?:\s*[:：].*)?|"
+    r".{0,40}(?:版权所有|备案号|ICP备|公网安备|Copyright ©|©|All rights reserved).*|"
     r"\S{0,20}(?:有限)?公司|"
-    r".*\b\d{3,4}[- ]\d{3,4}[- ]\d{4}\b.*|.*(?:电话|热线|邮箱|客服)\s*[:：].*)",
+    r".*\b\d{3,4}[- ]\d{3,4}[- ]\d{4}\b.*|(?:电话|热线|邮箱|客服|地址)\s*[:：].*)$",
     flags=re.IGNORECASE,
 )
+CHROME_MAX_LENGTH = 80  # footer lines are short; a long line is content
 
 
 def clean_line(raw: str) -> str:
@@ -186,7 +190,10 @@ def clean_line(raw: str) -> str:
 
 
 def is_chrome(line: str) -> bool:
-    return bool(CHROME.match(line.strip()))
+    """The site's page around the digest (company, contacts, licence, 上一篇). Only checked
+    outside critique sections and abstracts, so content is never mistaken for it."""
+    text = line.strip()
+    return len(text) <= CHROME_MAX_LENGTH and bool(CHROME.match(text))
 
 
 def is_latin_prose(line: str) -> bool:

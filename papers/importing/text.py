@@ -9,6 +9,7 @@ from django.utils.translation import gettext as _
 
 from ..arxiv_ids import parse_arxiv_id
 from .common import (
+    ARXIV_BARE,
     ARXIV_URL,
     DATE_LINE,
     IMAGE_PLACEHOLDER,
@@ -286,14 +287,14 @@ class TextLayoutParser:
             elif state["phase"] == "abstract":
                 entry.abstract_lines.append("")
             return
-        if is_chrome(stripped):
+        if state["phase"] in ("header", "tail") and is_chrome(stripped):
             parsed.report.ignore(number, stripped)
             return
         if self.figure_line(entry, number, stripped):
             return
-        url = ARXIV_URL.match(stripped)
+        url = ARXIV_URL.match(stripped) or ARXIV_BARE.match(stripped)
         if url:
-            self.arxiv_link(parsed, entry, number, url.group("url"), stripped)
+            self.arxiv_link(parsed, entry, number, url.group(url.lastgroup), stripped)
             state.update(phase="tail", section=None)
             return
         heading = self.kinds.match(stripped) if not line.startswith((" ", "\t")) else None
