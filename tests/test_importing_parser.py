@@ -234,3 +234,12 @@ def test_bold_markdown_headings_are_recognised_known_or_not():
     parsed = parse_digest(text)
     assert parsed.entries[0].section("key-points").bullets[0] == "检索时只保留关键词元。"
     assert "动机" in parsed.report.unknown_sections
+
+
+def test_a_colon_phrase_inside_a_paragraph_is_prose_not_an_unknown_heading():
+    text = TEXT.replace(
+        "主旨：一句话说明主旨。", "主旨：一句话说明主旨。\n例如：这一句接着上一句。"
+    )
+    parsed = parse_digest(text)
+    assert parsed.entries[0].section("gist").body == "一句话说明主旨。\n\n例如：这一句接着上一句。"
+    assert "例如" not in parsed.report.unknown_sections

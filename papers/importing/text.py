@@ -281,6 +281,10 @@ class TextLayoutParser:
     def block_line(self, parsed, entry, state, number: int, line: str) -> None:
         stripped = line.strip()
         section = state["section"]
+        # A heading starts after a blank line or a bullet, never inside a run of prose
+        # ("例如：…" continuing a paragraph is not a section heading).
+        after_break = state.get("after_break", True)
+        state["after_break"] = not stripped or bool(strip_bullet(line))
         if not stripped:
             if isinstance(section, ParsedSection):
                 section.parts.append("")
@@ -304,7 +308,12 @@ class TextLayoutParser:
         if state["phase"] == "header" and self.header_line(entry, number, stripped):
             return
         unknown = UNKNOWN_HEADING.match(stripped)
-        if unknown and not line.startswith((" ", "\t")) and state["phase"] != "abstract":
+        if (
+            unknown
+            and after_break
+            and not line.startswith((" ", "\t"))
+            and state["phase"] != "abstract"
+        ):
             parsed.report.unknown_section(unknown.group("name"), number)
             entry.unplaced.append(Note(number, stripped))
             state.update(phase="body", section="unknown")
