@@ -2,7 +2,7 @@
 
 - One GET per batch of up to 50 ids (``id_list``), against ``settings.ARXIV_API_URL``.
 - At most one request every ``ARXIV_MIN_INTERVAL`` seconds (3, as arXiv's terms ask), kept
-  across clients in this process.
+  through the cache, so all processes sharing it (REDIS_URL) keep the same spacing.
 - A timeout, and retries with exponential back-off (or the server's ``Retry-After``) on 429,
   503 and connection errors.
 - A User-Agent naming the site.
@@ -24,6 +24,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
 
 from django.conf import settings
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
@@ -163,19 +164,25 @@ def parse_feed(body: bytes, content_type: str = "") -> list[ArxivRecord]:
 
 
 class _RateLimiter:
-    """At most one request per interval in this process (shared by every client)."""
+    """At most one request per interval. The next allowed start time is kept in the cache,
+    so with a shared cache (REDIS_URL) every process of the site honours the same spacing;
+    the lock serialises threads of this process."""
+
+    CACHE_KEY = "papers:arxiv:next-request-at"
 
     def __init__(self):
         self.lock = threading.Lock()
-        self.last = None
 
     def wait(self, interval: float, sleep: Callable[[float], None]) -> None:
+        if interval <= 0:
+            return
         with self.lock:
-            if self.last is not None:
-                delay = self.last + interval - time.monotonic()
-                if delay > 0:
-                    sleep(delay)
-            self.last = time.monotonic()
+            now = time.time()
+            next_at = cache.get(self.CACHE_KEY) or 0
+            if next_at > now:
+                sleep(next_at - now)
+            start = max(now, next_at)
+            cache.set(self.CACHE_KEY, start + interval, timeout=int(interval) + 60)
 
 
 RATE_LIMITER = _RateLimiter()

@@ -227,3 +227,17 @@ def test_fetch_arxiv_keeps_edited_fields_unless_told_to_overwrite(fake_arxiv):
     assert Paper.objects.get(arxiv_id="2509.22445").title == "Corrected"
     _command("2509.22445", "hep-th/9901001", "--overwrite")
     assert Paper.objects.get(arxiv_id="2509.22445").title.startswith("Bridging")
+
+
+def test_the_spacing_is_shared_with_other_processes_through_the_cache(fake_arxiv):
+    import time
+
+    from django.core.cache import cache
+
+    from papers.arxiv_client import RATE_LIMITER
+
+    fake_arxiv.add(Reply(recorded("two-papers.xml")))
+    cache.set(RATE_LIMITER.CACHE_KEY, time.time() + 2)  # another worker just asked arXiv
+    waits = []
+    ArxivClient(min_interval=3, sleep=waits.append).fetch(["2509.22445"])
+    assert len(waits) == 1 and 1.5 < waits[0] <= 2
