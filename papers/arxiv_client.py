@@ -177,8 +177,8 @@ class _RateLimiter:
         if interval <= 0:
             return
         with self.lock:
-            now = time.time()
             next_at = cache.get(self.CACHE_KEY) or 0
+            now = time.time()
             if next_at > now:
                 sleep(next_at - now)
             start = max(now, next_at)
