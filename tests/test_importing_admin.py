@@ -151,3 +151,15 @@ def test_publish_is_offered_and_honoured_only_for_users_allowed_to_publish(edito
     Paper.objects.all().delete()
     _post(client, {"text": TEXT, "publish": "on", "_create": "1"})
     assert Digest.objects.get().is_published
+
+
+def test_a_previewed_upload_is_carried_to_create_draft(editor):
+    client = _client(editor)
+    upload = SimpleUploadedFile("digest.txt", TEXT.encode(), "text/plain")
+    response = _post(client, {"text": "", "_preview": "1"}, {"file": upload})
+    assert response.status_code == 200
+    carried = response.context["form"]["text"].value()
+    assert carried.startswith("示例科技有限公司")
+    response = _post(client, {"text": carried, "_create": "1"})
+    assert response.status_code == 302
+    assert Digest.objects.get().entries.count() == 2

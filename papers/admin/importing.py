@@ -140,6 +140,12 @@ def import_digest_view(request):
                     )
                 return HttpResponseRedirect(reverse("admin:papers_digest_change", args=[digest.pk]))
     parsed = form.parsed if form.is_bound and not form.errors else None
+    if parsed is not None and request.FILES:
+        # A file input is empty when the page comes back: carry the uploaded text in the
+        # text box, so "Create draft" imports exactly what was previewed.
+        data = request.POST.copy()
+        data["text"] = form.cleaned_data["text"]
+        form.data = data
     context = {
         **site.each_context(request),
         "title": _("Import digest"),

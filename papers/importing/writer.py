@@ -3,7 +3,6 @@ ones created, known ones reused), entries, sections and placeholder figures."""
 
 from dataclasses import dataclass, field
 
-from django.conf import settings
 from django.db import transaction
 from django.utils.translation import gettext as _
 
@@ -12,6 +11,7 @@ from ..models import Category, Digest, Entry, Figure, Paper, Section
 from .common import DigestImportError, ParsedDigest
 
 DEFAULT_CATEGORY = "cs.AI"
+SLUG_PREFIX = "ai-frontier"  # as the demo and the site's addresses: ai-frontier-2025-09-30
 
 
 @dataclass
@@ -26,7 +26,7 @@ class WriteResult:
 
 def digest_slug(parsed: ParsedDigest) -> str:
     """Imported digests are addressed by date; one digest per date and slug."""
-    return f"{getattr(settings, 'IMPORT_SLUG_PREFIX', 'ai-frontier')}-{parsed.issue_date:%Y-%m-%d}"
+    return f"{SLUG_PREFIX}-{parsed.issue_date:%Y-%m-%d}"
 
 
 def _categories_for(parsed: ParsedDigest, existing: dict) -> dict:
