@@ -1,4 +1,4 @@
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, no_translations
 
 from papers.arxiv_client import ArxivClient, ArxivError
 from papers.arxiv_sync import FIELD_LABELS, store_records
@@ -23,6 +23,7 @@ class Command(BaseCommand):
             "--no-create", action="store_true", help="Only refresh papers already stored."
         )
 
+    @no_translations  # one language in the output: the command's own lines are English
     def handle(self, ids, overwrite, no_create, **options):
         client = ArxivClient()
         try:

@@ -2,7 +2,7 @@ from pathlib import Path
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, no_translations
 
 from papers import services
 from papers.importing import DigestImportError, decode_upload, parse_digest, write_digest
@@ -56,6 +56,7 @@ class Command(BaseCommand):
             "--dry-run", action="store_true", help="Parse and check everything, write nothing."
         )
 
+    @no_translations  # one language in the output: the command's own lines are English
     def handle(self, path, format, publish, user, replace, dry_run, **options):
         acting = None
         if user:
