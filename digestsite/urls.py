@@ -5,6 +5,8 @@ from django.views.static import serve
 
 from papers.admin.importing import import_digest_view
 
+handler400 = "papers.admin.importing.bad_request"
+
 urlpatterns = [
     path(
         "admin/papers/digest/import/",

@@ -110,10 +110,21 @@ def test_malformed_input_gets_a_precise_error_on_the_page(editor, data, upload, 
     assert Digest.objects.count() == 0
 
 
-def test_a_paste_too_large_for_a_request_is_a_400_not_a_500(editor):
+def test_a_paste_too_large_for_django_to_read_gets_the_page_back_with_the_limit(editor):
     response = _post(_client(editor), {"text": "x" * (10 * 1024 * 1024), "_create": "1"})
-    assert response.status_code == 400
+    assert response.status_code == 413
+    assert "The text is larger than 2.0 MB" in response.content.decode()
     assert Digest.objects.count() == 0
+
+
+def test_other_oversized_requests_keep_the_plain_400(editor):
+    client = _client(editor)
+    client.get(URL)
+    response = client.post(
+        "/admin/papers/digest/add/",
+        {"csrfmiddlewaretoken": client.cookies["csrftoken"].value, "x": "y" * (6 * 1024 * 1024)},
+    )
+    assert response.status_code == 400
 
 
 def test_staff_without_the_add_permission_get_403(editor):

@@ -268,3 +268,35 @@ class ArxivFetchMixin:
                 return reverse("admin:papers_paper_add") + "?" + urlencode({"arxiv_lookup": ids[0]})
             return reverse("admin:papers_paper_change", args=[paper.pk])
         return reverse("admin:papers_paper_changelist")
+
+
+def bad_request(request, exception, template_name="400.html"):
+    """The site's 400 handler. A paste too large for Django to read at all
+    (DATA_UPLOAD_MAX_MEMORY_SIZE) on the import page gets the import page back with the
+    precise limit (413) instead of a bare "Bad Request"; anything else is Django's 400."""
+    from django.core.exceptions import RequestDataTooBig
+    from django.views import defaults
+
+    if (
+        isinstance(exception, RequestDataTooBig)
+        and request.path == reverse("admin-digest-import")
+        and request.user.is_authenticated
+        and request.user.has_perm(ADD_PERMISSION)
+    ):
+        form = ImportDigestForm(user=request.user)
+        message = _("The text is larger than %(mb).1f MB. Import one digest at a time.") % {
+            "mb": settings.IMPORT_MAX_BYTES / 1024 / 1024
+        }
+        context = {
+            **site.each_context(request),
+            "title": _("Import digest"),
+            "opts": Digest._meta,
+            "form": form,
+            "request_error": message,
+            "max_mb": settings.IMPORT_MAX_BYTES / 1024 / 1024,
+            "max_bytes": settings.IMPORT_MAX_BYTES,
+        }
+        return TemplateResponse(
+            request, "admin/papers/digest/import.html", context, status=413
+        ).render()
+    return defaults.bad_request(request, exception, template_name)
