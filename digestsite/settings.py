@@ -184,3 +184,23 @@ LOGGING = {
 
 # Site behaviour
 HOME_PAGE_SIZE = 10
+
+# Reader comments (papers/comments.py). Every anti-spam rule is a setting.
+COMMENTS_MAX_LENGTH = 5000  # characters in a comment
+COMMENTS_MAX_REQUEST_BYTES = 32 * 1024  # a bigger POST to the comment form gets 413
+COMMENTS_MIN_FILL_SECONDS = 3  # a form sent sooner after the page was served is a bot's
+COMMENTS_FORM_MAX_AGE_SECONDS = 2 * 24 * 3600  # older forms ask the reader to send again
+COMMENTS_RATE_LIMITS = [(1, 15), (10, 3600)]  # (comments, seconds), per IP and per email
+COMMENTS_FLAG_RATE_LIMITS = [(10, 3600)]  # flags per IP
+COMMENTS_TRUSTED_PROXY_COUNT = int(os.environ.get("COMMENTS_TRUSTED_PROXY_COUNT", "0"))
+COMMENTS_MAX_LINKS = 2  # more links than this hold a comment for moderation
+COMMENTS_AUTO_APPROVE_AFTER = 0  # approve directly after this many approved comments (0 = off)
+COMMENTS_DUPLICATE_WINDOW_SECONDS = 10 * 60
+COMMENTS_FLAGS_TO_REQUEUE = 3  # flags that send a published comment back to the queue
+COMMENTS_CLOSE_AFTER_DAYS = 30  # comments close this long after publication (0 = never)
+COMMENTS_NOTIFY_AFTER_MINUTES = 60  # email moderators when a comment waits longer
+COMMENTS_NOTIFY_INTERVAL_MINUTES = 60  # and at most this often
+COMMENTS_MODERATOR_EMAILS = env_list("COMMENTS_MODERATOR_EMAILS")
+COMMENTS_SITE_URL = os.environ.get("SITE_URL", "")  # prefix of links in moderator emails
+COMMENTS_SESSION_REMEMBER = 20  # own comments a reader's session remembers
+EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
