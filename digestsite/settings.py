@@ -197,10 +197,18 @@ COMMENTS_MAX_LINKS = 2  # more links than this hold a comment for moderation
 COMMENTS_AUTO_APPROVE_AFTER = 0  # approve directly after this many approved comments (0 = off)
 COMMENTS_DUPLICATE_WINDOW_SECONDS = 10 * 60
 COMMENTS_FLAGS_TO_REQUEUE = 3  # flags that send a published comment back to the queue
-COMMENTS_CLOSE_AFTER_DAYS = 30  # comments close this long after publication (0 = never)
+# Comments close this many days after publication (0 = never, WordPress's default too).
+COMMENTS_CLOSE_AFTER_DAYS = int(os.environ.get("COMMENTS_CLOSE_AFTER_DAYS", "0"))
 COMMENTS_NOTIFY_AFTER_MINUTES = 60  # email moderators when a comment waits longer
 COMMENTS_NOTIFY_INTERVAL_MINUTES = 60  # and at most this often
 COMMENTS_MODERATOR_EMAILS = env_list("COMMENTS_MODERATOR_EMAILS")
 COMMENTS_SITE_URL = os.environ.get("SITE_URL", "")  # prefix of links in moderator emails
 COMMENTS_SESSION_REMEMBER = 20  # own comments a reader's session remembers
+# Email (moderator notices): the console by default; SMTP through the environment.
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
+EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "25"))
+EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "webmaster@localhost")

@@ -17,6 +17,7 @@ import time
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
 from django.core import signing
@@ -47,6 +48,7 @@ logger = logging.getLogger(__name__)
 
 MODERATE_PERMISSION = "papers.moderate_comment"
 SESSION_MINE = "comments_mine"  # ids of the reader's own comments (shown while pending)
+MESSAGE_TAG = "comments"  # extra tag of the notices the comment section shows
 SESSION_READER = "comments_reader"  # a random reader key, so a reader flags a comment once
 _STAMP_SALT = "papers.comments.form-stamp"
 Status = Comment.Status
@@ -685,6 +687,8 @@ def comments_context(request, target) -> dict:
     closed = CommentClosure.objects.filter(digest_id=digest.pk).exists()
     reason = closed_reason(target, closed=closed)
     own_pending = any(c.status == Status.PENDING for c in rows)
+    # A "thank you" notice is personal too (read from the message cookie: no query).
+    notice = any(MESSAGE_TAG in m.extra_tags for m in messages.get_messages(request))
     return {
         "comment_section": {
             "threads": threads,
@@ -695,5 +699,5 @@ def comments_context(request, target) -> dict:
             "post_url": reverse("papers:comment-post"),
             "max_length": conf("MAX_LENGTH"),
         },
-        "comments_private": own_pending,
+        "comments_private": own_pending or notice,
     }

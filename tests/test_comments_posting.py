@@ -292,8 +292,9 @@ def test_the_honeypot_drops_the_comment_but_shows_the_same_message():
     response = post(client, digest, website="http://spam.example")
     assert response.status_code == 303
     assert not Comment.objects.exists()
-    html = client.get(response["Location"]).content.decode()
-    assert 'class="comment-notice"' in html
+    page = client.get(response["Location"])
+    assert 'class="comment-notice"' in page.content.decode()
+    assert "private" in page["Cache-Control"]  # the notice is for this reader only
     assert DroppedSubmissionCount.objects.get(reason="honeypot").count == 1
 
 

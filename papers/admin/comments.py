@@ -240,11 +240,17 @@ class CommentAdmin(admin.ModelAdmin):
         approved = getattr(obj, "_approved_before", 0)
         spam = getattr(obj, "_spam_before", 0)
         total = getattr(obj, "_all_before", 0)
-        return _("%(total)d comments: %(approved)d approved, %(spam)d spam") % {
+        text = _("%(total)d comments: %(approved)d approved, %(spam)d spam") % {
             "total": total,
             "approved": approved,
             "spam": spam,
         }
+        url = reverse("admin:papers_comment_changelist")
+        return format_html('<a href="{}?email_hash={}">{}</a>', url, obj.email_hash, text)
+
+    def lookup_allowed(self, lookup, value, request=None):
+        # The history link lists one commenter's comments by their key.
+        return lookup == "email_hash" or super().lookup_allowed(lookup, value, request)
 
     @admin.display(description=_("why held"))
     def held_reason_short(self, obj):

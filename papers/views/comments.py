@@ -18,7 +18,7 @@ from .. import comments as svc
 from ..comment_markup import neutralise
 from ..models import Comment
 
-MESSAGE_TAG = "comments"
+MESSAGE_TAG = svc.MESSAGE_TAG
 
 
 class CommentForm(forms.Form):
