@@ -509,7 +509,8 @@ def commenter_erase(*, email: str, by, delete: bool, reason: str = "") -> int:
     if not key:
         raise ValidationError(_("Give the commenter's email address."))
     with transaction.atomic():
-        comments = Comment.objects.select_for_update().filter(email_hash=key)
+        # Lock only the comment rows (PostgreSQL cannot lock the outer-joined targets).
+        comments = Comment.objects.select_for_update(of=("self",)).filter(email_hash=key)
         targets = list(comments.select_related("digest", "entry"))
         count = len(targets)
         if delete:
@@ -675,6 +676,14 @@ def comments_context(request, target) -> dict:
         )
         .order_by("created_at", "id")
     )
+    post_url = reverse("papers:comment-post")
+    for comment in rows:  # strings the template only places (no filter or tag per comment)
+        local = timezone.localtime(comment.created_at)
+        comment.iso_time = local.isoformat(timespec="seconds")
+        comment.shown_time = local.strftime("%Y-%m-%d %H:%M")
+        comment.flag_url = f"{post_url}{comment.pk}/flag/"
+        comment.reply_url = f"{post_url}{comment.pk}/reply/"
+        comment.is_waiting = comment.status == Status.PENDING
     threads = [c for c in rows if c.parent_id is None]
     by_id = {c.pk: c for c in threads}
     for comment in threads:
@@ -686,7 +695,7 @@ def comments_context(request, target) -> dict:
     digest = _digest_of(target)
     closed = CommentClosure.objects.filter(digest_id=digest.pk).exists()
     reason = closed_reason(target, closed=closed)
-    own_pending = any(c.status == Status.PENDING for c in rows)
+    own_pending = any(c.is_waiting for c in rows)
     # A "thank you" notice is personal too (read from the message cookie: no query).
     notice = any(MESSAGE_TAG in m.extra_tags for m in messages.get_messages(request))
     return {
@@ -696,7 +705,7 @@ def comments_context(request, target) -> dict:
             "closed_reason": reason,
             "target": target_key(target),
             "stamp": "" if reason else form_stamp(),
-            "post_url": reverse("papers:comment-post"),
+            "post_url": post_url,
             "max_length": conf("MAX_LENGTH"),
         },
         "comments_private": own_pending or notice,
