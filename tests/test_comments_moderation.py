@@ -382,3 +382,22 @@ def test_a_submission_triggers_the_check_opportunistically(
     with django_capture_on_commit_callbacks(execute=True):
         post(csrf_client(), digest, body="触发检查")
     assert [m.to for m in mail.outbox] == [["queue@example.com"]]
+
+
+def test_the_change_page_shows_the_comment_rendered_and_inert():
+    comment = factories.comment(
+        on=factories.digest(), status="pending", body="<script>alert(1)</script> **要点**"
+    )
+    html = logged_in(factories.moderator()).get(f"{CHANGELIST}{comment.pk}/change/")
+    html = html.content.decode()
+    assert "<strong>要点</strong>" in html
+    assert "<script>alert(1)" not in html
+    assert 'name="reply"' in html and 'name="decision"' in html
+
+
+def test_staff_without_the_permission_see_the_comment_but_no_decision_or_reply_box():
+    comment = factories.comment(on=factories.digest(), status="pending")
+    html = logged_in(staff_without_moderation()).get(f"{CHANGELIST}{comment.pk}/change/")
+    html = html.content.decode()
+    assert comment.body in html
+    assert 'name="reply"' not in html and 'name="decision"' not in html

@@ -344,3 +344,33 @@ def test_a_reader_reports_a_comment_once():
     comment.refresh_from_db()
     assert comment.flag_count == 1
     assert csrf_client().post(f"/comments/{comment.pk}/flag/").status_code == 403  # no CSRF
+
+
+def test_the_reply_page_of_a_closed_thread_says_so():
+    digest = factories.digest()
+    top = factories.comment(on=digest)
+    CommentClosure.objects.create(digest=digest)
+    response = Client().get(f"/comments/{top.pk}/reply/")
+    assert response.status_code == 400
+    assert 'name="body"' not in response.content.decode()
+    assert (
+        f'href="/comments/{top.pk}/reply/"'
+        not in Client().get(digest.get_absolute_url()).content.decode()
+    )
+
+
+def test_flags_are_rate_limited_per_address(settings):
+    settings.COMMENTS_FLAG_RATE_LIMITS = [(2, 3600)]
+    digest = factories.digest()
+    comments = [factories.comment(on=digest) for _ in range(3)]
+    client = Client(REMOTE_ADDR="192.0.2.50")
+    codes = [client.post(f"/comments/{c.pk}/flag/").status_code for c in comments]
+    assert codes == [303, 303, 429]
+    assert sum(Comment.objects.values_list("flag_count", flat=True)) == 2
+
+
+def test_the_413_page_is_a_readable_page():
+    digest = factories.digest()
+    response = post(csrf_client(), digest, body="y" * (64 * 1024))
+    assert response.status_code == 413
+    assert "<h1" in response.content.decode()

@@ -13,7 +13,9 @@ from django.db.models.functions import Coalesce
 from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils import timezone
 from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
@@ -202,12 +204,12 @@ class CommentAdmin(admin.ModelAdmin):
 
     @admin.display(description=_("status"), ordering="status")
     def status_label(self, obj):
-        label = obj.get_status_display()
+        parts = [obj.get_status_display()]
         if obj.is_pinned:
-            label = f"{label} · {_('精选')}"
+            parts.append(_("Featured"))
         if obj.is_staff_reply:
-            label = f"{label} · {_('staff')}"
-        return label
+            parts.append(_("Staff"))
+        return " · ".join(str(part) for part in parts)
 
     @admin.display(description=_("comment"))
     def excerpt_link(self, obj):
@@ -262,7 +264,8 @@ class CommentAdmin(admin.ModelAdmin):
 
     @admin.display(description=_("comment"))
     def rendered_body(self, obj):
-        return format_html('<div class="comment-body">{}</div>', obj.body_html)
+        # body_html was sanitised by nh3 when the comment was saved.
+        return format_html('<div class="comment-body">{}</div>', mark_safe(obj.body_html))
 
     @admin.display(description=_("moderation records"))
     def records(self, obj):
@@ -272,7 +275,7 @@ class CommentAdmin(admin.ModelAdmin):
             "<li>{} · {} · {} {}</li>",
             (
                 (
-                    f"{r.created_at:%Y-%m-%d %H:%M}",
+                    f"{timezone.localtime(r.created_at):%Y-%m-%d %H:%M}",
                     r.get_action_display(),
                     r.actor or _("automatic"),
                     r.reason,
