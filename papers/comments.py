@@ -295,29 +295,42 @@ def comment_submit(
         if parent.status != Status.APPROVED or target_key(parent.target) != target_key(target):
             raise ValidationError(_("You can only reply to a published comment on this page."))
     body_hash = body_key(body)
+    hash_of_email = email_key(email)
+    # A duplicate is the same text on the same target from the same commenter (email key,
+    # else IP) within the window: a double click or a resend. The same text from someone
+    # else is stored but held, as a spam signal ("谢谢分享" from two readers is not spam,
+    # one text from twenty addresses usually is).
+    same_sender = Q(email_hash=hash_of_email) if hash_of_email else Q(ip_address=ip)
     window = conf("DUPLICATE_WINDOW_SECONDS")
     since = timezone.now() - datetime.timedelta(seconds=window)
-    earlier = (
-        Comment.objects.for_target(target)
-        .filter(body_hash=body_hash, created_at__gte=since, is_staff_reply=False)
-        .order_by("-created_at")
-        .first()
+    recent_same_text = Comment.objects.for_target(target).filter(
+        body_hash=body_hash, created_at__gte=since, is_staff_reply=False
     )
-    if earlier is not None or not cache.add(
-        f"comments:dup:{target_key(target)}:{body_hash}", 1, timeout=window
-    ):
+    earlier = recent_same_text.filter(same_sender).order_by("-created_at").first()
+    sender_key = _hash(hash_of_email or ip, "sender")[:32]
+    lock = f"comments:dup:{target_key(target)}:{body_hash}:{sender_key}"
+    if earlier is not None or not cache.add(lock, 1, timeout=window):
         if earlier is None:  # a concurrent twin holds the lock and is being saved right now
             earlier = (
                 Comment.objects.for_target(target)
-                .filter(body_hash=body_hash)
+                .filter(same_sender, body_hash=body_hash)
                 .order_by("-created_at")
                 .first()
             )
         if earlier is not None:
             return SubmitResult(earlier, duplicate=True)
 
-    hash_of_email = email_key(email)
     reasons = _hold_reasons(name=name, email=email, body=body, ip=ip)
+    others = recent_same_text.exclude(same_sender).count()
+    if others:
+        reasons.append(
+            ngettext(
+                "the same text came from %(count)d other commenter in the last minutes",
+                "the same text came from %(count)d other commenters in the last minutes",
+                others,
+            )
+            % {"count": others}
+        )
     status, action = Status.PENDING, Action.SUBMITTED
     if reasons:
         why = _("Held: %s.") % "; ".join(reasons)

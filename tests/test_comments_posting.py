@@ -332,6 +332,23 @@ def test_the_same_comment_sent_twice_is_stored_once():
     assert Comment.objects.count() == 2  # another target is another comment
 
 
+def test_the_same_text_from_another_reader_is_stored_but_held_as_a_spam_signal(settings):
+    settings.COMMENTS_AUTO_APPROVE_AFTER = 1
+    digest = factories.digest()
+    factories.comment(on=digest, email="regular@example.com")
+    post(Client(enforce_csrf_checks=True, REMOTE_ADDR="192.0.2.1"), digest, body="谢谢分享")
+    post(
+        Client(enforce_csrf_checks=True, REMOTE_ADDR="192.0.2.2"),
+        digest,
+        body="谢谢分享",
+        email="regular@example.com",
+    )
+    assert Comment.objects.filter(body="谢谢分享").count() == 2
+    second = Comment.objects.get(body="谢谢分享", email="regular@example.com")
+    assert second.status == Comment.Status.PENDING  # held despite the commenter's history
+    assert "1" in second.held_reason
+
+
 def test_a_reader_reports_a_comment_once():
     digest = factories.digest()
     comment = factories.comment(on=digest)
