@@ -127,8 +127,14 @@ class CommentAdmin(admin.ModelAdmin):
     ]
     search_fields = ["body", "author_name", "email", "ip_address"]
     list_per_page = 50
-    actions = ["approve_selected", "reject_selected", "spam_selected", "pin_selected"]
-    actions += ["unpin_selected"]
+    MODERATION_ACTIONS = [
+        "approve_selected",
+        "reject_selected",
+        "spam_selected",
+        "pin_selected",
+        "unpin_selected",
+    ]
+    actions = MODERATION_ACTIONS
     readonly_fields = [
         "status",
         "target_link",
@@ -385,6 +391,14 @@ class CommentAdmin(admin.ModelAdmin):
         return [path("erase/", erase, name="papers_comment_erase"), *super().get_urls()]
 
     def changelist_view(self, request, extra_context=None):
+        # Django would quietly drop an action the user may not run; a crafted moderation
+        # POST from someone without the permission is answered with 403 instead.
+        if (
+            request.method == "POST"
+            and request.POST.get("action") in self.MODERATION_ACTIONS
+            and not self.has_moderate_permission(request)
+        ):
+            raise PermissionDenied
         extra_context = {
             **(extra_context or {}),
             "can_moderate": self.has_moderate_permission(request),
