@@ -392,9 +392,15 @@ def comment_moderate(*, comment: Comment, by, status: str, reason: str = "") -> 
         locked.status = status
         if status != Status.APPROVED:
             locked.is_pinned = False
+        else:
+            # A moderator has read it: flags count afresh (readers who flagged it already
+            # still cannot flag it again).
+            locked.flag_count = 0
         locked.moderated_at = timezone.now()
         locked.moderated_by = by
-        locked.save(update_fields=["status", "is_pinned", "moderated_at", "moderated_by"])
+        locked.save(
+            update_fields=["status", "is_pinned", "flag_count", "moderated_at", "moderated_by"]
+        )
         ModerationRecord.objects.create(
             action=_DECISIONS[status],
             comment=locked,

@@ -257,3 +257,17 @@ def test_staff_replies_and_hidden_comments_cannot_be_flagged():
     pending = factories.comment(on=digest, status="pending")
     for target in (reply, pending):
         assert Client().post(f"/comments/{target.pk}/flag/").status_code == 404
+
+
+def test_after_a_moderator_reapproves_a_flagged_comment_flags_count_afresh(settings):
+    settings.COMMENTS_FLAGS_TO_REQUEUE = 2
+    comment = factories.comment(on=factories.digest())
+    for n in (1, 2):
+        Client(REMOTE_ADDR=f"192.0.2.{n}").post(f"/comments/{comment.pk}/flag/")
+    comment.refresh_from_db()
+    assert comment.status == "pending"
+    svc.comment_moderate(comment=comment, by=factories.moderator(), status="approved")
+    Client(REMOTE_ADDR="192.0.2.1").post(f"/comments/{comment.pk}/flag/")  # already flagged
+    Client(REMOTE_ADDR="192.0.2.3").post(f"/comments/{comment.pk}/flag/")
+    comment.refresh_from_db()
+    assert (comment.status, comment.flag_count) == ("approved", 1)
