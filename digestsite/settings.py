@@ -195,3 +195,30 @@ ARXIV_TIMEOUT = float(os.environ.get("ARXIV_TIMEOUT", 20))
 ARXIV_MIN_INTERVAL = float(os.environ.get("ARXIV_MIN_INTERVAL", 3))  # arXiv's terms of use
 ARXIV_MAX_RETRIES = int(os.environ.get("ARXIV_MAX_RETRIES", 3))
 ARXIV_BACKOFF = float(os.environ.get("ARXIV_BACKOFF", 3))
+# Reader comments (papers/comments.py). Every anti-spam rule is a setting.
+COMMENTS_MAX_LENGTH = 5000  # characters in a comment
+COMMENTS_MAX_REQUEST_BYTES = 32 * 1024  # a bigger POST to the comment form gets 413
+COMMENTS_MIN_FILL_SECONDS = 3  # a form sent sooner after the page was served is a bot's
+COMMENTS_FORM_MAX_AGE_SECONDS = 2 * 24 * 3600  # older forms ask the reader to send again
+COMMENTS_RATE_LIMITS = [(1, 15), (10, 3600)]  # (comments, seconds), per IP and per email
+COMMENTS_FLAG_RATE_LIMITS = [(10, 3600)]  # flags per IP
+COMMENTS_TRUSTED_PROXY_COUNT = int(os.environ.get("COMMENTS_TRUSTED_PROXY_COUNT", "0"))
+COMMENTS_MAX_LINKS = 2  # more links than this hold a comment for moderation
+COMMENTS_AUTO_APPROVE_AFTER = 0  # approve directly after this many approved comments (0 = off)
+COMMENTS_DUPLICATE_WINDOW_SECONDS = 10 * 60
+COMMENTS_FLAGS_TO_REQUEUE = 3  # flags that send a published comment back to the queue
+# Comments close this many days after publication (0 = never, WordPress's default too).
+COMMENTS_CLOSE_AFTER_DAYS = int(os.environ.get("COMMENTS_CLOSE_AFTER_DAYS", "0"))
+COMMENTS_NOTIFY_AFTER_MINUTES = 60  # email moderators when a comment waits longer
+COMMENTS_NOTIFY_INTERVAL_MINUTES = 60  # and at most this often
+COMMENTS_MODERATOR_EMAILS = env_list("COMMENTS_MODERATOR_EMAILS")
+COMMENTS_SITE_URL = os.environ.get("SITE_URL", "")  # prefix of links in moderator emails
+COMMENTS_SESSION_REMEMBER = 20  # own comments a reader's session remembers
+# Email (moderator notices): the console by default; SMTP through the environment.
+EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
+EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "25"))
+EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "webmaster@localhost")

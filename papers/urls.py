@@ -2,6 +2,7 @@ from django.urls import path, register_converter
 
 from . import views
 from .converters import ArxivIdConverter, IsoDateConverter
+from .views import comments as comment_views
 
 register_converter(IsoDateConverter, "isodate")
 register_converter(ArxivIdConverter, "arxiv")
@@ -20,4 +21,11 @@ urlpatterns = [
         views.EntryDetailView.as_view(),
         name="entry-detail",
     ),
+]
+
+# Reader comments (papers/views/comments.py).
+urlpatterns += [
+    path("comments/", comment_views.post_comment, name="comment-post"),
+    path("comments/<int:pk>/flag/", comment_views.flag_comment, name="comment-flag"),
+    path("comments/<int:pk>/reply/", comment_views.reply_form, name="comment-reply"),
 ]

@@ -70,3 +70,28 @@ def user(username: str = "reader", *, staff: bool = False, perms=(), superuser=F
             Permission.objects.get(content_type__app_label=app_label, codename=code)
         )
     return account
+
+
+def comment(*, on, status: str = "approved", **fields):
+    """A reader's comment on ``on`` (a Digest or an Entry), approved unless told."""
+    from papers.comments import body_key, email_key
+    from papers.models import Comment, Entry
+
+    n = next(_numbers)
+    fields.setdefault("author_name", f"读者{n}")
+    fields.setdefault("body", f"第{n}条评论:这篇论文很有启发。")
+    fields.setdefault("email_hash", email_key(fields.get("email", "")))
+    fields.setdefault("ip_address", "198.51.100.7")
+    target = {"entry": on} if isinstance(on, Entry) else {"digest": on}
+    return Comment.objects.create(
+        **target, status=status, body_hash=body_key(fields["body"]), **fields
+    )
+
+
+def moderator(username: str = "moderator"):
+    """A staff user in the Moderator group (created by migration 0004)."""
+    from django.contrib.auth.models import Group
+
+    account = user(username, staff=True)
+    account.groups.add(Group.objects.get(name="Moderator"))
+    return account

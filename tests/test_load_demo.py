@@ -64,3 +64,17 @@ def test_demo_digest_pages_render_with_previous_issue_link():
     assert f'rel="prev" href="{older.get_absolute_url()}"' in html
     for entry in newest.entries.all():
         assert client.get(entry.get_absolute_url()).status_code == 200
+
+
+def test_load_demo_adds_demo_comments_once_with_a_pin_a_staff_reply_and_one_waiting():
+    from papers.models import Comment
+
+    call_command("load_demo", stdout=StringIO())
+    call_command("load_demo", stdout=StringIO())
+    assert Comment.objects.filter(is_pinned=True).count() == 1
+    assert Comment.objects.filter(is_staff_reply=True).count() == 1
+    assert Comment.objects.filter(status="pending").count() == 1
+    assert Comment.objects.count() == 5
+    newest = Digest.objects.get(issue_date="2025-09-30")
+    html = Client().get(newest.get_absolute_url()).content.decode()
+    assert "badge-pinned" in html

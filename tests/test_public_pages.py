@@ -197,14 +197,14 @@ def test_home_page_query_count_does_not_grow_with_digests(client, size):
 @pytest.mark.parametrize("size", [1, 20])
 def test_digest_page_query_count_does_not_grow_with_entries(client, size):
     digest = factories.digest(entries=size)
-    assert _count_queries(client, digest.get_absolute_url()) <= 8
+    assert _count_queries(client, digest.get_absolute_url()) <= 8 + 2  # + comments, closure
 
 
 @pytest.mark.parametrize("size", [1, 20])
 def test_entry_page_query_count_does_not_grow_with_entries(client, size):
     digest = factories.digest(entries=size)
     entry = digest.entries.order_by("position").last()
-    assert _count_queries(client, entry.get_absolute_url()) <= 7
+    assert _count_queries(client, entry.get_absolute_url()) <= 7 + 2  # + comments, closure
 
 
 def test_query_counts_are_identical_for_small_and_large_digests(client):

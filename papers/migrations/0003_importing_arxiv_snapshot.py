@@ -4,20 +4,27 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('papers', '0002_seed_reference_data'),
+        ("papers", "0002_seed_reference_data"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='paper',
-            name='arxiv_fetched_at',
-            field=models.DateTimeField(blank=True, editable=False, null=True, verbose_name='fetched from arXiv'),
+            model_name="paper",
+            name="arxiv_fetched_at",
+            field=models.DateTimeField(
+                blank=True, editable=False, null=True, verbose_name="fetched from arXiv"
+            ),
         ),
         migrations.AddField(
-            model_name='paper',
-            name='arxiv_snapshot',
-            field=models.JSONField(blank=True, default=dict, editable=False, help_text='What arXiv said at the last fetch. A field that differs from it was corrected by an editor and is not overwritten without asking.', verbose_name='last arXiv metadata'),
+            model_name="paper",
+            name="arxiv_snapshot",
+            field=models.JSONField(
+                blank=True,
+                default=dict,
+                editable=False,
+                help_text="What arXiv said at the last fetch. A field that differs from it was corrected by an editor and is not overwritten without asking.",
+                verbose_name="last arXiv metadata",
+            ),
         ),
     ]

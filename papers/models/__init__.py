@@ -1,6 +1,15 @@
 """The app's models, one module per area; everything is re-exported here so that
 ``from papers.models import Digest`` keeps working whichever module defines it."""
 
+from .comments import (
+    BlockedTerm,
+    Comment,
+    CommentClosure,
+    CommentFlag,
+    CommentQuerySet,
+    DroppedSubmissionCount,
+    ModerationRecord,
+)
 from .core import (
     SECTIONS_WITH_KIND,
     ArxivIdField,
@@ -41,4 +50,11 @@ __all__ = [
     "figure_upload_to",
     "published_q",
     "split_lines",
+    "BlockedTerm",
+    "Comment",
+    "CommentClosure",
+    "CommentFlag",
+    "CommentQuerySet",
+    "DroppedSubmissionCount",
+    "ModerationRecord",
 ]

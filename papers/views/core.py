@@ -8,6 +8,7 @@ from django.shortcuts import get_object_or_404
 from django.utils.cache import patch_cache_control
 from django.views.generic import DetailView, ListView
 
+from ..comments import comments_context
 from ..models import SECTIONS_WITH_KIND, Digest, Entry
 
 
@@ -20,6 +21,8 @@ class PreviewAwareMixin:
         if context.get("is_preview"):
             patch_cache_control(response, private=True, no_store=True, max_age=0)
             response["X-Robots-Tag"] = "noindex, nofollow"
+        if context.get("comments_private"):  # the reader's own waiting comment is on it
+            patch_cache_control(response, private=True)
         return response
 
 
@@ -51,6 +54,7 @@ class DigestDetailView(PreviewAwareMixin, DetailView):
         digest = self.object
         context["is_preview"] = not digest.is_published
         context["previous_digest"], context["next_digest"] = neighbours(digest)
+        context.update(comments_context(self.request, digest))
         return context
 
 
@@ -109,4 +113,5 @@ class EntryDetailView(PreviewAwareMixin, DetailView):
         context["siblings"] = siblings
         context["previous_entry"] = siblings[index - 1] if index > 0 else None
         context["next_entry"] = siblings[index + 1] if index + 1 < len(siblings) else None
+        context.update(comments_context(self.request, entry))
         return context

@@ -5,6 +5,7 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
+from papers.comment_demo import load_demo_comments
 from papers.demo import load_demo
 from papers.models import SiteSettings
 
@@ -32,6 +33,7 @@ class Command(BaseCommand):
             if admin or publisher is None:
                 publisher, password = self._demo_admin(User)
             created = load_demo(publisher=publisher)
+            load_demo_comments(created, by=publisher)
             site = SiteSettings.load()
             if not site.footer_text:
                 site.footer_text = DEMO_FOOTER

@@ -1,0 +1,32 @@
+"""The comment queue's counts on the admin index (for users who may moderate)."""
+
+import datetime
+
+from django import template
+from django.db.models import Count, Q, Sum
+from django.utils import timezone
+
+from ..comments import MODERATE_PERMISSION
+from ..models import Comment, DroppedSubmissionCount
+
+register = template.Library()
+
+
+@register.simple_tag
+def comment_queue_summary(user):
+    """Counts for the moderation box, or ``None`` for users who may not moderate."""
+    if not user.has_perm(MODERATE_PERMISSION):
+        return None
+    since = timezone.now() - datetime.timedelta(days=1)
+    counts = Comment.objects.aggregate(
+        pending=Count("id", filter=Q(status=Comment.Status.PENDING)),
+        requeued=Count("id", filter=Q(status=Comment.Status.PENDING, flag_count__gt=0)),
+        approved_today=Count(
+            "id", filter=Q(status=Comment.Status.APPROVED, moderated_at__gte=since)
+        ),
+    )
+    dropped = DroppedSubmissionCount.objects.filter(day=timezone.localdate()).aggregate(
+        n=Sum("count")
+    )
+    counts["dropped_today"] = dropped["n"] or 0
+    return counts
