@@ -184,3 +184,9 @@ LOGGING = {
 
 # Site behaviour
 HOME_PAGE_SIZE = 10
+
+# Editorial workflow (papers/workflow.py, papers/services.py)
+EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "digest@localhost")
+SHARE_LINK_DAYS = int(os.environ.get("SHARE_LINK_DAYS", "7"))  # default life of a share link
+EDIT_PRESENCE_MINUTES = 5  # "also editing" on the digest page: opened within this many minutes

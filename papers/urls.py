@@ -20,4 +20,5 @@ urlpatterns = [
         views.EntryDetailView.as_view(),
         name="entry-detail",
     ),
+    path("preview/<str:token>/", views.SharePreviewView.as_view(), name="share-preview"),
 ]

@@ -21,6 +21,7 @@ from .core import (
     published_q,
     split_lines,
 )
+from .workflow import AuditRecord, EditPresence, Revision, ShareLink, ShareLinkQuerySet
 
 __all__ = [
     "SECTIONS_WITH_KIND",
@@ -41,4 +42,9 @@ __all__ = [
     "figure_upload_to",
     "published_q",
     "split_lines",
+    "AuditRecord",
+    "EditPresence",
+    "Revision",
+    "ShareLink",
+    "ShareLinkQuerySet",
 ]

@@ -1,0 +1,76 @@
+"""The editorial dashboard on the admin index page."""
+
+from django import template
+from django.apps import apps
+from django.db.models import Count
+from django.utils import timezone
+
+from .. import workflow
+from ..models import Digest, Revision
+
+register = template.Library()
+
+DASHBOARD_ROWS = 10
+
+
+@register.simple_tag(takes_context=True)
+def editorial_dashboard(context):
+    """My drafts, waiting for review, scheduled, recently published, and comments waiting
+    for moderation (when the comments models exist). Empty for users who cannot see
+    digests."""
+    request = context["request"]
+    user = request.user
+    if not user.has_perm("papers.view_digest"):
+        return None
+    now = timezone.now()
+    digests = Digest.objects.annotate(n_entries=Count("entries")).only(
+        "id", "title", "issue_date", "status", "published_at", "expires_at", "updated_at"
+    )
+    mine = Revision.objects.filter(author=user).values("digest_id")  # created or saved
+    scheduled = list(
+        digests.filter(status=Digest.Status.PUBLISHED, published_at__gt=now).order_by(
+            "published_at"
+        )[:DASHBOARD_ROWS]
+    )
+    recently = list(
+        digests.filter(status__in=Digest.READABLE_STATES, published_at__lte=now).order_by(
+            "-published_at"
+        )[:DASHBOARD_ROWS]
+    )
+    for digest in scheduled + recently:
+        digest.go_live = workflow.site_time(digest.published_at)
+    return {
+        "my_drafts": list(
+            digests.filter(status=Digest.Status.DRAFT, pk__in=mine).order_by("-updated_at")[
+                :DASHBOARD_ROWS
+            ]
+        ),
+        "in_review": list(
+            digests.filter(status=Digest.Status.REVIEW).order_by("updated_at")[:DASHBOARD_ROWS]
+        ),
+        "scheduled": scheduled,
+        "recently_published": recently,
+        "comments_waiting": comments_waiting(user),
+        "zone": workflow.site_zone().key,
+    }
+
+
+def comments_waiting(user):
+    """How many reader comments wait for moderation, or None when there is no comments
+    model (yet) or the user may not moderate."""
+    try:
+        Comment = apps.get_model("papers", "Comment")
+    except LookupError:
+        return None
+    if not user.has_perm("papers.change_comment"):
+        return None
+    manager = Comment.objects
+    for method in ("awaiting_moderation", "pending"):
+        if callable(getattr(manager, method, None)):
+            return getattr(manager, method)().count()
+    field_names = {f.name for f in Comment._meta.get_fields()}
+    if "status" in field_names:
+        return manager.filter(status="pending").count()
+    if "is_approved" in field_names:
+        return manager.filter(is_approved=False).count()
+    return None
