@@ -1,0 +1,141 @@
+"""The audit log records every transition (who, when, from, to, message); editors are told
+by email when something waits for review; the admin index is an editorial dashboard."""
+
+import datetime
+
+import pytest
+from django.core import mail
+from django.urls import reverse
+from django.utils import timezone
+
+from papers import services
+from papers.models import AuditRecord
+from tests import factories
+from tests.workflow_support import change_url, client_for, csrf_post, digest_form_data, role_user
+
+pytestmark = pytest.mark.django_db
+
+WHEN = datetime.datetime(2030, 2, 3, 4, 5, tzinfo=datetime.UTC)
+
+
+def test_every_transition_writes_one_audit_record(time_machine):
+    time_machine.move_to(WHEN, tick=False)
+    author, editor = role_user("author"), role_user("editor")
+    digest = factories.digest(entries=1, status="draft")
+    later = WHEN + datetime.timedelta(days=1)
+    steps = [
+        (lambda: services.digest_submit(digest=digest, by=author, message="请审"), author),
+        (lambda: services.digest_send_back(digest=digest, by=editor, message="补图"), editor),
+        (lambda: services.digest_submit(digest=digest, by=author, message="补好了"), author),
+        (lambda: services.digest_approve(digest=digest, by=editor, message="好"), editor),
+        (lambda: services.digest_unpublish(digest=digest, by=editor, message="撤下"), editor),
+        (lambda: services.digest_schedule(digest=digest, by=editor, at=later), editor),
+        (lambda: services.digest_unpublish(digest=digest, by=editor), editor),
+        (lambda: services.digest_publish(digest=digest, by=editor, at=WHEN), editor),
+        (lambda: services.digest_archive(digest=digest, by=editor, message="旧了"), editor),
+    ]
+    for step, _user in steps:
+        step()
+    records = list(AuditRecord.objects.filter(digest=digest).order_by("id"))
+    assert [(r.action, r.from_status, r.to_status) for r in records] == [
+        ("submit", "draft", "review"),
+        ("send_back", "review", "draft"),
+        ("submit", "draft", "review"),
+        ("approve", "review", "published"),
+        ("unpublish", "published", "draft"),
+        ("schedule", "draft", "published"),
+        ("unpublish", "published", "draft"),
+        ("publish", "draft", "published"),
+        ("archive", "published", "archived"),
+    ]
+    assert [r.actor for r in records] == [user for _step, user in steps]
+    assert [r.message for r in records][:4] == ["请审", "补图", "补好了", "好"]
+    assert all(r.created_at == WHEN for r in records)
+    assert records[5].effective_at == later
+
+
+def test_a_transition_from_the_wrong_state_is_refused_and_not_recorded():
+    from django.core.exceptions import ValidationError
+
+    editor = role_user("editor")
+    draft = factories.digest(entries=1, status="draft")
+    for attempt in (
+        lambda: services.digest_approve(digest=draft, by=editor),
+        lambda: services.digest_send_back(digest=draft, by=editor, message="x"),
+        lambda: services.digest_archive(digest=draft, by=editor),
+        lambda: services.digest_unpublish(digest=draft, by=editor),
+    ):
+        with pytest.raises(ValidationError):
+            attempt()
+    review = factories.digest(entries=1, status="review")
+    with pytest.raises(ValidationError):
+        services.digest_send_back(digest=review, by=editor, message="  ")
+    assert not AuditRecord.objects.exists()
+
+
+def test_sending_back_without_a_message_is_an_error_on_the_page():
+    editor = role_user("editor")
+    digest = factories.digest(entries=1, status="review")
+    client = client_for(editor)
+    response = csrf_post(client, change_url(digest), digest_form_data(digest, _send_back="1"))
+    assert response.status_code == 302
+    page = client.get(response["Location"])
+    assert any("message" in str(m).lower() or "说明" in str(m) for m in page.context["messages"])
+    digest.refresh_from_db()
+    assert digest.status == "review"
+
+
+def test_editors_get_an_email_when_a_digest_is_submitted(django_capture_on_commit_callbacks):
+    author, editor = role_user("author"), role_user("editor")
+    role_user("moderator")
+    digest = factories.digest(entries=1, status="draft", title="等审的一期")
+    with django_capture_on_commit_callbacks(execute=True):
+        response = csrf_post(
+            client_for(author),
+            change_url(digest),
+            digest_form_data(digest, _submit="1", workflow_message="第三篇需要看一下"),
+        )
+    assert response.status_code == 302
+    assert len(mail.outbox) == 1
+    message = mail.outbox[0]
+    assert message.to == [editor.email]
+    assert "等审的一期" in message.subject
+    assert "第三篇需要看一下" in message.body and "author" in message.body
+    assert reverse("admin:papers_digest_change", args=[digest.pk]) in message.body
+
+
+def test_the_admin_index_is_an_editorial_dashboard(time_machine):
+    time_machine.move_to(WHEN, tick=False)
+    author, editor = role_user("author"), role_user("editor")
+    mine = factories.digest(entries=1, status="draft", title="我的草稿")
+    services.revision_record(digest=mine, by=author)
+    factories.digest(entries=1, status="draft", title="别人的草稿")
+    factories.digest(entries=1, status="review", title="等审的")
+    factories.digest(
+        entries=1,
+        status="published",
+        published_at=WHEN + datetime.timedelta(hours=4),
+        title="明天的",
+    )
+    factories.digest(entries=1, status="published", title="刚发布的")
+
+    html = client_for(author).get(reverse("admin:index")).content.decode()
+    dashboard = html[html.index('id="editorial-dashboard"') :]
+    mine_block = dashboard[: dashboard.index("等审的")]
+    assert "我的草稿" in mine_block and "别人的草稿" not in mine_block
+    assert "等审的" in dashboard and "刚发布的" in dashboard
+    assert "明天的" in dashboard and "2030-02-03 16:05 (Asia/Shanghai)" in dashboard
+    # No comments model on this branch: no comments box.
+    assert "workflow-comments-waiting" not in dashboard
+    assert client_for(editor).get(reverse("admin:index")).status_code == 200
+
+
+def test_the_dashboard_costs_a_fixed_number_of_queries(django_assert_max_num_queries):
+    editor = role_user("editor")
+    client = client_for(editor)
+    for _ in range(15):
+        factories.digest(entries=2, status="review")
+        factories.digest(entries=1, status="published", published_at=timezone.now())
+    client.get(reverse("admin:index"))
+    with django_assert_max_num_queries(12):
+        assert client.get(reverse("admin:index")).status_code == 200

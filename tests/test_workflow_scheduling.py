@@ -1,0 +1,149 @@
+"""Scheduling needs no cron job: a digest with a future go-live time appears on every
+public page at that time and disappears at its expiry, with the clock frozen around both.
+`publish_scheduled` only does side effects, once per go-live time."""
+
+import datetime
+import io
+
+import pytest
+from django.core.management import call_command
+from django.test import Client
+from django.urls import reverse
+
+from papers import services
+from papers.models import AuditRecord
+from papers.signals import digest_went_live
+from tests import factories
+
+pytestmark = pytest.mark.django_db
+
+GO_LIVE = datetime.datetime(2030, 3, 1, 0, 0, tzinfo=datetime.UTC)  # 08:00 in Shanghai
+EXPIRY = datetime.datetime(2030, 3, 8, 0, 0, tzinfo=datetime.UTC)
+MINUTE = datetime.timedelta(minutes=1)
+
+
+def _scheduled_digest(time_machine):
+    time_machine.move_to(GO_LIVE - datetime.timedelta(days=2), tick=False)
+    editor = factories.user("editor", superuser=True)
+    digest = factories.digest(entries=2, status="draft", title="定时发布的一期")
+    services.digest_schedule(digest=digest, by=editor, at=GO_LIVE, expires_at=EXPIRY)
+    digest.refresh_from_db()
+    return digest
+
+
+def _public_pages(digest):
+    entry = digest.entries.first()
+    return [reverse("papers:home"), digest.get_absolute_url(), entry.get_absolute_url()]
+
+
+def _shows(url, title, digest):
+    response = Client().get(url)
+    if url == reverse("papers:home"):
+        return title in response.content.decode()
+    return response.status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("moment", "visible"),
+    [
+        (GO_LIVE - MINUTE, False),
+        (GO_LIVE, True),
+        (GO_LIVE + datetime.timedelta(days=3), True),
+        (EXPIRY - MINUTE, True),
+        (EXPIRY, False),
+        (EXPIRY + datetime.timedelta(days=30), False),
+    ],
+)
+def test_a_scheduled_digest_is_visible_exactly_between_go_live_and_expiry(
+    time_machine, moment, visible
+):
+    digest = _scheduled_digest(time_machine)
+    time_machine.move_to(moment, tick=False)
+    for url in _public_pages(digest):
+        assert _shows(url, "定时发布的一期", digest) is visible, (url, moment)
+
+
+def test_no_job_has_to_run_for_a_scheduled_digest_to_go_live(time_machine):
+    digest = _scheduled_digest(time_machine)
+    time_machine.move_to(GO_LIVE + MINUTE, tick=False)
+    assert Client().get(digest.get_absolute_url()).status_code == 200
+    assert not AuditRecord.objects.filter(action="went_live").exists()
+
+
+def test_a_scheduled_page_is_not_served_from_an_earlier_staff_preview(time_machine):
+    digest = _scheduled_digest(time_machine)
+    staff = Client()
+    staff.force_login(factories.user("staffer", staff=True))
+    preview = staff.get(digest.get_absolute_url())
+    assert preview.status_code == 200
+    assert "no-store" in preview["Cache-Control"] and "private" in preview["Cache-Control"]
+    assert Client().get(digest.get_absolute_url()).status_code == 404
+
+
+def test_publish_scheduled_handles_each_go_live_once_and_dry_run_changes_nothing(
+    time_machine, django_capture_on_commit_callbacks
+):
+    digest = _scheduled_digest(time_machine)
+    received = []
+
+    def listener(sender, digest, **kwargs):
+        received.append(digest.pk)
+
+    digest_went_live.connect(listener)
+    try:
+        time_machine.move_to(GO_LIVE - MINUTE, tick=False)
+        out = io.StringIO()
+        call_command("publish_scheduled", stdout=out)
+        assert "Nothing to do" in out.getvalue()
+
+        time_machine.move_to(GO_LIVE + MINUTE, tick=False)
+        out = io.StringIO()
+        call_command("publish_scheduled", "--dry-run", stdout=out)
+        assert "would handle" in out.getvalue() and digest.title in out.getvalue()
+        assert "Asia/Shanghai" in out.getvalue()
+        assert not AuditRecord.objects.filter(action="went_live").exists()
+
+        with django_capture_on_commit_callbacks(execute=True):
+            call_command("publish_scheduled", stdout=io.StringIO())
+            call_command("publish_scheduled", stdout=io.StringIO())
+        assert received == [digest.pk]
+        assert AuditRecord.objects.filter(action="went_live", digest=digest).count() == 1
+    finally:
+        digest_went_live.disconnect(listener)
+
+
+def test_rescheduling_a_digest_that_went_live_is_handled_again(time_machine):
+    digest = _scheduled_digest(time_machine)
+    time_machine.move_to(GO_LIVE + MINUTE, tick=False)
+    call_command("publish_scheduled", stdout=io.StringIO())
+    editor = factories.user("editor2", superuser=True)
+    later = GO_LIVE + datetime.timedelta(days=1)
+    services.digest_unpublish(digest=digest, by=editor)
+    services.digest_schedule(digest=digest, by=editor, at=later)
+    time_machine.move_to(later + MINUTE, tick=False)
+    call_command("publish_scheduled", stdout=io.StringIO())
+    assert AuditRecord.objects.filter(action="went_live", digest=digest).count() == 2
+
+
+def test_scheduling_needs_a_future_time_and_an_expiry_after_it(time_machine):
+    time_machine.move_to(GO_LIVE, tick=False)
+    editor = factories.user("editor", superuser=True)
+    digest = factories.digest(entries=1, status="draft")
+    from django.core.exceptions import ValidationError
+
+    with pytest.raises(ValidationError):
+        services.digest_schedule(digest=digest, by=editor, at=GO_LIVE - MINUTE)
+    with pytest.raises(ValidationError):
+        services.digest_schedule(
+            digest=digest, by=editor, at=GO_LIVE + MINUTE, expires_at=GO_LIVE + MINUTE
+        )
+    digest.refresh_from_db()
+    assert digest.status == "draft" and digest.published_at is None
+
+
+def test_the_admin_names_the_site_time_zone_for_go_live_times(time_machine):
+    digest = _scheduled_digest(time_machine)
+    admin_client = Client()
+    admin_client.force_login(factories.user("boss", superuser=True))
+    html = admin_client.get(reverse("admin:papers_digest_change", args=[digest.pk])).content
+    assert "2030-03-01 08:00 (Asia/Shanghai)" in html.decode()
