@@ -9,6 +9,7 @@ import zoneinfo
 
 from django.conf import settings
 from django.core import signing
+from django.db.models import Min
 from django.utils import timezone
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
@@ -342,3 +343,30 @@ def user_label(user) -> str:
     if user is None:
         return _("someone")
     return user.get_full_name() or user.get_username()
+
+
+# --- caches and scheduled visibility ----------------------------------------------------
+
+
+def next_visibility_change(*, now=None) -> datetime.datetime | None:
+    """The next moment a digest goes live or expires (None if nothing is pending). Anything
+    that caches public pages must not keep them past this moment, or a scheduled digest
+    would appear late and an expired one linger."""
+    now = now or timezone.now()
+    live = Digest.objects.filter(status__in=Digest.READABLE_STATES)
+    moments = [
+        live.filter(published_at__gt=now).aggregate(m=Min("published_at"))["m"],
+        live.filter(expires_at__gt=now).aggregate(m=Min("expires_at"))["m"],
+    ]
+    moments = [m for m in moments if m is not None]
+    return min(moments) if moments else None
+
+
+def cache_seconds(limit: int, *, now=None) -> int:
+    """How long a public page may be cached: ``limit`` seconds, but never past the next
+    go-live or expiry."""
+    now = now or timezone.now()
+    upcoming = next_visibility_change(now=now)
+    if upcoming is None:
+        return limit
+    return max(0, min(limit, int((upcoming - now).total_seconds())))

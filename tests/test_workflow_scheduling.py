@@ -147,3 +147,19 @@ def test_the_admin_names_the_site_time_zone_for_go_live_times(time_machine):
     admin_client.force_login(factories.user("boss", superuser=True))
     html = admin_client.get(reverse("admin:papers_digest_change", args=[digest.pk])).content
     assert "2030-03-01 08:00 (Asia/Shanghai)" in html.decode()
+
+
+def test_caches_are_told_when_the_next_go_live_or_expiry_happens(time_machine):
+    from papers import workflow
+
+    digest = _scheduled_digest(time_machine)
+    now = GO_LIVE - datetime.timedelta(minutes=10)
+    time_machine.move_to(now, tick=False)
+    assert workflow.next_visibility_change() == GO_LIVE
+    assert workflow.cache_seconds(3600) == 600
+    assert workflow.cache_seconds(60) == 60
+    time_machine.move_to(GO_LIVE + MINUTE, tick=False)
+    assert workflow.next_visibility_change() == EXPIRY
+    services.digest_unpublish(digest=digest, by=factories.user("e3", superuser=True))
+    assert workflow.next_visibility_change() is None
+    assert workflow.cache_seconds(300) == 300

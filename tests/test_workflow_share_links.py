@@ -45,6 +45,9 @@ def test_a_reviewer_without_an_account_sees_the_current_draft_with_a_banner(edit
     assert 'class="preview-banner"' in html
     assert '<meta name="robots" content="noindex, nofollow">' in html
     _assert_private(response)
+    # Paper titles jump within the page: the entry pages are not shared.
+    first = draft.entries.get(position=1)
+    assert 'href="#paper-1"' in html and first.get_absolute_url() not in html
     # The draft itself stays a 404 at its public address.
     assert Client().get(draft.get_absolute_url()).status_code == 404
 

@@ -21,7 +21,10 @@ def editorial_dashboard(context):
     request = context["request"]
     user = request.user
     if not user.has_perm("papers.view_digest"):
-        return None
+        waiting = comments_waiting(user)  # a moderator sees only the comments box
+        return (
+            {"comments_waiting": waiting, "moderation_only": True} if waiting is not None else None
+        )
     now = timezone.now()
     digests = Digest.objects.annotate(n_entries=Count("entries")).only(
         "id", "title", "issue_date", "status", "published_at", "expires_at", "updated_at"
