@@ -139,3 +139,15 @@ def test_the_dashboard_costs_a_fixed_number_of_queries(django_assert_max_num_que
     client.get(reverse("admin:index"))
     with django_assert_max_num_queries(12):
         assert client.get(reverse("admin:index")).status_code == 200
+
+
+def test_the_author_sees_why_a_digest_was_sent_back_until_resubmitting():
+    author, editor = role_user("author"), role_user("editor")
+    digest = factories.digest(entries=1, status="review")
+    services.digest_send_back(digest=digest, by=editor, message="第二篇的不足写得太少")
+    client = client_for(author)
+    assert "第二篇的不足写得太少" in client.get(change_url(digest)).content.decode()
+    services.digest_submit(digest=digest, by=author)
+    services.digest_send_back(digest=digest, by=editor, message="再看看摘要")
+    html = client.get(change_url(digest)).content.decode()
+    assert "再看看摘要" in html and "第二篇的不足写得太少" not in html

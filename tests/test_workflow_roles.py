@@ -219,8 +219,16 @@ def test_an_author_cannot_add_an_entry_to_a_published_digest():
         "figures-MAX_NUM_FORMS": "1000",
     }
     response = csrf_post(client, reverse("admin:papers_entry_add"), data)
-    assert response.status_code == 403
+    assert response.status_code == 200
+    assert "digest" in response.context["adminform"].form.errors
     assert digest.entries.count() == 1
+    # Past the form, the service refuses too.
+    from django.core.exceptions import PermissionDenied
+
+    from papers import services
+
+    with pytest.raises(PermissionDenied):
+        services.digest_check_editable(digest=digest, by=role_user("author", "author2"))
 
 
 def test_an_author_edits_a_draft_and_a_digest_in_review():

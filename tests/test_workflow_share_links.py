@@ -130,3 +130,9 @@ def test_the_share_page_costs_a_fixed_number_of_queries(editor, entries):
     with CaptureQueriesContext(connection) as captured:
         assert client.get(url).status_code == 200
     assert len(captured) == 9
+
+
+def test_revoking_with_a_garbled_id_is_a_404_not_an_error(editor, draft):
+    share_page = reverse("admin:papers_digest_share", args=[draft.pk])
+    response = csrf_post(client_for(editor), share_page, {"revoke": "abc"})
+    assert response.status_code == 404

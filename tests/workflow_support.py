@@ -11,12 +11,13 @@ from tests import factories
 ROLES = ("author", "editor", "moderator", "anonymous")
 
 
-def role_user(role: str):
+def role_user(role: str, username: str = ""):
     """A staff user in the group of ``role`` (None for an anonymous reader)."""
     if role == "anonymous":
         return None
-    account = factories.user(role, staff=True)
-    account.email = f"{role}@example.com"
+    username = username or role
+    account = factories.user(username, staff=True)
+    account.email = f"{username}@example.com"
     account.save()
     if not Group.objects.filter(name=role.capitalize()).exists():
         # A transactional test emptied the tables the migration had filled: fill them again.

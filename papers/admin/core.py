@@ -147,7 +147,7 @@ class EntryInline(admin.TabularInline):
 
 @admin.register(Digest)
 class DigestAdmin(DigestWorkflowMixin, admin.ModelAdmin):
-    list_display = ["title", "issue_date", "status_label", "published_at", "entry_count"]
+    list_display = ["title", "issue_date", "status_label", "go_live", "entry_count"]
     list_filter = ["status", "issue_date"]
     search_fields = ["title", "slug", "summary"]
     prepopulated_fields = {"slug": ["title"]}

@@ -122,6 +122,10 @@ class DigestWorkflowMixin:
         "archive_selected",
     ]
 
+    @admin.display(description=gettext_lazy("go-live time"), ordering="published_at")
+    def go_live(self, obj):
+        return workflow.site_time(obj.published_at) if obj.published_at else "-"
+
     # --- permissions -----------------------------------------------------------------
 
     def has_publish_permission(self, request):
@@ -208,11 +212,7 @@ class DigestWorkflowMixin:
                 "go_live": workflow.site_time(obj.published_at) if obj else "",
                 "expires": workflow.site_time(obj.expires_at) if obj and obj.expires_at else "",
                 "site_zone": workflow.site_zone().key,
-                "last_send_back": (
-                    obj.audit_records.filter(action=AuditRecord.Action.SEND_BACK).first()
-                    if obj and status == Digest.Status.DRAFT
-                    else None
-                ),
+                "last_send_back": _last_send_back(obj) if obj else None,
                 "can_share": user.has_perm(workflow.SHARE_PERMISSION),
             }
         )
@@ -442,7 +442,10 @@ class DigestWorkflowMixin:
         form = ShareLinkForm(request.POST or None)
         if request.method == "POST":
             if "revoke" in request.POST:
-                link = get_object_or_404(ShareLink, digest=digest, pk=request.POST["revoke"])
+                link_id = request.POST["revoke"]
+                link = get_object_or_404(
+                    ShareLink, digest=digest, pk=int(link_id) if link_id.isdigit() else 0
+                )
                 services.share_link_revoke(link=link, by=request.user)
                 self.message_user(request, _("The link no longer works."), messages.SUCCESS)
                 return HttpResponseRedirect(request.path)
@@ -495,6 +498,24 @@ class EntryWorkflowMixin:
     def has_delete_permission(self, request, obj=None):
         allowed = super().has_delete_permission(request, obj)
         return allowed and (obj is None or workflow.can_edit_content(request.user, obj.digest))
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form_class = super().get_form(request, obj, change, **kwargs)
+        user = request.user
+
+        class EntryWorkflowForm(form_class):
+            def clean_digest(self):
+                digest = self.cleaned_data.get("digest")
+                if digest is not None and not workflow.can_edit_content(user, digest):
+                    raise ValidationError(
+                        _(
+                            "This digest is published, scheduled or archived: only editors "
+                            "can change its papers."
+                        )
+                    )
+                return digest
+
+        return EntryWorkflowForm
 
     def save_model(self, request, obj, form, change):
         # The digest the entry is in now, and the one it moves to: both must be editable.
@@ -567,6 +588,24 @@ def _run_transition(name, digest, user, message):
     if name == "archive":
         return services.digest_archive(digest=digest, by=user, message=message)
     raise Http404
+
+
+def _last_send_back(digest):
+    """The editor's message when a draft was sent back (shown until it is resubmitted)."""
+    if digest.status != Digest.Status.DRAFT:
+        return None
+    record = (
+        digest.audit_records.select_related("actor")
+        .filter(action__in=[AuditRecord.Action.SEND_BACK, AuditRecord.Action.SUBMIT])
+        .first()
+    )
+    if record is None or record.action != AuditRecord.Action.SEND_BACK:
+        return None
+    return {
+        "who": workflow.user_label(record.actor),
+        "when": workflow.site_time(record.created_at),
+        "message": record.message,
+    }
 
 
 def _state_label(digest) -> str:
