@@ -44,6 +44,7 @@ def _require_status(digest: Digest, allowed, action: str) -> None:
 def _audit(digest, *, by, action, from_status, message="", effective_at=None):
     return AuditRecord.objects.create(
         digest=digest,
+        digest_label=str(digest)[:250],
         actor=by if getattr(by, "pk", None) else None,
         action=action,
         from_status=from_status,
@@ -163,13 +164,20 @@ def digest_send_back(*, digest: Digest, by, message: str) -> Digest:
         _require_status(locked, (Digest.Status.REVIEW,), _("sent back"))
         locked.status = Digest.Status.DRAFT
         locked.save(update_fields=["status", "updated_at"])
-        _audit(
+        record = _audit(
             locked,
             by=by,
             action=AuditRecord.Action.SEND_BACK,
             from_status="review",
             message=message.strip(),
         )
+        submitted = (
+            locked.audit_records.filter(action=AuditRecord.Action.SUBMIT)
+            .select_related("actor")
+            .first()
+        )
+        submitter = submitted.actor if submitted else None
+        transaction.on_commit(lambda: _tell_submitter(locked, record, submitter))
     return locked
 
 
@@ -240,6 +248,23 @@ def digest_restore_revision(*, digest: Digest, revision: Revision, by, message="
             text = " ".join([text, *notes])
         _audit(locked, by=by, action=AuditRecord.Action.RESTORE, from_status=previous, message=text)
         return revision_record(digest=locked, by=by, message=text[:300])
+
+
+def digest_record_creation(*, digest: Digest, by, message="") -> Revision:
+    """After a digest is created (admin, importer): the audit record and first revision."""
+    with transaction.atomic():
+        _audit(digest, by=by, action=AuditRecord.Action.CREATE, from_status="", message=message)
+        return revision_record(digest=digest, by=by, message=message or _("Created"))
+
+
+def digest_delete(*, digest: Digest, by) -> None:
+    """Delete a digest for good (editors). Its revisions go with it; the audit log keeps a
+    record of the deletion and of everything before it."""
+    _require(by, "papers.delete_digest")
+    with transaction.atomic():
+        locked = _locked(digest)
+        _audit(locked, by=by, action=AuditRecord.Action.DELETE, from_status=locked.status)
+        locked.delete()
 
 
 def revision_record(*, digest: Digest, by, message="", published=False) -> Revision:
@@ -338,6 +363,25 @@ def digests_went_live(*, now=None, dry_run=False) -> list[Digest]:
             )
             transaction.on_commit(lambda d=digest: digest_went_live.send(sender=Digest, digest=d))
     return due
+
+
+def _tell_submitter(digest: Digest, record: AuditRecord, submitter) -> None:
+    """Email whoever submitted the digest that it came back, with the editor's message."""
+    if submitter is None or not submitter.email or submitter.pk == getattr(record.actor, "pk", 0):
+        return
+    subject = _("Sent back to draft: %(title)s") % {"title": digest.title}
+    body = _(
+        "%(who)s sent “%(title)s” (%(date)s) back to draft at %(when)s:\n\n"
+        "%(message)s\n\nEdit it in the admin: %(link)s"
+    ) % {
+        "who": workflow.user_label(record.actor),
+        "title": digest.title,
+        "date": digest.issue_date.isoformat(),
+        "when": workflow.site_time(record.created_at),
+        "message": record.message,
+        "link": reverse("admin:papers_digest_change", args=[digest.pk]),
+    }
+    send_mail(subject, body, None, [submitter.email], fail_silently=True)
 
 
 def _tell_editors(digest: Digest, record: AuditRecord) -> None:

@@ -151,3 +151,83 @@ def test_the_author_sees_why_a_digest_was_sent_back_until_resubmitting():
     services.digest_send_back(digest=digest, by=editor, message="再看看摘要")
     html = client.get(change_url(digest)).content.decode()
     assert "再看看摘要" in html and "第二篇的不足写得太少" not in html
+
+
+def test_the_author_is_told_by_email_when_a_digest_comes_back(
+    django_capture_on_commit_callbacks,
+):
+    author, editor = role_user("author"), role_user("editor")
+    digest = factories.digest(entries=1, status="draft", title="要退回的一期")
+    services.digest_submit(digest=digest, by=author)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.digest_send_back(digest=digest, by=editor, message="图一缺少来源")
+    assert [m.to for m in mail.outbox] == [[author.email]]
+    assert "要退回的一期" in mail.outbox[0].subject and "图一缺少来源" in mail.outbox[0].body
+
+
+def test_creating_a_digest_in_the_admin_is_audited_with_a_first_revision():
+    author = role_user("author")
+    paper = factories.paper()
+    data = {
+        "title": "新的一期",
+        "slug": "new-issue",
+        "issue_date": "2030-01-05",
+        "summary": "",
+        "tags": "",
+        "base_revision": "0",
+        "workflow_message": "从零开始",
+        "published_at_0": "",
+        "published_at_1": "",
+        "expires_at_0": "",
+        "expires_at_1": "",
+        "entries-TOTAL_FORMS": "1",
+        "entries-INITIAL_FORMS": "0",
+        "entries-MIN_NUM_FORMS": "0",
+        "entries-MAX_NUM_FORMS": "1000",
+        "entries-0-position": "1",
+        "entries-0-paper": paper.pk,
+        "entries-0-title_zh": "第一篇",
+        "entries-0-tags": "",
+    }
+    response = csrf_post(client_for(author), reverse("admin:papers_digest_add"), data)
+    assert response.status_code == 302, response.content.decode()[:2000]
+    record = AuditRecord.objects.get(action="create")
+    assert record.actor == author and record.message == "从零开始" and record.to_status == "draft"
+    revision = record.digest.revisions.get()
+    assert revision.number == 1 and revision.snapshot["entries"][0]["title_zh"] == "第一篇"
+
+
+def test_the_audit_log_outlives_a_deleted_digest():
+    editor = role_user("editor")
+    digest = factories.digest(entries=1, status="draft", title="将被删除的一期")
+    services.digest_submit(digest=digest, by=editor)
+    response = csrf_post(
+        client_for(editor),
+        reverse("admin:papers_digest_delete", args=[digest.pk]),
+        {"post": "yes"},
+    )
+    assert response.status_code == 302
+    records = AuditRecord.objects.order_by("id")
+    assert [r.action for r in records] == ["submit", "delete"]
+    assert all(r.digest is None and "将被删除的一期" in r.digest_label for r in records)
+    assert records.last().actor == editor
+
+
+def test_an_author_cannot_delete_a_digest():
+    digest = factories.digest(entries=1, status="draft")
+    response = csrf_post(
+        client_for(role_user("author")),
+        reverse("admin:papers_digest_delete", args=[digest.pk]),
+        {"post": "yes"},
+    )
+    assert response.status_code == 403
+    assert digest.__class__.objects.filter(pk=digest.pk).exists()
+
+
+def test_an_archived_digest_stays_readable_marked_and_leaves_the_home_page(client):
+    digest = factories.digest(entries=1, status="published", title="要归档的一期")
+    assert "要归档的一期" in client.get(reverse("papers:home")).content.decode()
+    services.digest_archive(digest=digest, by=role_user("editor"))
+    page = client.get(digest.get_absolute_url())
+    assert page.status_code == 200 and 'class="badge"' in page.content.decode()
+    assert "要归档的一期" not in client.get(reverse("papers:home")).content.decode()

@@ -152,15 +152,10 @@ class DigestWorkflowMixin:
         super().save_related(request, form, formsets, change)
         digest = form.instance
         note = request.POST.get("workflow_message", "").strip()
-        if not change:
-            AuditRecord.objects.create(
-                digest=digest,
-                actor=request.user,
-                action=AuditRecord.Action.CREATE,
-                to_status=digest.status,
-                message=note,
-            )
-        services.revision_record(digest=digest, by=request.user, message=note or _("Saved"))
+        if change:
+            services.revision_record(digest=digest, by=request.user, message=note or _("Saved"))
+        else:
+            services.digest_record_creation(digest=digest, by=request.user, message=note)
         times_changed = {"published_at", "expires_at"} & set(form.changed_data)
         if change and times_changed and digest.status in Digest.READABLE_STATES:
             # A new go-live or expiry time of a live digest is a (re)schedule: audited.
@@ -171,8 +166,11 @@ class DigestWorkflowMixin:
             )
 
     def delete_model(self, request, obj):
-        services.digest_check_editable(digest=obj, by=request.user)
-        super().delete_model(request, obj)
+        services.digest_delete(digest=obj, by=request.user)
+
+    def delete_queryset(self, request, queryset):
+        for digest in queryset:
+            services.digest_delete(digest=digest, by=request.user)
 
     # --- the change page -------------------------------------------------------------
 
@@ -632,7 +630,7 @@ class AuditRecordAdmin(admin.ModelAdmin):
 
     list_display = [
         "created_at",
-        "digest",
+        "digest_label",
         "action",
         "from_status",
         "to_status",
@@ -641,7 +639,7 @@ class AuditRecordAdmin(admin.ModelAdmin):
     ]
     list_filter = ["action", "to_status"]
     list_select_related = ["digest", "actor"]
-    search_fields = ["digest__title", "message", "actor__username"]
+    search_fields = ["digest_label", "message", "actor__username"]
     date_hierarchy = "created_at"
 
     def has_add_permission(self, request):

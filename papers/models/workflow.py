@@ -31,12 +31,21 @@ class AuditRecord(models.Model):
         UNPUBLISH = "unpublish", _("Unpublished")
         ARCHIVE = "archive", _("Archived")
         RESTORE = "restore", _("Revision restored")
+        DELETE = "delete", _("Deleted")
         WENT_LIVE = "went_live", _("Went live")
         SHARE = "share", _("Share link created")
         REVOKE = "revoke", _("Share link revoked")
 
     digest = models.ForeignKey(
-        Digest, verbose_name=_("digest"), on_delete=models.CASCADE, related_name="audit_records"
+        Digest,
+        verbose_name=_("digest"),
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="audit_records",
+        help_text=_("Empty once the digest is deleted; the record stays."),
+    )
+    digest_label = models.CharField(
+        _("digest as it was"), max_length=250, help_text=_("Title and date at the time.")
     )
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -67,7 +76,9 @@ class AuditRecord(models.Model):
         indexes = [models.Index(fields=["digest", "action"], name="audit_digest_action_idx")]
 
     def __str__(self):
-        return f"{self.get_action_display()}: {self.digest_id} ({self.created_at:%Y-%m-%d %H:%M})"
+        return (
+            f"{self.get_action_display()}: {self.digest_label} ({self.created_at:%Y-%m-%d %H:%M})"
+        )
 
 
 class Revision(models.Model):
