@@ -163,3 +163,33 @@ def test_caches_are_told_when_the_next_go_live_or_expiry_happens(time_machine):
     services.digest_unpublish(digest=digest, by=factories.user("e3", superuser=True))
     assert workflow.next_visibility_change() is None
     assert workflow.cache_seconds(300) == 300
+
+
+@pytest.mark.parametrize(
+    ("status", "shift", "expected"),
+    [
+        ("draft", None, "Draft: not published"),
+        ("review", None, "In review"),
+        ("published", datetime.timedelta(days=1), "Scheduled: readers see it from"),
+    ],
+)
+def test_the_staff_preview_banner_says_what_state_the_digest_is_in(status, shift, expected):
+    fields = {"published_at": GO_LIVE + shift} if shift else {}
+    digest = factories.digest(entries=1, status=status, **fields)
+    staff = Client(HTTP_ACCEPT_LANGUAGE="en")
+    staff.force_login(factories.user("staffer", staff=True))
+    for url in (digest.get_absolute_url(), digest.entries.get().get_absolute_url()):
+        response = staff.get(url)
+        banner = response.content.decode().split('class="preview-banner"')[1][:400]
+        assert expected in banner, url
+    if shift:
+        assert "2030-03-02 08:00 (Asia/Shanghai)" in banner
+
+
+def test_the_preview_banner_says_when_a_digest_expired(time_machine):
+    digest = _scheduled_digest(time_machine)
+    time_machine.move_to(EXPIRY + MINUTE, tick=False)
+    staff = Client(HTTP_ACCEPT_LANGUAGE="en")
+    staff.force_login(factories.user("staffer", staff=True))
+    html = staff.get(digest.get_absolute_url()).content.decode()
+    assert "Expired on 2030-03-08 08:00 (Asia/Shanghai)" in html

@@ -13,6 +13,12 @@ register = template.Library()
 DASHBOARD_ROWS = 10
 
 
+@register.filter
+def site_time(moment):
+    """``2025-09-30 08:00 (Asia/Shanghai)``: a time in the site's zone, zone named."""
+    return workflow.site_time(moment)
+
+
 @register.simple_tag(takes_context=True)
 def editorial_dashboard(context):
     """My drafts, waiting for review, scheduled, recently published, and comments waiting
