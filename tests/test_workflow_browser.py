@@ -57,12 +57,12 @@ def test_two_editors_one_page_the_later_save_is_refused_and_keeps_its_text(
     assert "author" in editor_page.locator(".workflow-presence").inner_text()
 
     author_page.fill("#id_summary", "作者先保存的摘要")
-    author_page.click("input[name=_continue]")
-    author_page.wait_for_load_state()
+    with author_page.expect_navigation():
+        author_page.click("input[name=_continue]")
 
     editor_page.fill("#id_summary", "编辑写了很长的一段摘要，不能丢")
-    editor_page.click("input[name=_continue]")
-    editor_page.wait_for_load_state()
+    with editor_page.expect_navigation():
+        editor_page.click("input[name=_continue]")
     error = editor_page.locator(".errornote, .errorlist.nonfield").all_inner_texts()
     assert any("author" in text and "Asia/Shanghai" in text for text in error), error
     assert editor_page.input_value("#id_summary") == "编辑写了很长的一段摘要，不能丢"
@@ -70,8 +70,8 @@ def test_two_editors_one_page_the_later_save_is_refused_and_keeps_its_text(
     assert digest.summary == "作者先保存的摘要"
 
     # Saving again, knowingly, replaces the other version.
-    editor_page.click("input[name=_continue]")
-    editor_page.wait_for_load_state()
+    with editor_page.expect_navigation():
+        editor_page.click("input[name=_continue]")
     digest.refresh_from_db()
     assert digest.summary == "编辑写了很长的一段摘要，不能丢"
     author_page.close()
@@ -88,8 +88,8 @@ def test_an_author_submits_for_review_with_a_message_and_the_editor_sees_it_wait
     page.goto(f"{live_server.url}/admin/papers/digest/{digest.pk}/change/")
     assert page.locator("input[name=_publish]").count() == 0
     page.fill("#id_workflow_message", "请重点看第一篇")
-    page.click("input[name=_submit]")
-    page.wait_for_load_state()
+    with page.expect_navigation():
+        page.click("input[name=_submit]")
     assert "Submitted for review" in page.locator(".messagelist").inner_text()
     assert Digest.objects.get(pk=digest.pk).status == "review"
     page.close()
@@ -97,7 +97,7 @@ def test_an_author_submits_for_review_with_a_message_and_the_editor_sees_it_wait
     editor_page = _logged_in_page(browser, live_server, "editor")
     waiting = editor_page.locator("#editorial-dashboard .module").nth(1)
     assert "两人同时编辑的一期" in waiting.inner_text()
-    waiting.get_by_role("link", name="两人同时编辑的一期").click()
-    editor_page.wait_for_load_state()
+    with editor_page.expect_navigation():
+        waiting.get_by_role("link", name="两人同时编辑的一期").click()
     assert editor_page.locator("input[name=_approve]").count() == 1
     editor_page.close()
