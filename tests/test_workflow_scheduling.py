@@ -193,3 +193,23 @@ def test_the_preview_banner_says_when_a_digest_expired(time_machine):
     staff.force_login(factories.user("staffer", staff=True))
     html = staff.get(digest.get_absolute_url()).content.decode()
     assert "Expired on 2030-03-08 08:00 (Asia/Shanghai)" in html
+
+
+def test_the_digest_list_filters_scheduled_live_and_expired_apart(time_machine):
+    digest = _scheduled_digest(time_machine)
+    staff = Client(HTTP_ACCEPT_LANGUAGE="en")
+    staff.force_login(factories.user("boss", superuser=True))
+    url = reverse("admin:papers_digest_changelist")
+
+    def listed(state):
+        response = staff.get(url, {"state": state})
+        return [d.pk for d in response.context["cl"].result_list]
+
+    time_machine.move_to(GO_LIVE - MINUTE, tick=False)
+    assert listed("scheduled") == [digest.pk] and listed("live") == []
+    time_machine.move_to(GO_LIVE + MINUTE, tick=False)
+    staff.force_login(factories.user("boss2", superuser=True))
+    assert listed("live") == [digest.pk] and listed("scheduled") == []
+    time_machine.move_to(EXPIRY + MINUTE, tick=False)
+    staff.force_login(factories.user("boss3", superuser=True))
+    assert listed("expired") == [digest.pk] and listed("live") == []

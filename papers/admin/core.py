@@ -22,7 +22,12 @@ from ..models import (
     SectionKind,
     SiteSettings,
 )
-from .workflow import DigestWorkflowMixin, EntryWorkflowMixin, StaleEditFormMixin
+from .workflow import (
+    DigestWorkflowMixin,
+    EntryWorkflowMixin,
+    StaleEditFormMixin,
+    WorkflowStateFilter,
+)
 
 
 @admin.register(Category)
@@ -148,7 +153,7 @@ class EntryInline(admin.TabularInline):
 @admin.register(Digest)
 class DigestAdmin(DigestWorkflowMixin, admin.ModelAdmin):
     list_display = ["title", "issue_date", "status_label", "go_live", "entry_count"]
-    list_filter = ["status", "issue_date"]
+    list_filter = [WorkflowStateFilter, "issue_date"]
     search_fields = ["title", "slug", "summary"]
     prepopulated_fields = {"slug": ["title"]}
     date_hierarchy = "issue_date"

@@ -21,7 +21,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
 from .. import services, workflow
-from ..models import AuditRecord, Digest, Revision, ShareLink
+from ..models import AuditRecord, Digest, Revision, ShareLink, published_q
 
 
 class StaleEditFormMixin:
@@ -98,7 +98,39 @@ class DigestWorkflowForm(StaleEditFormMixin, forms.ModelForm):
                 self.fields[name].help_text = f"{self.fields[name].help_text} {zone}"
 
 
-# The change-form buttons: POST name -> (service, needs publish permission).
+class WorkflowStateFilter(admin.SimpleListFilter):
+    """The state as readers experience it: scheduled and expired are told apart from live."""
+
+    title = gettext_lazy("state")
+    parameter_name = "state"
+
+    def lookups(self, request, model_admin):
+        return [
+            ("draft", gettext_lazy("Draft")),
+            ("review", gettext_lazy("In review")),
+            ("scheduled", gettext_lazy("Scheduled")),
+            ("live", gettext_lazy("On the site")),
+            ("expired", gettext_lazy("Expired")),
+            ("archived", gettext_lazy("Archived")),
+        ]
+
+    def queryset(self, request, queryset):
+        now = timezone.now()
+        value = self.value()
+        if value in ("draft", "review"):
+            return queryset.filter(status=value)
+        if value == "scheduled":
+            return queryset.filter(status=Digest.Status.PUBLISHED, published_at__gt=now)
+        if value == "live":
+            return queryset.filter(published_q(now=now), status=Digest.Status.PUBLISHED)
+        if value == "expired":
+            return queryset.filter(status__in=Digest.READABLE_STATES, expires_at__lte=now)
+        if value == "archived":
+            return queryset.filter(status=Digest.Status.ARCHIVED)
+        return queryset
+
+
+# The change-form buttons: POST name -> transition.
 FORM_TRANSITIONS = {
     "_submit": "submit",
     "_approve": "approve",
