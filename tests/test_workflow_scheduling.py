@@ -213,3 +213,41 @@ def test_the_digest_list_filters_scheduled_live_and_expired_apart(time_machine):
     time_machine.move_to(EXPIRY + MINUTE, tick=False)
     staff.force_login(factories.user("boss3", superuser=True))
     assert listed("expired") == [digest.pk] and listed("live") == []
+
+
+def test_an_editor_moving_the_go_live_time_of_a_live_digest_is_audited_as_a_schedule():
+    from tests.workflow_support import (
+        change_url,
+        client_for,
+        csrf_post,
+        digest_form_data,
+        role_user,
+    )
+
+    digest = factories.digest(entries=1, status="published")
+    client = client_for(role_user("editor"))
+    data = digest_form_data(digest, published_at_0="2099-01-02", published_at_1="16:00:00")
+    assert csrf_post(client, change_url(digest), data).status_code == 302
+    digest.refresh_from_db()
+    assert digest.is_scheduled
+    record = AuditRecord.objects.get(digest=digest)
+    assert record.action == "schedule" and record.effective_at == digest.published_at
+
+
+def test_an_expiry_in_the_past_is_a_form_error_pointing_to_unpublish():
+    from tests.workflow_support import (
+        change_url,
+        client_for,
+        csrf_post,
+        digest_form_data,
+        role_user,
+    )
+
+    digest = factories.digest(entries=1, status="published")
+    client = client_for(role_user("editor"))
+    data = digest_form_data(digest, expires_at_0="2020-01-01", expires_at_1="00:00:00")
+    response = csrf_post(client, change_url(digest), data)
+    assert response.status_code == 200
+    assert "expires_at" in response.context["adminform"].form.errors
+    digest.refresh_from_db()
+    assert digest.expires_at is None and digest.is_published

@@ -97,6 +97,17 @@ class DigestWorkflowForm(StaleEditFormMixin, forms.ModelForm):
             if name in self.fields:
                 self.fields[name].help_text = f"{self.fields[name].help_text} {zone}"
 
+    def clean_expires_at(self):
+        expires_at = self.cleaned_data.get("expires_at")
+        if expires_at and "expires_at" in self.changed_data and expires_at <= timezone.now():
+            raise ValidationError(
+                _(
+                    "This time is in the past. To take a digest off the site now, use "
+                    "“Save and unpublish” or “Save and archive”."
+                )
+            )
+        return expires_at
+
 
 class WorkflowStateFilter(admin.SimpleListFilter):
     """The state as readers experience it: scheduled and expired are told apart from live."""
@@ -191,11 +202,15 @@ class DigestWorkflowMixin:
         times_changed = {"published_at", "expires_at"} & set(form.changed_data)
         if change and times_changed and digest.status in Digest.READABLE_STATES:
             # A new go-live or expiry time of a live digest is a (re)schedule: audited.
-            services.digest_publish(
-                digest=digest,
-                by=request.user,
-                message=note or _("Go-live or expiry time changed"),
-            )
+            try:
+                with transaction.atomic():
+                    services.digest_publish(
+                        digest=digest,
+                        by=request.user,
+                        message=note or _("Go-live or expiry time changed"),
+                    )
+            except ValidationError as exc:
+                self.message_user(request, " ".join(exc.messages), messages.ERROR)
 
     def delete_model(self, request, obj):
         services.digest_delete(digest=obj, by=request.user)
