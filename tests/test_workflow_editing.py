@@ -97,3 +97,11 @@ def test_the_edit_page_names_who_else_opened_it_recently(time_machine, digest):
 def test_the_edit_page_carries_the_version_it_was_based_on(digest):
     html = client_for(role_user("editor")).get(change_url(digest)).content.decode()
     assert 'name="base_revision" value="1"' in html
+
+
+def test_a_read_only_visit_is_not_announced_as_editing():
+    digest = factories.digest(entries=1, status="published")
+    author, editor = role_user("author"), role_user("editor")
+    client_for(author).get(change_url(digest))
+    html = client_for(editor).get(change_url(digest)).content.decode()
+    assert "workflow-presence" not in html

@@ -224,7 +224,8 @@ class DigestWorkflowMixin:
     def change_view(self, request, object_id, form_url="", extra_context=None):
         extra_context = extra_context or {}
         digest = Digest.objects.filter(pk=object_id).first() if object_id.isdigit() else None
-        if digest is not None and request.user.has_perm(workflow.CHANGE_PERMISSION):
+        if digest is not None and workflow.can_edit_content(request.user, digest):
+            # Only people who can edit are "editing"; a read-only visit is not announced.
             extra_context["also_editing"] = [
                 {"user": workflow.user_label(p.user), "when": workflow.site_time(p.seen_at)}
                 for p in workflow.presence_touch(digest, request.user)
