@@ -352,17 +352,27 @@ def digests_went_live(*, now=None, dry_run=False) -> list[Digest]:
     )
     if dry_run:
         return due
+    handled = []
     for digest in due:
         with transaction.atomic():
+            # Two runs at once: the second waits for the lock, then sees the record.
+            locked = Digest.objects.select_for_update().filter(pk=digest.pk).first()
+            if locked is None or not locked.is_published:
+                continue
+            if AuditRecord.objects.filter(
+                digest=locked, action=AuditRecord.Action.WENT_LIVE, effective_at=locked.published_at
+            ).exists():
+                continue
             _audit(
-                digest,
+                locked,
                 by=None,
                 action=AuditRecord.Action.WENT_LIVE,
-                from_status=digest.status,
-                effective_at=digest.published_at,
+                from_status=locked.status,
+                effective_at=locked.published_at,
             )
-            transaction.on_commit(lambda d=digest: digest_went_live.send(sender=Digest, digest=d))
-    return due
+            transaction.on_commit(lambda d=locked: digest_went_live.send(sender=Digest, digest=d))
+            handled.append(locked)
+    return handled
 
 
 def _tell_submitter(digest: Digest, record: AuditRecord, submitter) -> None:

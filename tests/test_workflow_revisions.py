@@ -192,6 +192,7 @@ def test_prune_keeps_published_recent_and_latest_revisions(time_machine, editor)
     services.digest_publish(digest=digest, by=editor)  # revision 5, published
     for _ in range(4):
         services.revision_record(digest=digest, by=editor)  # 6..9
+    workflow.presence_touch(digest, editor)  # months before the prune: forgotten
     time_machine.move_to(datetime.datetime(2030, 6, 1, tzinfo=datetime.UTC), tick=False)
     services.revision_record(digest=digest, by=editor)  # 10, recent
 
@@ -202,6 +203,9 @@ def test_prune_keeps_published_recent_and_latest_revisions(time_machine, editor)
     call_command("prune_revisions", "--keep-latest", "3", stdout=io.StringIO())
     kept = sorted(digest.revisions.values_list("number", flat=True))
     assert kept == [5, 8, 9, 10]
+    from papers.models import EditPresence
+
+    assert not EditPresence.objects.exists()
 
 
 def test_prune_refuses_nonsense_arguments():

@@ -1,5 +1,6 @@
 """Delete old revisions, keeping every published or scheduled one, the latest few of each
-digest, and everything younger than a number of days."""
+digest, and everything younger than a number of days. Also forgets edit-presence rows older
+than a day."""
 
 import datetime
 
@@ -8,7 +9,7 @@ from django.db import transaction
 from django.db.models import F, OuterRef, Subquery
 from django.utils import timezone
 
-from papers.models import Revision
+from papers.models import EditPresence, Revision
 
 
 class Command(BaseCommand):
@@ -44,4 +45,8 @@ class Command(BaseCommand):
             return
         with transaction.atomic():
             deleted, _ = Revision.objects.filter(pk__in=ids).delete()
+            # "Who else is editing" only looks minutes back; older rows are noise.
+            EditPresence.objects.filter(
+                seen_at__lt=timezone.now() - datetime.timedelta(days=1)
+            ).delete()
         self.stdout.write(self.style.SUCCESS(f"Deleted {deleted} revision(s)."))
