@@ -222,3 +222,6 @@ EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
 EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "webmaster@localhost")
+# Editorial workflow (papers/workflow.py, papers/services.py); email settings are above.
+SHARE_LINK_DAYS = int(os.environ.get("SHARE_LINK_DAYS", "7"))  # default life of a share link
+EDIT_PRESENCE_MINUTES = 5  # "also editing" on the digest page: opened within this many minutes

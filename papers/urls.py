@@ -21,6 +21,7 @@ urlpatterns = [
         views.EntryDetailView.as_view(),
         name="entry-detail",
     ),
+    path("preview/<str:token>/", views.SharePreviewView.as_view(), name="share-preview"),
 ]
 
 # Reader comments (papers/views/comments.py).

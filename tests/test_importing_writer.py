@@ -214,3 +214,12 @@ def test_mangled_digests_are_imported_or_refused_with_an_import_error_never_a_cr
             except DigestImportError:
                 pass
     assert Digest.objects.count() == 0
+
+
+def test_an_imported_digest_has_an_audit_record_and_a_first_revision():
+    from papers.models import AuditRecord
+
+    digest = write_digest(parse_digest(TEXT)).digest
+    assert AuditRecord.objects.filter(digest=digest, action="create").count() == 1
+    revision = digest.revisions.get()
+    assert len(revision.snapshot["entries"]) == digest.entries.count()

@@ -3,15 +3,13 @@ change goes through papers/services.py, which checks permission on the server.""
 
 from django import forms
 from django.conf import settings
-from django.contrib import admin, messages
+from django.contrib import admin
 from django.core.exceptions import ValidationError
-from django.db import transaction
 from django.db.models import Count
 from django.http import HttpResponseRedirect
 from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext
 
 from .. import services
 from ..models import (
@@ -25,6 +23,12 @@ from ..models import (
     SiteSettings,
 )
 from .importing import ArxivFetchMixin
+from .workflow import (
+    DigestWorkflowMixin,
+    EntryWorkflowMixin,
+    StaleEditFormMixin,
+    WorkflowStateFilter,
+)
 
 
 @admin.register(Category)
@@ -150,15 +154,14 @@ class EntryInline(admin.TabularInline):
 
 
 @admin.register(Digest)
-class DigestAdmin(admin.ModelAdmin):
-    list_display = ["title", "issue_date", "status_label", "published_at", "entry_count"]
-    list_filter = ["status", "issue_date"]
+class DigestAdmin(DigestWorkflowMixin, admin.ModelAdmin):
+    list_display = ["title", "issue_date", "status_label", "go_live", "entry_count"]
+    list_filter = [WorkflowStateFilter, "issue_date"]
     search_fields = ["title", "slug", "summary"]
     prepopulated_fields = {"slug": ["title"]}
     date_hierarchy = "issue_date"
     inlines = [EntryInline]
     readonly_fields = ["status", "view_count", "public_link"]
-    actions = ["publish_selected", "unpublish_selected"]
     fieldsets = [
         (None, {"fields": ["title", "slug", "issue_date", "summary", "tags"]}),
         (
@@ -192,75 +195,6 @@ class DigestAdmin(admin.ModelAdmin):
             return "-"
         label = _("View on site") if obj.is_published else _("Preview (staff only)")
         return format_html('<a href="{}">{}</a>', obj.get_absolute_url(), label)
-
-    def has_publish_permission(self, request):
-        return request.user.has_perm(services.PUBLISH_PERMISSION)
-
-    def _run(self, request, digests, service, done_message):
-        done = 0
-        for digest in digests:
-            try:
-                service(digest=digest, by=request.user)
-                done += 1
-            except ValidationError as exc:
-                self.message_user(request, f"{digest}: {' '.join(exc.messages)}", messages.ERROR)
-        if done:
-            self.message_user(request, done_message(done), messages.SUCCESS)
-
-    @admin.action(description=_("Publish selected digests"), permissions=["publish"])
-    def publish_selected(self, request, queryset):
-        self._run(
-            request,
-            queryset,
-            services.digest_publish,
-            lambda n: ngettext("Published %d digest.", "Published %d digests.", n) % n,
-        )
-
-    @admin.action(description=_("Unpublish selected digests"), permissions=["publish"])
-    def unpublish_selected(self, request, queryset):
-        self._run(
-            request,
-            queryset,
-            services.digest_unpublish,
-            lambda n: ngettext("Unpublished %d digest.", "Unpublished %d digests.", n) % n,
-        )
-
-    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
-        context["can_publish"] = self.has_publish_permission(request)
-        return super().render_change_form(request, context, add, change, form_url, obj)
-
-    def _publish_from_form(self, request, obj):
-        """Handle the "Save and publish" / "Unpublish" buttons of the change form."""
-        service = None
-        if "_publish" in request.POST:
-            service = services.digest_publish
-        elif "_unpublish" in request.POST:
-            service = services.digest_unpublish
-        if service is None:
-            return None
-        try:
-            # A savepoint: a refused publish must not undo the save that came before it.
-            with transaction.atomic():
-                digest = service(digest=obj, by=request.user)
-        except ValidationError as exc:
-            self.message_user(request, " ".join(exc.messages), messages.ERROR)
-        else:
-            if digest.is_scheduled:
-                text = _("Scheduled to go live at %s.") % digest.published_at
-            elif digest.is_published:
-                text = _("Published.")
-            else:
-                text = _("Unpublished: the digest is a draft again.")
-            self.message_user(request, text, messages.SUCCESS)
-        return HttpResponseRedirect(reverse("admin:papers_digest_change", args=[obj.pk]))
-
-    def response_add(self, request, obj, post_url_continue=None):
-        return self._publish_from_form(request, obj) or super().response_add(
-            request, obj, post_url_continue
-        )
-
-    def response_change(self, request, obj):
-        return self._publish_from_form(request, obj) or super().response_change(request, obj)
 
 
 class FigureInlineForm(forms.ModelForm):
@@ -296,7 +230,7 @@ class FigureInline(admin.TabularInline):
         return "-"
 
 
-class EntryAdminForm(forms.ModelForm):
+class EntryAdminForm(StaleEditFormMixin, forms.ModelForm):
     """The entry form with one text box per section kind, in the kinds' order."""
 
     class Meta:
@@ -324,6 +258,9 @@ class EntryAdminForm(forms.ModelForm):
                 widget=forms.Textarea(attrs={"rows": 6 if kind.is_list else 3, "lang": "zh"}),
             )
 
+    def version_digest(self):
+        return self.instance.digest if self.instance.pk else None
+
     @staticmethod
     def field_name(kind) -> str:
         return f"section_{kind.slug}"
@@ -346,7 +283,7 @@ class EntryAdminForm(forms.ModelForm):
 
 
 @admin.register(Entry)
-class EntryAdmin(admin.ModelAdmin):
+class EntryAdmin(EntryWorkflowMixin, admin.ModelAdmin):
     form = EntryAdminForm
     list_display = ["__str__", "digest", "position", "title_zh"]
     list_select_related = ["digest", "paper"]

@@ -181,6 +181,12 @@ def write_digest(
                 for number, figure in enumerate(item.figures, start=1)
             ]
         Figure.objects.bulk_create(figures)
+        # The workflow's history: an audit record and a first revision (or a new revision
+        # when the draft was rewritten), as for a digest made in the admin.
+        if result.replaced:
+            services.revision_record(digest=digest, by=by, message=_("Imported again (replaced)"))
+        else:
+            services.digest_record_creation(digest=digest, by=by, message=_("Imported"))
         if publish:
             result.digest = services.digest_publish(digest=digest, by=by)
             result.published = True

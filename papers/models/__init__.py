@@ -30,6 +30,7 @@ from .core import (
     published_q,
     split_lines,
 )
+from .workflow import AuditRecord, EditPresence, Revision, ShareLink, ShareLinkQuerySet
 
 __all__ = [
     "SECTIONS_WITH_KIND",
@@ -57,4 +58,9 @@ __all__ = [
     "CommentQuerySet",
     "DroppedSubmissionCount",
     "ModerationRecord",
+    "AuditRecord",
+    "EditPresence",
+    "Revision",
+    "ShareLink",
+    "ShareLinkQuerySet",
 ]
