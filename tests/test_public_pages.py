@@ -72,7 +72,7 @@ def test_scheduled_and_expired_digests_are_404_for_readers(client):
 
 def test_staff_preview_a_draft_with_a_banner_and_no_caching(client):
     digest = factories.digest(entries=1, status="draft", title="内部草稿")
-    client.force_login(factories.user("editor", staff=True))
+    client.force_login(factories.user("editor", staff=True, perms=["papers.view_digest"]))
     for url in (digest.get_absolute_url(), digest.entries.get().get_absolute_url()):
         response = client.get(url)
         assert response.status_code == 200
@@ -81,6 +81,13 @@ def test_staff_preview_a_draft_with_a_banner_and_no_caching(client):
         assert '<meta name="robots" content="noindex, nofollow">' in html
         assert "no-store" in response["Cache-Control"]
         assert "private" in response["Cache-Control"]
+
+
+def test_staff_without_editorial_rights_cannot_preview_drafts(client):
+    digest = factories.digest(entries=1, status="draft")
+    client.force_login(factories.moderator())
+    assert client.get(digest.get_absolute_url()).status_code == 404
+    assert client.get(digest.entries.get().get_absolute_url()).status_code == 404
 
 
 def test_published_page_has_no_preview_banner(client):

@@ -73,7 +73,7 @@ def test_no_job_has_to_run_for_a_scheduled_digest_to_go_live(time_machine):
 def test_a_scheduled_page_is_not_served_from_an_earlier_staff_preview(time_machine):
     digest = _scheduled_digest(time_machine)
     staff = Client()
-    staff.force_login(factories.user("staffer", staff=True))
+    staff.force_login(factories.user("staffer", staff=True, perms=["papers.view_digest"]))
     preview = staff.get(digest.get_absolute_url())
     assert preview.status_code == 200
     assert "no-store" in preview["Cache-Control"] and "private" in preview["Cache-Control"]
@@ -177,7 +177,7 @@ def test_the_staff_preview_banner_says_what_state_the_digest_is_in(status, shift
     fields = {"published_at": GO_LIVE + shift} if shift else {}
     digest = factories.digest(entries=1, status=status, **fields)
     staff = Client(HTTP_ACCEPT_LANGUAGE="en")
-    staff.force_login(factories.user("staffer", staff=True))
+    staff.force_login(factories.user("staffer", staff=True, perms=["papers.view_digest"]))
     for url in (digest.get_absolute_url(), digest.entries.get().get_absolute_url()):
         response = staff.get(url)
         banner = response.content.decode().split('class="preview-banner"')[1][:400]
@@ -190,7 +190,7 @@ def test_the_preview_banner_says_when_a_digest_expired(time_machine):
     digest = _scheduled_digest(time_machine)
     time_machine.move_to(EXPIRY + MINUTE, tick=False)
     staff = Client(HTTP_ACCEPT_LANGUAGE="en")
-    staff.force_login(factories.user("staffer", staff=True))
+    staff.force_login(factories.user("staffer", staff=True, perms=["papers.view_digest"]))
     html = staff.get(digest.get_absolute_url()).content.decode()
     assert "Expired on 2030-03-08 08:00 (Asia/Shanghai)" in html
 

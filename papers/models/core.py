@@ -190,8 +190,9 @@ class DigestQuerySet(models.QuerySet):
         return self.published().filter(status=Digest.Status.PUBLISHED)
 
     def visible_to(self, user):
-        """What ``user`` may open: staff see drafts (as previews), readers only published."""
-        if user.is_authenticated and user.is_staff:
+        """What ``user`` may open: editorial staff (who may view digests in the admin) see
+        drafts as previews; everyone else, moderators included, only published ones."""
+        if user.is_authenticated and user.is_staff and user.has_perm("papers.view_digest"):
             return self.all()
         return self.published()
 
