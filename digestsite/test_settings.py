@@ -19,3 +19,6 @@ STORAGES = {
 MEDIA_ROOT = VAR_DIR / "test-media"
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # noqa: F405 (whitenoise warns when it is missing)
+# django-axes needs the request in authenticate(), which Client.login() does not pass; the
+# tests that prove lockout and unlock switch it back on (tests/test_production_settings.py).
+AXES_ENABLED = False
