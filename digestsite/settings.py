@@ -158,6 +158,8 @@ SERVE_MEDIA = env_bool("SERVE_MEDIA", True)
 FIGURE_MAX_BYTES = int(os.environ.get("FIGURE_MAX_BYTES", 5 * 1024 * 1024))
 
 LOGIN_URL = "admin:login"
+# Where a login lands when its next= is missing or points off-site (there is no profile page).
+LOGIN_REDIRECT_URL = "admin:index"
 
 # Security: production settings switch on whenever DEBUG is off.
 SECURE_CONTENT_TYPE_NOSNIFF = True
