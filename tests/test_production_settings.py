@@ -256,3 +256,18 @@ def test_logs_are_one_json_object_per_line():
     assert payload["level"] == "WARNING"
     assert payload["digest_id"] == 7
     assert "\n" not in line
+
+
+def test_a_database_outage_answers_503_with_retry_after_not_500(client):
+    client.raise_request_exception = False
+    broken = mock.patch(
+        "papers.views.core.HomeView.get_queryset",
+        side_effect=OperationalError("connection to server at 127.0.0.1 refused"),
+    )
+    with broken:
+        response = client.get("/")
+    assert response.status_code == 503
+    assert response["Retry-After"] == "10"
+    html = response.content.decode()
+    assert "Temporarily unavailable" in html
+    assert "refused" not in html and "127.0.0.1" not in html
