@@ -74,6 +74,12 @@ def main() -> int:
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers (default 2)")
     parser.add_argument("--port", type=int, default=8811)
+    parser.add_argument(
+        "--timeout",
+        default="10s",
+        help="wrk's per-request timeout (its default, 2s, counts a slow answer on a busy "
+        "shared machine as an error; a browser waits much longer)",
+    )
     args = parser.parse_args()
     wrk = ensure_wrk()
 
@@ -89,7 +95,10 @@ def main() -> int:
         say(f"{len(urls)} public URLs: {', '.join(urls[:4])}, ...")
         script = Path(tempfile.mkstemp(suffix=".lua")[1])
         script.write_text(LUA % {"paths": ", ".join(json.dumps(u) for u in urls)})
-        say(f"wrk -t{args.threads} -c{args.connections} -d{args.duration}s")
+        say(
+            f"wrk -t{args.threads} -c{args.connections} -d{args.duration}s --timeout {args.timeout}"
+        )
+        say(f"load average before: {os.getloadavg()[0]:.2f} on {os.cpu_count()} CPUs")
         run = subprocess.run(
             [
                 wrk,
@@ -117,6 +126,7 @@ def main() -> int:
     bad = {code: n for code, n in statuses.items() if not code.startswith("2")}
     socket_errors = sum(int(v) for k, v in totals.items() if k.startswith("errors_"))
     say(f"requests {totals['requests']}, {rps} req/s, statuses {statuses}")
+    say(f"load average after: {os.getloadavg()[0]:.2f}")
     if bad or socket_errors:
         say(f"FAIL: non-2xx {bad}, socket/status errors {socket_errors}")
         return 1

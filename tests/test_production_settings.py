@@ -271,3 +271,31 @@ def test_a_database_outage_answers_503_with_retry_after_not_500(client):
     html = response.content.decode()
     assert "Temporarily unavailable" in html
     assert "refused" not in html and "127.0.0.1" not in html
+
+
+def test_media_can_move_to_s3_compatible_object_storage_by_environment():
+    from tests.test_settings import _manage
+
+    result = _manage(
+        "shell",
+        "-c",
+        "from django.conf import settings as s; import json; "
+        "print(json.dumps([s.STORAGES['default'], s.SERVE_MEDIA, "
+        "s.CONTENT_SECURITY_POLICY['DIRECTIVES']['img-src']]))",
+        DEBUG="0",
+        SECRET_KEY="x7#kq!2v" * 8,
+        ALLOWED_HOSTS="digest.example.com",
+        MEDIA_STORAGE="s3",
+        S3_BUCKET="digest-media",
+        S3_ENDPOINT_URL="https://s3.example.com",
+        CSP_MEDIA_ORIGIN="https://media.example.com",
+        LOG_LEVEL="ERROR",
+    )
+    assert result.returncode == 0, result.stderr
+    storage, serve_media, img_src = json.loads(result.stdout.strip().splitlines()[-1])
+    assert storage["BACKEND"] == "storages.backends.s3.S3Storage"
+    assert storage["OPTIONS"]["bucket_name"] == "digest-media"
+    assert storage["OPTIONS"]["endpoint_url"] == "https://s3.example.com"
+    assert storage["OPTIONS"]["file_overwrite"] is False
+    assert serve_media is False
+    assert "https://media.example.com" in img_src
