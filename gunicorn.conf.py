@@ -31,3 +31,7 @@ accesslog = os.environ.get("GUNICORN_ACCESS_LOG", "-") or None  # empty: no acce
 errorlog = "-"
 access_log_format = '%(h)s "%(r)s" %(s)s %(b)s %(M)sms "%(f)s" "%(a)s"'
 proc_name = "paper-digest"
+# gunicorn >= 25 opens a control socket at one fixed path per user by default; several
+# instances on one machine (make faultcheck, or two sites) would fight over it. Signals
+# (HUP to reload, TERM to stop) are all systemd needs.
+control_socket_disable = True

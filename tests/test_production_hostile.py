@@ -19,6 +19,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.utils import timezone
 
+from papers.demo import figure_png
 from papers.models import Digest, Figure, Paper, SiteSettings
 from tests import factories
 from tests.test_admin import _entry_form_data
@@ -71,6 +72,7 @@ class Hostile:
     location_prefix: str | None = None  # ...or must start with this
     body_contains: str | None = None
     then: Callable[[World], bool] | None = None  # what must hold afterwards
+    settings: dict = field(default_factory=dict)  # overrides for this request only
 
 
 def _url(name):
@@ -410,6 +412,16 @@ CASES: list[Hostile] = [
         then=lambda w: not Figure.objects.filter(image__gt="").exists(),
     ),
     Hostile(
+        "a figure over the size limit",
+        lambda w: f"/admin/papers/entry/{w.draft.entries.first().pk}/change/",
+        method="post",
+        user="chief",
+        settings={"FIGURE_MAX_BYTES": 1000},
+        data=_figure_form(SimpleUploadedFile("big.png", figure_png("big", 1), "image/png")),
+        expect=200,
+        then=lambda w: not Figure.objects.filter(image__gt="").exists(),
+    ),
+    Hostile(
         "a javascript: figure source",
         lambda w: f"/admin/papers/entry/{w.draft.entries.first().pk}/change/",
         method="post",
@@ -497,6 +509,8 @@ def _send(case: Hostile, world: World, settings, tmp_path):
     from django.contrib.auth import get_user_model
 
     settings.MEDIA_ROOT = tmp_path / "media"
+    for name, value in case.settings.items():
+        setattr(settings, name, value)
     client = Client(enforce_csrf_checks=True, raise_request_exception=False)
     if case.user:
         client.force_login(get_user_model().objects.get(username=case.user))
