@@ -299,3 +299,9 @@ def test_media_can_move_to_s3_compatible_object_storage_by_environment():
     assert storage["OPTIONS"]["file_overwrite"] is False
     assert serve_media is False
     assert "https://media.example.com" in img_src
+
+
+def test_a_request_without_a_socket_address_has_no_client_address(settings):
+    request = RequestFactory().get("/")
+    del request.META["REMOTE_ADDR"]
+    assert client_ip(request) is None
