@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "scripts"))
-from stack import Gunicorn, Http, production_env  # noqa: E402
+from stack import Gunicorn, Http, manage, production_env  # noqa: E402
 
 
 def _free_port() -> int:
@@ -22,10 +22,13 @@ def _free_port() -> int:
 @pytest.fixture(scope="module")
 def gunicorn(tmp_path_factory):
     var = tmp_path_factory.mktemp("serve")
+    (var / "static").mkdir()
     env = production_env(DATABASE_URL=f"sqlite:///{var / 'db.sqlite3'}", VAR_DIR=var, REDIS_URL="")
+    manage("migrate", "--noinput", env=env)  # error pages read the site settings
     server = Gunicorn(_free_port(), env, workers=1).start()
     yield server
     server.stop()
+    server.log.unlink()
 
 
 def _raw(port: int, payload: bytes) -> str:
@@ -57,3 +60,16 @@ def test_gunicorn_refuses_an_over_long_request_line(gunicorn):
 def test_gunicorn_refuses_an_over_long_header(gunicorn):
     payload = b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Big: " + b"b" * 10000 + b"\r\n\r\n"
     assert _raw(gunicorn.port, payload).startswith("HTTP/1.1 431")
+
+
+def test_gunicorn_and_django_log_one_json_object_per_line(gunicorn):
+    import json
+
+    response = Http(gunicorn.port).get("/", headers={"Host": "evil.example.com"})
+    assert response.status == 400
+    assert "Bad request" in response.body
+    time.sleep(0.3)
+    lines = [line for line in gunicorn.log.read_text().splitlines() if line.strip()]
+    records = [json.loads(line) for line in lines]
+    assert any(r["logger"] == "gunicorn.error" for r in records)
+    assert any(r["logger"] == "django.security.DisallowedHost" for r in records)

@@ -305,3 +305,29 @@ def test_a_request_without_a_socket_address_has_no_client_address(settings):
     request = RequestFactory().get("/")
     del request.META["REMOTE_ADDR"]
     assert client_ip(request) is None
+
+
+def test_staff_without_rights_get_our_403_page():
+    digest = factories.digest(entries=1, status="draft")
+    intern = Client()
+    intern.force_login(factories.user("intern", staff=True))
+    response = intern.get(
+        reverse("admin:papers_digest_change", args=[digest.pk]), HTTP_ACCEPT_LANGUAGE="en"
+    )
+    assert response.status_code == 403
+    html = response.content.decode()
+    assert "Access denied" in html or "无权访问" in html
+    assert digest.title not in html
+
+
+def test_the_server_error_page_renders_even_without_the_static_manifest(client, settings, tmp_path):
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.ManifestStaticFilesStorage"},
+    }
+    settings.STATIC_ROOT = tmp_path  # collectstatic never ran: no manifest
+    client.raise_request_exception = False
+    with mock.patch("papers.views.core.HomeView.get_queryset", side_effect=RuntimeError("x")):
+        response = client.get("/")
+    assert response.status_code == 500
+    assert 'href="/static/css/site.css"' in response.content.decode()
