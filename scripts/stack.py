@@ -98,7 +98,7 @@ class Gunicorn:
             time.sleep(0.3)
         raise RuntimeError(f"gunicorn on {self.port} did not become healthy")
 
-    def stop(self) -> None:
+    def stop(self, *, keep_log: bool = False) -> None:
         if self.process and self.process.poll() is None:
             self.process.send_signal(signal.SIGTERM)  # gunicorn's graceful shutdown
             try:
@@ -106,6 +106,8 @@ class Gunicorn:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
+        if self.log and not keep_log:
+            self.log.unlink(missing_ok=True)
 
 
 @dataclass

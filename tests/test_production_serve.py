@@ -28,7 +28,6 @@ def gunicorn(tmp_path_factory):
     server = Gunicorn(_free_port(), env, workers=1).start()
     yield server
     server.stop()
-    server.log.unlink()
 
 
 def _raw(port: int, payload: bytes) -> str:
