@@ -22,7 +22,6 @@ from django.utils import timezone
 from papers.demo import figure_png
 from papers.models import Digest, Figure, Paper, SiteSettings
 from tests import factories
-from tests.test_admin import _entry_form_data
 
 pytestmark = pytest.mark.django_db
 
@@ -93,6 +92,27 @@ def _nothing_published(w: World) -> bool:
 
 def _papers_unchanged(w: World) -> bool:
     return Paper.objects.count() == w.paper_count
+
+
+def _entry_form_data(entry) -> dict:
+    """The entry admin form as the browser sends it, with no figures and empty sections."""
+    from papers.models import SectionKind
+
+    data = {
+        "digest": entry.digest_id,
+        "position": entry.position,
+        "paper": entry.paper_id,
+        "title_zh": "中文标题",
+        "tags": "",
+        "unplaced_text": "",
+        "figures-TOTAL_FORMS": "0",
+        "figures-INITIAL_FORMS": "0",
+        "figures-MIN_NUM_FORMS": "0",
+        "figures-MAX_NUM_FORMS": "1000",
+    }
+    for kind in SectionKind.objects.all():
+        data[f"section_{kind.slug}"] = ""
+    return data
 
 
 def _figure_form(upload: SimpleUploadedFile) -> Callable[[World], dict]:
@@ -571,3 +591,33 @@ def test_hostile_text_is_shown_escaped_not_dropped(world, client):
     # The Markdown link to javascript: stays inert text; no link is made of it.
     assert "[click](javascript:alert(1))" in html
     assert not re.search(r"""(href|src)=["']?\s*(javascript|data):""", html)
+
+
+def test_the_upload_cases_are_honest_a_valid_figure_through_the_same_form_is_stored(
+    world, settings, tmp_path
+):
+    valid = Hostile(
+        "a valid figure",
+        lambda w: f"/admin/papers/entry/{w.draft.entries.first().pk}/change/",
+        method="post",
+        user="chief",
+        data=_figure_form(SimpleUploadedFile("ok.png", figure_png("ok", 1), "image/png")),
+    )
+    response = _send(valid, world, settings, tmp_path)
+    assert response.status_code == 302
+    assert Figure.objects.filter(image__gt="").count() == 1
+
+
+def test_the_paper_form_cases_are_honest_a_valid_paper_through_the_same_form_is_stored(
+    world, settings, tmp_path
+):
+    valid = Hostile(
+        "a valid paper",
+        "/admin/papers/paper/add/",
+        method="post",
+        user="chief",
+        data=_paper_form(),
+    )
+    response = _send(valid, world, settings, tmp_path)
+    assert response.status_code == 302
+    assert Paper.objects.count() == world.paper_count + 1
