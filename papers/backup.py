@@ -128,6 +128,11 @@ def export_site(path: str | Path, *, with_passwords: bool = False) -> dict[str, 
     files_written: set[str] = set()
     order: list[str] = []
     tmp = path.with_name(path.name + ".partial")
+    if not path.parent.is_dir():
+        raise BackupError(f"The folder {path.parent} does not exist.")
+    # Readable by the owner only: the archive holds e-mail addresses (and maybe hashes).
+    tmp.unlink(missing_ok=True)
+    tmp.touch(mode=0o600)
     try:
         with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED) as archive:
             # One snapshot for everything (REPEATABLE READ on PostgreSQL, when this is the

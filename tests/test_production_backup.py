@@ -315,3 +315,17 @@ def test_an_import_killed_mid_way_leaves_the_database_empty(settings, tmp_path):
     )
     assert rerun.returncode == 0, rerun.stderr
     assert "Restored" in rerun.stdout
+
+
+@pytest.mark.django_db
+def test_the_archive_is_readable_by_its_owner_only(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"
+    archive = tmp_path / "site.zip"
+    call_command("export_site", str(archive), stdout=StringIO())
+    assert archive.stat().st_mode & 0o777 == 0o600
+
+
+@pytest.mark.django_db
+def test_exporting_into_a_missing_folder_is_a_clear_error(tmp_path):
+    with pytest.raises(CommandError, match="does not exist"):
+        call_command("export_site", str(tmp_path / "nope" / "site.zip"), stdout=StringIO())

@@ -115,8 +115,9 @@ def test_the_server_error_page_is_static_and_says_nothing_technical(client):
     assert "boom" not in html and "RuntimeError" not in html and " style=" not in html
 
 
-def test_health_check_reports_database_and_cache(client):
-    response = client.get("/healthz")
+def test_health_check_reports_database_and_cache(client, django_assert_num_queries):
+    with django_assert_num_queries(1):
+        response = client.get("/healthz")
     assert response.status_code == 200
     assert response.json() == {"status": "ok", "database": "ok", "cache": "ok"}
     assert "no-cache" in response["Cache-Control"]
