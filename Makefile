@@ -11,7 +11,7 @@ PYTHON ?= $(shell for p in python3.13 python3.12 python3.11 python3; do \
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install run test lint format messages clean
+.PHONY: install run test lint format messages clean serve loadtest faultcheck
 
 $(STAMP): pyproject.toml
 	@if [ -z "$(PYTHON)" ]; then echo "error: Python 3.11 or newer is needed (python3.11+ on PATH)"; exit 1; fi
@@ -51,3 +51,22 @@ clean:
 bench: install
 	DEBUG=1 $(PY) manage.py migrate --noinput --verbosity 0
 	DEBUG=1 $(PY) manage.py bench_import
+# The production stack, locally: collectstatic, migrate, gunicorn with gunicorn.conf.py and
+# whitenoise. Needs the production variables (SECRET_KEY, ALLOWED_HOSTS); plain HTTP on
+# 127.0.0.1 unless SECURE_SSL_REDIRECT=1 is given.
+SECURE_SSL_REDIRECT ?= 0
+serve: install
+	@if [ -z "$$SECRET_KEY" ] || [ -z "$$ALLOWED_HOSTS" ]; then \
+	  echo "error: make serve runs the production settings: set SECRET_KEY and ALLOWED_HOSTS, e.g."; \
+	  echo "  SECRET_KEY=\$$(python3 -c 'import secrets; print(secrets.token_urlsafe(50))') ALLOWED_HOSTS=127.0.0.1,localhost make serve"; \
+	  exit 1; fi
+	DEBUG=0 $(PY) manage.py collectstatic --noinput --verbosity 0
+	DEBUG=0 $(PY) manage.py migrate --noinput
+	DEBUG=0 SECURE_SSL_REDIRECT=$(SECURE_SSL_REDIRECT) HOST=$(HOST) PORT=$(PORT) $(VENV)/bin/gunicorn --config gunicorn.conf.py
+
+# Scripted production checks against 127.0.0.1 only (docs/operations.md). Not part of `make test`.
+loadtest: install
+	$(PY) scripts/loadtest.py
+
+faultcheck: install
+	$(PY) scripts/faultcheck.py

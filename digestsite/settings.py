@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "django_filters",
     "taggit",
     "papers",
+    "axes",
 ]
 
 MIDDLEWARE = [
@@ -72,6 +73,11 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
+    # Database unreachable -> 503 with Retry-After instead of a 500 (digestsite/middleware.py).
+    "digestsite.middleware.DatabaseUnavailableMiddleware",
+    # Last, as django-axes requires: it turns a locked-out login into a 429 page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "digestsite.urls"
@@ -154,6 +160,8 @@ SERVE_MEDIA = env_bool("SERVE_MEDIA", True)
 FIGURE_MAX_BYTES = int(os.environ.get("FIGURE_MAX_BYTES", 5 * 1024 * 1024))
 
 LOGIN_URL = "admin:login"
+# Where a login lands when its next= is missing or points off-site (there is no profile page).
+LOGIN_REDIRECT_URL = "admin:index"
 
 # Security: production settings switch on whenever DEBUG is off.
 SECURE_CONTENT_TYPE_NOSNIFF = True
@@ -176,8 +184,16 @@ LOGGING = {
     "disable_existing_loggers": False,
     "formatters": {
         "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        "json": {"()": "digestsite.logformat.JsonFormatter"},
     },
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "stream": "ext://sys.stdout",
+            # One JSON object per line in production (log shippers parse it); plain in DEBUG.
+            "formatter": os.environ.get("LOG_FORMAT", "plain" if DEBUG else "json"),
+        }
+    },
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
@@ -202,7 +218,9 @@ COMMENTS_MIN_FILL_SECONDS = 3  # a form sent sooner after the page was served is
 COMMENTS_FORM_MAX_AGE_SECONDS = 2 * 24 * 3600  # older forms ask the reader to send again
 COMMENTS_RATE_LIMITS = [(1, 15), (10, 3600)]  # (comments, seconds), per IP and per email
 COMMENTS_FLAG_RATE_LIMITS = [(10, 3600)]  # flags per IP
-COMMENTS_TRUSTED_PROXY_COUNT = int(os.environ.get("COMMENTS_TRUSTED_PROXY_COUNT", "0"))
+COMMENTS_TRUSTED_PROXY_COUNT = int(
+    os.environ.get("COMMENTS_TRUSTED_PROXY_COUNT", os.environ.get("TRUSTED_PROXY_COUNT", "0"))
+)
 COMMENTS_MAX_LINKS = 2  # more links than this hold a comment for moderation
 COMMENTS_AUTO_APPROVE_AFTER = 0  # approve directly after this many approved comments (0 = off)
 COMMENTS_DUPLICATE_WINDOW_SECONDS = 10 * 60
@@ -225,3 +243,69 @@ DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "webmaster@localhost")
 # Editorial workflow (papers/workflow.py, papers/services.py); email settings are above.
 SHARE_LINK_DAYS = int(os.environ.get("SHARE_LINK_DAYS", "7"))  # default life of a share link
 EDIT_PRESENCE_MINUTES = 5  # "also editing" on the digest page: opened within this many minutes
+# --- Production hardening (issue 8; see docs/deployment.md) -------------------------------
+
+# Content-Security-Policy (django-csp 4): nothing inline, anywhere. Public templates and the
+# Django admin (5.2) load every script and stylesheet from files, so neither needs
+# 'unsafe-inline'; figures are served from our own origin (or MEDIA_URL's origin when media
+# live in object storage, see CSP_MEDIA_ORIGIN).
+from csp.constants import NONE, SELF  # noqa: E402
+
+_media_origin = env_list("CSP_MEDIA_ORIGIN")
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:", *_media_origin],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    },
+}
+
+# Error pages stay plain; the load balancer's health check is exempt from the HTTPS redirect
+# (probes speak HTTP to the app server directly).
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+CSRF_FAILURE_VIEW = "digestsite.errors.csrf_failure"
+CSRF_COOKIE_HTTPONLY = True
+
+# Admin login brute-force protection (django-axes): after AXES_FAILURE_LIMIT failed logins
+# the username is locked and, independently, so is the client address; both for
+# AXES_COOLOFF_HOURS. Attempts are stored in the database, so every app server shares them.
+# Unlock: `manage.py axes_reset_username NAME` / `axes_reset_ip ADDR`, or delete the row under
+# Admin > Axes > Access attempts.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_ENABLED = env_bool("AXES_ENABLED", True)
+AXES_FAILURE_LIMIT = int(os.environ.get("AXES_FAILURE_LIMIT", "5"))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_COOLOFF_TIME = float(os.environ.get("AXES_COOLOFF_HOURS", "1"))
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "axes_locked_out.html"
+AXES_CLIENT_IP_CALLABLE = "digestsite.client_ip.client_ip"
+# How many reverse proxies in front of the app append to X-Forwarded-For (0: none, use the
+# socket's address). Only trust the header as far as your own proxies write it.
+TRUSTED_PROXY_COUNT = int(os.environ.get("TRUSTED_PROXY_COUNT", "0"))
+
+# Uploaded media: local disk (one server, SERVE_MEDIA) or S3-compatible object storage for
+# several app servers (django-storages; `pip install ".[s3]"`). Figures keep generated names.
+if os.environ.get("MEDIA_STORAGE", "local") == "s3":
+    STORAGES["default"] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": os.environ["S3_BUCKET"],
+            "endpoint_url": os.environ.get("S3_ENDPOINT_URL") or None,
+            "region_name": os.environ.get("S3_REGION") or None,
+            "custom_domain": os.environ.get("S3_CUSTOM_DOMAIN") or None,
+            "default_acl": None,
+            "querystring_auth": env_bool("S3_QUERYSTRING_AUTH", False),
+            "file_overwrite": False,
+        },
+    }
+    SERVE_MEDIA = False

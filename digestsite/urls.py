@@ -5,9 +5,12 @@ from django.views.static import serve
 
 from papers.admin.importing import import_digest_view
 
+from .health import healthz
+
 handler400 = "papers.admin.importing.bad_request"
 
 urlpatterns = [
+    path("healthz", healthz, name="healthz"),
     path(
         "admin/papers/digest/import/",
         admin.site.admin_view(import_digest_view),
