@@ -64,7 +64,9 @@ def _pages() -> dict[str, str]:
     for url in urls:
         response = client.get(url)
         assert response.status_code == 200, url
-        pages[url] = re.sub(r'name="csrfmiddlewaretoken" value="[^"]+"', "", response.text)
+        # Per-request tokens: the CSRF token and the comment form's signed "served at" stamp.
+        text = re.sub(r'name="csrfmiddlewaretoken" value="[^"]+"', "", response.text)
+        pages[url] = re.sub(r'name="stamp" value="[^"]+"', "", text)
     return pages
 
 
