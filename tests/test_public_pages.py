@@ -227,3 +227,9 @@ def test_query_counts_are_identical_for_small_and_large_digests(client):
 
 def test_admin_link_is_reversible():
     assert reverse("admin:index") == "/admin/"
+
+
+def test_favicon_ico_leads_to_the_site_icon(client):
+    response = client.get("/favicon.ico")
+    assert response.status_code == 301
+    assert response["Location"].endswith("favicon.svg")

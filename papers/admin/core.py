@@ -179,7 +179,7 @@ class DigestAdmin(DigestWorkflowMixin, admin.ModelAdmin):
             readonly += ["published_at", "expires_at"]
         return readonly
 
-    @admin.display(description=_("papers"), ordering="_entry_count")
+    @admin.display(description=_("number of papers"), ordering="_entry_count")
     def entry_count(self, obj):
         return obj._entry_count
 
