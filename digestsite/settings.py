@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    "django.contrib.sitemaps",
     "django_filters",
     "taggit",
     "papers",
@@ -184,3 +185,6 @@ LOGGING = {
 
 # Site behaviour
 HOME_PAGE_SIZE = 10
+# Reading: a view counter in the cache is written to the database every this many views
+# (and by `manage.py flush_view_counts`).
+VIEW_COUNT_FLUSH_EVERY = int(os.environ.get("VIEW_COUNT_FLUSH_EVERY", "20"))

@@ -21,6 +21,7 @@ from .core import (
     published_q,
     split_lines,
 )
+from .reading import EntrySearch
 
 __all__ = [
     "SECTIONS_WITH_KIND",
@@ -41,4 +42,5 @@ __all__ = [
     "figure_upload_to",
     "published_q",
     "split_lines",
+    "EntrySearch",
 ]
