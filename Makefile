@@ -11,7 +11,7 @@ PYTHON ?= $(shell for p in python3.13 python3.12 python3.11 python3; do \
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install run test lint format messages clean
+.PHONY: install run test lint format messages clean bench
 
 $(STAMP): pyproject.toml
 	@if [ -z "$(PYTHON)" ]; then echo "error: Python 3.11 or newer is needed (python3.11+ on PATH)"; exit 1; fi
@@ -45,3 +45,7 @@ messages: install
 
 clean:
 	rm -rf $(VENV) var/static .pytest_cache .ruff_cache
+
+# Benchmarks (they write synthetic data: point DATABASE_URL at an empty database).
+bench: install
+	DJANGO_SETTINGS_MODULE=digestsite.test_settings $(PY) manage.py bench_reading

@@ -21,6 +21,7 @@ from django.views.decorators.http import require_GET
 
 from .filters import EntryFilter
 from .models import SECTIONS_WITH_KIND, Digest, Entry, SectionKind
+from .search import CappedCountPaginator
 from .views.reading import entry_list_queryset, published_categories, published_tags
 
 API_CACHE_SECONDS = 300
@@ -50,14 +51,14 @@ def api_view(view):
     return require_GET(cache_page(API_CACHE_SECONDS)(wrapped))
 
 
-def _paginate(request, queryset, serialize):
+def _paginate(request, queryset, serialize, paginator_class=Paginator):
     try:
         size = int(request.GET.get("page_size", DEFAULT_PAGE_SIZE))
     except ValueError:
         return None, _error("page_size must be a number.", 400)
     if not 1 <= size <= MAX_PAGE_SIZE:
         return None, _error(f"page_size must be between 1 and {MAX_PAGE_SIZE}.", 400)
-    paginator = Paginator(queryset, size)
+    paginator = paginator_class(queryset, size)
     try:
         page = paginator.page(request.GET.get("page") or 1)
     except PageNotAnInteger:
@@ -72,6 +73,7 @@ def _paginate(request, queryset, serialize):
 
     data = {
         "count": paginator.count,
+        "count_is_capped": getattr(paginator, "is_capped", False),
         "next": link(page.next_page_number()) if page.has_next() else None,
         "previous": link(page.previous_page_number()) if page.has_previous() else None,
         "results": [serialize(request, item) for item in page.object_list],
@@ -235,7 +237,9 @@ def entry_list(request):
     filterset = EntryFilter(request.GET, queryset=entry_list_queryset(), request=request)
     if not filterset.is_valid():
         return _error("Invalid filter.", 400, errors=filterset.errors.get_json_data())
-    data, error = _paginate(request, filterset.qs, _entry_brief)
+    queryset = filterset.qs
+    paginator_class = CappedCountPaginator if filterset.query_terms else Paginator
+    data, error = _paginate(request, queryset, _entry_brief, paginator_class)
     if error:
         return error
     data["notices"] = filterset.notices

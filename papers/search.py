@@ -12,10 +12,14 @@ A query is parsed the same way: a Chinese run becomes a *phrase* of consecutive 
 Latin word a prefix (``distil`` finds ``distillation``). All terms must match.
 
 - PostgreSQL: migration 0003 adds a stored, generated ``tsvector`` column over the two term
-  texts (title terms weighted A, body terms B, config ``simple``) with a GIN index; the query
-  is a ``to_tsquery`` of phrases and prefixes, ranked by ``ts_rank``.
+  texts (config ``simple``) with a GIN index that finds the matches, and a small generated
+  vector of the title terms that ranks them; the query is a ``to_tsquery`` of phrases and
+  prefixes.
 - SQLite (and any other backend): each term is a substring of the term text (``LIKE``; the
   leading space anchors it to a token boundary), ranked by "all terms in the title text".
+
+Results rank in two tiers (every term in the title, Chinese title or one-line summary; else
+only in the body), newest first within a tier. Counts of search results stop at 1000.
 
 The text is kept current by signals (models/reading.py) that call ``refresh_entries``.
 """
@@ -26,14 +30,17 @@ import re
 from collections import defaultdict
 from dataclasses import dataclass
 
+from django.core.paginator import Paginator
 from django.db import connection, models
 from django.db.models import Case, IntegerField, Value, When
 from django.db.models.expressions import RawSQL
+from django.utils.functional import cached_property
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
 MAX_QUERY_TERMS = 12
 MAX_QUERY_LENGTH = 200
+MAX_COUNTED_RESULTS = 1000
 
 _CJK = (
     "\u3040-\u30ff"  # kana
@@ -132,18 +139,20 @@ def apply_search(queryset, raw_query: str):
     queryset = queryset.filter(search__entry_id__isnull=False)
     if uses_postgres_index():
         tsquery = to_tsquery_text(query_terms)
-        vector = '"papers_entrysearch"."search_vector"'
+        table = '"papers_entrysearch"'
         queryset = queryset.filter(
             RawSQL(
-                f"{vector} @@ to_tsquery('simple', %s)",
+                f"{table}.search_vector @@ to_tsquery('simple', %s)",
                 (tsquery,),
                 output_field=models.BooleanField(),
             )
         ).annotate(
+            # 1 when every term is in the title, Chinese title or one-line summary. It reads
+            # the small title vector, not the large one (which would be detoasted per row).
             rank=RawSQL(
-                f"ts_rank({vector}, to_tsquery('simple', %s))",
+                f"({table}.title_vector @@ to_tsquery('simple', %s))::int",
                 (tsquery,),
-                output_field=models.FloatField(),
+                output_field=models.IntegerField(),
             )
         )
     else:
@@ -159,6 +168,19 @@ def apply_search(queryset, raw_query: str):
             rank=Case(When(in_title, then=Value(1)), default=Value(0), output_field=IntegerField())
         )
     return queryset, query_terms
+
+
+class CappedCountPaginator(Paginator):
+    """Counts at most ``MAX_COUNTED_RESULTS`` search results (a bounded ``LIMIT`` subquery):
+    a word found in half the archive must not cost a full count. Readers see "1000+"."""
+
+    @cached_property
+    def count(self):
+        return self.object_list.order_by()[: MAX_COUNTED_RESULTS + 1].count()
+
+    @property
+    def is_capped(self):
+        return self.count > MAX_COUNTED_RESULTS
 
 
 def plain_text(markdown: str) -> str:

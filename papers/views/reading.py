@@ -26,7 +26,7 @@ from taggit.models import Tag
 from .. import viewcounts
 from ..filters import EntryFilter
 from ..models import Category, Entry, Section, SectionKind
-from ..search import snippet
+from ..search import CappedCountPaginator, snippet
 
 ENTRY_PAGE_SIZE = 20
 SECTION_PAGE_SIZE = 20
@@ -117,7 +117,9 @@ class EntryListView(TemplateView):
 
     def get(self, request, *args, **kwargs):
         filterset = self.get_filterset()
-        paginator = Paginator(filterset.qs, self.page_size)
+        queryset = filterset.qs
+        paginator_class = CappedCountPaginator if filterset.query_terms else Paginator
+        paginator = paginator_class(queryset, self.page_size)
         page_number = request.GET.get("page") or 1
         try:
             page = paginator.page(page_number)
