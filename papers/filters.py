@@ -15,7 +15,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from taggit.models import Tag
 
-from .models import Category, Digest, TaggedEntry
+from .models import Category, Digest, Paper, TaggedEntry
 from .search import MAX_QUERY_LENGTH, apply_search
 
 MAX_TAGS = 5
@@ -170,14 +170,15 @@ class EntryFilter(django_filters.FilterSet):
                 gettext("There is no category “%(category)s”.") % {"category": value}
             )
             return queryset.none()
-        return queryset.filter(
-            Q(paper__primary_category__in=self.categories)
-            | Q(
-                paper_id__in=Category.cross_listed_papers.through.objects.filter(
-                    category__in=self.categories
-                ).values("paper_id")
-            )
+        # Primary or cross-listed, as one semi-join on a UNION: an OR across the two would
+        # make PostgreSQL misjudge how many rows match and walk the whole date index.
+        primary = Paper.objects.filter(primary_category__in=self.categories).order_by().values("id")
+        cross = (
+            Paper.categories.through.objects.filter(category__in=self.categories)
+            .order_by()
+            .values("paper_id")
         )
+        return queryset.filter(paper_id__in=primary.union(cross))
 
     def filter_sort(self, queryset, name, value):
         self.sort_order = value or self.SORT_DATE

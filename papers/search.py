@@ -140,11 +140,14 @@ def apply_search(queryset, raw_query: str):
     if uses_postgres_index():
         tsquery = to_tsquery_text(query_terms)
         table = '"papers_entrysearch"'
+        # The match is a separate subquery behind an OFFSET 0 fence, so PostgreSQL always
+        # answers it from the GIN index; otherwise, under the LIMIT of a page or a capped
+        # count, it may walk the primary key and test (and detoast) every row's vector.
         queryset = queryset.filter(
-            RawSQL(
-                f"{table}.search_vector @@ to_tsquery('simple', %s)",
+            pk__in=RawSQL(
+                "SELECT entry_id FROM papers_entrysearch "
+                "WHERE search_vector @@ to_tsquery('simple', %s) OFFSET 0",
                 (tsquery,),
-                output_field=models.BooleanField(),
             )
         ).annotate(
             # 1 when every term is in the title, Chinese title or one-line summary. It reads

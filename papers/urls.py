@@ -40,20 +40,21 @@ urlpatterns = [
         feeds.rss(feeds.CategoryFeed)(),
         name="category-feed-rss",
     ),
+    # Affiliation names may contain "/", so the name is a path and the feeds come first.
     path(
-        "affiliations/<str:name>/",
-        reading.AffiliationEntryListView.as_view(),
-        name="affiliation-entries",
-    ),
-    path(
-        "affiliations/<str:name>/feed/atom/",
+        "affiliations/<path:name>/feed/atom/",
         feeds.AffiliationFeed(),
         name="affiliation-feed-atom",
     ),
     path(
-        "affiliations/<str:name>/feed/rss/",
+        "affiliations/<path:name>/feed/rss/",
         feeds.rss(feeds.AffiliationFeed)(),
         name="affiliation-feed-rss",
+    ),
+    path(
+        "affiliations/<path:name>/",
+        reading.AffiliationEntryListView.as_view(),
+        name="affiliation-entries",
     ),
     path("archive/", reading.BrowseView.as_view(kind="months"), name="archive"),
     path(

@@ -278,3 +278,16 @@ def test_list_query_counts_do_not_grow_with_data(client, url):
     small = _count_queries(client, url)
     _grow(25)
     assert _count_queries(client, url) == small
+
+
+def test_affiliations_with_slashes_have_their_own_page_and_feed(client):
+    digest = factories.digest()
+    factories.entry(
+        digest=digest,
+        with_sections=False,
+        paper=factories.paper(title="Joint Work", affiliations="UC Berkeley / Google"),
+    )
+    html = client.get("/papers/").content.decode()
+    assert 'href="/affiliations/UC%20Berkeley%20/%20Google/"' in html
+    assert _titles(client.get("/affiliations/UC Berkeley / Google/")) == ["Joint Work"]
+    assert client.get("/affiliations/UC Berkeley / Google/feed/atom/").status_code == 200

@@ -118,14 +118,24 @@ class EntryListView(TemplateView):
     def get(self, request, *args, **kwargs):
         filterset = self.get_filterset()
         queryset = filterset.qs
-        paginator_class = CappedCountPaginator if filterset.query_terms else Paginator
+        searching = bool(filterset.query_terms)
+        if searching:
+            # Rank and cut the page on ids alone (a narrow query over every match), then load
+            # the page's rows: joining papers and categories for every match costs more.
+            queryset = queryset.values_list("pk", flat=True)
+        paginator_class = CappedCountPaginator if searching else Paginator
         paginator = paginator_class(queryset, self.page_size)
         page_number = request.GET.get("page") or 1
         try:
             page = paginator.page(page_number)
         except Exception as exc:  # InvalidPage, or a non-number: no such page
             raise Http404(gettext("There is no such page.")) from exc
-        entries = list(page.object_list)
+        if searching:
+            ids = list(page.object_list)
+            rows = entry_list_queryset(with_text=True).filter(pk__in=ids).in_bulk()
+            entries = [rows[pk] for pk in ids if pk in rows]
+        else:
+            entries = list(page.object_list)
         for entry in entries:
             search_row = getattr(entry, "search", None)
             entry.list_summary = search_row.summary if search_row else ""

@@ -278,6 +278,7 @@ class Command(BaseCommand):
     # -- measurement -------------------------------------------------------------------
 
     PAGES = {
+        "reference: home page": "/",
         "list, tag + category": "/papers/?tag=强化学习&category=LG",
         "list, tag + date range": "/papers/?tag=topic-7&date_from=2000-03-01&date_to=2030-12-31",
         "search 推理 + tag": "/search/?q=推理&tag=推理模型",
