@@ -238,8 +238,21 @@ def entry_list(request):
     if not filterset.is_valid():
         return _error("Invalid filter.", 400, errors=filterset.errors.get_json_data())
     queryset = filterset.qs
-    paginator_class = CappedCountPaginator if filterset.query_terms else Paginator
-    data, error = _paginate(request, queryset, _entry_brief, paginator_class)
+    if not filterset.query_terms:
+        data, error = _paginate(request, queryset, _entry_brief)
+    else:
+        # As the HTML search: rank and cut the page on ids, then load the page's rows.
+        data, error = _paginate(
+            request,
+            queryset.values_list("pk", flat=True),
+            lambda _request, pk: pk,
+            CappedCountPaginator,
+        )
+        if error is None:
+            rows = entry_list_queryset().filter(pk__in=data["results"]).in_bulk()
+            data["results"] = [
+                _entry_brief(request, rows[pk]) for pk in data["results"] if pk in rows
+            ]
     if error:
         return error
     data["notices"] = filterset.notices

@@ -291,3 +291,40 @@ def test_affiliations_with_slashes_have_their_own_page_and_feed(client):
     assert 'href="/affiliations/UC%20Berkeley%20/%20Google/"' in html
     assert _titles(client.get("/affiliations/UC Berkeley / Google/")) == ["Joint Work"]
     assert client.get("/affiliations/UC Berkeley / Google/feed/atom/").status_code == 200
+
+
+OTHER_URLS = [
+    "/feeds/atom/",
+    "/feeds/rss/",
+    "/tags/rl/feed/atom/",
+    "/categories/cs.CL/feed/rss/",
+    "/affiliations/Google/feed/atom/",
+    "/sitemap.xml",
+    "/sitemap-entries.xml",
+    "/sitemap-tags.xml",
+    "/sitemap-categories.xml",
+    "/api/v1/digests/",
+    "/api/v1/entries/?tag=rl&category=CL",
+    "/api/v1/entries/?q=推理",
+    "/api/v1/tags/",
+    "/api/v1/categories/",
+]
+
+
+def _count_uncached(client, url, run):
+    """Queries of ``url`` on a fresh address (API responses are cached per address)."""
+    join = "&" if "?" in url else "?"
+    client.get(f"{url}{join}warm={run}")
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get(f"{url}{join}measure={run}")
+    assert response.status_code == 200, url
+    return len(captured)
+
+
+@pytest.mark.parametrize("url", OTHER_URLS)
+def test_feed_sitemap_and_api_query_counts_do_not_grow_with_data(client, url):
+    _grow(1)
+    small = _count_uncached(client, url, 1)
+    assert small > 0
+    _grow(25)
+    assert _count_uncached(client, url, 2) == small
