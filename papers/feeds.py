@@ -15,9 +15,8 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.feedgenerator import Atom1Feed, Rss201rev2Feed
 from django.utils.translation import gettext as _
-from taggit.models import Tag
 
-from .filters import EntryFilter
+from .filters import EntryFilter, published_tag_lookup
 from .models import SECTIONS_WITH_KIND, Category, Digest, Entry, SiteSettings
 from .views.reading import month_bounds
 
@@ -202,7 +201,7 @@ class TagFeed(EntryFeed):
     url_name = "papers:tag-entries"
 
     def get_object(self, request, slug):
-        tag = Tag.objects.filter(Q(slug=slug) | Q(name=slug)).order_by("pk").first()
+        tag = published_tag_lookup().filter(Q(slug=slug) | Q(name=slug)).order_by("pk").first()
         if tag is None:
             raise Http404(_("There is no tag “%(tag)s”.") % {"tag": slug})
         return {"slug": tag.slug, "_tag": tag}

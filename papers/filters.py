@@ -10,15 +10,27 @@ from __future__ import annotations
 
 import django_filters
 from django import forms
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from taggit.models import Tag
 
-from .models import Category, Digest, Paper, TaggedEntry
+from .models import Category, Digest, Entry, Paper, TaggedEntry
 from .search import MAX_QUERY_LENGTH, apply_search
 
 MAX_TAGS = 5
+
+
+def published_tag_lookup():
+    """Tags that are on at least one published entry: a tag used only on drafts is as
+    unknown to readers as a tag that does not exist."""
+    return Tag.objects.filter(
+        Exists(
+            TaggedEntry.objects.filter(
+                tag=OuterRef("pk"), content_object__in=Entry.objects.published()
+            )
+        )
+    )
 
 
 class MultiValueField(forms.Field):
@@ -143,7 +155,7 @@ class EntryFilter(django_filters.FilterSet):
         if not values:
             return queryset
         found = {}
-        for tag in Tag.objects.filter(Q(slug__in=values) | Q(name__in=values)):
+        for tag in published_tag_lookup().filter(Q(slug__in=values) | Q(name__in=values)):
             found.setdefault(tag.slug, tag)
             found.setdefault(tag.name, tag)
         self.tags = []
