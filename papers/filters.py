@@ -15,8 +15,8 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from taggit.models import Tag
 
-from .models import Category, Digest, Entry, Paper, TaggedEntry
-from .search import MAX_QUERY_LENGTH, apply_search
+from .models import Category, Digest, Entry, TaggedEntry
+from .search import MAX_QUERY_LENGTH, apply_search, facet_token
 
 MAX_TAGS = 5
 
@@ -143,12 +143,17 @@ class EntryFilter(django_filters.FilterSet):
         self.categories: list[Category] = []
         self.query_terms = []
         self.sort_order = self.SORT_DATE
+        self._raw_query = ""
+        self._facets: list[list[str]] = []
 
     # django-filter runs the filters in declaration order, then ``filter_queryset`` below
     # applies the order (it needs to know whether a search ran).
 
+    # Words, tags and categories are collected here and applied together at the end, as
+    # one index lookup (papers/search.py: apply_search).
+
     def filter_search(self, queryset, name, value):
-        queryset, self.query_terms = apply_search(queryset, value)
+        self._raw_query = value
         return queryset
 
     def filter_tags(self, queryset, name, values):
@@ -166,10 +171,7 @@ class EntryFilter(django_filters.FilterSet):
                 return queryset.none()
             if tag not in self.tags:
                 self.tags.append(tag)
-        for tag in self.tags:
-            queryset = queryset.filter(
-                pk__in=TaggedEntry.objects.filter(tag=tag).values("content_object_id")
-            )
+        self._facets.extend([facet_token("t", tag.pk)] for tag in self.tags)  # all of them
         return queryset
 
     def filter_category(self, queryset, name, value):
@@ -182,15 +184,9 @@ class EntryFilter(django_filters.FilterSet):
                 gettext("There is no category “%(category)s”.") % {"category": value}
             )
             return queryset.none()
-        # Primary or cross-listed, as one semi-join on a UNION: an OR across the two would
-        # make PostgreSQL misjudge how many rows match and walk the whole date index.
-        primary = Paper.objects.filter(primary_category__in=self.categories).order_by().values("id")
-        cross = (
-            Paper.categories.through.objects.filter(category__in=self.categories)
-            .order_by()
-            .values("paper_id")
-        )
-        return queryset.filter(paper_id__in=primary.union(cross))
+        # Any of them (LG may name several), as the primary or a cross-list category.
+        self._facets.append([facet_token("c", category.pk) for category in self.categories])
+        return queryset
 
     def filter_sort(self, queryset, name, value):
         self.sort_order = value or self.SORT_DATE
@@ -200,6 +196,7 @@ class EntryFilter(django_filters.FilterSet):
         if self.is_bound and not self.form.is_valid():
             return queryset.none()
         queryset = super().filter_queryset(queryset)
+        queryset, self.query_terms = apply_search(queryset, self._raw_query, self._facets)
         sort = self.form.cleaned_data.get("sort") if self.is_bound else ""
         if not sort:
             sort = self.SORT_RELEVANCE if self.query_terms else self.SORT_DATE

@@ -128,37 +128,56 @@ def uses_postgres_index() -> bool:
     return connection.vendor == "postgresql"
 
 
-def apply_search(queryset, raw_query: str):
-    """Entries of ``queryset`` matching every term of ``raw_query``, annotated with ``rank``
-    (higher is better). Returns (queryset, terms); with no terms the queryset is unchanged."""
+def facet_token(kind: str, pk: int) -> str:
+    """A facet as one term: ``t12`` for tag 12, ``c7`` for category 7."""
+    return f"{kind}{pk}"
+
+
+def apply_search(queryset, raw_query: str, facets=()):
+    """Entries of ``queryset`` matching every term of ``raw_query`` and every facet group
+    (``facets``: groups of facet tokens; one token of each group must be present), annotated
+    with ``rank`` (higher is better) when there are words. Returns (queryset, terms)."""
     query_terms = parse_query(raw_query)
-    if not query_terms:
+    facets = [list(group) for group in facets if group]
+    if not query_terms and not facets:
         return queryset, []
-    # An inner join on the search row; it is the first join of that table, so its alias is
-    # the table name, which the raw PostgreSQL expressions below rely on.
-    queryset = queryset.filter(search__entry_id__isnull=False)
     if uses_postgres_index():
-        tsquery = to_tsquery_text(query_terms)
-        table = '"papers_entrysearch"'
-        # The match is a separate subquery behind an OFFSET 0 fence, so PostgreSQL always
-        # answers it from the GIN index; otherwise, under the LIMIT of a page or a capped
-        # count, it may walk the primary key and test (and detoast) every row's vector.
+        conditions, params = [], []
+        if query_terms:
+            conditions.append("search_vector @@ to_tsquery('simple', %s)")
+            params.append(to_tsquery_text(query_terms))
+        if facets:
+            conditions.append("facet_vector @@ to_tsquery('simple', %s)")
+            params.append(" & ".join("(" + " | ".join(group) + ")" for group in facets))
+        # One subquery on the GIN indexes, behind an OFFSET 0 fence so that PostgreSQL
+        # always answers it from them; otherwise, under the LIMIT of a page or a capped count,
+        # it may walk the primary key and test (and detoast) every row's vector.
         queryset = queryset.filter(
             pk__in=RawSQL(
-                "SELECT entry_id FROM papers_entrysearch "
-                "WHERE search_vector @@ to_tsquery('simple', %s) OFFSET 0",
-                (tsquery,),
-            )
-        ).annotate(
-            # 1 when every term is in the title, Chinese title or one-line summary. It reads
-            # the small title vector, not the large one (which would be detoasted per row).
-            rank=RawSQL(
-                f"({table}.title_vector @@ to_tsquery('simple', %s))::int",
-                (tsquery,),
-                output_field=models.IntegerField(),
+                "SELECT entry_id FROM papers_entrysearch WHERE "
+                + " AND ".join(conditions)
+                + " OFFSET 0",
+                tuple(params),
             )
         )
-    else:
+        if query_terms:
+            # An inner join on the search row: its first join, so its alias is the table
+            # name. 1 when every term is in the title, Chinese title or one-line summary,
+            # read from the small title vector (not the large one, detoasted per row).
+            queryset = queryset.filter(search__entry_id__isnull=False).annotate(
+                rank=RawSQL(
+                    "(\"papers_entrysearch\".title_vector @@ to_tsquery('simple', %s))::int",
+                    (to_tsquery_text(query_terms),),
+                    output_field=models.IntegerField(),
+                )
+            )
+        return queryset, query_terms
+    for group in facets:
+        any_of = models.Q()
+        for token in group:
+            any_of |= models.Q(search__facets__contains=f" {token} ")
+        queryset = queryset.filter(any_of)
+    if query_terms:
         in_title = models.Q()
         for term in query_terms:
             pattern = term.like_pattern
@@ -237,9 +256,10 @@ def _shorten(text: str, width: int) -> str:
 SUMMARY_KIND_SLUG = "summary"
 
 
-def document_for(*, paper, title_zh: str, sections, tag_names, categories) -> dict:
+def document_for(*, paper, title_zh: str, sections, tag_names, categories, facets=()) -> dict:
     """The searchable texts of one entry from plain values. ``sections`` is a list of
-    (kind slug, kind Chinese name, Markdown body) in display order."""
+    (kind slug, kind Chinese name, Markdown body) in display order; ``facets`` the entry's
+    facet tokens (its tags and its primary and cross-list categories)."""
     summary = next((body for slug, _name, body in sections if slug == SUMMARY_KIND_SLUG), "")
     summary = plain_text(summary).strip()
     body_parts = [
@@ -262,6 +282,7 @@ def document_for(*, paper, title_zh: str, sections, tag_names, categories) -> di
         "body_terms": term_text(*body_parts),
         "summary": summary,
         "plain": "\n".join(part.strip() for part in plain_parts if part.strip()),
+        "facets": f" {' '.join(facets)} " if facets else "",
     }
 
 
@@ -286,27 +307,33 @@ def refresh_entries(entry_ids) -> int:
     ):
         sections[section.entry_id].append((section.kind.slug, section.kind.name_zh, section.body))
     tags = defaultdict(list)
-    for object_id, name in TaggedEntry.objects.filter(content_object_id__in=entry_ids).values_list(
-        "content_object_id", "tag__name"
-    ):
+    tag_ids = defaultdict(list)
+    for object_id, tag_id, name in TaggedEntry.objects.filter(
+        content_object_id__in=entry_ids
+    ).values_list("content_object_id", "tag_id", "tag__name"):
         tags[object_id].append(name)
+        tag_ids[object_id].append(tag_id)
     rows = []
     for entry in entries:
         paper = entry.paper
         categories = [paper.primary_category.code, paper.primary_category.name]
         categories += [c.code for c in paper.categories.all()]
+        facets = [facet_token("t", pk) for pk in tag_ids[entry.pk]]
+        facets.append(facet_token("c", paper.primary_category_id))
+        facets += [facet_token("c", c.pk) for c in paper.categories.all()]
         document = document_for(
             paper=paper,
             title_zh=entry.title_zh,
             sections=sections[entry.pk],
             tag_names=tags[entry.pk],
             categories=categories,
+            facets=facets,
         )
         rows.append(EntrySearch(entry_id=entry.pk, **document))
     EntrySearch.objects.bulk_create(
         rows,
         update_conflicts=True,
         unique_fields=["entry"],
-        update_fields=["title_terms", "body_terms", "summary", "plain"],
+        update_fields=["title_terms", "body_terms", "summary", "plain", "facets"],
     )
     return len(rows)

@@ -28,8 +28,17 @@ POSTGRES_FORWARD = [
     ALTER TABLE papers_entrysearch ADD COLUMN title_vector tsvector
     GENERATED ALWAYS AS (to_tsvector('simple', title_terms)) STORED
     """,
+    # Tags and categories as terms (t12, c7): tag and category filters, alone or with words,
+    # become one GIN lookup instead of semi-joins over the tag and paper tables.
+    """
+    ALTER TABLE papers_entrysearch ADD COLUMN facet_vector tsvector
+    GENERATED ALWAYS AS (to_tsvector('simple', facets)) STORED
+    """,
+    "CREATE INDEX papers_entrysearch_facet_gin ON papers_entrysearch USING gin (facet_vector)",
 ]
 POSTGRES_BACKWARD = [
+    "DROP INDEX IF EXISTS papers_entrysearch_facet_gin",
+    "ALTER TABLE papers_entrysearch DROP COLUMN IF EXISTS facet_vector",
     "ALTER TABLE papers_entrysearch DROP COLUMN IF EXISTS title_vector",
     "DROP INDEX IF EXISTS papers_entrysearch_vector_gin",
     "ALTER TABLE papers_entrysearch DROP COLUMN IF EXISTS search_vector",
@@ -50,7 +59,7 @@ def postgres_backward(apps, schema_editor):
 
 def build_search_rows(apps, schema_editor):
     """Search rows for the entries that exist already (idempotent: replaces rows)."""
-    from papers.search import document_for
+    from papers.search import document_for, facet_token
 
     Entry = apps.get_model("papers", "Entry")
     EntrySearch = apps.get_model("papers", "EntrySearch")
@@ -60,18 +69,26 @@ def build_search_rows(apps, schema_editor):
     for section in Section.objects.select_related("kind").order_by("kind__order", "kind_id"):
         sections[section.entry_id].append((section.kind.slug, section.kind.name_zh, section.body))
     tags = defaultdict(list)
-    for object_id, name in TaggedEntry.objects.values_list("content_object_id", "tag__name"):
+    facets = defaultdict(list)
+    for object_id, tag_id, name in TaggedEntry.objects.values_list(
+        "content_object_id", "tag_id", "tag__name"
+    ):
         tags[object_id].append(name)
+        facets[object_id].append(facet_token("t", tag_id))
     for entry in Entry.objects.select_related("paper__primary_category").iterator():
         paper = entry.paper
         categories = [paper.primary_category.code, paper.primary_category.name]
-        categories += list(paper.categories.values_list("code", flat=True))
+        cross = list(paper.categories.values_list("pk", "code"))
+        categories += [code for _pk, code in cross]
+        entry_facets = facets[entry.pk] + [facet_token("c", paper.primary_category_id)]
+        entry_facets += [facet_token("c", pk) for pk, _code in cross]
         document = document_for(
             paper=paper,
             title_zh=entry.title_zh,
             sections=sections[entry.pk],
             tag_names=tags[entry.pk],
             categories=categories,
+            facets=entry_facets,
         )
         EntrySearch.objects.update_or_create(entry_id=entry.pk, defaults=document)
 
@@ -91,6 +108,7 @@ class Migration(migrations.Migration):
                 ('body_terms', models.TextField(blank=True)),
                 ('summary', models.TextField(blank=True, help_text='The one-line summary as plain text (lists, descriptions).')),
                 ('plain', models.TextField(blank=True, help_text='Plain critique and abstract, for snippets.')),
+                ('facets', models.TextField(blank=True, help_text='Facet terms: t<id> per tag, c<id> per category (primary, cross).')),
             ],
             options={
                 'verbose_name': 'entry search text',

@@ -14,8 +14,10 @@ from .core import Category, Entry, Paper, Section, TaggedEntry
 class EntrySearch(models.Model):
     """The searchable text of one entry, in term form (see papers/search.py): title terms
     (English and Chinese titles, one-line summary) rank above body terms (critique, abstract,
-    authors, affiliations, tags, categories). On PostgreSQL a generated, GIN-indexed
-    ``search_vector`` column (migration 0003) is computed from the two term texts."""
+    authors, affiliations, tags, categories). ``facets`` lists the entry's tags and categories
+    as terms, so tag and category filters run on an index too. On PostgreSQL generated,
+    GIN-indexed ``search_vector`` and ``facet_vector`` columns (migration 0003) are computed
+    from them."""
 
     entry = models.OneToOneField(
         Entry, on_delete=models.CASCADE, primary_key=True, related_name="search"
@@ -26,6 +28,9 @@ class EntrySearch(models.Model):
         blank=True, help_text=_("The one-line summary as plain text (lists, descriptions).")
     )
     plain = models.TextField(blank=True, help_text=_("Plain critique and abstract, for snippets."))
+    facets = models.TextField(
+        blank=True, help_text=_("Facet terms: t<id> per tag, c<id> per category (primary, cross).")
+    )
 
     class Meta:
         verbose_name = _("entry search text")

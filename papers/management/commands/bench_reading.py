@@ -36,7 +36,7 @@ from papers.models import (
     SectionKind,
     TaggedEntry,
 )
-from papers.search import document_for
+from papers.search import document_for, facet_token
 
 ENTRIES_PER_DIGEST = 5
 CHINESE_WORDS = (
@@ -269,6 +269,8 @@ class Command(BaseCommand):
                 sections=[(slug, "", body) for slug, body in texts.items()],
                 tag_names=[t.name for t in entry_tags],
                 categories=[entry.paper.primary_category.code],
+                facets=[facet_token("t", t.pk) for t in entry_tags]
+                + [facet_token("c", entry.paper.primary_category_id)],
             )
             documents.append(EntrySearch(entry=entry, **document))
         Section.objects.bulk_create(sections)
