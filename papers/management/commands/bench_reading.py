@@ -168,6 +168,7 @@ class Command(BaseCommand):
             for code in CATEGORY_CODES
         ]
         self.tags = [Tag.objects.get_or_create(name=n, defaults={"slug": n})[0] for n in TAGS]
+        self.tag_weights = [1 / (rank + 1) for rank in range(len(self.tags))]
         results = {}
         sizes = []
         for size in (small, papers):
@@ -261,7 +262,10 @@ class Command(BaseCommand):
                         body_html=render_markdown(body),
                     )
                 )
-            entry_tags = rng.sample(self.tags, rng.randint(2, 3))
+            # Tags are Zipf-distributed too: 强化学习 is on about one entry in six.
+            entry_tags = list(
+                dict.fromkeys(rng.choices(self.tags, self.tag_weights, k=rng.randint(2, 3)))
+            )
             tagged.extend(TaggedEntry(content_object=entry, tag=tag) for tag in entry_tags)
             document = document_for(
                 paper=entry.paper,
