@@ -11,7 +11,7 @@ PYTHON ?= $(shell for p in python3.13 python3.12 python3.11 python3; do \
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install run test lint format messages clean serve loadtest faultcheck
+.PHONY: install run test lint format messages clean serve loadtest faultcheck bench
 
 $(STAMP): pyproject.toml
 	@if [ -z "$(PYTHON)" ]; then echo "error: Python 3.11 or newer is needed (python3.11+ on PATH)"; exit 1; fi
@@ -47,10 +47,13 @@ clean:
 	rm -rf $(VENV) var/static .pytest_cache .ruff_cache
 
 # Benchmarks (results under var/bench/). Importing: 1,000 arXiv entries, 100 digests.
-.PHONY: bench
+# Reading: lists and search at 1,000 and 100,000 papers; it writes synthetic data, so point
+# DATABASE_URL at an empty database (PostgreSQL for the targets).
 bench: install
 	DEBUG=1 $(PY) manage.py migrate --noinput --verbosity 0
 	DEBUG=1 $(PY) manage.py bench_import
+	DJANGO_SETTINGS_MODULE=digestsite.test_settings $(PY) manage.py bench_reading
+
 # The production stack, locally: collectstatic, migrate, gunicorn with gunicorn.conf.py and
 # whitenoise. Needs the production variables (SECRET_KEY, ALLOWED_HOSTS); plain HTTP on
 # 127.0.0.1 unless SECURE_SSL_REDIRECT=1 is given.

@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    "django.contrib.sitemaps",
     "django_filters",
     "taggit",
     "papers",
@@ -114,6 +115,16 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"].setdefault("OPTIONS", {}).update(
         {"transaction_mode": "IMMEDIATE", "timeout": 20, "init_command": "PRAGMA journal_mode=WAL;"}
     )
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # The database is expected to sit in memory or on SSD: with PostgreSQL's default of 4 the
+    # planner prefers scanning whole tables (detoasting every search vector) to its GIN indexes
+    # (docs/architecture.md, "Reading"). Set DATABASE_RANDOM_PAGE_COST= (empty) to leave the
+    # server's setting alone, e.g. behind a pooler that refuses startup options.
+    _page_cost = os.environ.get("DATABASE_RANDOM_PAGE_COST", "1.1").strip()
+    if _page_cost:
+        DATABASES["default"].setdefault("OPTIONS", {})["options"] = (
+            f"-c random_page_cost={float(_page_cost)}"
+        )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Cache: per-process memory by default; Redis when REDIS_URL is set so app servers share it.
@@ -313,3 +324,6 @@ if os.environ.get("MEDIA_STORAGE", "local") == "s3":
         },
     }
     SERVE_MEDIA = False
+# Reading: a view counter in the cache is written to the database every this many views
+# (and by `manage.py flush_view_counts`).
+VIEW_COUNT_FLUSH_EVERY = int(os.environ.get("VIEW_COUNT_FLUSH_EVERY", "20"))

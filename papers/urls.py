@@ -1,8 +1,11 @@
-from django.urls import path, register_converter
+from django.contrib.sitemaps import views as sitemap_views
+from django.urls import include, path, register_converter
 
-from . import views
+from . import feeds, views
 from .converters import ArxivIdConverter, IsoDateConverter
+from .sitemaps import SITEMAPS
 from .views import comments as comment_views
+from .views import reading
 
 register_converter(IsoDateConverter, "isodate")
 register_converter(ArxivIdConverter, "arxiv")
@@ -29,4 +32,71 @@ urlpatterns += [
     path("comments/", comment_views.post_comment, name="comment-post"),
     path("comments/<int:pk>/flag/", comment_views.flag_comment, name="comment-flag"),
     path("comments/<int:pk>/reply/", comment_views.reply_form, name="comment-reply"),
+]
+
+urlpatterns += [
+    # Reading: lists with filter presets, search, feeds, sitemap, sections, comparison, API.
+    path("papers/", reading.EntryListView.as_view(), name="entry-list"),
+    path("search/", reading.SearchView.as_view(), name="search"),
+    path("tags/", reading.BrowseView.as_view(kind="tags"), name="tag-list"),
+    path("tags/<str:slug>/", reading.TagEntryListView.as_view(), name="tag-entries"),
+    path("tags/<str:slug>/feed/atom/", feeds.TagFeed(), name="tag-feed-atom"),
+    path("tags/<str:slug>/feed/rss/", feeds.rss(feeds.TagFeed)(), name="tag-feed-rss"),
+    path("categories/", reading.BrowseView.as_view(kind="categories"), name="category-list"),
+    path(
+        "categories/<str:code>/", reading.CategoryEntryListView.as_view(), name="category-entries"
+    ),
+    path("categories/<str:code>/feed/atom/", feeds.CategoryFeed(), name="category-feed-atom"),
+    path(
+        "categories/<str:code>/feed/rss/",
+        feeds.rss(feeds.CategoryFeed)(),
+        name="category-feed-rss",
+    ),
+    # Affiliation names may contain "/", so the name is a path and the feeds come first.
+    path(
+        "affiliations/<path:name>/feed/atom/",
+        feeds.AffiliationFeed(),
+        name="affiliation-feed-atom",
+    ),
+    path(
+        "affiliations/<path:name>/feed/rss/",
+        feeds.rss(feeds.AffiliationFeed)(),
+        name="affiliation-feed-rss",
+    ),
+    path(
+        "affiliations/<path:name>/",
+        reading.AffiliationEntryListView.as_view(),
+        name="affiliation-entries",
+    ),
+    path("archive/", reading.BrowseView.as_view(kind="months"), name="archive"),
+    path(
+        "archive/<int:year>/<int:month>/",
+        reading.MonthEntryListView.as_view(),
+        name="month-entries",
+    ),
+    path("archive/<int:year>/<int:month>/feed/atom/", feeds.MonthFeed(), name="month-feed-atom"),
+    path(
+        "archive/<int:year>/<int:month>/feed/rss/",
+        feeds.rss(feeds.MonthFeed)(),
+        name="month-feed-rss",
+    ),
+    path("sections/<slug:kind>/", reading.SectionListView.as_view(), name="section-list"),
+    path("compare/", reading.CompareView.as_view(), name="compare"),
+    path("feeds/atom/", feeds.DigestFeed(), name="feed-atom"),
+    path("feeds/rss/", feeds.DigestRssFeed(), name="feed-rss"),
+    path("views/<str:kind>/<int:pk>/", reading.view_beacon, name="view-beacon"),
+    path("robots.txt", reading.robots_txt, name="robots-txt"),
+    path(
+        "sitemap.xml",
+        sitemap_views.index,
+        {"sitemaps": SITEMAPS, "sitemap_url_name": "papers:sitemap-section"},
+        name="sitemap-index",
+    ),
+    path(
+        "sitemap-<section>.xml",
+        sitemap_views.sitemap,
+        {"sitemaps": SITEMAPS},
+        name="sitemap-section",
+    ),
+    path("api/v1/", include("papers.api")),
 ]

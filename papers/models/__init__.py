@@ -30,6 +30,7 @@ from .core import (
     published_q,
     split_lines,
 )
+from .reading import EntrySearch
 from .workflow import AuditRecord, EditPresence, Revision, ShareLink, ShareLinkQuerySet
 
 __all__ = [
@@ -63,4 +64,5 @@ __all__ = [
     "Revision",
     "ShareLink",
     "ShareLinkQuerySet",
+    "EntrySearch",
 ]

@@ -367,6 +367,7 @@ class Entry(models.Model):
             "then clear this field."
         ),
     )
+    view_count = models.PositiveIntegerField(_("views"), default=0, editable=False)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 

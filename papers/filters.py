@@ -1,0 +1,221 @@
+"""Filters of the public entry lists (HTML pages and the JSON API), with django-filter.
+
+``EntryFilter`` always receives an explicit base queryset (``Entry.objects.published()``).
+Every value from the URL is validated by the form: a malformed date, an unknown digest or
+sort order is a form error (the list is then empty and the error is shown); an unknown tag or
+category is not an error but a *notice* ("there is no tag …"), and the list is empty.
+"""
+
+from __future__ import annotations
+
+import django_filters
+from django import forms
+from django.db.models import Exists, OuterRef, Q
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+from taggit.models import Tag
+
+from .models import Category, Digest, Entry, TaggedEntry
+from .search import MAX_QUERY_LENGTH, apply_search, facet_token
+
+MAX_TAGS = 5
+
+
+def published_tag_lookup():
+    """Tags that are on at least one published entry: a tag used only on drafts is as
+    unknown to readers as a tag that does not exist."""
+    return Tag.objects.filter(
+        Exists(
+            TaggedEntry.objects.filter(
+                tag=OuterRef("pk"), content_object__in=Entry.objects.published()
+            )
+        )
+    )
+
+
+class MultiValueField(forms.Field):
+    """Several values of one parameter (``?tag=a&tag=b``), stripped, empty ones dropped."""
+
+    widget = forms.MultipleHiddenInput
+
+    def to_python(self, value):
+        if not value:
+            return []
+        if isinstance(value, str):
+            value = [value]
+        cleaned = []
+        for item in value:
+            item = str(item).strip()
+            if item and item not in cleaned:
+                cleaned.append(item[:100])
+        if len(cleaned) > MAX_TAGS:
+            raise forms.ValidationError(
+                _("Choose at most %(count)d tags."), params={"count": MAX_TAGS}
+            )
+        return cleaned
+
+
+class MultiValueFilter(django_filters.Filter):
+    field_class = MultiValueField
+
+
+class EntryFilterForm(forms.Form):
+    def clean(self):
+        cleaned = super().clean()
+        start, end = cleaned.get("date_from"), cleaned.get("date_to")
+        if start and end and start > end:
+            self.add_error("date_to", _("The end date must not be before the start date."))
+        if cleaned.get("sort") == EntryFilter.SORT_RELEVANCE and not cleaned.get("q"):
+            cleaned["sort"] = ""  # relevance needs a query; fall back to the default order
+        return cleaned
+
+
+class EntryFilter(django_filters.FilterSet):
+    """Published entries by search words, tags (all of them), category, affiliation, author,
+    date range and digest, sorted by date, views or relevance."""
+
+    SORT_DATE = "date"
+    SORT_VIEWS = "views"
+    SORT_RELEVANCE = "relevance"
+
+    q = django_filters.CharFilter(
+        label=_("Search"), method="filter_search", max_length=MAX_QUERY_LENGTH
+    )
+    tag = MultiValueFilter(label=_("Tags"), method="filter_tags")
+    category = django_filters.CharFilter(
+        label=_("Category"), method="filter_category", max_length=30
+    )
+    affiliation = django_filters.CharFilter(
+        label=_("Affiliation"),
+        field_name="paper__affiliations",
+        lookup_expr="icontains",
+        max_length=100,
+    )
+    author = django_filters.CharFilter(
+        label=_("Author"), field_name="paper__authors", lookup_expr="icontains", max_length=100
+    )
+    date_from = django_filters.DateFilter(
+        label=_("From"),
+        field_name="digest__issue_date",
+        lookup_expr="gte",
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+    date_to = django_filters.DateFilter(
+        label=_("To"),
+        field_name="digest__issue_date",
+        lookup_expr="lte",
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+    digest = django_filters.ModelChoiceFilter(
+        label=_("Digest"), queryset=Digest.objects.published(), widget=forms.HiddenInput
+    )
+    sort = django_filters.ChoiceFilter(
+        label=_("Sort by"),
+        method="filter_sort",
+        empty_label=None,
+        null_label=None,
+        choices=[
+            (SORT_DATE, _("Newest first")),
+            (SORT_VIEWS, _("Most viewed")),
+            (SORT_RELEVANCE, _("Relevance")),
+        ],
+    )
+
+    class Meta:
+        form = EntryFilterForm
+        fields = []  # all declared above
+
+    def __init__(self, data=None, queryset=None, *, request=None, prefix=None, preset=None):
+        # A preset (tag page, category page, …) is merged under the reader's own values.
+        if data is not None:
+            data = data.copy()
+            for key, value in (preset or {}).items():
+                if key == "tag":
+                    data.setlist("tag", [value, *[v for v in data.getlist("tag") if v != value]])
+                else:
+                    data[key] = value
+        super().__init__(data, queryset, request=request, prefix=prefix)
+        self.preset = preset or {}
+        # The digest filter only validates against published digests at request time.
+        self.filters["digest"].queryset = Digest.objects.published()
+        self.notices: list[str] = []
+        self.tags: list[Tag] = []
+        self.categories: list[Category] = []
+        self.query_terms = []
+        self.sort_order = self.SORT_DATE
+        self._raw_query = ""
+        self._facets: list[list[str]] = []
+
+    # django-filter runs the filters in declaration order, then ``filter_queryset`` below
+    # applies the order (it needs to know whether a search ran).
+
+    # Words, tags and categories are collected here and applied together at the end, as
+    # one index lookup (papers/search.py: apply_search).
+
+    def filter_search(self, queryset, name, value):
+        self._raw_query = value
+        return queryset
+
+    def filter_tags(self, queryset, name, values):
+        if not values:
+            return queryset
+        found = {}
+        for tag in published_tag_lookup().filter(Q(slug__in=values) | Q(name__in=values)):
+            found.setdefault(tag.slug, tag)
+            found.setdefault(tag.name, tag)
+        self.tags = []
+        for value in values:
+            tag = found.get(value)
+            if tag is None:
+                self.notices.append(gettext("There is no tag “%(tag)s”.") % {"tag": value})
+                return queryset.none()
+            if tag not in self.tags:
+                self.tags.append(tag)
+        self._facets.extend([facet_token("t", tag.pk)] for tag in self.tags)  # all of them
+        return queryset
+
+    def filter_category(self, queryset, name, value):
+        code = value.strip()
+        self.categories = list(
+            Category.objects.filter(Q(code__iexact=code) | Q(code__iendswith=f".{code}"))
+        )
+        if not self.categories:
+            self.notices.append(
+                gettext("There is no category “%(category)s”.") % {"category": value}
+            )
+            return queryset.none()
+        # Any of them (LG may name several), as the primary or a cross-list category.
+        self._facets.append([facet_token("c", category.pk) for category in self.categories])
+        return queryset
+
+    def filter_sort(self, queryset, name, value):
+        self.sort_order = value or self.SORT_DATE
+        return queryset
+
+    def filter_queryset(self, queryset):
+        if self.is_bound and not self.form.is_valid():
+            return queryset.none()
+        queryset = super().filter_queryset(queryset)
+        queryset, self.query_terms = apply_search(queryset, self._raw_query, self._facets)
+        sort = self.form.cleaned_data.get("sort") if self.is_bound else ""
+        if not sort:
+            sort = self.SORT_RELEVANCE if self.query_terms else self.SORT_DATE
+        self.sort_order = sort
+        date_order = ("-digest__issue_date", "-digest_id", "position")
+        if sort == self.SORT_RELEVANCE and self.query_terms:
+            return queryset.order_by("-rank", *date_order)
+        if sort == self.SORT_VIEWS:
+            return queryset.order_by("-view_count", *date_order)
+        return queryset.order_by(*date_order)
+
+    @property
+    def active_values(self) -> dict:
+        """The reader's valid filter values (for chips and links), presets left out."""
+        if not self.is_bound or not self.form.is_valid():
+            return {}
+        values = {}
+        for name, value in self.form.cleaned_data.items():
+            if name == "sort" or value in (None, "", []):
+                continue
+            values[name] = value
+        return values

@@ -1,0 +1,110 @@
+"""Reading the site: the derived search row of each entry, and the signals that keep it
+current. Everything here can be rebuilt from the editorial data
+(``manage.py rebuild_search``); nothing here is edited by hand."""
+
+from django.db import models
+from django.db.models.signals import m2m_changed, post_delete, post_save
+from django.dispatch import receiver
+from django.utils.translation import gettext_lazy as _
+from taggit.models import Tag
+
+from .core import Category, Entry, Paper, Section, TaggedEntry
+
+
+class EntrySearch(models.Model):
+    """The searchable text of one entry, in term form (see papers/search.py): title terms
+    (English and Chinese titles, one-line summary) rank above body terms (critique, abstract,
+    authors, affiliations, tags, categories). ``facets`` lists the entry's tags and categories
+    as terms, so tag and category filters run on an index too. On PostgreSQL generated,
+    GIN-indexed ``search_vector`` and ``facet_vector`` columns (migration 0003) are computed
+    from them."""
+
+    entry = models.OneToOneField(
+        Entry, on_delete=models.CASCADE, primary_key=True, related_name="search"
+    )
+    title_terms = models.TextField(blank=True)
+    body_terms = models.TextField(blank=True)
+    summary = models.TextField(
+        blank=True, help_text=_("The one-line summary as plain text (lists, descriptions).")
+    )
+    plain = models.TextField(blank=True, help_text=_("Plain critique and abstract, for snippets."))
+    facets = models.TextField(
+        blank=True, help_text=_("Facet terms: t<id> per tag, c<id> per category (primary, cross).")
+    )
+
+    class Meta:
+        verbose_name = _("entry search text")
+        verbose_name_plural = _("entry search texts")
+
+    def __str__(self):
+        return f"search text of entry {self.entry_id}"
+
+
+# Signals only maintain this derived row; they make no editorial decision.
+
+
+def _refresh(entry_ids):
+    from ..search import refresh_entries
+
+    refresh_entries(entry_ids)
+
+
+@receiver(post_save, sender=Entry, dispatch_uid="reading-entry-saved")
+def _entry_saved(sender, instance, raw=False, **kwargs):
+    if not raw:
+        _refresh([instance.pk])
+
+
+@receiver(post_delete, sender=Entry, dispatch_uid="reading-entry-deleted")
+def _entry_deleted(sender, instance, **kwargs):
+    # Deleting an entry cascades to its sections first, and each section's post_delete
+    # rebuilds the entry's search row while the entry still exists; remove that row again
+    # once the entry itself is gone (the database would otherwise keep a dangling key).
+    EntrySearch.objects.filter(entry_id=instance.pk).delete()
+
+
+@receiver(post_save, sender=Section, dispatch_uid="reading-section-saved")
+@receiver(post_delete, sender=Section, dispatch_uid="reading-section-deleted")
+def _section_changed(sender, instance, raw=False, **kwargs):
+    if not raw and Entry.objects.filter(pk=instance.entry_id).exists():
+        _refresh([instance.entry_id])
+
+
+@receiver(post_save, sender=Paper, dispatch_uid="reading-paper-saved")
+def _paper_saved(sender, instance, raw=False, **kwargs):
+    if not raw:
+        _refresh(instance.entries.values_list("pk", flat=True))
+
+
+@receiver(m2m_changed, sender=Paper.categories.through, dispatch_uid="reading-paper-cats")
+def _paper_categories_changed(sender, instance, action, pk_set=None, reverse=False, **kwargs):
+    if action not in ("post_add", "post_remove", "post_clear"):
+        return
+    if reverse:  # category.cross_listed_papers.add(...)
+        papers = Paper.objects.filter(pk__in=pk_set or ())
+    else:
+        papers = [instance]
+    _refresh(Entry.objects.filter(paper__in=papers).values_list("pk", flat=True))
+
+
+@receiver(m2m_changed, sender=TaggedEntry, dispatch_uid="reading-entry-tags-m2m")
+def _entry_tags_m2m(sender, instance, action, **kwargs):
+    # taggit's set()/add()/remove() on an entry; clear() deletes through rows in bulk.
+    if action in ("post_add", "post_remove", "post_clear") and isinstance(instance, Entry):
+        _refresh([instance.pk])
+
+
+@receiver(post_save, sender=Tag, dispatch_uid="reading-tag-renamed")
+def _tag_saved(sender, instance, created=False, raw=False, **kwargs):
+    if not raw and not created:
+        _refresh(
+            TaggedEntry.objects.filter(tag=instance).values_list("content_object_id", flat=True)
+        )
+
+
+@receiver(post_save, sender=Category, dispatch_uid="reading-category-renamed")
+def _category_saved(sender, instance, created=False, raw=False, **kwargs):
+    if not raw and not created:
+        _refresh(
+            Entry.objects.filter(paper__primary_category=instance).values_list("pk", flat=True)
+        )

@@ -1,0 +1,419 @@
+"""Reading the site: the filterable entry list and its presets (tag, category, affiliation,
+month), search, section browsing, comparison, robots.txt and the view-count beacon.
+
+Every read starts from ``Entry.objects.published()`` (or ``Digest``'s); filters come from
+``papers/filters.py`` and search from ``papers/search.py``. Each page runs a fixed number of
+queries whatever the data size (pinned in tests/test_reading_pages.py).
+"""
+
+from __future__ import annotations
+
+import calendar
+import datetime
+
+from django.core.paginator import Paginator
+from django.db.models import Count, Prefetch
+from django.db.models.functions import TruncMonth
+from django.http import Http404, HttpResponse, HttpResponseNotAllowed
+from django.shortcuts import get_object_or_404
+from django.urls import reverse
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.csrf import csrf_exempt
+from django.views.generic import TemplateView
+from taggit.models import Tag
+
+from .. import viewcounts
+from ..filters import EntryFilter
+from ..models import Category, Entry, Section, SectionKind
+from ..search import CappedCountPaginator, snippet
+
+ENTRY_PAGE_SIZE = 20
+SECTION_PAGE_SIZE = 20
+COMPARE_MIN, COMPARE_MAX = 2, 4
+
+
+def entry_list_queryset(*, with_text: bool = False):
+    """Published entries with what a list row shows, in a fixed number of queries
+    (the entry, its paper, category, digest and summary in one; tags in one more)."""
+    deferred = ["paper__abstract", "unplaced_text", "search__title_terms", "search__body_terms"]
+    if not with_text:
+        deferred.append("search__plain")
+    return (
+        Entry.objects.published()
+        .select_related("paper__primary_category", "digest", "search")
+        .defer(*deferred)
+        .prefetch_related("tags")
+    )
+
+
+def chips(request, filterset: EntryFilter) -> list[dict]:
+    """One removable chip per active filter value: a label and the URL without it."""
+    params = request.GET
+    result = []
+    tag_names = {tag.slug: tag.name for tag in filterset.tags}
+    tag_names.update({tag.name: tag.name for tag in filterset.tags})
+    labels = {
+        "q": gettext("Search"),
+        "tag": gettext("Tag"),
+        "category": gettext("Category"),
+        "affiliation": gettext("Affiliation"),
+        "author": gettext("Author"),
+        "date_from": gettext("From"),
+        "date_to": gettext("To"),
+        "digest": gettext("Digest"),
+    }
+    digest = filterset.form.cleaned_data.get("digest") if filterset.form.is_valid() else None
+    for key in labels:
+        for value in params.getlist(key):
+            if not value.strip():
+                continue
+            remaining = params.copy()
+            remaining.setlist(key, [v for v in params.getlist(key) if v != value])
+            remaining.pop("page", None)
+            shown = value
+            if key == "tag":
+                shown = tag_names.get(value, value)
+            elif key == "digest" and digest is not None:
+                shown = digest.title
+            result.append(
+                {
+                    "label": labels[key],
+                    "value": shown,
+                    "remove_url": "?" + remaining.urlencode() if remaining else request.path,
+                }
+            )
+    return result
+
+
+class EntryListView(TemplateView):
+    """The list of published entries with filters, search, sort and pages. Presets (tag,
+    category, affiliation, month) are the same list with a filter fixed by the URL."""
+
+    template_name = "papers/entry_list.html"
+    page_size = ENTRY_PAGE_SIZE
+    heading = _("Papers")
+    feed_names: tuple[str, str] | None = None  # (atom, rss) URL names of this list's feeds
+    not_found_status = 404
+
+    def get_preset(self) -> dict:
+        return {}
+
+    def get_feed_kwargs(self) -> dict:
+        return {}
+
+    def get_heading(self, filterset) -> str:
+        return self.heading
+
+    def get_filterset(self):
+        preset = self.get_preset()
+        searching = bool(self.request.GET.get("q", "").strip())
+        return EntryFilter(
+            self.request.GET,
+            queryset=entry_list_queryset(with_text=searching),
+            request=self.request,
+            preset=preset,
+        )
+
+    def get(self, request, *args, **kwargs):
+        filterset = self.get_filterset()
+        queryset = filterset.qs
+        searching = bool(filterset.query_terms)
+        if searching:
+            # Rank and cut the page on ids alone (a narrow query over every match), then load
+            # the page's rows: joining papers and categories for every match costs more.
+            queryset = queryset.values_list("pk", flat=True)
+        paginator_class = CappedCountPaginator if searching else Paginator
+        paginator = paginator_class(queryset, self.page_size)
+        page_number = request.GET.get("page") or 1
+        try:
+            page = paginator.page(page_number)
+        except Exception as exc:  # InvalidPage, or a non-number: no such page
+            raise Http404(gettext("There is no such page.")) from exc
+        if searching:
+            ids = list(page.object_list)
+            rows = entry_list_queryset(with_text=True).filter(pk__in=ids).in_bulk()
+            entries = [rows[pk] for pk in ids if pk in rows]
+        else:
+            entries = list(page.object_list)
+        for entry in entries:
+            search_row = getattr(entry, "search", None)
+            entry.list_summary = search_row.summary if search_row else ""
+            if filterset.query_terms and search_row is not None:
+                entry.snippet = snippet(search_row.plain, filterset.query_terms)
+        context = self.get_context_data(
+            filterset=filterset,
+            form=filterset.form,
+            page_obj=page,
+            entries=entries,
+            chips=chips(request, filterset),
+            notices=filterset.notices,
+            heading=self.get_heading(filterset),
+            query=request.GET.get("q", "").strip(),
+            sort_order=filterset.sort_order,
+            preset=filterset.preset,
+            feeds=self.feed_links(),
+            selected_tags=request.GET.getlist("tag"),
+        )
+        response = self.render_to_response(context)
+        if filterset.notices and self.get_preset() and not filterset.active_values.get("q"):
+            # The page's own tag or category does not exist: say so, and keep it unindexed.
+            preset_keys = set(self.get_preset())
+            if preset_keys & {"tag", "category"} and not (filterset.tags or filterset.categories):
+                response.status_code = self.not_found_status
+        return response
+
+    def feed_links(self):
+        if not self.feed_names:
+            return None
+        atom, rss = self.feed_names
+        kwargs = self.get_feed_kwargs()
+        return {"atom": reverse(atom, kwargs=kwargs), "rss": reverse(rss, kwargs=kwargs)}
+
+
+class SearchView(EntryListView):
+    """The search box's target: the entry list, headed by the query."""
+
+    template_name = "papers/search.html"
+
+    def get_heading(self, filterset):
+        query = self.request.GET.get("q", "").strip()
+        if query:
+            return gettext("Search results for “%(query)s”") % {"query": query}
+        return gettext("Search")
+
+
+class TagEntryListView(EntryListView):
+    feed_names = ("papers:tag-feed-atom", "papers:tag-feed-rss")
+
+    def get_preset(self):
+        return {"tag": self.kwargs["slug"]}
+
+    def get_feed_kwargs(self):
+        return {"slug": self.kwargs["slug"]}
+
+    def get_heading(self, filterset):
+        name = filterset.tags[0].name if filterset.tags else self.kwargs["slug"]
+        return gettext("Tag: %(tag)s") % {"tag": name}
+
+
+class CategoryEntryListView(EntryListView):
+    feed_names = ("papers:category-feed-atom", "papers:category-feed-rss")
+
+    def get_preset(self):
+        return {"category": self.kwargs["code"]}
+
+    def get_feed_kwargs(self):
+        return {"code": self.kwargs["code"]}
+
+    def get_heading(self, filterset):
+        if len(filterset.categories) == 1:
+            category = filterset.categories[0]
+            return f"{category.code} · {category.name_zh or category.name}"
+        return gettext("Category: %(category)s") % {"category": self.kwargs["code"]}
+
+
+class AffiliationEntryListView(EntryListView):
+    feed_names = ("papers:affiliation-feed-atom", "papers:affiliation-feed-rss")
+
+    def get_preset(self):
+        return {"affiliation": self.kwargs["name"]}
+
+    def get_feed_kwargs(self):
+        return {"name": self.kwargs["name"]}
+
+    def get_heading(self, filterset):
+        return gettext("Affiliation: %(name)s") % {"name": self.kwargs["name"]}
+
+
+def month_bounds(year: int, month: int) -> tuple[datetime.date, datetime.date]:
+    if not (1 <= month <= 12 and 1990 <= year <= 2999):
+        raise Http404(gettext("There is no such month."))
+    last = calendar.monthrange(year, month)[1]
+    return datetime.date(year, month, 1), datetime.date(year, month, last)
+
+
+class MonthEntryListView(EntryListView):
+    feed_names = ("papers:month-feed-atom", "papers:month-feed-rss")
+
+    def get_preset(self):
+        start, end = month_bounds(self.kwargs["year"], self.kwargs["month"])
+        return {"date_from": start.isoformat(), "date_to": end.isoformat()}
+
+    def get_feed_kwargs(self):
+        return {"year": self.kwargs["year"], "month": self.kwargs["month"]}
+
+    def get_heading(self, filterset):
+        return gettext("Archive: %(year)d-%(month)02d") % {
+            "year": self.kwargs["year"],
+            "month": self.kwargs["month"],
+        }
+
+
+class BrowseView(TemplateView):
+    """An index of one way into the list: tags, categories or months, with counts."""
+
+    template_name = "papers/browse.html"
+    kind = "tags"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["kind"] = self.kind
+        if self.kind == "tags":
+            context["heading"] = gettext("Tags")
+            context["items"] = published_tags()
+        elif self.kind == "categories":
+            context["heading"] = gettext("Categories")
+            context["items"] = published_categories()
+        else:
+            context["heading"] = gettext("Archive")
+            context["items"] = digest_archive_months()
+        return context
+
+
+def published_tags():
+    """Tags of published entries, with their number of published entries."""
+    return (
+        Tag.objects.filter(papers_taggedentry_items__content_object__in=Entry.objects.published())
+        .annotate(entry_count=Count("papers_taggedentry_items"))
+        .order_by("-entry_count", "name")
+    )
+
+
+def published_categories():
+    """Categories that are the primary category of a published entry, with counts."""
+    return (
+        Category.objects.filter(primary_papers__entries__in=Entry.objects.published())
+        .annotate(entry_count=Count("primary_papers__entries"))
+        .order_by("code")
+    )
+
+
+def digest_archive_months():
+    """Months with published digests and their number of entries, newest first."""
+    return (
+        Entry.objects.published()
+        .annotate(month=TruncMonth("digest__issue_date"))
+        .values("month")
+        .annotate(count=Count("id"))
+        .order_by("-month")
+    )
+
+
+class SectionListView(EntryListView):
+    """One critique section kind across published entries (e.g. every 不足), filterable
+    like the entry list; each row names its entry and links to the section's anchor."""
+
+    template_name = "papers/section_list.html"
+    page_size = SECTION_PAGE_SIZE
+
+    def get(self, request, *args, **kwargs):
+        self.kind = get_object_or_404(SectionKind, slug=self.kwargs["kind"])
+        return super().get(request, *args, **kwargs)
+
+    def get_heading(self, filterset):
+        return gettext("Every “%(kind)s”") % {"kind": self.kind.name_zh}
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        entries = context["entries"]
+        by_entry = {
+            section.entry_id: section
+            for section in Section.objects.filter(
+                kind=self.kind, entry__in=[entry.pk for entry in entries]
+            ).only("id", "entry_id", "kind_id", "body_html")
+        }
+        context["rows"] = [(entry, by_entry.get(entry.pk)) for entry in entries]
+        context["kind"] = self.kind
+        context["kinds"] = SectionKind.objects.all()
+        return context
+
+    def get_filterset(self):
+        filterset = super().get_filterset()
+        # Only entries that have this section.
+        filterset.queryset = filterset.queryset.filter(
+            pk__in=Section.objects.filter(kind=self.kind).values("entry_id")
+        )
+        return filterset
+
+
+class CompareView(TemplateView):
+    """2–4 published entries side by side, one row per section kind."""
+
+    template_name = "papers/compare.html"
+
+    def get(self, request, *args, **kwargs):
+        raw = request.GET.getlist("e")
+        error = None
+        ids = []
+        for value in raw:
+            if not value.isdigit():
+                error = gettext("“%(value)s” is not a paper number.") % {"value": value[:20]}
+                break
+            if int(value) not in ids:
+                ids.append(int(value))
+        if error is None and not COMPARE_MIN <= len(ids) <= COMPARE_MAX:
+            error = gettext("Choose between %(min)d and %(max)d papers to compare.") % {
+                "min": COMPARE_MIN,
+                "max": COMPARE_MAX,
+            }
+        entries = []
+        if error is None:
+            found = {
+                entry.pk: entry
+                for entry in Entry.objects.published()
+                .filter(pk__in=ids)
+                .select_related("paper__primary_category", "digest")
+                .prefetch_related(
+                    Prefetch("sections", queryset=Section.objects.select_related("kind"))
+                )
+            }
+            entries = [found[pk] for pk in ids if pk in found]
+            if len(entries) < len(ids):
+                error = gettext("Some of these papers do not exist or are not published.")
+                entries = []
+        rows = []
+        if entries:
+            kinds = {}
+            for entry in entries:
+                entry.section_by_kind = {s.kind_id: s for s in entry.sections.all()}
+                for section in entry.sections.all():
+                    kinds[section.kind_id] = section.kind
+            for kind in sorted(kinds.values(), key=lambda k: (k.order, k.pk)):
+                rows.append((kind, [entry.section_by_kind.get(kind.pk) for entry in entries]))
+        context = self.get_context_data(entries=entries, rows=rows, error=error)
+        response = self.render_to_response(context)
+        if error:
+            response.status_code = 400
+        return response
+
+
+def robots_txt(request):
+    lines = [
+        "User-agent: *",
+        "Disallow: /admin/",
+        "Disallow: /i18n/",
+        "Disallow: /views/",
+        "Disallow: /search/",
+        "Disallow: /compare/",
+        "",
+        f"Sitemap: {request.build_absolute_uri(reverse('papers:sitemap-index'))}",
+        "",
+    ]
+    response = HttpResponse("\n".join(lines), content_type="text/plain; charset=utf-8")
+    response["Cache-Control"] = "public, max-age=86400"
+    return response
+
+
+@csrf_exempt  # a beacon carries no token and changes no reader state; see viewcounts
+def view_beacon(request, kind, pk):
+    """Count one reader visit of a digest or an entry page (sent by static/js/reading.js
+    with navigator.sendBeacon). Bots, unknown and unpublished objects are not counted."""
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
+    if kind not in viewcounts.MODELS:
+        raise Http404
+    viewcounts.record(kind, pk, user_agent=request.headers.get("User-Agent", ""))
+    response = HttpResponse(status=204)
+    response["Cache-Control"] = "no-store"
+    return response

@@ -1,0 +1,90 @@
+"""The read-only JSON API."""
+
+import pytest
+
+from tests import factories
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def content():
+    digest = factories.digest(entries=3, title="AI前沿推介(9.30)")
+    digest.tags.add("推荐")
+    digest.entries.get(position=2).tags.add("强化学习")
+    factories.digest(entries=1, status="draft", title="草稿一期")
+    return digest
+
+
+def test_root_lists_the_endpoints(client):
+    data = client.get("/api/v1/").json()
+    assert set(data) == {"digests", "entries", "categories", "tags", "section_kinds"}
+    assert data["entries"] == "http://testserver/api/v1/entries/"
+
+
+def test_digest_list_is_paginated_and_published_only(client, content):
+    factories.digest(entries=1)
+    first = client.get("/api/v1/digests/?page_size=1").json()
+    assert first["count"] == 2
+    assert len(first["results"]) == 1
+    assert first["next"].endswith("page=2") and first["previous"] is None
+    titles = {d["title"] for d in client.get("/api/v1/digests/").json()["results"]}
+    assert "草稿一期" not in titles
+
+
+def test_digest_detail_has_entries_sections_figures_and_tags(client, content):
+    url = f"/api/v1/digests/{content.issue_date}/{content.slug}/"
+    response = client.get(url)
+    assert response["Content-Type"] == "application/json"
+    assert "public" in response["Cache-Control"] and "max-age=300" in response["Cache-Control"]
+    data = response.json()
+    assert data["title"] == "AI前沿推介(9.30)"
+    assert [t["name"] for t in data["tags"]] == ["推荐"]
+    assert [e["position"] for e in data["entries"]] == [1, 2, 3]
+    first = data["entries"][0]
+    assert [s["kind"] for s in first["sections"]][0] == "key-points"
+    assert first["sections"][0]["html"].startswith("<ul>")
+    assert first["figures"] == []  # placeholders without images are not published
+    assert first["paper"]["primary_category"]["short_code"] == "LG"
+
+
+def test_entry_list_uses_the_html_lists_filters_and_search(client, content):
+    data = client.get("/api/v1/entries/?tag=强化学习").json()
+    assert data["count"] == 1
+    assert data["results"][0]["position"] == 2
+    assert client.get("/api/v1/entries/?q=推理&category=LG").json()["count"] == 3
+    unknown = client.get("/api/v1/entries/?tag=nope").json()
+    assert unknown["count"] == 0 and unknown["notices"]
+
+
+@pytest.mark.parametrize(
+    "query", ["date_from=nonsense", "page_size=0", "page_size=abc", "page=abc", "sort=nope"]
+)
+def test_bad_parameters_are_400_with_a_message(client, content, query):
+    response = client.get(f"/api/v1/entries/?{query}")
+    assert response.status_code == 400
+    assert "error" in response.json()
+
+
+def test_entry_detail_and_unknown_or_draft_entries(client, content):
+    entry = content.entries.get(position=1)
+    data = client.get(f"/api/v1/entries/{entry.pk}/").json()
+    assert data["paper"]["arxiv_id"] == entry.paper.arxiv_id
+    assert data["digest"]["slug"] == content.slug
+    draft_entry = factories.digest(entries=1, status="draft").entries.get()
+    assert client.get(f"/api/v1/entries/{draft_entry.pk}/").status_code == 404
+    assert client.get("/api/v1/entries/999999/").status_code == 404
+
+
+def test_categories_tags_and_section_kinds(client, content):
+    categories = client.get("/api/v1/categories/").json()["results"]
+    assert [c["code"] for c in categories] == ["cs.LG"]
+    assert categories[0]["entry_count"] == 3
+    tags = client.get("/api/v1/tags/").json()["results"]
+    assert [t["name"] for t in tags] == ["强化学习"]
+    kinds = client.get("/api/v1/section-kinds/").json()["results"]
+    assert [k["name_zh"] for k in kinds][:2] == ["要点", "主旨"]
+
+
+def test_api_is_read_only(client):
+    assert client.post("/api/v1/entries/").status_code == 405

@@ -1,0 +1,137 @@
+"""Feeds (parsed by feedparser), sitemap.xml and robots.txt."""
+
+import datetime
+import re
+
+import feedparser
+import pytest
+from django.utils import timezone
+
+from papers.models import Digest
+from tests import factories
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def published():
+    digest = factories.digest(entries=2, title="AI前沿推介(9.30)", summary="本期摘要")
+    digest.tags.add("推荐")
+    entry = digest.entries.get(position=1)
+    entry.tags.add("强化学习")
+    draft = factories.digest(entries=1, status="draft", title="草稿一期")
+    draft.entries.get().tags.add("强化学习")
+    return digest
+
+
+def _parse(client, url):
+    response = client.get(url)
+    assert response.status_code == 200, url
+    feed = feedparser.parse(response.content)
+    assert not feed.bozo, (url, feed.get("bozo_exception"))
+    return response, feed
+
+
+def test_site_atom_feed_carries_full_digests_with_dates_categories_and_stable_ids(
+    client, published
+):
+    response, feed = _parse(client, "/feeds/atom/")
+    assert response["Content-Type"].startswith("application/atom+xml")
+    assert feed.version == "atom10"
+    assert [item.title for item in feed.entries] == ["AI前沿推介(9.30)"]
+    item = feed.entries[0]
+    assert item.link.endswith(published.get_absolute_url())
+    assert item.id.startswith("tag:testserver,2025:digest/")
+    assert item.published_parsed[:3] == published.published_at.utctimetuple()[:3]
+    content = item.content[0].value
+    for entry in published.entries.all():
+        assert entry.paper.title in content
+        for section in entry.sections.all():
+            assert section.body_html in content
+    terms = {tag.term for tag in item.tags}
+    assert {"推荐", "强化学习", "cs.LG"} <= terms
+    assert feed.feed.author == "AI前沿推介"
+    # The id does not change when the digest is renamed.
+    published.title = "改名之后"
+    published.save()
+    _response, again = _parse(client, "/feeds/atom/")
+    assert again.entries[0].id == item.id
+
+
+def test_site_rss_feed_parses_with_full_content(client, published):
+    _response, feed = _parse(client, "/feeds/rss/")
+    assert feed.version == "rss20"
+    assert "本期摘要" in feed.entries[0].summary
+    assert "要点" in feed.entries[0].content[0].value
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/tags/强化学习/feed/atom/",
+        "/tags/强化学习/feed/rss/",
+        "/categories/cs.LG/feed/atom/",
+        "/categories/LG/feed/rss/",
+        "/affiliations/Analytical Engine Lab/feed/atom/",
+        "/archive/{month}/feed/rss/",
+    ],
+)
+def test_list_feeds_hold_published_entries_only(client, published, url):
+    url = url.format(month=published.issue_date.strftime("%Y/%m").replace("/0", "/"))
+    _response, feed = _parse(client, url)
+    titles = [item.title for item in feed.entries]
+    assert titles, url
+    assert all(title.startswith("[LG] ") for title in titles)
+    body = "".join(item.content[0].value for item in feed.entries)
+    assert "草稿一期" not in body
+    ids = {item.id for item in feed.entries}
+    assert all(i.startswith("tag:testserver,2025:entry/") for i in ids)
+    if "/tags/" in url:
+        assert len(titles) == 1  # the draft's tagged entry is not there
+
+
+def test_feeds_of_unknown_tags_categories_and_months_are_404(client, published):
+    for url in ("/tags/nope/feed/atom/", "/categories/XX/feed/rss/", "/archive/2025/13/feed/atom/"):
+        assert client.get(url).status_code == 404
+
+
+def test_feed_dates_follow_go_live_not_creation(client):
+    live = timezone.now() - datetime.timedelta(days=3)
+    factories.digest(entries=1, published_at=live)
+    _response, feed = _parse(client, "/feeds/atom/")
+    assert feed.entries[0].published_parsed[:3] == live.utctimetuple()[:3]
+
+
+def test_sitemap_lists_published_digests_entries_tags_and_categories_with_lastmod(
+    client, published
+):
+    index = client.get("/sitemap.xml").content.decode()
+    sections = re.findall(r"<loc>http://testserver(/sitemap-[a-z]+\.xml)</loc>", index)
+    assert set(sections) == {
+        "/sitemap-pages.xml",
+        "/sitemap-digests.xml",
+        "/sitemap-entries.xml",
+        "/sitemap-tags.xml",
+        "/sitemap-categories.xml",
+    }
+    everything = "".join(client.get(section).content.decode() for section in sections)
+    assert published.get_absolute_url() in everything
+    for entry in published.entries.all():
+        assert entry.get_absolute_url() in everything
+    assert (
+        "/tags/%E5%BC%BA%E5%8C%96%E5%AD%A6%E4%B9%A0/" in everything
+        or "/tags/强化学习/" in everything
+    )
+    assert "/categories/cs.LG/" in everything
+    assert "草稿" not in everything
+    draft_urls = [e.get_absolute_url() for e in Digest.objects.get(status="draft").entries.all()]
+    assert all(url not in everything for url in draft_urls)
+    assert everything.count("<lastmod>") >= 5
+
+
+def test_robots_txt_points_to_the_sitemap(client):
+    response = client.get("/robots.txt")
+    assert response["Content-Type"].startswith("text/plain")
+    text = response.content.decode()
+    assert "Sitemap: http://testserver/sitemap.xml" in text
+    assert "Disallow: /admin/" in text

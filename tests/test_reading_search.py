@@ -1,0 +1,161 @@
+"""Bilingual search: Chinese two-character words and English words, ranked, highlighted,
+kept current, drafts never found. Runs on SQLite and PostgreSQL (make test with DATABASE_URL)."""
+
+import pytest
+from django.db import connection
+
+from papers import search
+from papers.models import Entry, EntrySearch, Section, SectionKind
+from tests import factories
+
+pytestmark = pytest.mark.django_db
+
+
+def _entry(digest=None, *, title="A Plain Title", limitations="", summary="", tags=(), **paper):
+    digest = digest or factories.digest()
+    position = digest.entries.count() + 1
+    entry = factories.entry(
+        digest=digest,
+        position=position,
+        with_sections=False,
+        paper=factories.paper(title=title, **paper),
+    )
+    kinds = {kind.slug: kind for kind in SectionKind.objects.all()}
+    if limitations:
+        Section.objects.create(entry=entry, kind=kinds["limitations"], body=limitations)
+    if summary:
+        Section.objects.create(entry=entry, kind=kinds["summary"], body=summary)
+    if tags:
+        entry.tags.add(*tags)
+    return entry
+
+
+def _found(query):
+    queryset, _terms = search.apply_search(Entry.objects.published(), query)
+    return set(queryset.values_list("pk", flat=True))
+
+
+def test_chinese_runs_become_bigrams_and_english_words_lower_case():
+    assert search.terms("强化学习 for LLM-Reasoning") == [
+        "强化",
+        "化学",
+        "学习",
+        "for",
+        "llm",
+        "reasoning",
+    ]
+    assert search.term_text("推理") == " 推理 "
+
+
+def test_a_two_character_chinese_word_finds_the_entries_whose_critique_contains_it():
+    with_word = _entry(limitations="- 模型的推理能力依赖大量标注数据。")
+    other = _entry(limitations="- 实验规模有限。")
+    assert _found("推理") == {with_word.pk}
+    assert other.pk not in _found("推理")
+
+
+def test_a_longer_chinese_query_must_appear_as_a_phrase():
+    hit = _entry(limitations="- 知识蒸馏后精度下降明显。")
+    near_miss = _entry(limitations="- 知识的获取与蒸汽机无关。")
+    assert _found("知识蒸馏") == {hit.pk}
+    assert near_miss.pk not in _found("知识蒸馏")
+
+
+def test_english_words_match_titles_abstracts_and_authors_by_prefix():
+    titled = _entry(title="Dual-Head Reasoning Distillation")
+    authored = _entry(authors="P Shaw\nK Toutanova")
+    abstract = _entry(abstract="We study planning with reinforcement learning.")
+    assert _found("distillation") == {titled.pk}
+    assert _found("distil") == {titled.pk}
+    assert _found("Toutanova") == {authored.pk}
+    assert _found("reinforcement planning") == {abstract.pk}
+    assert _found("reinforcement nonexistentword") == set()
+
+
+def test_mixed_chinese_and_english_queries_need_every_term():
+    both = _entry(title="Transformer Scaling", limitations="- 推理成本高。")
+    only_chinese = _entry(limitations="- 推理速度慢。")
+    assert _found("transformer 推理") == {both.pk}
+    assert only_chinese.pk in _found("推理")
+
+
+def test_title_and_summary_matches_rank_above_body_matches():
+    body = _entry(limitations="- 提到了蒸馏方法但不是主题。")
+    title = _entry(title="Distillation", summary="本文研究蒸馏。")
+    queryset, _terms = search.apply_search(Entry.objects.published(), "蒸馏")
+    ranked = list(queryset.order_by("-rank").values_list("pk", flat=True))
+    assert ranked == [title.pk, body.pk]
+
+
+def test_drafts_are_never_found():
+    draft = factories.digest(status="draft")
+    _entry(draft, limitations="- 独一无二的草稿词汇甲乙。")
+    assert _found("甲乙") == set()
+
+
+def test_search_text_follows_edits_to_sections_tags_and_the_paper():
+    entry = _entry(limitations="- 原来的说法。")
+    assert _found("幻觉") == set()
+    section = entry.sections.get()
+    section.body = "- 模型存在幻觉问题。"
+    section.save()
+    assert _found("幻觉") == {entry.pk}
+    section.delete()
+    assert _found("幻觉") == set()
+    entry.tags.add("强化学习")
+    assert _found("强化学习") == {entry.pk}
+    entry.tags.remove("强化学习")
+    assert _found("强化学习") == set()
+    paper = entry.paper
+    paper.title = "Kolmogorov Complexity"
+    paper.save()
+    assert _found("kolmogorov") == {entry.pk}
+
+
+def test_rebuild_command_restores_missing_search_rows():
+    from django.core.management import call_command
+
+    entry = _entry(limitations="- 需要重建的索引文字。")
+    EntrySearch.objects.all().delete()
+    assert _found("重建") == set()
+    call_command("rebuild_search", verbosity=0)
+    assert _found("重建") == {entry.pk}
+
+
+def test_snippets_highlight_matches_and_escape_html():
+    terms = search.parse_query("推理 <b>")
+    html = search.snippet("前文" * 80 + "关于推理的<b>讨论</b>" + "后文" * 80, terms)
+    assert "<mark>推理</mark>" in html
+    assert "&lt;" in html and "<b>" not in html.replace("<mark>", "")
+    assert html.startswith("…")
+
+
+def test_queries_without_any_word_change_nothing():
+    entry = _entry()
+    queryset, terms = search.apply_search(Entry.objects.published(), " ,,, ")
+    assert terms == [] and entry in queryset
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL only")
+def test_postgres_search_uses_the_gin_index():
+    _entry(limitations="- 推理。")
+    with connection.cursor() as cursor:
+        cursor.execute("SET enable_seqscan = off")
+        cursor.execute(
+            "EXPLAIN SELECT entry_id FROM papers_entrysearch "
+            "WHERE search_vector @@ to_tsquery('simple', %s)",
+            ["'推理'"],
+        )
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+        cursor.execute("SET enable_seqscan = on")
+    assert "papers_entrysearch_vector_gin" in plan
+
+
+def test_deleting_an_entry_leaves_no_search_row_behind():
+    digest = factories.digest(entries=2)
+    doomed = digest.entries.get(position=1)
+    doomed_pk = doomed.pk
+    doomed.delete()
+    assert not EntrySearch.objects.filter(entry_id=doomed_pk).exists()
+    digest.delete()
+    assert not EntrySearch.objects.exists()
