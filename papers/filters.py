@@ -11,7 +11,7 @@ from __future__ import annotations
 import django_filters
 from django import forms
 from django.db.models import Exists, OuterRef, Q
-from django.utils.translation import gettext
+from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 from taggit.models import Tag
 
@@ -95,13 +95,13 @@ class EntryFilter(django_filters.FilterSet):
         label=_("Author"), field_name="paper__authors", lookup_expr="icontains", max_length=100
     )
     date_from = django_filters.DateFilter(
-        label=_("From"),
+        label=pgettext_lazy("date range", "From"),
         field_name="digest__issue_date",
         lookup_expr="gte",
         widget=forms.DateInput(attrs={"type": "date"}),
     )
     date_to = django_filters.DateFilter(
-        label=_("To"),
+        label=pgettext_lazy("date range", "To"),
         field_name="digest__issue_date",
         lookup_expr="lte",
         widget=forms.DateInput(attrs={"type": "date"}),

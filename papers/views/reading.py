@@ -17,7 +17,7 @@ from django.db.models.functions import TruncMonth
 from django.http import Http404, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
-from django.utils.translation import gettext
+from django.utils.translation import gettext, pgettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.generic import TemplateView
@@ -59,8 +59,8 @@ def chips(request, filterset: EntryFilter) -> list[dict]:
         "category": gettext("Category"),
         "affiliation": gettext("Affiliation"),
         "author": gettext("Author"),
-        "date_from": gettext("From"),
-        "date_to": gettext("To"),
+        "date_from": pgettext("date range", "From"),
+        "date_to": pgettext("date range", "To"),
         "digest": gettext("Digest"),
     }
     digest = filterset.form.cleaned_data.get("digest") if filterset.form.is_valid() else None
