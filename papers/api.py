@@ -15,10 +15,10 @@ from django.core.paginator import EmptyPage, PageNotAnInteger, Paginator
 from django.http import JsonResponse
 from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
-from django.utils.cache import patch_cache_control
-from django.views.decorators.cache import cache_page
+from django.utils.cache import get_conditional_response, patch_cache_control, set_response_etag
 from django.views.decorators.http import require_GET
 
+from .content_cache import cached_response
 from .filters import EntryFilter
 from .models import SECTIONS_WITH_KIND, Digest, Entry, SectionKind
 from .search import CappedCountPaginator
@@ -38,17 +38,26 @@ def _error(message, status, **extra):
 
 
 def api_view(view):
-    """GET only, cached server-side and by clients for API_CACHE_SECONDS."""
+    """GET only. Responses are cached server-side until the content changes (never past a
+    scheduled go-live or expiry: papers/content_cache.py); clients revalidate with the ETag,
+    so an unpublished digest never lingers in anyone's copy."""
 
     @wraps(view)
     def wrapped(request, *args, **kwargs):
-        response = view(request, *args, **kwargs)
+        response = cached_response(
+            request,
+            lambda: view(request, *args, **kwargs),
+            prefix="api",
+            limit=API_CACHE_SECONDS,
+        )
         if response.status_code == 200:
-            patch_cache_control(response, public=True, max_age=API_CACHE_SECONDS)
+            patch_cache_control(response, public=True, max_age=0, must_revalidate=True)
+            set_response_etag(response)
+            response = get_conditional_response(request, etag=response["ETag"], response=response)
         response["Access-Control-Allow-Origin"] = "*"
         return response
 
-    return require_GET(cache_page(API_CACHE_SECONDS)(wrapped))
+    return require_GET(wrapped)
 
 
 def _paginate(request, queryset, serialize, paginator_class=Paginator):

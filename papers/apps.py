@@ -6,3 +6,8 @@ class PapersConfig(AppConfig):
     name = "papers"
     verbose_name = _("Digest")
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self):
+        from .content_cache import connect_receivers
+
+        connect_receivers()

@@ -36,7 +36,8 @@ def test_digest_detail_has_entries_sections_figures_and_tags(client, content):
     url = f"/api/v1/digests/{content.issue_date}/{content.slug}/"
     response = client.get(url)
     assert response["Content-Type"] == "application/json"
-    assert "public" in response["Cache-Control"] and "max-age=300" in response["Cache-Control"]
+    assert "public" in response["Cache-Control"] and "must-revalidate" in response["Cache-Control"]
+    assert client.get(url, HTTP_IF_NONE_MATCH=response["ETag"]).status_code == 304
     data = response.json()
     assert data["title"] == "AI前沿推介(9.30)"
     assert [t["name"] for t in data["tags"]] == ["推荐"]
@@ -88,3 +89,44 @@ def test_categories_tags_and_section_kinds(client, content):
 
 def test_api_is_read_only(client):
     assert client.post("/api/v1/entries/").status_code == 405
+
+
+def test_api_answers_change_at_once_when_a_digest_is_unpublished_or_edited(client, content):
+    from papers import services
+
+    url = f"/api/v1/digests/{content.issue_date}/{content.slug}/"
+    assert client.get(url).status_code == 200
+    assert client.get("/api/v1/digests/").json()["count"] == 1  # now cached
+    content.title = "改过的标题"
+    content.save()
+    assert client.get(url).json()["title"] == "改过的标题"
+    services.digest_unpublish(digest=content, by=factories.user("boss", superuser=True))
+    assert client.get(url).status_code == 404
+    assert client.get("/api/v1/digests/").json()["count"] == 0
+
+
+def test_api_cache_never_outlives_a_scheduled_go_live_or_expiry(client, time_machine):
+    import datetime
+
+    from django.utils import timezone
+
+    now = timezone.now()
+    time_machine.move_to(now, tick=False)
+    factories.digest(entries=1, title="今天的")
+    factories.digest(entries=1, title="明早上线", published_at=now + datetime.timedelta(minutes=2))
+    factories.digest(
+        entries=1,
+        title="午夜下线",
+        published_at=now - datetime.timedelta(days=1),
+        expires_at=now + datetime.timedelta(minutes=4),
+    )
+
+    def titles():
+        return {d["title"] for d in client.get("/api/v1/digests/").json()["results"]}
+
+    assert titles() == {"今天的", "午夜下线"}
+    # Both moments fall well inside the API's 5-minute cache lifetime.
+    time_machine.move_to(now + datetime.timedelta(minutes=2, seconds=1), tick=False)
+    assert titles() == {"今天的", "明早上线", "午夜下线"}
+    time_machine.move_to(now + datetime.timedelta(minutes=4, seconds=1), tick=False)
+    assert titles() == {"今天的", "明早上线"}

@@ -33,14 +33,26 @@ def _scheduled_digest(time_machine):
 
 def _public_pages(digest):
     entry = digest.entries.first()
-    return [reverse("papers:home"), digest.get_absolute_url(), entry.get_absolute_url()]
+    return [
+        reverse("papers:home"),
+        digest.get_absolute_url(),
+        entry.get_absolute_url(),
+        reverse("papers:feed-atom"),
+        reverse("papers:feed-rss"),
+        reverse("papers:sitemap-section", args=["digests"]),
+        reverse("papers:sitemap-section", args=["entries"]),
+        "/api/v1/digests/",
+        "/api/v1/entries/",
+    ]
 
 
 def _shows(url, title, digest):
+    """The digest's own pages answer 200; lists, feeds, sitemap and API link to it."""
     response = Client().get(url)
-    if url == reverse("papers:home"):
-        return title in response.content.decode()
-    return response.status_code == 200
+    if url in (digest.get_absolute_url(), digest.entries.first().get_absolute_url()):
+        return response.status_code == 200
+    assert response.status_code == 200, url
+    return digest.get_absolute_url() in response.content.decode()
 
 
 @pytest.mark.parametrize(
