@@ -19,6 +19,7 @@ The Redis database in REDIS_URL is flushed first: give it one that nothing else 
 """
 
 import json
+import re
 import signal
 import subprocess
 import sys
@@ -137,6 +138,59 @@ def multi_server(env, a: Gunicorn, b: Gunicorn) -> None:
     check("150 headers are refused by gunicorn", " 4" in line, line)
     line = raw_http(a.port, b"GET /%ff%fe%00 HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
     check("NUL and invalid UTF-8 in a raw path get a 4xx", " 4" in line, line)
+
+    comments_across_servers(env, on_a, a, b)
+
+
+def _comment_form(http: Http, url: str) -> dict[str, str]:
+    page = http.get(url).body
+    fields = {}
+    for name in ("target", "stamp"):
+        match = re.search(rf'name="{name}" value="([^"]+)"', page)
+        fields[name] = match.group(1) if match else ""
+    return fields
+
+
+def comments_across_servers(env, on_a: Http, a: Gunicorn, b: Gunicorn) -> None:
+    """A comment posted through B, approved in A's admin, shows on B at once; the comment
+    rate limit (1 per 15 s per address) counts posts made through either server (Redis)."""
+    _digest_id, url = first_digest(env)
+    reader_b = Http(b.port)
+    form = _comment_form(reader_b, url)
+    time.sleep(3.2)  # the form's minimum fill time
+    body = f"Fault-check comment {time.time():.0f}"
+    reader = {"website": "", "name": "Reader", "email": "reader@example.com", "body": body}
+    posted = reader_b.post("/comments/", {**form, **reader}).status
+    check(
+        "a comment posted through B waits for moderation (not shown yet)",
+        posted in (200, 302, 303) and body not in Http(b.port).get(url).body,
+        f"post answered {posted}",
+    )
+    found = manage(
+        "shell",
+        "-c",
+        f"from papers.models import Comment; print(Comment.objects.get(body={body!r}).pk)",
+        env=env,
+    )
+    comment_id = found.stdout.strip().splitlines()[-1]
+    approved = on_a.post(
+        "/admin/papers/comment/",
+        {"action": "approve_selected", "_selected_action": [comment_id]},
+    ).status
+    check(
+        "approved in A's admin -> shown on B's page at once",
+        approved == 302 and body in Http(b.port).get(url).body,
+        f"approve answered {approved}",
+    )
+    reader_a = Http(a.port)
+    form = _comment_form(reader_a, url)
+    time.sleep(3.2)
+    again = reader_a.post("/comments/", {**form, **reader, "body": body + " again"}).status
+    check(
+        "a second comment within 15 s through A hits the limit counted on B (429)",
+        again == 429,
+        f"A answered {again}",
+    )
 
 
 HOLD = """
