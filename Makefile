@@ -24,7 +24,7 @@ install: $(STAMP)
 run: install
 	DEBUG=1 $(PY) manage.py migrate --noinput
 	DEBUG=1 $(PY) manage.py collectstatic --noinput --verbosity 0
-	DEBUG=1 $(PY) manage.py load_demo --admin
+	DEBUG=1 $(PY) manage.py load_demo --admin --site-url http://$(HOST):$(PORT)
 	DEBUG=1 $(PY) manage.py runserver $(HOST):$(PORT)
 
 test: install

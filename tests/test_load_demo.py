@@ -78,3 +78,9 @@ def test_load_demo_adds_demo_comments_once_with_a_pin_a_staff_reply_and_one_wait
     newest = Digest.objects.get(issue_date="2025-09-30")
     html = Client().get(newest.get_absolute_url()).content.decode()
     assert "badge-pinned" in html
+
+
+def test_the_printed_admin_link_follows_the_served_address():
+    out = StringIO()
+    call_command("load_demo", "--admin", "--site-url", "http://127.0.0.1:8001", stdout=out)
+    assert "Admin login: http://127.0.0.1:8001/admin/" in out.getvalue()

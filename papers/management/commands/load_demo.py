@@ -20,12 +20,17 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument(
+            "--site-url",
+            default="http://127.0.0.1:8000",
+            help="Where the site is served, for the admin link printed with --admin.",
+        )
+        parser.add_argument(
             "--admin",
             action="store_true",
             help="Create or reset the demo superuser 'admin' and print its password.",
         )
 
-    def handle(self, *args, admin=False, **options):
+    def handle(self, *args, admin=False, site_url="http://127.0.0.1:8000", **options):
         User = get_user_model()
         with transaction.atomic():
             publisher = User.objects.filter(is_superuser=True, is_active=True).first()
@@ -50,7 +55,7 @@ class Command(BaseCommand):
         if password:
             self.stdout.write(
                 self.style.WARNING(
-                    f"Admin login: http://127.0.0.1:8000/admin/  user: admin  password: {password}"
+                    f"Admin login: {site_url.rstrip('/')}/admin/  user: admin  password: {password}"
                 )
             )
 
