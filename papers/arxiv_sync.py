@@ -21,7 +21,8 @@ from django.utils.translation import gettext_lazy as _
 
 from . import services
 from .arxiv_client import ArxivRecord
-from .models import Category, Paper
+from .content_cache import bump_content_version
+from .models import Category, Entry, Paper
 
 TEXT_FIELDS = {"title": 500, "abstract": None, "comment": 500, "journal_ref": 500, "doi": 200}
 FIELD_LABELS = {
@@ -210,6 +211,13 @@ def store_records(
             for code in codes
         ]
         through.objects.bulk_create(rows, batch_size=1000)
+        # Bulk writes send no signals: keep the derived data current by hand (the search
+        # rows of entries presenting these papers, and the cached public answers).
+        if changed:
+            from .search import refresh_entries
+
+            refresh_entries(Entry.objects.filter(paper__in=changed).values_list("pk", flat=True))
+            bump_content_version()
     return result
 
 

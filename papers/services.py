@@ -16,7 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from . import workflow
-from .models import AuditRecord, Digest, Entry, Revision, ShareLink, published_q
+from .models import AuditRecord, Comment, Digest, Entry, Revision, ShareLink, published_q
 from .workflow import CHANGE_PERMISSION, RESTORE_PERMISSION, SHARE_PERMISSION
 
 PUBLISH_PERMISSION = "papers.publish_digest"
@@ -241,6 +241,17 @@ def digest_restore_revision(*, digest: Digest, revision: Revision, by, message="
             raise ValidationError(
                 _("Another digest now uses the address of revision %(n)s (%(date)s/%(slug)s).")
                 % {"n": revision.number, "date": data["issue_date"], "slug": data["slug"]}
+            )
+        dropped = locked.entries.exclude(paper_id__in=[e["paper"] for e in data["entries"]])
+        lost = Comment.objects.filter(entry__in=dropped).count()
+        if lost:
+            raise ValidationError(
+                _(
+                    "Restoring revision %(n)s would remove papers that readers commented on "
+                    "(%(count)d comments would be deleted). Nothing was changed; remove those "
+                    "comments first if that is what you want."
+                )
+                % {"n": revision.number, "count": lost}
             )
         previous = locked.status
         notes = workflow.apply_snapshot(locked, data)

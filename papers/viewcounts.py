@@ -17,7 +17,9 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db.models import F
 
+from .content_cache import content_version
 from .models import Digest, Entry
+from .workflow import cache_seconds
 
 MODELS = {"digest": Digest, "entry": Entry}
 
@@ -44,11 +46,12 @@ def counter_key(kind: str, pk: int) -> str:
 
 
 def _is_published(kind: str, pk: int) -> bool:
-    key = f"papers:views-ok:{kind}:{pk}"
+    # Keyed by the content version: a publish or unpublish changes the answer at once.
+    key = f"papers:views-ok:{content_version()}:{kind}:{pk}"
     known = cache.get(key)
     if known is None:
         known = MODELS[kind].objects.published().filter(pk=pk).exists()
-        cache.set(key, known, PUBLISHED_CACHE_SECONDS)
+        cache.set(key, known, cache_seconds(PUBLISHED_CACHE_SECONDS))
     return known
 
 

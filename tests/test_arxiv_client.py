@@ -241,3 +241,17 @@ def test_the_spacing_is_shared_with_other_processes_through_the_cache(fake_arxiv
     waits = []
     ArxivClient(min_interval=3, sleep=waits.append).fetch(["2509.22445"])
     assert len(waits) == 1 and 1.5 < waits[0] <= 2
+
+
+def test_a_refresh_updates_search_and_the_api_of_published_papers(client):
+    paper = factories.paper(arxiv_id="2509.22445", title="Old Placeholder Title", abstract="")
+    digest = factories.digest()
+    factories.entry(digest=digest, paper=paper)
+    assert client.get("/api/v1/entries/").json()["results"][0]["paper"]["title"] == (
+        "Old Placeholder Title"
+    )  # now cached
+    store_records(_records()[:1], overwrite=True)
+    api = client.get("/api/v1/entries/").json()["results"][0]["paper"]["title"]
+    assert api.startswith("Bridging")
+    found = client.get("/search/", {"q": "Kolmogorov"}).content.decode()
+    assert digest.entries.get().get_absolute_url() in found

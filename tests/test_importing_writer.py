@@ -223,3 +223,13 @@ def test_an_imported_digest_has_an_audit_record_and_a_first_revision():
     assert AuditRecord.objects.filter(digest=digest, action="create").count() == 1
     revision = digest.revisions.get()
     assert len(revision.snapshot["entries"]) == digest.entries.count()
+
+
+def test_replace_refuses_to_delete_reader_comments():
+    digest = write_digest(parse_digest(TEXT)).digest
+    factories.comment(on=digest.entries.first(), body="有人评论过")
+    before = _counts()
+    with pytest.raises(DigestImportError) as refused:
+        write_digest(parse_digest(TEXT), replace=True)
+    assert "comment" in str(refused.value)
+    assert _counts() == before

@@ -193,3 +193,18 @@ def test_published_pages_carry_the_beacon_and_previews_do_not(client):
     draft = factories.digest(entries=1, status="draft")
     client.force_login(factories.user("editor", staff=True))
     assert "view-beacon" not in client.get(draft.get_absolute_url()).content.decode()
+
+
+def test_a_digest_stops_being_counted_as_soon_as_it_is_unpublished(settings):
+    from papers import services
+
+    settings.VIEW_COUNT_FLUSH_EVERY = 1
+    digest = factories.digest(entries=1)
+    url = f"/views/digest/{digest.pk}/"
+    client = Client()
+    client.post(url, HTTP_USER_AGENT=BROWSER)
+    services.digest_unpublish(digest=digest, by=factories.user("boss", superuser=True))
+    for _ in range(5):
+        client.post(url, HTTP_USER_AGENT=BROWSER)
+    digest.refresh_from_db()
+    assert digest.view_count == 1

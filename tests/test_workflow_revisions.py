@@ -213,3 +213,18 @@ def test_prune_refuses_nonsense_arguments():
 
     with pytest.raises(CommandError):
         call_command("prune_revisions", "--keep-latest", "0")
+
+
+def test_a_restore_that_would_delete_reader_comments_is_refused(editor):
+    from django.core.exceptions import ValidationError
+
+    digest = factories.digest(entries=1, status="published")
+    first = services.revision_record(digest=digest, by=editor, message="one paper")
+    added = factories.entry(digest=digest, position=2)
+    factories.comment(on=added, body="读者对第二篇的评论")
+    with pytest.raises(ValidationError) as refused:
+        services.digest_restore_revision(digest=digest, revision=first, by=editor)
+    assert "1" in refused.value.messages[0]
+    digest.refresh_from_db()
+    assert digest.status == "published" and digest.entries.count() == 2
+    assert added.comments.count() == 1

@@ -295,3 +295,34 @@ def test_a_scheduled_digest_counts_as_published_for_the_author_rule():
         client_for(role_user("author")), change_url(digest), digest_form_data(digest, title="改")
     )
     assert response.status_code == 403
+
+
+def test_an_author_cannot_change_the_facts_of_a_paper_on_the_site_but_an_editor_can():
+    from django.test import Client
+    from django.urls import reverse
+
+    from tests.workflow_support import role_user
+
+    live = factories.digest(entries=1, status="published").entries.get().paper
+    draft_only = factories.digest(entries=1, status="draft").entries.get().paper
+    for role, paper, allowed in (
+        ("author", live, False),
+        ("author", draft_only, True),
+        ("editor", live, True),
+    ):
+        client = Client()
+        client.force_login(role_user(role, f"{role}-{paper.pk}"))
+        url = reverse("admin:papers_paper_change", args=[paper.pk])
+        data = {
+            "arxiv_id": paper.arxiv_id,
+            "title": f"Retitled by {role}",
+            "authors": paper.authors,
+            "affiliations": paper.affiliations,
+            "abstract": paper.abstract,
+            "primary_category": paper.primary_category_id,
+        }
+        response = client.post(url, data)
+        paper.refresh_from_db()
+        assert (paper.title == f"Retitled by {role}") is allowed, (role, response.status_code)
+        if not allowed:
+            assert response.status_code == 403

@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from .. import services
+from .. import services, workflow
 from ..models import (
     Category,
     Digest,
@@ -78,6 +78,16 @@ class PaperAdminForm(forms.ModelForm):
 @admin.register(Paper)
 class PaperAdmin(ArxivFetchMixin, admin.ModelAdmin):
     form = PaperAdminForm
+
+    def has_change_permission(self, request, obj=None):
+        """A paper's facts show on every digest presenting it: once one of them is on the
+        site (published, scheduled or archived), only editors may change them."""
+        if not super().has_change_permission(request, obj):
+            return False
+        if obj is None or workflow.is_editor(request.user):
+            return True
+        return not obj.entries.filter(digest__status__in=Digest.READABLE_STATES).exists()
+
     list_display = ["arxiv_id", "title", "primary_category", "published_on"]
     list_filter = ["primary_category"]
     list_select_related = ["primary_category"]

@@ -7,7 +7,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from .. import services
-from ..models import Category, Digest, Entry, Figure, Paper, Section
+from ..models import Category, Comment, Digest, Entry, Figure, Paper, Section
 from .common import DigestImportError, ParsedDigest
 
 DEFAULT_CATEGORY = "cs.AI"
@@ -120,6 +120,16 @@ def write_digest(
                         "date": parsed.issue_date.isoformat(),
                         "status": digest.get_status_display(),
                     }
+                )
+            commented = Comment.objects.filter(entry__digest=digest).count()
+            if commented:
+                raise DigestImportError(
+                    _(
+                        "The draft for %(date)s has %(count)d reader comments on its papers; "
+                        "replacing it would delete them. Nothing was imported; edit the draft "
+                        "in the admin instead."
+                    )
+                    % {"date": parsed.issue_date.isoformat(), "count": commented}
                 )
             digest.entries.all().delete()
             digest.title = parsed.title[:200]
