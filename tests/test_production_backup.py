@@ -245,6 +245,29 @@ def _child_env(database_url, tmp_path):
     return env
 
 
+def kill_while_held(script: str, argument: str, *, env) -> list[str]:
+    """Run ``script`` in a child process until it prints "HOLDING ..." (it is then inside an
+    open transaction), SIGKILL it, and return the numbers it printed."""
+    child = subprocess.Popen(
+        [sys.executable, "-c", script, argument],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        line = child.stdout.readline()
+        assert line.startswith("HOLDING"), line + child.stderr.read()
+        child.send_signal(signal.SIGKILL)
+        child.wait(timeout=30)
+    finally:
+        if child.poll() is None:
+            child.kill()
+    assert child.returncode == -signal.SIGKILL
+    return line.split()[1:]
+
+
 def _database_url_for_child(tmp_path) -> str:
     if connection.vendor == "postgresql":
         s = connection.settings_dict
@@ -276,24 +299,8 @@ def test_an_import_killed_mid_way_leaves_the_database_empty(settings, tmp_path):
 
     database_url = _database_url_for_child(tmp_path)
     env = _child_env(database_url, tmp_path)
-    child = subprocess.Popen(
-        [sys.executable, "-c", HOLD_AND_WAIT, str(archive)],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        line = child.stdout.readline()
-        assert line.startswith("HOLDING"), line + child.stderr.read()
-        assert int(line.split()[1]) > 0  # sections were written, uncommitted
-        child.send_signal(signal.SIGKILL)
-        child.wait(timeout=30)
-    finally:
-        if child.poll() is None:
-            child.kill()
-    assert child.returncode == -signal.SIGKILL
+    held = kill_while_held(HOLD_AND_WAIT, str(archive), env=env)
+    assert int(held[0]) > 0  # sections were written, uncommitted
 
     counted = subprocess.run(
         [sys.executable, "-c", COUNT],

@@ -3,14 +3,19 @@ fault check, now that the importer exists)."""
 
 import importlib
 import json
-import signal
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-from tests.test_production_backup import COUNT, ROOT, _child_env, _database_url_for_child
+from tests.test_production_backup import (
+    COUNT,
+    ROOT,
+    _child_env,
+    _database_url_for_child,
+    kill_while_held,
+)
 
 SAMPLE = Path(__file__).parent / "samples" / "digest-text.txt"
 
@@ -41,25 +46,8 @@ def test_an_import_digest_killed_mid_way_leaves_no_partial_digest(tmp_path):
     # A transactional test may start without the rows migrations seeded.
     importlib.import_module("papers.migrations.0002_seed_reference_data").seed(apps, None)
     env = _child_env(_database_url_for_child(tmp_path), tmp_path)
-    child = subprocess.Popen(
-        [sys.executable, "-c", HOLD_AND_WAIT, str(SAMPLE)],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        line = child.stdout.readline()
-        assert line.startswith("HOLDING"), line + child.stderr.read()
-        _, entries, sections = line.split()
-        assert int(entries) > 0 and int(sections) > 0  # written, not committed
-        child.send_signal(signal.SIGKILL)
-        child.wait(timeout=30)
-    finally:
-        if child.poll() is None:
-            child.kill()
-    assert child.returncode == -signal.SIGKILL
+    entries, sections = kill_while_held(HOLD_AND_WAIT, str(SAMPLE), env=env)
+    assert int(entries) > 0 and int(sections) > 0  # written, not committed
 
     counted = subprocess.run(
         [sys.executable, "-c", COUNT],
