@@ -11,7 +11,6 @@ from __future__ import annotations
 import calendar
 import datetime
 
-from django.core.paginator import Paginator
 from django.db.models import Count, Prefetch
 from django.db.models.functions import TruncMonth
 from django.http import Http404, HttpResponse, HttpResponseNotAllowed
@@ -25,7 +24,7 @@ from taggit.models import Tag
 
 from .. import viewcounts
 from ..filters import EntryFilter
-from ..models import Category, Entry, Section, SectionKind
+from ..models import Category, Entry, Section, SectionKind, published_q
 from ..search import CappedCountPaginator, snippet
 
 ENTRY_PAGE_SIZE = 20
@@ -35,12 +34,16 @@ COMPARE_MIN, COMPARE_MAX = 2, 4
 
 def entry_list_queryset(*, with_text: bool = False):
     """Published entries with what a list row shows, in a fixed number of queries
-    (the entry, its paper, category, digest and summary in one; tags in one more)."""
+    (the entry, its paper, category, digest and summary in one; tags in one more).
+
+    Publication is tested on the search row's copy of the digest's state (the same test as
+    ``published_q``, still at read time), so that filtering and ordering a list read one
+    table and one index; the digest is joined only for the rows of the page."""
     deferred = ["paper__abstract", "unplaced_text", "search__title_terms", "search__body_terms"]
     if not with_text:
         deferred.append("search__plain")
     return (
-        Entry.objects.published()
+        Entry.objects.filter(published_q("search__"))
         .select_related("paper__primary_category", "digest", "search")
         .defer(*deferred)
         .prefetch_related("tags")
@@ -106,40 +109,32 @@ class EntryListView(TemplateView):
         return self.heading
 
     def get_filterset(self):
-        preset = self.get_preset()
-        searching = bool(self.request.GET.get("q", "").strip())
         return EntryFilter(
             self.request.GET,
-            queryset=entry_list_queryset(with_text=searching),
+            queryset=entry_list_queryset(),
             request=self.request,
-            preset=preset,
+            preset=self.get_preset(),
         )
 
     def get(self, request, *args, **kwargs):
         filterset = self.get_filterset()
-        queryset = filterset.qs
+        results = filterset.results()
         searching = bool(filterset.query_terms)
-        if searching:
-            # Rank and cut the page on ids alone (a narrow query over every match), then load
-            # the page's rows: joining papers and categories for every match costs more.
-            queryset = queryset.values_list("pk", flat=True)
-        paginator_class = CappedCountPaginator if searching else Paginator
-        paginator = paginator_class(queryset, self.page_size)
+        # Count (capped at 1000) and cut the page on ids alone, reading the search rows'
+        # sort index, then load the page's rows with what a row shows.
+        paginator = CappedCountPaginator(results, self.page_size)
         page_number = request.GET.get("page") or 1
         try:
             page = paginator.page(page_number)
         except Exception as exc:  # InvalidPage, or a non-number: no such page
             raise Http404(gettext("There is no such page.")) from exc
-        if searching:
-            ids = list(page.object_list)
-            rows = entry_list_queryset(with_text=True).filter(pk__in=ids).in_bulk()
-            entries = [rows[pk] for pk in ids if pk in rows]
-        else:
-            entries = list(page.object_list)
+        ids = list(page.object_list)
+        rows = entry_list_queryset(with_text=searching).filter(pk__in=ids).in_bulk()
+        entries = [rows[pk] for pk in ids if pk in rows]
         for entry in entries:
             search_row = getattr(entry, "search", None)
             entry.list_summary = search_row.summary if search_row else ""
-            if filterset.query_terms and search_row is not None:
+            if searching and search_row is not None:
                 entry.snippet = snippet(search_row.plain, filterset.query_terms)
         context = self.get_context_data(
             filterset=filterset,
