@@ -193,13 +193,9 @@ class EntryFilter(django_filters.FilterSet):
         return queryset
 
     def filter_queryset(self, queryset):
-        self.count_queryset = queryset.none()
         if self.is_bound and not self.form.is_valid():
             return queryset.none()
         queryset = super().filter_queryset(queryset)
-        self.count_queryset, _terms = apply_search(
-            queryset, self._raw_query, self._facets, fenced=True
-        )
         queryset, self.query_terms = apply_search(queryset, self._raw_query, self._facets)
         sort = self.form.cleaned_data.get("sort") if self.is_bound else ""
         if not sort:
@@ -216,7 +212,7 @@ class EntryFilter(django_filters.FilterSet):
         for a paginator: pages are cut on ids, then the page's rows are loaded."""
         queryset = self.qs
         ranked = self.query_terms if self.sort_order == self.SORT_RELEVANCE else None
-        return EntryResults(queryset, self.count_queryset, ranked_terms=ranked or None)
+        return EntryResults(queryset, ranked_terms=ranked or None)
 
     @property
     def active_values(self) -> dict:

@@ -133,49 +133,40 @@ def facet_token(kind: str, pk: int) -> str:
     return f"{kind}{pk}"
 
 
-def apply_search(queryset, raw_query: str, facets=(), *, fenced: bool = False):
+def apply_search(queryset, raw_query: str, facets=()):
     """Entries of ``queryset`` matching every term of ``raw_query`` and every facet group
     (``facets``: groups of facet tokens; one token of each group must be present), annotated
     with ``rank`` (higher is better) when there are words. Returns (queryset, terms).
 
     On PostgreSQL the match is written on the entry's search row, which the list querysets
-    join anyway (its sort key and publication state live there), so the planner may walk the
-    sort index and test each row (a page of a common word or tag: a few hundred rows) or
-    use the GIN indexes and sort (a rare one). ``fenced`` puts the match in an
-    ``entry_id IN (SELECT … OFFSET 0)`` subquery instead, which PostgreSQL always answers
-    from the GIN indexes: that is the shape for capped counts, where a walk under
-    ``LIMIT 1001`` would test (and detoast) thousands of rows."""
+    join anyway (its sort key and publication state live there). The planner then either
+    walks the sort index and tests each row (a page of a common word or tag: a few hundred
+    rows), or takes the matches from a GIN index and sorts them (a rare one); a capped count
+    reads the GIN bitmap and stops after 1001 rows."""
     query_terms = parse_query(raw_query)
     facets = [list(group) for group in facets if group]
     if not query_terms and not facets:
         return queryset, []
     if uses_postgres_index():
+        # Facets first: PostgreSQL tests conditions of equal estimated cost in the order
+        # written, and the small facet vector is inline while the search vector is
+        # detoasted for every row it is tested on.
         conditions, params = [], []
-        if query_terms:
-            conditions.append("search_vector @@ to_tsquery('simple', %s)")
-            params.append(to_tsquery_text(query_terms))
         if facets:
             conditions.append("facet_vector @@ to_tsquery('simple', %s)")
             params.append(" & ".join("(" + " | ".join(group) + ")" for group in facets))
-        if fenced:
-            queryset = queryset.filter(
-                pk__in=RawSQL(
-                    "SELECT entry_id FROM papers_entrysearch WHERE "
-                    + " AND ".join(conditions)
-                    + " OFFSET 0",
-                    tuple(params),
-                )
+        if query_terms:
+            conditions.append("search_vector @@ to_tsquery('simple', %s)")
+            params.append(to_tsquery_text(query_terms))
+        # An inner join on the search row (reused when the queryset has it already): its
+        # first join, so its alias is the table name.
+        queryset = queryset.filter(search__entry_id__isnull=False).filter(
+            RawSQL(
+                " AND ".join(f'"papers_entrysearch".{c}' for c in conditions),
+                tuple(params),
+                output_field=models.BooleanField(),
             )
-        else:
-            # An inner join on the search row (reused when the queryset has it already):
-            # its first join, so its alias is the table name.
-            queryset = queryset.filter(search__entry_id__isnull=False).filter(
-                RawSQL(
-                    " AND ".join(f'"papers_entrysearch".{c}' for c in conditions),
-                    tuple(params),
-                    output_field=models.BooleanField(),
-                )
-            )
+        )
         if query_terms:
             # 1 when every term is in the title, Chinese title or one-line summary, read
             # from the small title vector (not the large one, detoasted per row).
@@ -203,14 +194,40 @@ def title_match(query_terms: list[QueryTerm]):
     """1 when every term is in the title text of the (joined) search row, else 0."""
     if uses_postgres_index():
         return RawSQL(
-            "(\"papers_entrysearch\".title_vector @@ to_tsquery('simple', %s))::int",
+            f"({_title_vector_match()})::int",
             (to_tsquery_text(query_terms),),
             output_field=models.IntegerField(),
         )
+    return Case(
+        When(_title_like(query_terms), then=Value(1)),
+        default=Value(0),
+        output_field=IntegerField(),
+    )
+
+
+def title_condition(query_terms: list[QueryTerm], *, negated: bool = False):
+    """A filter: every term is (``negated``: not every term is) in the title text. On
+    PostgreSQL a plain ``@@`` on the title vector, which its GIN index answers."""
+    if uses_postgres_index():
+        sql = _title_vector_match()
+        return RawSQL(
+            f"NOT ({sql})" if negated else sql,
+            (to_tsquery_text(query_terms),),
+            output_field=models.BooleanField(),
+        )
+    condition = _title_like(query_terms)
+    return ~condition if negated else condition
+
+
+def _title_vector_match() -> str:
+    return "\"papers_entrysearch\".title_vector @@ to_tsquery('simple', %s)"
+
+
+def _title_like(query_terms: list[QueryTerm]) -> models.Q:
     in_title = models.Q()
     for term in query_terms:
         in_title &= models.Q(search__title_terms__contains=term.like_pattern)
-    return Case(When(in_title, then=Value(1)), default=Value(0), output_field=IntegerField())
+    return in_title
 
 
 # The order of every list: newest issue first, then the digest, then the position in it,
@@ -222,20 +239,19 @@ class EntryResults:
     """The ids of a filtered entry list, in order, as a sliceable sequence for a paginator,
     and its capped count.
 
-    ``queryset`` is the filtered, ordered Entry queryset; ``count_queryset`` the same filter
-    in the shape counts want (``apply_search(fenced=True)``). With ``ranked_terms`` (a
+    ``queryset`` is the filtered, ordered Entry queryset. With ``ranked_terms`` (a
     search sorted by relevance) a page is the union of two walks of the sort index, each cut
     at the end of the page: the entries with every word in the title, newest first, then
     the others. Ranking every match in one query would read the rank of each of them; for a
     word in a sixth of the archive that is 17,000 rows for a page of 20."""
 
-    def __init__(self, queryset, count_queryset, ranked_terms=None):
+    def __init__(self, queryset, ranked_terms=None):
         self.queryset = queryset
-        self.count_queryset = count_queryset
         self.ranked_terms = ranked_terms
 
     def count(self) -> int:
-        return self.count_queryset.order_by()[: MAX_COUNTED_RESULTS + 1].count()
+        """The number of matches, counted up to MAX_COUNTED_RESULTS + 1."""
+        return self.queryset.order_by().values("pk")[: MAX_COUNTED_RESULTS + 1].count()
 
     def __len__(self):
         return self.count()
@@ -249,9 +265,9 @@ class EntryResults:
         ids = self.queryset.order_by(*DATE_ORDER).values_list(
             "pk", "search__issue_date", "search__digest_pk", "search__position"
         )
-        in_title = models.Q(rank=1)
-        tiers = ids.filter(in_title).annotate(tier=Value(1))[:stop]
-        others = ids.exclude(in_title).annotate(tier=Value(0))[:stop]
+        terms = self.ranked_terms
+        tiers = ids.filter(title_condition(terms)).annotate(tier=Value(1))[:stop]
+        others = ids.filter(title_condition(terms, negated=True)).annotate(tier=Value(0))[:stop]
         if connection.features.supports_slicing_ordering_in_compound:
             rows = list(tiers.union(others, all=True))
         else:  # SQLite: no LIMIT inside a UNION; one ordered query (speed is secondary)

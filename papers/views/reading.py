@@ -89,6 +89,41 @@ def chips(request, filterset: EntryFilter) -> list[dict]:
     return result
 
 
+class RowUrls:
+    """The links of a page of list rows, computed once per page and distinct value: a
+    category, tag or affiliation repeats across rows, and ``reverse()`` plus a template
+    ``{% url %}`` per link were a third of the time of rendering a list."""
+
+    def __init__(self):
+        self._memo = {}
+
+    def _url(self, name, *args):
+        key = (name, *args)
+        url = self._memo.get(key)
+        if url is None:
+            url = self._memo[key] = reverse(name, args=args)
+        return url
+
+    def prepare(self, entry) -> None:
+        """Give ``entry`` (with paper, category, digest and tags loaded) the attributes
+        the list row shows: ``url``, ``digest_url``, ``category_url``, ``authors``,
+        ``affiliation_links`` and ``tag_links``."""
+        paper, digest = entry.paper, entry.digest
+        digest_url = self._url("papers:digest-detail", digest.issue_date, digest.slug)
+        entry.digest_url = f"{digest_url}#{entry.anchor}"
+        entry.url = reverse(
+            "papers:entry-detail", args=[digest.issue_date, digest.slug, paper.arxiv_id]
+        )
+        entry.category_url = self._url("papers:category-entries", paper.primary_category.code)
+        entry.authors = ", ".join(paper.author_list)
+        entry.affiliation_links = [
+            (name, self._url("papers:affiliation-entries", name)) for name in paper.affiliation_list
+        ]
+        entry.tag_links = [
+            (tag.name, self._url("papers:tag-entries", tag.slug)) for tag in entry.tags.all()
+        ]
+
+
 class EntryListView(TemplateView):
     """The list of published entries with filters, search, sort and pages. Presets (tag,
     category, affiliation, month) are the same list with a filter fixed by the URL."""
@@ -131,11 +166,13 @@ class EntryListView(TemplateView):
         ids = list(page.object_list)
         rows = entry_list_queryset(with_text=searching).filter(pk__in=ids).in_bulk()
         entries = [rows[pk] for pk in ids if pk in rows]
+        urls = RowUrls()
         for entry in entries:
             search_row = getattr(entry, "search", None)
             entry.list_summary = search_row.summary if search_row else ""
             if searching and search_row is not None:
                 entry.snippet = snippet(search_row.plain, filterset.query_terms)
+            urls.prepare(entry)
         context = self.get_context_data(
             filterset=filterset,
             form=filterset.form,
