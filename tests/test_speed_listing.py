@@ -11,6 +11,7 @@ import time_machine
 from django.core.management import call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
 from django.utils import timezone
 from taggit.models import Tag
 
@@ -299,3 +300,29 @@ def test_list_and_search_pages_stay_within_eight_queries_at_any_size(client, url
     small = count()
     grow(12)
     assert count() == small <= 8
+
+
+def test_list_rows_link_to_the_real_addresses(client):
+    """Rows build their links without reverse() per row: each must be the page's address."""
+    digest = factories.digest()
+    entry = factories.entry(
+        digest=digest,
+        paper=factories.paper(
+            arxiv_id="hep-th/9901001",
+            title="Old Scheme Paper",
+            affiliations="UC Berkeley / Google\nPeking University",
+        ),
+    )
+    entry.tags.add("强化学习", "planning")
+    html = client.get("/papers/").content.decode()
+    links = [
+        entry.get_absolute_url(),
+        f"{digest.get_absolute_url()}#{entry.anchor}",
+        reverse("papers:category-entries", args=["cs.LG"]),
+        reverse("papers:affiliation-entries", args=["UC Berkeley / Google"]),
+        reverse("papers:affiliation-entries", args=["Peking University"]),
+    ]
+    links += [reverse("papers:tag-entries", args=[tag.slug]) for tag in entry.tags.all()]
+    for link in links:
+        assert f'href="{link}"' in html, link
+        assert client.get(link.split("#")[0]).status_code == 200, link
