@@ -30,7 +30,7 @@ import re
 from collections import defaultdict
 from dataclasses import dataclass
 
-from django.core.paginator import Paginator
+from django.core.paginator import EmptyPage, Page, PageNotAnInteger, Paginator
 from django.db import connection, models
 from django.db.models import Case, IntegerField, Value, When
 from django.db.models.expressions import RawSQL
@@ -284,9 +284,26 @@ def _descending(day):
     return -day.toordinal() if day else 0
 
 
+class CappedPage(Page):
+    """A page of a list whose count stopped at the cap: whether a next page exists is known
+    from one extra id fetched with the page, not from the count."""
+
+    def __init__(self, object_list, number, paginator, has_more: bool):
+        super().__init__(object_list, number, paginator)
+        self._has_more = has_more
+
+    def has_next(self):
+        return self._has_more
+
+    def end_index(self):
+        return self.start_index() + len(self.object_list) - 1 if self.object_list else 0
+
+
 class CappedCountPaginator(Paginator):
     """Counts at most ``MAX_COUNTED_RESULTS`` results (a bounded ``LIMIT`` subquery): a word
-    or tag found in half the archive must not cost a full count. Readers see "1000+"."""
+    or tag found in half the archive must not cost a full count. Readers see "more than
+    1000" and can still page on past page 50: beyond the cap, a page is fetched with one
+    extra id, which tells whether another page follows (an empty page is a 404)."""
 
     @cached_property
     def count(self):
@@ -297,6 +314,29 @@ class CappedCountPaginator(Paginator):
     @property
     def is_capped(self):
         return self.count > MAX_COUNTED_RESULTS
+
+    def validate_number(self, number):
+        if not self.is_capped:
+            return super().validate_number(number)
+        try:
+            if isinstance(number, float) and not number.is_integer():
+                raise ValueError
+            number = int(number)
+        except (TypeError, ValueError) as exc:
+            raise PageNotAnInteger(self.error_messages["invalid_page"]) from exc
+        if number < 1:
+            raise EmptyPage(self.error_messages["min_page"])
+        return number
+
+    def page(self, number):
+        number = self.validate_number(number)
+        if not self.is_capped:
+            return super().page(number)
+        bottom = (number - 1) * self.per_page
+        items = list(self.object_list[bottom : bottom + self.per_page + 1])
+        if not items and number > 1:
+            raise EmptyPage(self.error_messages["no_results"])
+        return CappedPage(items[: self.per_page], number, self, len(items) > self.per_page)
 
 
 def plain_text(markdown: str) -> str:

@@ -326,3 +326,28 @@ def test_list_rows_link_to_the_real_addresses(client):
     for link in links:
         assert f'href="{link}"' in html, link
         assert client.get(link.split("#")[0]).status_code == 200, link
+
+
+def test_pages_go_on_past_the_counting_cap(client, monkeypatch):
+    """Counts stop at the cap; readers can still page to the end, and no further."""
+    from papers import search
+    from papers.views.reading import EntryListView
+
+    monkeypatch.setattr(search, "MAX_COUNTED_RESULTS", 4)
+    monkeypatch.setattr(EntryListView, "page_size", 2)
+    start = datetime.date(2024, 1, 1)
+    for n in range(7):
+        digest = factories.digest(issue_date=start + datetime.timedelta(days=n))
+        factories.entry(digest=digest, with_sections=False, paper=factories.paper(title=f"P{n}"))
+
+    seen = []
+    for number in (1, 2, 3, 4):
+        response = client.get(f"/papers/?page={number}")
+        assert response.status_code == 200
+        html = response.content.decode()
+        seen += _titles(response)
+        assert 'rel="next"' in html if number < 4 else 'rel="next"' not in html
+    assert seen == [f"P{n}" for n in range(6, -1, -1)]
+    assert client.get("/papers/?page=5").status_code == 404
+    assert client.get("/papers/?page=0").status_code == 404
+    assert client.get("/papers/?page=abc").status_code == 404
