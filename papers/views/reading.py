@@ -34,7 +34,7 @@ SECTION_PAGE_SIZE = 20
 COMPARE_MIN, COMPARE_MAX = 2, 4
 
 
-def entry_list_queryset(*, with_text: bool = False, tags: bool = True):
+def entry_list_queryset(*, with_text: bool = False):
     """Published entries with what a list row shows, in a fixed number of queries
     (the entry, its paper, category, digest and summary in one; tags in one more).
 
@@ -44,12 +44,44 @@ def entry_list_queryset(*, with_text: bool = False, tags: bool = True):
     deferred = ["paper__abstract", "unplaced_text", "search__title_terms", "search__body_terms"]
     if not with_text:
         deferred.append("search__plain")
-    queryset = (
+    return (
         Entry.objects.filter(published_q("search__"))
         .select_related("paper__primary_category", "digest", "search")
         .defer(*deferred)
+        .prefetch_related("tags")
     )
-    return queryset.prefetch_related("tags") if tags else queryset
+
+
+# What a list row shows (templates/papers/entry_list.html, section_list.html): loading only
+# these columns spares parsing the timestamps and texts no row displays.
+ROW_FIELDS = (
+    "id",
+    "digest_id",
+    "paper_id",
+    "position",
+    "title_zh",
+    "view_count",
+    "paper__arxiv_id",
+    "paper__title",
+    "paper__authors",
+    "paper__affiliations",
+    "paper__primary_category__code",
+    "digest__issue_date",
+    "digest__slug",
+    "digest__title",
+    "search__summary",
+)
+
+
+def list_rows(ids, *, with_text: bool = False):
+    """The published entries ``ids`` with what their list rows show, in one query (their
+    tags and links come from ``prepare_rows``)."""
+    fields = (*ROW_FIELDS, "search__plain") if with_text else ROW_FIELDS
+    return (
+        Entry.objects.filter(published_q("search__"), pk__in=ids)
+        .select_related("paper__primary_category", "digest", "search")
+        .only(*fields)
+    )
 
 
 def chips(request, filterset: EntryFilter) -> list[dict]:
@@ -104,7 +136,7 @@ def cached_reverse(name: str, *args) -> str:
 
 def prepare_rows(entries) -> None:
     """Give each entry of a list page (paper, category and digest loaded) what its row
-    shows, so that the template only places values: ``url``, ``digest_url``,
+    shows, so that the template only places values: ``url``, ``digest_url``, ``issue_iso``,
     ``category_url``, ``authors``, ``affiliation_links`` and ``tag_links`` (the tags of
     all rows in one query). ``reverse()`` and ``{% url %}`` per link, an include per row
     and taggit's prefetch were most of the time of rendering a list."""
@@ -119,6 +151,7 @@ def prepare_rows(entries) -> None:
         paper, digest = entry.paper, entry.digest
         digest_url = cached_reverse("papers:digest-detail", digest.issue_date, digest.slug)
         entry.digest_url = f"{digest_url}#{entry.anchor}"
+        entry.issue_iso = digest.issue_date.isoformat()
         # The entry's address is its digest's plus the arXiv id (papers/urls.py).
         entry.url = f"{digest_url}{paper.arxiv_id}/"
         entry.category_url = cached_reverse("papers:category-entries", paper.primary_category.code)
@@ -170,7 +203,7 @@ class EntryListView(TemplateView):
         except Exception as exc:  # InvalidPage, or a non-number: no such page
             raise Http404(gettext("There is no such page.")) from exc
         ids = list(page.object_list)
-        rows = entry_list_queryset(with_text=searching, tags=False).filter(pk__in=ids).in_bulk()
+        rows = list_rows(ids, with_text=searching).in_bulk()
         entries = [rows[pk] for pk in ids if pk in rows]
         prepare_rows(entries)
         for entry in entries:
