@@ -252,10 +252,7 @@ def entry_list(request):
     else:
         # As the HTML search: rank and cut the page on ids, then load the page's rows.
         data, error = _paginate(
-            request,
-            queryset.values_list("pk", flat=True),
-            lambda _request, pk: pk,
-            CappedCountPaginator,
+            request, filterset.results(), lambda _request, pk: pk, CappedCountPaginator
         )
         if error is None:
             rows = entry_list_queryset().filter(pk__in=data["results"]).in_bulk()

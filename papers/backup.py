@@ -33,6 +33,8 @@ from django.core.management.color import no_style
 from django.db import connection, models, transaction
 from django.utils import timezone
 
+from .search import sync_entry_state
+
 logger = logging.getLogger(__name__)
 
 FORMAT = "paper-digest-site"
@@ -258,6 +260,9 @@ def import_site(path: str | Path) -> ImportReport:
                     hook(label, rows)
             for obj in deferred:
                 obj.save_deferred_fields()
+            # Rows are loaded raw (no signals): copy each entry's sort key and publication
+            # state into its search row, which an archive from before they existed lacks.
+            sync_entry_state()
             _reset_sequences([known[label] for label in loading])
             report.files = _restore_files(archive)
     return report

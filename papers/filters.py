@@ -16,7 +16,7 @@ from django.utils.translation import gettext_lazy as _
 from taggit.models import Tag
 
 from .models import Category, Digest, Entry, TaggedEntry
-from .search import MAX_QUERY_LENGTH, apply_search, facet_token
+from .search import DATE_ORDER, MAX_QUERY_LENGTH, EntryResults, apply_search, facet_token
 
 MAX_TAGS = 5
 
@@ -96,13 +96,13 @@ class EntryFilter(django_filters.FilterSet):
     )
     date_from = django_filters.DateFilter(
         label=pgettext_lazy("date range", "From"),
-        field_name="digest__issue_date",
+        field_name="search__issue_date",
         lookup_expr="gte",
         widget=forms.DateInput(attrs={"type": "date"}),
     )
     date_to = django_filters.DateFilter(
         label=pgettext_lazy("date range", "To"),
-        field_name="digest__issue_date",
+        field_name="search__issue_date",
         lookup_expr="lte",
         widget=forms.DateInput(attrs={"type": "date"}),
     )
@@ -201,12 +201,18 @@ class EntryFilter(django_filters.FilterSet):
         if not sort:
             sort = self.SORT_RELEVANCE if self.query_terms else self.SORT_DATE
         self.sort_order = sort
-        date_order = ("-digest__issue_date", "-digest_id", "position")
         if sort == self.SORT_RELEVANCE and self.query_terms:
-            return queryset.order_by("-rank", *date_order)
+            return queryset.order_by("-rank", *DATE_ORDER)
         if sort == self.SORT_VIEWS:
-            return queryset.order_by("-view_count", *date_order)
-        return queryset.order_by(*date_order)
+            return queryset.order_by("-view_count", *DATE_ORDER)
+        return queryset.order_by(*DATE_ORDER)
+
+    def results(self) -> EntryResults:
+        """The ordered ids of the matching entries and their capped count (papers/search.py),
+        for a paginator: pages are cut on ids, then the page's rows are loaded."""
+        queryset = self.qs
+        ranked = self.query_terms if self.sort_order == self.SORT_RELEVANCE else None
+        return EntryResults(queryset, ranked_terms=ranked or None)
 
     @property
     def active_values(self) -> dict:

@@ -450,6 +450,10 @@ def entries_park_positions(entry_ids) -> None:
     """Move entries whose positions are about to change out of the way, in the current
     transaction (see the admin's entry inline)."""
     if entry_ids:
+        from .search import sync_entry_state
+
         Entry.objects.filter(pk__in=list(entry_ids)).update(
             position=F("position") + _POSITION_PARKING_OFFSET
         )
+        # A bulk update sends no signal: keep the search rows' copy of the position.
+        sync_entry_state(entry_ids=entry_ids)

@@ -8,7 +8,7 @@ from django.dispatch import receiver
 from django.utils.translation import gettext_lazy as _
 from taggit.models import Tag
 
-from .core import Category, Entry, Paper, Section, TaggedEntry
+from .core import Category, Digest, Entry, Paper, Section, TaggedEntry
 
 
 class EntrySearch(models.Model):
@@ -31,10 +31,26 @@ class EntrySearch(models.Model):
     facets = models.TextField(
         blank=True, help_text=_("Facet terms: t<id> per tag, c<id> per category (primary, cross).")
     )
+    # Copies, so that a list or search page reads this one narrow table: the sort key (the
+    # digest's issue date, the digest, the entry's position) and the digest's publication
+    # state. Visibility itself is still decided at read time (``visible_q``): a scheduled
+    # digest goes live, and an expired one disappears, without anything being written.
+    issue_date = models.DateField(null=True, editable=False)
+    digest_pk = models.BigIntegerField(null=True, editable=False)
+    position = models.PositiveSmallIntegerField(default=0, editable=False)
+    status = models.CharField(max_length=16, blank=True, editable=False)
+    published_at = models.DateTimeField(null=True, editable=False)
+    expires_at = models.DateTimeField(null=True, editable=False)
 
     class Meta:
         verbose_name = _("entry search text")
         verbose_name_plural = _("entry search texts")
+        indexes = [
+            # The lists' order: a page is one walk of this index (newest first).
+            models.Index(
+                fields=["-issue_date", "-digest_pk", "position"], name="entrysearch_sort_idx"
+            ),
+        ]
 
     def __str__(self):
         return f"search text of entry {self.entry_id}"
@@ -108,3 +124,21 @@ def _category_saved(sender, instance, created=False, raw=False, **kwargs):
         _refresh(
             Entry.objects.filter(paper__primary_category=instance).values_list("pk", flat=True)
         )
+
+
+# The digest fields copied into the search rows of its entries (papers/search.py).
+_DIGEST_COPIED_FIELDS = frozenset({"issue_date", "status", "published_at", "expires_at"})
+
+
+@receiver(post_save, sender=Digest, dispatch_uid="reading-digest-saved")
+def _digest_saved(sender, instance, created=False, raw=False, update_fields=None, **kwargs):
+    # Publish, unpublish, schedule, archive, restore, a new issue date: one UPDATE copies
+    # the digest's state into its entries' search rows. A new digest has no entries yet;
+    # a save that names only other fields (a view count, the summary) changes no copy.
+    if raw or created:
+        return
+    if update_fields is not None and not _DIGEST_COPIED_FIELDS & set(update_fields):
+        return
+    from ..search import sync_entry_state
+
+    sync_entry_state(digest_ids=[instance.pk])

@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import calendar
 import datetime
+import functools
+from collections import defaultdict
 
-from django.core.paginator import Paginator
 from django.db.models import Count, Prefetch
 from django.db.models.functions import TruncMonth
 from django.http import Http404, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import get_object_or_404
-from django.urls import reverse
+from django.urls import get_script_prefix, get_urlconf, reverse
 from django.utils.translation import gettext, pgettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.csrf import csrf_exempt
@@ -25,7 +26,7 @@ from taggit.models import Tag
 
 from .. import viewcounts
 from ..filters import EntryFilter
-from ..models import Category, Entry, Section, SectionKind
+from ..models import Category, Entry, Section, SectionKind, TaggedEntry, published_q
 from ..search import CappedCountPaginator, snippet
 
 ENTRY_PAGE_SIZE = 20
@@ -35,15 +36,51 @@ COMPARE_MIN, COMPARE_MAX = 2, 4
 
 def entry_list_queryset(*, with_text: bool = False):
     """Published entries with what a list row shows, in a fixed number of queries
-    (the entry, its paper, category, digest and summary in one; tags in one more)."""
+    (the entry, its paper, category, digest and summary in one; tags in one more).
+
+    Publication is tested on the search row's copy of the digest's state (the same test as
+    ``published_q``, still at read time), so that filtering and ordering a list read one
+    table and one index; the digest is joined only for the rows of the page."""
     deferred = ["paper__abstract", "unplaced_text", "search__title_terms", "search__body_terms"]
     if not with_text:
         deferred.append("search__plain")
     return (
-        Entry.objects.published()
+        Entry.objects.filter(published_q("search__"))
         .select_related("paper__primary_category", "digest", "search")
         .defer(*deferred)
         .prefetch_related("tags")
+    )
+
+
+# What a list row shows (templates/papers/entry_list.html, section_list.html): loading only
+# these columns spares parsing the timestamps and texts no row displays.
+ROW_FIELDS = (
+    "id",
+    "digest_id",
+    "paper_id",
+    "position",
+    "title_zh",
+    "view_count",
+    "paper__arxiv_id",
+    "paper__title",
+    "paper__authors",
+    "paper__affiliations",
+    "paper__primary_category__code",
+    "digest__issue_date",
+    "digest__slug",
+    "digest__title",
+    "search__summary",
+)
+
+
+def list_rows(ids, *, with_text: bool = False):
+    """The published entries ``ids`` with what their list rows show, in one query (their
+    tags and links come from ``prepare_rows``)."""
+    fields = (*ROW_FIELDS, "search__plain") if with_text else ROW_FIELDS
+    return (
+        Entry.objects.filter(published_q("search__"), pk__in=ids)
+        .select_related("paper__primary_category", "digest", "search")
+        .only(*fields)
     )
 
 
@@ -86,6 +123,46 @@ def chips(request, filterset: EntryFilter) -> list[dict]:
     return result
 
 
+@functools.lru_cache(maxsize=4096)
+def _reverse(prefix: str, urlconf, name: str, args: tuple) -> str:
+    return reverse(name, args=args, urlconf=urlconf)
+
+
+def cached_reverse(name: str, *args) -> str:
+    """``reverse()`` remembered per script prefix and URLconf: the links of list rows (a
+    category, a tag, an affiliation, a digest) repeat across rows, pages and requests."""
+    return _reverse(get_script_prefix(), get_urlconf(), name, args)
+
+
+def prepare_rows(entries) -> None:
+    """Give each entry of a list page (paper, category and digest loaded) what its row
+    shows, so that the template only places values: ``url``, ``digest_url``, ``issue_iso``,
+    ``category_url``, ``authors``, ``affiliation_links`` and ``tag_links`` (the tags of
+    all rows in one query). ``reverse()`` and ``{% url %}`` per link, an include per row
+    and taggit's prefetch were most of the time of rendering a list."""
+    tags = defaultdict(list)
+    for entry_id, name, slug in (
+        TaggedEntry.objects.filter(content_object_id__in=[entry.pk for entry in entries])
+        .order_by("tag__name")
+        .values_list("content_object_id", "tag__name", "tag__slug")
+    ):
+        tags[entry_id].append((name, cached_reverse("papers:tag-entries", slug)))
+    for entry in entries:
+        paper, digest = entry.paper, entry.digest
+        digest_url = cached_reverse("papers:digest-detail", digest.issue_date, digest.slug)
+        entry.digest_url = f"{digest_url}#{entry.anchor}"
+        entry.issue_iso = digest.issue_date.isoformat()
+        # The entry's address is its digest's plus the arXiv id (papers/urls.py).
+        entry.url = f"{digest_url}{paper.arxiv_id}/"
+        entry.category_url = cached_reverse("papers:category-entries", paper.primary_category.code)
+        entry.authors = ", ".join(paper.author_list)
+        entry.affiliation_links = [
+            (name, cached_reverse("papers:affiliation-entries", name))
+            for name in paper.affiliation_list
+        ]
+        entry.tag_links = tags[entry.pk]
+
+
 class EntryListView(TemplateView):
     """The list of published entries with filters, search, sort and pages. Presets (tag,
     category, affiliation, month) are the same list with a filter fixed by the URL."""
@@ -106,40 +183,33 @@ class EntryListView(TemplateView):
         return self.heading
 
     def get_filterset(self):
-        preset = self.get_preset()
-        searching = bool(self.request.GET.get("q", "").strip())
         return EntryFilter(
             self.request.GET,
-            queryset=entry_list_queryset(with_text=searching),
+            queryset=entry_list_queryset(),
             request=self.request,
-            preset=preset,
+            preset=self.get_preset(),
         )
 
     def get(self, request, *args, **kwargs):
         filterset = self.get_filterset()
-        queryset = filterset.qs
+        results = filterset.results()
         searching = bool(filterset.query_terms)
-        if searching:
-            # Rank and cut the page on ids alone (a narrow query over every match), then load
-            # the page's rows: joining papers and categories for every match costs more.
-            queryset = queryset.values_list("pk", flat=True)
-        paginator_class = CappedCountPaginator if searching else Paginator
-        paginator = paginator_class(queryset, self.page_size)
+        # Count (capped at 1000) and cut the page on ids alone, reading the search rows'
+        # sort index, then load the page's rows with what a row shows.
+        paginator = CappedCountPaginator(results, self.page_size)
         page_number = request.GET.get("page") or 1
         try:
             page = paginator.page(page_number)
         except Exception as exc:  # InvalidPage, or a non-number: no such page
             raise Http404(gettext("There is no such page.")) from exc
-        if searching:
-            ids = list(page.object_list)
-            rows = entry_list_queryset(with_text=True).filter(pk__in=ids).in_bulk()
-            entries = [rows[pk] for pk in ids if pk in rows]
-        else:
-            entries = list(page.object_list)
+        ids = list(page.object_list)
+        rows = list_rows(ids, with_text=searching).in_bulk()
+        entries = [rows[pk] for pk in ids if pk in rows]
+        prepare_rows(entries)
         for entry in entries:
             search_row = getattr(entry, "search", None)
             entry.list_summary = search_row.summary if search_row else ""
-            if filterset.query_terms and search_row is not None:
+            if searching and search_row is not None:
                 entry.snippet = snippet(search_row.plain, filterset.query_terms)
         context = self.get_context_data(
             filterset=filterset,

@@ -276,7 +276,19 @@ class Command(BaseCommand):
                 facets=[facet_token("t", t.pk) for t in entry_tags]
                 + [facet_token("c", entry.paper.primary_category_id)],
             )
-            documents.append(EntrySearch(entry=entry, **document))
+            digest = entry.digest
+            documents.append(
+                EntrySearch(
+                    entry=entry,
+                    issue_date=digest.issue_date,
+                    digest_pk=digest.pk,
+                    position=entry.position,
+                    status=digest.status,
+                    published_at=digest.published_at,
+                    expires_at=digest.expires_at,
+                    **document,
+                )
+            )
         Section.objects.bulk_create(sections)
         TaggedEntry.objects.bulk_create(tagged)
         EntrySearch.objects.bulk_create(documents)

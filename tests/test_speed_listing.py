@@ -1,0 +1,353 @@
+"""The search row's copies of the sort key and publication state (papers/search.py): every
+writer keeps them, pages never show what readers may not see, the relevance order holds
+across pages, and the list pages' query counts stay pinned."""
+
+import datetime
+import re
+from io import StringIO
+
+import pytest
+import time_machine
+from django.core.management import call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+from taggit.models import Tag
+
+from papers import services
+from papers.models import Digest, Entry, EntrySearch, Paper, TaggedEntry
+from papers.search import STATE_FIELDS, refresh_entries, sync_entry_state
+from tests import factories
+
+pytestmark = pytest.mark.django_db
+
+LIST_AND_SEARCH = [
+    "/papers/",
+    "/papers/?tag=quasar-tag",
+    "/search/?q=quasar",
+    "/search/?q=类星体",
+    "/api/v1/entries/",
+    "/api/v1/entries/?q=quasar",
+]
+
+
+def _state(entry):
+    row = EntrySearch.objects.get(entry=entry)
+    return {name: getattr(row, name) for name in STATE_FIELDS}
+
+
+def _expected(entry):
+    entry = Entry.objects.select_related("digest").get(pk=entry.pk)
+    digest = entry.digest
+    return {
+        "issue_date": digest.issue_date,
+        "digest_pk": digest.pk,
+        "position": entry.position,
+        "status": digest.status,
+        "published_at": digest.published_at,
+        "expires_at": digest.expires_at,
+    }
+
+
+def _titles(response):
+    return re.findall(
+        r'id="row-\d+-title">.*?<a href="[^"]+" lang="en">([^<]+)</a>', response.content.decode()
+    )
+
+
+def _shown_everywhere(client, title):
+    """Whether the entry titled ``title`` appears on each list, search and API page."""
+    seen = []
+    for url in LIST_AND_SEARCH:
+        response = client.get(url, {"nocache": timezone.now().timestamp()})
+        assert response.status_code == 200, url
+        seen.append(title in response.content.decode())
+    return seen
+
+
+@pytest.fixture
+def editor():
+    return factories.user(
+        "editor",
+        staff=True,
+        perms=["papers.publish_digest", "papers.delete_digest", "papers.change_digest"],
+    )
+
+
+@pytest.fixture
+def quasar():
+    """One published entry whose title, tag and critique readers can find."""
+    digest = factories.digest(issue_date=datetime.date(2025, 6, 1))
+    entry = factories.entry(
+        digest=digest, paper=factories.paper(title="Quasar Lensing"), title_zh="类星体透镜"
+    )
+    entry.tags.add("quasar-tag")
+    return entry
+
+
+def test_a_new_entry_carries_its_digests_sort_key_and_state(quasar):
+    assert _state(quasar) == _expected(quasar)
+    assert _state(quasar)["status"] == "published"
+
+
+def test_unpublish_and_publish_follow_at_once_on_every_list(client, quasar, editor):
+    assert all(_shown_everywhere(client, "Quasar Lensing"))
+
+    services.digest_unpublish(digest=quasar.digest, by=editor)
+    assert _state(quasar) == _expected(quasar)
+    assert _state(quasar)["status"] == "draft"
+    assert not any(_shown_everywhere(client, "Quasar Lensing"))
+
+    services.digest_publish(digest=quasar.digest, by=editor)
+    assert _state(quasar) == _expected(quasar)
+    assert all(_shown_everywhere(client, "Quasar Lensing"))
+
+
+def test_a_scheduled_digest_goes_live_at_its_time_with_nothing_written(client, editor):
+    digest = factories.digest(status="draft")
+    entry = factories.entry(digest=digest, paper=factories.paper(title="Quasar Lensing"))
+    entry.tags.add("quasar-tag")
+    go_live = timezone.now() + datetime.timedelta(hours=2)
+    services.digest_schedule(digest=digest, by=editor, at=go_live)
+    assert _state(entry) == _expected(entry)
+    assert _state(entry)["published_at"] == go_live
+    assert not any(_shown_everywhere(client, "Quasar Lensing"))
+
+    with time_machine.travel(go_live + datetime.timedelta(minutes=1), tick=False):
+        assert all(_shown_everywhere(client, "Quasar Lensing"))
+
+
+def test_an_expired_digest_leaves_every_list_at_its_expiry(client, editor, quasar):
+    expiry = timezone.now() + datetime.timedelta(hours=1)
+    services.digest_publish(digest=quasar.digest, by=editor, expires_at=expiry)
+    assert _state(quasar)["expires_at"] == expiry
+    assert all(_shown_everywhere(client, "Quasar Lensing"))
+
+    with time_machine.travel(expiry + datetime.timedelta(seconds=1), tick=False):
+        assert not any(_shown_everywhere(client, "Quasar Lensing"))
+
+
+def test_drafts_and_digests_in_review_never_appear(client):
+    for status in ("draft", "review"):
+        digest = factories.digest(status=status)
+        entry = factories.entry(digest=digest, paper=factories.paper(title=f"Quasar {status}"))
+        entry.tags.add("quasar-tag")
+        assert _state(entry)["status"] == status
+        assert not any(_shown_everywhere(client, f"Quasar {status}"))
+
+
+def test_a_new_issue_date_moves_the_entries_in_the_list(client, quasar):
+    older = factories.digest(issue_date=datetime.date(2025, 5, 1))
+    factories.entry(digest=older, paper=factories.paper(title="Older Paper"))
+    assert _titles(client.get("/papers/")) == ["Quasar Lensing", "Older Paper"]
+
+    digest = quasar.digest
+    digest.issue_date = datetime.date(2025, 4, 1)
+    digest.save()
+    assert _state(quasar) == _expected(quasar)
+    assert _titles(client.get("/papers/")) == ["Older Paper", "Quasar Lensing"]
+
+
+def test_a_reorder_moves_the_entries_in_the_list(client):
+    digest = factories.digest()
+    first = factories.entry(digest=digest, position=1, paper=factories.paper(title="First"))
+    second = factories.entry(digest=digest, position=2, paper=factories.paper(title="Second"))
+    assert _titles(client.get("/papers/")) == ["First", "Second"]
+
+    # What the digest admin does: park the moved rows in bulk, then save each in place.
+    services.entries_park_positions([first.pk, second.pk])
+    assert _state(first) == _expected(first) and _state(first)["position"] > 1000
+    first.position, second.position = 2, 1
+    first.save()
+    second.save()
+    assert _state(first) == _expected(first) and _state(second) == _expected(second)
+    assert _titles(client.get("/papers/")) == ["Second", "First"]
+
+
+def test_a_deleted_digest_takes_its_entries_off_every_list(client, quasar, editor):
+    services.digest_delete(digest=quasar.digest, by=editor)
+    assert not EntrySearch.objects.exists()
+    assert not any(_shown_everywhere(client, "Quasar Lensing"))
+
+
+def test_refresh_entries_builds_rows_in_bulk_in_a_fixed_number_of_queries(client):
+    """A bulk loader (generate_bench_data) inserts rows without signals, then calls
+    refresh_entries in chunks: the rows must come out complete, in a few queries."""
+    category = factories.category()
+    digests = Digest.objects.bulk_create(
+        Digest(
+            title=f"Bulk {n}",
+            slug=f"bulk-{n}",
+            issue_date=datetime.date(2024, 1, 1) + datetime.timedelta(days=n),
+            status="published",
+            published_at=timezone.now() - datetime.timedelta(days=1),
+        )
+        for n in range(12)
+    )
+    papers = Paper.objects.bulk_create(
+        Paper(arxiv_id=f"2401.{n:05d}", title=f"Bulk Quasar {n}", primary_category=category)
+        for n in range(24)
+    )
+    entries = Entry.objects.bulk_create(
+        Entry(digest=digests[n // 2], paper=papers[n], position=n % 2 + 1) for n in range(24)
+    )
+    tag = Tag.objects.create(name="quasar-tag", slug="quasar-tag")
+    TaggedEntry.objects.bulk_create(TaggedEntry(content_object=e, tag=tag) for e in entries)
+    assert not EntrySearch.objects.exists()
+
+    ids = [entry.pk for entry in entries]
+    with CaptureQueriesContext(connection) as few:
+        assert refresh_entries(ids[:2]) == 2
+    with CaptureQueriesContext(connection) as many:
+        assert refresh_entries(ids) == 24
+    assert len(many) == len(few) <= 6
+    for entry in entries:
+        assert _state(entry) == _expected(entry)
+    titles = _titles(client.get("/papers/?tag=quasar-tag"))
+    assert len(titles) == 20 and titles[:2] == ["Bulk Quasar 22", "Bulk Quasar 23"]
+
+
+def test_sync_entry_state_repairs_every_row_in_one_statement(client, quasar):
+    EntrySearch.objects.update(status="", issue_date=None, published_at=None)
+    assert "Quasar Lensing" not in client.get("/papers/?x=1").content.decode()
+    with CaptureQueriesContext(connection) as captured:
+        sync_entry_state()
+    assert len(captured) == 1
+    assert _state(quasar) == _expected(quasar)
+    assert "Quasar Lensing" in client.get("/papers/?x=2").content.decode()
+
+
+def test_import_site_fills_the_copies_even_from_an_archive_without_them(
+    client, settings, tmp_path, quasar
+):
+    from tests.test_production_backup import _empty_the_database
+
+    settings.MEDIA_ROOT = tmp_path / "media"
+    expected = _expected(quasar)
+    # An archive made before the copies existed: its search rows carry none of them.
+    EntrySearch.objects.update(status="", issue_date=None, digest_pk=None, published_at=None)
+    archive = tmp_path / "site.zip"
+    call_command("export_site", str(archive), stdout=StringIO())
+    _empty_the_database(settings, tmp_path)
+    call_command("import_site", str(archive), stdout=StringIO())
+
+    # (The archive keeps times to the millisecond; the copies follow the restored digest.)
+    assert _state(quasar) == _expected(quasar)
+    assert _state(quasar)["issue_date"] == expected["issue_date"]
+    assert _state(quasar)["status"] == "published"
+    assert _titles(client.get("/papers/")) == ["Quasar Lensing"]
+    assert "Quasar Lensing" in client.get("/search/?q=quasar").content.decode()
+
+
+def test_relevance_puts_title_matches_first_newest_first_across_pages(client):
+    """Entries with the word in the title, newest first, then the others, newest first;
+    page 2 continues exactly where page 1 stopped."""
+    start = datetime.date(2024, 1, 1)
+    expected_title, expected_body = [], []
+    for n in range(25):
+        digest = factories.digest(issue_date=start + datetime.timedelta(days=n))
+        in_title = n % 8 == 0  # days 0, 8, 16, 24
+        title = f"Quasar Survey {n}" if in_title else f"Galaxy Survey {n}"
+        factories.entry(
+            digest=digest,
+            with_sections=False,
+            paper=factories.paper(title=title, abstract="We observe a quasar at high z."),
+        )
+        (expected_title if in_title else expected_body).insert(0, title)
+    expected = expected_title + expected_body
+    page_one = _titles(client.get("/search/?q=quasar"))
+    page_two = _titles(client.get("/search/?q=quasar&page=2"))
+    assert page_one + page_two == expected
+    assert len(page_one) == 20
+    # The same words sorted by date ignore the tiers.
+    by_date = _titles(client.get("/search/?q=quasar&sort=date"))
+    assert by_date == sorted(expected, key=lambda t: -int(t.rsplit(" ", 1)[1]))[:20]
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/papers/?tag=quasar-tag&category=LG",
+        "/papers/?tag=quasar-tag&date_from=2020-01-01&date_to=2999-12-31",
+        "/search/?q=推理&tag=quasar-tag",
+        "/search/?q=蒸馏",
+        "/search/?q=quasar",
+        "/search/?q=quasar&category=LG",
+    ],
+)
+def test_list_and_search_pages_stay_within_eight_queries_at_any_size(client, url):
+    def grow(count):
+        for _ in range(count):
+            digest = factories.digest()
+            for position in (1, 2):
+                entry = factories.entry(
+                    digest=digest,
+                    position=position,
+                    paper=factories.paper(title=f"Quasar {digest.pk}-{position}"),
+                )
+                entry.tags.add("quasar-tag", "other")
+
+    def count():
+        client.get(url)
+        with CaptureQueriesContext(connection) as captured:
+            response = client.get(url)
+        assert response.status_code == 200
+        assert "Quasar" in response.content.decode()
+        return len(captured)
+
+    grow(1)
+    small = count()
+    grow(12)
+    assert count() == small <= 8
+
+
+def test_list_rows_link_to_the_real_addresses(client):
+    """Rows build their links without reverse() per row: each must be the page's address."""
+    digest = factories.digest()
+    entry = factories.entry(
+        digest=digest,
+        paper=factories.paper(
+            arxiv_id="hep-th/9901001",
+            title="Old Scheme Paper",
+            affiliations="UC Berkeley / Google\nPeking University",
+        ),
+    )
+    entry.tags.add("强化学习", "planning")
+    html = client.get("/papers/").content.decode()
+    links = [
+        entry.get_absolute_url(),
+        f"{digest.get_absolute_url()}#{entry.anchor}",
+        reverse("papers:category-entries", args=["cs.LG"]),
+        reverse("papers:affiliation-entries", args=["UC Berkeley / Google"]),
+        reverse("papers:affiliation-entries", args=["Peking University"]),
+    ]
+    links += [reverse("papers:tag-entries", args=[tag.slug]) for tag in entry.tags.all()]
+    for link in links:
+        assert f'href="{link}"' in html, link
+        assert client.get(link.split("#")[0]).status_code == 200, link
+
+
+def test_pages_go_on_past_the_counting_cap(client, monkeypatch):
+    """Counts stop at the cap; readers can still page to the end, and no further."""
+    from papers import search
+    from papers.views.reading import EntryListView
+
+    monkeypatch.setattr(search, "MAX_COUNTED_RESULTS", 4)
+    monkeypatch.setattr(EntryListView, "page_size", 2)
+    start = datetime.date(2024, 1, 1)
+    for n in range(7):
+        digest = factories.digest(issue_date=start + datetime.timedelta(days=n))
+        factories.entry(digest=digest, with_sections=False, paper=factories.paper(title=f"P{n}"))
+
+    seen = []
+    for number in (1, 2, 3, 4):
+        response = client.get(f"/papers/?page={number}")
+        assert response.status_code == 200
+        html = response.content.decode()
+        seen += _titles(response)
+        assert 'rel="next"' in html if number < 4 else 'rel="next"' not in html
+    assert seen == [f"P{n}" for n in range(6, -1, -1)]
+    assert client.get("/papers/?page=5").status_code == 404
+    assert client.get("/papers/?page=0").status_code == 404
+    assert client.get("/papers/?page=abc").status_code == 404
