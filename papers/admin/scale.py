@@ -1,0 +1,70 @@
+"""What keeps the back office's lists fast at 100,000 papers and 200,000 comments.
+
+Django's changelist counts its rows twice (the filtered count and the "of N" total) with
+``COUNT(*)``, which on PostgreSQL reads the whole table or one of its indexes. The lists
+of large tables use ``EstimatedCountPaginator`` and ``show_full_result_count = False``
+instead (docs/architecture.md, "Database indexes").
+"""
+
+from django.core.paginator import Paginator
+from django.db import connections
+from django.utils.functional import cached_property
+
+# Below this many rows an exact count is cheap and used even on PostgreSQL.
+ESTIMATE_ABOVE = 10_000
+
+
+def estimated_rows(queryset) -> int | None:
+    """PostgreSQL's own estimate of the rows of an *unfiltered* queryset's table
+    (``pg_class.reltuples``, kept by ANALYZE and autovacuum), or ``None`` when the
+    queryset is filtered, the database is not PostgreSQL or the table was never analysed."""
+    query = queryset.query
+    if query.where or query.distinct or query.combinator or query.is_sliced:
+        return None
+    connection = connections[queryset.db]
+    if connection.vendor != "postgresql":
+        return None
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT reltuples FROM pg_class WHERE oid = to_regclass(%s)",
+            [connection.ops.quote_name(queryset.model._meta.db_table)],
+        )
+        row = cursor.fetchone()
+    if row is None or row[0] is None or row[0] < 0:
+        return None
+    return int(row[0])
+
+
+class EstimatedCountPaginator(Paginator):
+    """Counts an unfiltered list of a large table from PostgreSQL's statistics instead of
+    ``COUNT(*)``. Filtered lists (a filter or a search) are counted exactly: their filters are
+    indexed. The estimate is replaced by an exact count when the last pages are requested, so
+    every row stays reachable by paging even when the statistics lag behind."""
+
+    @cached_property
+    def count(self):
+        estimate = estimated_rows(self.object_list)
+        if estimate is not None and estimate >= ESTIMATE_ABOVE:
+            self.count_is_estimated = True
+            return estimate
+        self.count_is_estimated = False
+        return super().count
+
+    count_is_estimated = False
+
+    def page(self, number):
+        number = self.validate_number(number)
+        if self.count_is_estimated and number >= self.num_pages - 1:
+            self.__dict__["count"] = self.object_list.count()
+            self.__dict__.pop("num_pages", None)
+            self.count_is_estimated = False
+            number = self.validate_number(min(number, self.num_pages))
+        return super().page(number)
+
+
+class LargeTableAdminMixin:
+    """For the changelists of tables that grow without bound (papers, digests, entries,
+    comments, the audit trails): estimated unfiltered count, no second "of N" count."""
+
+    paginator = EstimatedCountPaginator
+    show_full_result_count = False
