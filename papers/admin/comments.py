@@ -138,6 +138,16 @@ class CommentAdmin(LargeTableAdminMixin, admin.ModelAdmin):
         "created_at",
     ]
     list_display_links = None
+    changelist_defer = (
+        "body_html",
+        "digest__summary",
+        "entry__unplaced_text",
+        "entry__digest__summary",
+        "entry__paper__abstract",
+        "entry__paper__arxiv_snapshot",
+        "entry__paper__authors",
+        "entry__paper__affiliations",
+    )
     list_filter = [
         "status",
         "is_pinned",

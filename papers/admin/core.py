@@ -92,6 +92,14 @@ class PaperAdmin(LargeTableAdminMixin, ArxivFetchMixin, admin.ModelAdmin):
         return not obj.entries.filter(digest__status__in=Digest.READABLE_STATES).exists()
 
     list_display = ["arxiv_id", "title", "primary_category", "published_on"]
+    changelist_defer = (
+        "abstract",
+        "arxiv_snapshot",
+        "authors",
+        "affiliations",
+        "comment",
+        "journal_ref",
+    )
     list_filter = ["primary_category"]
     list_select_related = ["primary_category"]
     search_fields = ["arxiv_id", "title", "authors", "affiliations"]
@@ -169,6 +177,7 @@ class EntryInline(admin.TabularInline):
 @admin.register(Digest)
 class DigestAdmin(LargeTableAdminMixin, DigestWorkflowMixin, admin.ModelAdmin):
     list_display = ["title", "issue_date", "status_label", "go_live", "entry_count"]
+    changelist_defer = ("summary",)
     list_filter = [WorkflowStateFilter, "issue_date"]
     search_fields = ["title", "slug", "summary"]
     prepopulated_fields = {"slug": ["title"]}
@@ -314,6 +323,11 @@ class EntryAdmin(LargeTableAdminMixin, EntryWorkflowMixin, admin.ModelAdmin):
     form = EntryAdminForm
     list_display = ["__str__", "digest", "position", "title_zh"]
     list_select_related = ["digest", "paper"]
+    changelist_defer = (
+        "unplaced_text",
+        "digest__summary",
+        *(f"paper__{name}" for name in PaperAdmin.changelist_defer),
+    )
     list_filter = ["digest__status"]
     search_fields = ["paper__title", "paper__arxiv_id", "title_zh", "digest__title"]
     autocomplete_fields = ["digest", "paper"]

@@ -6,9 +6,13 @@ of large tables use ``EstimatedCountPaginator`` and ``show_full_result_count = F
 instead (docs/architecture.md, "Database indexes").
 """
 
+from django.contrib.admin import helpers
+from django.contrib.admin.views.main import ChangeList
 from django.core.paginator import Paginator
 from django.db import connections
 from django.utils.functional import cached_property
+from django.utils.html import format_html
+from django.utils.translation import gettext as _
 
 # Below this many rows an exact count is cheap and used even on PostgreSQL.
 ESTIMATE_ABOVE = 10_000
@@ -62,9 +66,34 @@ class EstimatedCountPaginator(Paginator):
         return super().page(number)
 
 
+class LeanChangeList(ChangeList):
+    """The list's rows without the long columns no list column shows (``changelist_defer``
+    of the ModelAdmin): abstracts, arXiv snapshots (JSON decoded per row), rendered HTML."""
+
+    def get_queryset(self, request, exclude_parameters=None):
+        queryset = super().get_queryset(request, exclude_parameters)
+        deferred = getattr(self.model_admin, "changelist_defer", ())
+        return queryset.defer(*deferred) if deferred else queryset
+
+
 class LargeTableAdminMixin:
     """For the changelists of tables that grow without bound (papers, digests, entries,
-    comments, the audit trails): estimated unfiltered count, no second "of N" count."""
+    comments, the audit trails): estimated unfiltered count, no second "of N" count, long
+    columns left out of the rows, a cheap row checkbox."""
 
     paginator = EstimatedCountPaginator
     show_full_result_count = False
+    changelist_defer: tuple[str, ...] = ()
+
+    def get_changelist(self, request, **kwargs):
+        return LeanChangeList
+
+    def action_checkbox(self, obj):
+        """Django's row checkbox, the same HTML written directly: rendering it through the
+        form widget templates cost about 1 ms a row, a third of a 100-row list."""
+        return format_html(
+            '<input type="checkbox" name="{}" value="{}" class="action-select" aria-label="{}">',
+            helpers.ACTION_CHECKBOX_NAME,
+            obj.pk,
+            format_html(_("Select this object for an action - {}"), str(obj)),
+        )
