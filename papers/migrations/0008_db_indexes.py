@@ -78,7 +78,7 @@ class Migration(migrations.Migration):
         ),
         migrations.AddIndex(
             model_name='digest',
-            index=models.Index(condition=models.Q(('status', 'published')), fields=['issue_date', 'published_at', 'id'], include=('expires_at',), name='digest_listed_order_idx'),
+            index=models.Index(condition=models.Q(('status', 'published')), fields=['issue_date', 'published_at', 'id', 'expires_at'], name='digest_listed_order_idx'),
         ),
         migrations.AddIndex(
             model_name='digest',

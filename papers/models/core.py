@@ -299,11 +299,11 @@ class Digest(models.Model):
             # Newest first with a tie-break: the admin list, previous/next, the API list.
             models.Index(fields=["issue_date", "id"], name="digest_date_id_idx"),
             # The home page: listed digests in its order (a backward scan, stops at a page).
+            # expires_at last: the page count is read from the index alone.
             models.Index(
-                fields=["issue_date", "published_at", "id"],
+                fields=["issue_date", "published_at", "id", "expires_at"],
                 name="digest_listed_order_idx",
                 condition=Q(status="published"),
-                include=["expires_at"],  # its count is read from the index alone (PostgreSQL)
             ),
             # Readable digests by go-live time: the dashboard's "recently published", feeds.
             models.Index(
