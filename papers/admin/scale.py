@@ -68,12 +68,14 @@ class EstimatedCountPaginator(Paginator):
 
 class LeanChangeList(ChangeList):
     """The list's rows without the long columns no list column shows (``changelist_defer``
-    of the ModelAdmin): abstracts, arXiv snapshots (JSON decoded per row), rendered HTML."""
+    of the ModelAdmin): abstracts, arXiv snapshots (JSON decoded per row), rendered HTML.
+    Only the displayed rows: actions get the full rows (``get_queryset`` is unchanged)."""
 
-    def get_queryset(self, request, exclude_parameters=None):
-        queryset = super().get_queryset(request, exclude_parameters)
+    def get_results(self, request):
         deferred = getattr(self.model_admin, "changelist_defer", ())
-        return queryset.defer(*deferred) if deferred else queryset
+        if deferred:
+            self.queryset = self.queryset.defer(*deferred)
+        super().get_results(request)
 
 
 class LargeTableAdminMixin:
