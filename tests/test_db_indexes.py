@@ -213,17 +213,25 @@ def test_the_moderation_queue_is_read_in_index_order(no_seqscan):
 
 # --- query counts of the changelists (both databases) --------------------------------
 
-CHANGELISTS = [
-    "/admin/papers/digest/",
-    "/admin/papers/digest/?state=live",
-    "/admin/papers/paper/",
-    "/admin/papers/paper/?q=Study",
-    "/admin/papers/entry/",
-    "/admin/papers/entry/?q=Things",
-    "/admin/papers/comment/",
-    "/admin/papers/comment/?status__exact=pending",
-    "/admin/",
-]
+# url -> queries (session, user, the list, its count, filters, the dashboard's boxes…).
+# On PostgreSQL an unfiltered list asks the statistics first (one more query); below
+# ESTIMATE_ABOVE rows it then counts exactly, above it the estimate replaces the count.
+CHANGELISTS = {
+    "/admin/papers/digest/": 7,
+    "/admin/papers/digest/?state=live": 7,
+    "/admin/papers/paper/": 8,
+    "/admin/papers/paper/?q=Study": 8,
+    "/admin/papers/entry/": 5,
+    "/admin/papers/entry/?q=Things": 5,
+    "/admin/papers/comment/": 7,
+    "/admin/papers/comment/?status__exact=pending": 7,
+    "/admin/": 13,
+}
+
+
+def _expected(url):
+    unfiltered_list = "?" not in url and url != "/admin/"
+    return CHANGELISTS[url] + (connection.vendor == "postgresql" and unfiltered_list)
 
 
 def _grow(size):
@@ -246,9 +254,9 @@ def _count(client, url):
 def test_changelist_query_counts_do_not_grow_with_rows(client, url):
     client.force_login(factories.user("chief", superuser=True))
     _grow(2)
-    small = _count(client, url)
+    assert _count(client, url) == _expected(url)
     _grow(30)
-    assert _count(client, url) == small
+    assert _count(client, url) == _expected(url)
 
 
 def test_changelists_show_every_row_and_the_right_total(client):

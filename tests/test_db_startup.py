@@ -40,10 +40,15 @@ def served(monkeypatch):
         "django.core.management.commands.runserver.run",
         lambda *args, **kwargs: calls.append(args[:2]),
     )
+    # runserver closes its connections before serving; the test's must stay open.
+    monkeypatch.setattr(
+        "django.core.management.commands.runserver.connections",
+        type("NoConnections", (), {"all": staticmethod(lambda **kwargs: [])})(),
+    )
     return calls
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db
 def test_devserver_migrates_loads_the_demo_prints_the_login_then_serves(served, capsys):
     call_command("devserver", "127.0.0.1:8500", "--noreload", stdout=StringIO())
     printed = capsys.readouterr().out
@@ -57,7 +62,7 @@ def test_devserver_migrates_loads_the_demo_prints_the_login_then_serves(served, 
     assert not os.path.exists(ready_file)  # consumed: a restart after a code change checks
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db
 def test_devserver_does_not_serve_when_preparing_fails(served, monkeypatch, capsys):
     def broken(name, *args, **kwargs):
         raise RuntimeError("database unreachable")

@@ -65,8 +65,10 @@ class Command(RunserverCommand):
         except BaseException:
             traceback.print_exc()
         finally:
-            for connection in connections.all(initialized_only=True):
-                connection.close()
+            if threading.current_thread() is not threading.main_thread():
+                # This thread's connections would stay open for the whole session.
+                for connection in connections.all(initialized_only=True):
+                    connection.close()
             sys.stdout.flush()
             written = f"{ready_file}.part"
             with open(written, "w") as handle:
