@@ -21,11 +21,16 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
-run: install
-	DEBUG=1 $(PY) manage.py migrate --noinput
+# One Python process prepares and serves: migrate, load the demo if missing, print the admin
+# login, runserver (papers/management/commands/devserver.py). collectstatic (11 s: whitenoise
+# compresses every file) runs only when a static file or the installed packages changed.
+STATIC_STAMP := var/static/.collected
+run: install $(STATIC_STAMP)
+	DEBUG=1 $(PY) manage.py devserver $(HOST):$(PORT) --site-url http://$(HOST):$(PORT)
+
+$(STATIC_STAMP): $(STAMP) $(shell find static -type f 2>/dev/null)
 	DEBUG=1 $(PY) manage.py collectstatic --noinput --verbosity 0
-	DEBUG=1 $(PY) manage.py load_demo --admin --site-url http://$(HOST):$(PORT)
-	DEBUG=1 $(PY) manage.py runserver $(HOST):$(PORT)
+	@touch $@
 
 test: install
 	$(VENV)/bin/ruff check .

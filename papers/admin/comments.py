@@ -26,8 +26,10 @@ from ..models import (
     CommentClosure,
     Digest,
     DroppedSubmissionCount,
+    Entry,
     ModerationRecord,
 )
+from .scale import LargeTableAdminMixin
 
 Status = Comment.Status
 
@@ -41,22 +43,40 @@ def _history_count(status=None):
     return Coalesce(Subquery(counted, output_field=IntegerField()), 0)
 
 
+RECENT_COMMENTS_FOR_DIGEST_FILTER = 2000
+
+
 class TargetDigestFilter(admin.SimpleListFilter):
-    """Comments on one digest, whether on the digest itself or on one of its papers."""
+    """Comments on one digest, whether on the digest itself or on one of its papers. The
+    choices are the digests commented on lately (any digest id works in the URL)."""
 
     title = _("digest")
     parameter_name = "on_digest"
 
     def lookups(self, request, model_admin):
-        with_comments = Digest.objects.filter(
-            Q(comments__isnull=False) | Q(entries__comments__isnull=False)
-        ).distinct()
-        return [(str(d.pk), str(d)) for d in with_comments.order_by("-issue_date")[:50]]
+        # The digests of the latest comments (up to 50 digests, newest issue first): read
+        # from the comments' time index, a bounded number of rows. Asking every digest
+        # whether it has a comment hashed the whole comment table on each queue page.
+        digest_ids = []
+        recent = Comment.objects.order_by("-created_at", "-id").values_list(
+            "digest_id", "entry__digest_id"
+        )[:RECENT_COMMENTS_FOR_DIGEST_FILTER]
+        for direct, via_entry in recent:
+            digest_id = direct or via_entry
+            if digest_id not in digest_ids:
+                digest_ids.append(digest_id)
+                if len(digest_ids) == 50:
+                    break
+        digests = Digest.objects.filter(pk__in=digest_ids).only("id", "title", "issue_date")
+        return [(str(d.pk), str(d)) for d in digests.order_by("-issue_date", "-id")]
 
     def queryset(self, request, queryset):
         value = self.value()
         if value and value.isdigit():
-            return queryset.filter(Q(digest_id=value) | Q(entry__digest_id=value))
+            # The digest's entry ids first (a handful), so both arms of the OR are index
+            # lookups on the comment table; a join to entries made it scan every comment.
+            entry_ids = list(Entry.objects.filter(digest_id=value).values_list("pk", flat=True))
+            return queryset.filter(Q(digest_id=value) | Q(entry_id__in=entry_ids))
         return queryset
 
 
@@ -103,7 +123,7 @@ class CommentModerationForm(forms.ModelForm):
 
 
 @admin.register(Comment)
-class CommentAdmin(admin.ModelAdmin):
+class CommentAdmin(LargeTableAdminMixin, admin.ModelAdmin):
     form = CommentModerationForm
     list_display = [
         "status_label",
@@ -118,6 +138,16 @@ class CommentAdmin(admin.ModelAdmin):
         "created_at",
     ]
     list_display_links = None
+    changelist_defer = (
+        "body_html",
+        "digest__summary",
+        "entry__unplaced_text",
+        "entry__digest__summary",
+        "entry__paper__abstract",
+        "entry__paper__arxiv_snapshot",
+        "entry__paper__authors",
+        "entry__paper__affiliations",
+    )
     list_filter = [
         "status",
         "is_pinned",
@@ -509,7 +539,7 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
 
 @admin.register(ModerationRecord)
-class ModerationRecordAdmin(ReadOnlyAdmin):
+class ModerationRecordAdmin(LargeTableAdminMixin, ReadOnlyAdmin):
     list_display = ["created_at", "action", "actor", "comment", "digest", "reason"]
     list_filter = ["action"]
     list_select_related = ["actor", "comment", "digest"]

@@ -5,10 +5,12 @@ from django import forms
 from django.conf import settings
 from django.contrib import admin
 from django.core.exceptions import ValidationError
-from django.db.models import Count
+from django.db.models import Count, IntegerField, OuterRef, Q, Subquery
+from django.db.models.functions import Coalesce
 from django.http import HttpResponseRedirect
 from django.urls import reverse
 from django.utils.html import format_html
+from django.utils.text import smart_split, unescape_string_literal
 from django.utils.translation import gettext_lazy as _
 
 from .. import services, workflow
@@ -23,6 +25,7 @@ from ..models import (
     SiteSettings,
 )
 from .importing import ArxivFetchMixin
+from .scale import LargeTableAdminMixin
 from .workflow import (
     DigestWorkflowMixin,
     EntryWorkflowMixin,
@@ -76,7 +79,7 @@ class PaperAdminForm(forms.ModelForm):
 
 
 @admin.register(Paper)
-class PaperAdmin(ArxivFetchMixin, admin.ModelAdmin):
+class PaperAdmin(LargeTableAdminMixin, ArxivFetchMixin, admin.ModelAdmin):
     form = PaperAdminForm
 
     def has_change_permission(self, request, obj=None):
@@ -89,6 +92,14 @@ class PaperAdmin(ArxivFetchMixin, admin.ModelAdmin):
         return not obj.entries.filter(digest__status__in=Digest.READABLE_STATES).exists()
 
     list_display = ["arxiv_id", "title", "primary_category", "published_on"]
+    changelist_defer = (
+        "abstract",
+        "arxiv_snapshot",
+        "authors",
+        "affiliations",
+        "comment",
+        "journal_ref",
+    )
     list_filter = ["primary_category"]
     list_select_related = ["primary_category"]
     search_fields = ["arxiv_id", "title", "authors", "affiliations"]
@@ -164,8 +175,9 @@ class EntryInline(admin.TabularInline):
 
 
 @admin.register(Digest)
-class DigestAdmin(DigestWorkflowMixin, admin.ModelAdmin):
+class DigestAdmin(LargeTableAdminMixin, DigestWorkflowMixin, admin.ModelAdmin):
     list_display = ["title", "issue_date", "status_label", "go_live", "entry_count"]
+    changelist_defer = ("summary",)
     list_filter = [WorkflowStateFilter, "issue_date"]
     search_fields = ["title", "slug", "summary"]
     prepopulated_fields = {"slug": ["title"]}
@@ -181,7 +193,21 @@ class DigestAdmin(DigestWorkflowMixin, admin.ModelAdmin):
     ]
 
     def get_queryset(self, request):
-        return super().get_queryset(request).annotate(_entry_count=Count("entries"))
+        # A per-row subquery (an index lookup for each of the page's rows), not a GROUP BY
+        # join: that aggregated every entry of the archive for each list, count and date
+        # drill-down query.
+        entries = (
+            Entry.objects.filter(digest=OuterRef("pk"))
+            .order_by()
+            .values("digest")
+            .annotate(n=Count("pk"))
+            .values("n")
+        )
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(_entry_count=Coalesce(Subquery(entries, output_field=IntegerField()), 0))
+        )
 
     def get_readonly_fields(self, request, obj=None):
         readonly = list(super().get_readonly_fields(request, obj))
@@ -293,14 +319,42 @@ class EntryAdminForm(StaleEditFormMixin, forms.ModelForm):
 
 
 @admin.register(Entry)
-class EntryAdmin(EntryWorkflowMixin, admin.ModelAdmin):
+class EntryAdmin(LargeTableAdminMixin, EntryWorkflowMixin, admin.ModelAdmin):
     form = EntryAdminForm
     list_display = ["__str__", "digest", "position", "title_zh"]
     list_select_related = ["digest", "paper"]
+    changelist_defer = (
+        "unplaced_text",
+        "digest__summary",
+        *(f"paper__{name}" for name in PaperAdmin.changelist_defer),
+    )
     list_filter = ["digest__status"]
     search_fields = ["paper__title", "paper__arxiv_id", "title_zh", "digest__title"]
     autocomplete_fields = ["digest", "paper"]
     inlines = [FigureInline]
+
+    def get_search_results(self, request, queryset, search_term):
+        """Each word must match the paper's title or arXiv id, the Chinese title or the
+        digest's title (as Django's own search), found as a union of index lookups
+        (trigram indexes on PostgreSQL). Django's OR across the joined tables had to scan
+        and join every entry."""
+        words = [
+            unescape_string_literal(w) if w[:1] in "\"'" else w for w in smart_split(search_term)
+        ]
+        for word in filter(None, (w.strip() for w in words)):
+            papers = Paper.objects.filter(Q(title__icontains=word) | Q(arxiv_id__icontains=word))
+            digests = Digest.objects.filter(title__icontains=word)
+            matching = (
+                Entry.objects.filter(paper__in=papers.values("pk"))
+                .order_by()
+                .values("pk")
+                .union(
+                    Entry.objects.filter(digest__in=digests.values("pk")).order_by().values("pk"),
+                    Entry.objects.filter(title_zh__icontains=word).order_by().values("pk"),
+                )
+            )
+            queryset = queryset.filter(pk__in=matching)
+        return queryset, False
 
     def get_fieldsets(self, request, obj=None):
         section_fields = [EntryAdminForm.field_name(kind) for kind in SectionKind.objects.all()]

@@ -22,6 +22,7 @@ from django.utils.translation import gettext_lazy, ngettext
 
 from .. import services, workflow
 from ..models import AuditRecord, Digest, Revision, ShareLink, published_q
+from .scale import LargeTableAdminMixin
 
 
 class StaleEditFormMixin:
@@ -673,7 +674,7 @@ def _done_message(digest) -> str:
 
 
 @admin.register(AuditRecord)
-class AuditRecordAdmin(admin.ModelAdmin):
+class AuditRecordAdmin(LargeTableAdminMixin, admin.ModelAdmin):
     """The audit log: read-only, written only by papers/services.py."""
 
     list_display = [

@@ -139,6 +139,17 @@ class Paper(models.Model):
         ordering = ["-published_on", "arxiv_id"]
         verbose_name = _("paper")
         verbose_name_plural = _("papers")
+        # docs/architecture.md, "Database indexes". The admin's search boxes and the
+        # affiliation/author filters get trigram indexes on PostgreSQL (migration 0008).
+        indexes = [
+            # The admin list's order, its date drill-down (min/max, years) and one category.
+            models.Index(fields=["-published_on", "arxiv_id"], name="paper_newest_idx"),
+            models.Index(fields=["title"], name="paper_title_idx"),  # the list sorted by title
+            models.Index(
+                fields=["primary_category", "-published_on", "arxiv_id"],
+                name="paper_category_newest_idx",
+            ),
+        ]
 
     def __str__(self):
         return f"{self.arxiv_id} {self.title}"
@@ -283,7 +294,30 @@ class Digest(models.Model):
         verbose_name = _("digest")
         verbose_name_plural = _("digests")
         permissions = [("publish_digest", _("Can publish, schedule and unpublish digests"))]
-        indexes = [models.Index(fields=["status", "published_at"], name="digest_status_live_idx")]
+        indexes = [
+            models.Index(fields=["status", "published_at"], name="digest_status_live_idx"),
+            # Newest first with a tie-break: the admin list, previous/next, the API list.
+            models.Index(fields=["issue_date", "id"], name="digest_date_id_idx"),
+            # The home page: listed digests in its order (a backward scan, stops at a page).
+            # expires_at last: the page count is read from the index alone.
+            models.Index(
+                fields=["issue_date", "published_at", "id", "expires_at"],
+                name="digest_listed_order_idx",
+                condition=Q(status="published"),
+            ),
+            # Readable digests by go-live time: the dashboard's "recently published", feeds.
+            models.Index(
+                fields=["published_at"],
+                name="digest_readable_live_idx",
+                condition=Q(status__in=["published", "archived"]),
+            ),
+            # The next expiry (a cached page's lifetime ends there): only digests that expire.
+            models.Index(
+                fields=["expires_at"],
+                name="digest_expiry_idx",
+                condition=Q(expires_at__isnull=False),
+            ),
+        ]
         constraints = [
             models.UniqueConstraint(fields=["issue_date", "slug"], name="digest_unique_date_slug"),
             models.CheckConstraint(
@@ -453,6 +487,8 @@ class Section(models.Model):
         ordering = ["kind__order", "kind_id"]
         verbose_name = _("section")
         verbose_name_plural = _("sections")
+        # Every section of one kind (/sections/<kind>/): read from the index alone.
+        indexes = [models.Index(fields=["kind", "entry"], name="section_kind_entry_idx")]
         constraints = [
             models.UniqueConstraint(fields=["entry", "kind"], name="section_one_per_kind"),
         ]

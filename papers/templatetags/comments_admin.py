@@ -3,7 +3,7 @@
 import datetime
 
 from django import template
-from django.db.models import Count, Q, Sum
+from django.db.models import Sum
 from django.utils import timezone
 
 from ..comments import MODERATE_PERMISSION
@@ -18,13 +18,16 @@ def comment_queue_summary(user):
     if not user.has_perm(MODERATE_PERMISSION):
         return None
     since = timezone.now() - datetime.timedelta(days=1)
-    counts = Comment.objects.aggregate(
-        pending=Count("id", filter=Q(status=Comment.Status.PENDING)),
-        requeued=Count("id", filter=Q(status=Comment.Status.PENDING, flag_count__gt=0)),
-        approved_today=Count(
-            "id", filter=Q(status=Comment.Status.APPROVED, moderated_at__gte=since)
-        ),
-    )
+    # Three counts, each answered by an index on (status, …); one aggregate with FILTER
+    # clauses read every comment ever written.
+    pending = Comment.objects.filter(status=Comment.Status.PENDING)
+    counts = {
+        "pending": pending.count(),
+        "requeued": pending.filter(flag_count__gt=0).count(),
+        "approved_today": Comment.objects.filter(
+            status=Comment.Status.APPROVED, moderated_at__gte=since
+        ).count(),
+    }
     dropped = DroppedSubmissionCount.objects.filter(day=timezone.localdate()).aggregate(
         n=Sum("count")
     )

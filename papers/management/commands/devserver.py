@@ -1,0 +1,106 @@
+"""`make run` in one command: migrate, load the demo if it is missing, print the admin
+login, then Django's autoreloading development server.
+
+Every ``manage.py`` process pays Python's and Django's start-up (about a second on this
+machine class) and ``make run`` used to start four of them in a row. Here the first process
+(the autoreloader's supervisor, which starts anyway) migrates and loads the demo in a
+thread while the serving child process starts; the child waits for that preparation before
+it answers a request, then skips the system checks and the migration check that the
+preparation has just done (``migrate`` runs every system check). Later restarts of the
+child after a code change check as runserver always does.
+"""
+
+import os
+import sys
+import tempfile
+import threading
+import time
+import traceback
+
+from django.core.management import CommandError, call_command, get_commands, load_command_class
+from django.db import connections
+from django.template.loader import get_template
+from django.urls import get_resolver
+from django.utils.autoreload import DJANGO_AUTORELOAD_ENV
+
+# The runserver in use (whitenoise's, which leaves static files to its middleware).
+RunserverCommand = type(load_command_class(get_commands()["runserver"], "runserver"))
+
+# Names a file through which the preparing thread tells the server how it went.
+READY_FILE_ENV = "PAPERS_DEVSERVER_READY_FILE"
+READY, FAILED = "ready", "failed"
+
+
+class Command(RunserverCommand):
+    help = (
+        "Apply migrations, load the demo content when it is missing, print the demo admin "
+        "login, then run the development server (same arguments as runserver)."
+    )
+
+    def add_arguments(self, parser):
+        super().add_arguments(parser)
+        parser.add_argument(
+            "--site-url",
+            default="",
+            help="Where the site is served, for the printed admin link (default: the address).",
+        )
+
+    def handle(self, *args, **options):
+        if os.environ.get(DJANGO_AUTORELOAD_ENV) != "true":
+            # The first process: prepare once, alongside the server's start.
+            fd, ready_file = tempfile.mkstemp(prefix="devserver-")
+            os.close(fd)
+            os.environ[READY_FILE_ENV] = ready_file
+            threading.Thread(target=self._prepare, args=(ready_file, options), daemon=True).start()
+        super().handle(*args, **options)
+
+    def _prepare(self, ready_file, options):
+        outcome = FAILED
+        try:
+            verbosity = options["verbosity"]
+            call_command("migrate", interactive=False, verbosity=verbosity)
+            site_url = options["site_url"] or self._site_url(options.get("addrport"))
+            call_command("load_demo", admin=True, site_url=site_url, verbosity=verbosity)
+            outcome = READY
+        except BaseException:
+            traceback.print_exc()
+        finally:
+            if threading.current_thread() is not threading.main_thread():
+                # This thread's connections would stay open for the whole session.
+                for connection in connections.all(initialized_only=True):
+                    connection.close()
+            sys.stdout.flush()
+            written = f"{ready_file}.part"
+            with open(written, "w") as handle:
+                handle.write(outcome)
+            os.replace(written, ready_file)  # the server never reads half a word
+
+    def inner_run(self, *args, **options):
+        ready_file = os.environ.get(READY_FILE_ENV)
+        if ready_file and os.path.exists(ready_file):
+            # The first start: wait for the preparation; the next restarts find no file.
+            # Meanwhile import what the first request needs (URLs, views, the home page).
+            get_resolver().url_patterns  # noqa: B018 (imports every view module)
+            get_template("papers/digest_list.html")
+            outcome = self._wait_for(ready_file)
+            os.remove(ready_file)
+            if outcome != READY:
+                raise CommandError("Preparing the site failed (see above); not serving.")
+            options = {**options, "skip_checks": True}
+            self.check_migrations = lambda: None  # migrate has just applied everything
+        super().inner_run(*args, **options)
+
+    @staticmethod
+    def _wait_for(ready_file) -> str:
+        while True:
+            with open(ready_file) as handle:
+                outcome = handle.read().strip()
+            if outcome:
+                return outcome
+            time.sleep(0.02)
+
+    @staticmethod
+    def _site_url(addrport) -> str:
+        if not addrport:
+            return "http://127.0.0.1:8000"
+        return f"http://{addrport}" if ":" in addrport else f"http://127.0.0.1:{addrport}"
