@@ -1,55 +1,64 @@
 """Cached HTML of each paper's block on the digest and entry pages.
 
-A digest page is mostly its papers' blocks (title, authors, tags, nine critique sections,
-abstract, figures): rendering them through the template engine costs more than every query of
-the page together. Each block is rendered once and kept in the cache under a key made of
+A digest page is mostly its papers' blocks (title, authors, tags, eight or nine critique
+sections, abstract, figures). Each block is rendered once and kept in the cache under a key
+made of
 
 - the *content version* (``content_cache.content_version()``), which changes on every change a
   reader could see: entry, paper, section, figure, tag, category, section kind, digest (its
-  date and slug are in the links). Sections, figures and tags have no update time of their
-  own and editing them does not touch the entry's ``updated_at``, so an update time would
-  not be exact; the version is;
-- the page kind (digest page: h2/h3 with ``paper-N-`` anchors; entry page: h1/h2 plus the
-  section list and cross-lists), the language (headings and labels are translated),
-  whether the page is a preview (placeholders of figures still to upload are shown to staff
-  only) and whether it is a share link (titles link to in-page anchors);
+  date and slug are in the links). Sections, figures and tags have no update time of their own
+  and editing them does not touch the entry's ``updated_at``, so an update time would not be
+  exact; the version is;
+- the page kind (digest page: h2/h3 headings and ``paper-N-`` anchors; entry page: h1/h2, plus
+  the section list and cross-lists), the language (labels are translated, English adds the
+  kinds' English names), whether the page is a preview (placeholders of figures still to
+  upload are shown to staff only) and whether it is a share link (titles link to in-page
+  anchors);
 - the entry's id.
 
-A page whose blocks are all cached loads no sections, figures or tags at all; the missing ones
-are loaded with one prefetch (a fixed number of queries, whatever their number) and rendered
-with a context built here (per-section ids and names precomputed, no ``{% url %}``).
+A page whose blocks are all cached loads no sections, figures or tags at all. The missing ones
+are loaded with one query per kind of row (a fixed number, whatever their number), as plain
+values rather than model instances (ORM object building and prefetching cost more than the
+SQL), and formatted here with escaped string templates: the template engine spent more on
+these ~40 KB than all the page's queries together, and a cold digest page must not be slower
+than a static template of its size (issue 7). The markup is the one the former
+``includes/_entry_block.html`` template produced; tests/test_render_pages.py pins it.
 """
 
 from typing import NamedTuple
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db.models import prefetch_related_objects
+from django.core.files.images import get_image_dimensions
 from django.template.loader import get_template
+from django.utils.html import escape
 from django.utils.safestring import mark_safe
-from django.utils.translation import get_language
+from django.utils.translation import get_language, gettext
 
 from .content_cache import content_version
-from .models import SECTIONS_WITH_KIND
+from .models import Entry, Figure, Paper, Section, TaggedEntry
 
 DIGEST_PAGE = "digest"
 ENTRY_PAGE = "entry"
 
-_TEMPLATES = {
-    DIGEST_PAGE: "includes/_entry_block.html",
-    ENTRY_PAGE: "includes/_entry_page_body.html",
-}
-_PREFETCH = {
-    DIGEST_PAGE: ("tags", SECTIONS_WITH_KIND, "figures"),
-    ENTRY_PAGE: ("tags", SECTIONS_WITH_KIND, "figures", "paper__categories"),
-}
 _HEADINGS = {DIGEST_PAGE: ("h2", "h3"), ENTRY_PAGE: ("h1", "h2")}
+# The entry page wraps its block with the section list and cross-lists (a small template).
+_ENTRY_PAGE_TEMPLATE = "includes/_entry_page_body.html"
+
+
+class Neighbour(NamedTuple):
+    url: str
+    title: str
 
 
 class Fragment(NamedTuple):
     html: str  # the block, ready to place (safe)
     image_url: str  # the first uploaded figure's URL, "" if none (for share cards)
     summary: str  # the 一句话总结 section's text, "" if none (page description)
+    # Entry page only: the papers before and after in the same digest (content, like the
+    # block: any reorder or retitle changes the version).
+    previous: Neighbour | None = None
+    next: Neighbour | None = None
 
 
 def fragment_timeout() -> int:
@@ -67,8 +76,9 @@ def fragment_key(page: str, entry_id: int, *, version: str, is_preview: bool, sh
 
 def entry_fragments(entries, *, page: str, is_preview: bool, share: bool = False):
     """The blocks of ``entries`` (each with ``paper``, its primary category and ``digest``
-    loaded), in order: the cached ones from one cache read, the others rendered after one
-    prefetch of their tags, sections and figures (and cross-lists on the entry page)."""
+    loaded), in order: the cached ones from one cache read, the others rendered after
+    loading their sections, tags and figures (and cross-lists and neighbours on the entry
+    page) with one query each, whatever their number."""
     version = content_version()
     keys = [
         fragment_key(page, entry.pk, version=version, is_preview=is_preview, share=share)
@@ -78,10 +88,9 @@ def entry_fragments(entries, *, page: str, is_preview: bool, share: bool = False
     missing = [(key, entry) for key, entry in zip(keys, entries, strict=True) if key not in found]
     if missing:
         rows = [entry for _key, entry in missing]
-        prefetch_related_objects(rows, *_PREFETCH[page])
-        template = get_template(_TEMPLATES[page])
+        content = _load(rows, page)
         fresh = {
-            key: _render(template, entry, page=page, is_preview=is_preview, share=share)
+            key: _render(entry, content, page=page, is_preview=is_preview, share=share)
             for key, entry in missing
         }
         cache.set_many(fresh, fragment_timeout())
@@ -89,44 +98,261 @@ def entry_fragments(entries, *, page: str, is_preview: bool, share: bool = False
     return [Fragment(mark_safe(found[key][0]), *found[key][1:]) for key in keys]
 
 
-def _render(template, entry, *, page: str, is_preview: bool, share: bool) -> tuple:
-    """The block's HTML, first image URL and summary text, as plain (picklable) values."""
+# --- loading -------------------------------------------------------------------------------
+
+
+class _Section(NamedTuple):
+    body: str
+    body_html: str
+    slug: str
+    name_zh: str
+    name_en: str
+    is_list: bool
+
+
+class _Figure(NamedTuple):
+    image: str  # the stored name, "" for a placeholder
+    width: int | None
+    height: int | None
+    caption: str
+    alt_text: str
+    source_url: str
+    licence: str
+    placeholder: str
+
+
+def _load(rows, page: str) -> dict:
+    """What the blocks of ``rows`` show beyond the entry and paper, as plain values: one
+    query per kind of row."""
+    ids = [row.pk for row in rows]
+    content = {"sections": {}, "tags": {}, "figures": {}, "cross": {}, "around": {}}
+    sections = Section.objects.filter(entry_id__in=ids).order_by("kind__order", "kind_id")
+    for entry_id, *values in sections.values_list(
+        "entry_id",
+        "body",
+        "body_html",
+        "kind__slug",
+        "kind__name_zh",
+        "kind__name_en",
+        "kind__is_list",
+    ):
+        content["sections"].setdefault(entry_id, []).append(_Section(*values))
+    tagged = TaggedEntry.objects.filter(content_object_id__in=ids).order_by("id")
+    for entry_id, name in tagged.values_list("content_object_id", "tag__name"):
+        content["tags"].setdefault(entry_id, []).append(name)
+    figures = Figure.objects.filter(entry_id__in=ids).order_by("position", "id")
+    for entry_id, *values in figures.values_list("entry_id", *_Figure._fields):
+        figure = _Figure(*values)
+        if figure.image and figure.width is None:
+            figure = figure._replace(**_dimensions(figure.image))
+        content["figures"].setdefault(entry_id, []).append(figure)
+    if page == ENTRY_PAGE:
+        listed = Paper.categories.through.objects.filter(
+            paper_id__in={row.paper_id for row in rows}
+        ).order_by("category__code")
+        for paper_id, code, name in listed.values_list(
+            "paper_id", "category__code", "category__name"
+        ):
+            content["cross"].setdefault(paper_id, []).append({"code": code, "name": name})
+        content["around"] = _neighbours_in_digest(rows)
+    return content
+
+
+def _dimensions(name: str) -> dict:
+    """An image's size read from its file, for rows stored without it (as a Figure instance
+    would: ImageField reads the file when its dimension fields are empty)."""
+    storage = Figure._meta.get_field("image").storage
+    try:
+        with storage.open(name) as file:
+            width, height = get_image_dimensions(file)
+    except (OSError, ValueError):
+        return {}
+    return {"width": width, "height": height}
+
+
+def _neighbours_in_digest(rows) -> dict:
+    """{entry id: (previous, next)} by position within each row's digest, in one query."""
+    by_digest = {}
+    siblings = (
+        Entry.objects.filter(digest_id__in={row.digest_id for row in rows})
+        .order_by("digest_id", "position")
+        .values_list("id", "digest_id", "paper__arxiv_id", "paper__title")
+    )
+    for sibling in siblings:
+        by_digest.setdefault(sibling[1], []).append(sibling)
+    around = {}
+    for row in rows:
+        ordered = by_digest.get(row.digest_id, [])
+        base = row.digest.get_absolute_url()
+        index = next(i for i, sibling in enumerate(ordered) if sibling[0] == row.pk)
+
+        def link(sibling, base=base):
+            _id, _digest_id, arxiv_id, title = sibling
+            return Neighbour(f"{base}{arxiv_id}/", title)
+
+        around[row.pk] = (
+            link(ordered[index - 1]) if index > 0 else None,
+            link(ordered[index + 1]) if index + 1 < len(ordered) else None,
+        )
+    return around
+
+
+# --- formatting ----------------------------------------------------------------------------
+# Every value is escaped except the sections' bodies, sanitised (nh3) when they were saved.
+
+_HEADER = (
+    '<article class="entry" id="{anchor}" aria-labelledby="{anchor}-title">\n'
+    '  <header class="entry-header">\n'
+    '    <{title_tag} class="entry-title" id="{anchor}-title"><span class="entry-number">'
+    '{position}、</span><span class="cat" title="{code}">[{short_code}]</span> '
+    '<a href="{href}" lang="en">{title}</a></{title_tag}>\n'
+    '    <p class="authors" lang="en">{authors}</p>\n'
+)
+_AFFILIATIONS = '    <p class="affiliations" lang="en">[{}]</p>\n'
+_TITLE_ZH = '    <p class="title-zh" lang="zh-Hans">{}</p>\n'
+_TAGS = '    <ul class="tags" aria-label="{label}">{items}</ul>\n'
+_SECTION = (
+    '  <section class="critique critique-{slug}{is_list}" id="{id}" aria-labelledby="{id}-h">\n'
+    '    <{tag} id="{id}-h"><a class="anchor" href="#{id}">{name_zh}</a>{name_en}</{tag}>\n'
+    '    <div class="body" lang="zh-Hans">{body}</div>\n'
+    "  </section>\n"
+)
+_KIND_EN = ' <span class="kind-en">{}</span>'
+_ABSTRACT = (
+    '  <section class="abstract" id="{prefix}abstract" aria-labelledby="{prefix}abstract-h">\n'
+    '    <{tag} id="{prefix}abstract-h">{label}</{tag}>\n'
+    '    <p lang="en">{abstract}</p>\n'
+    "  </section>\n"
+)
+_LINKS = (
+    '  <p class="links"><a href="{abs_url}" rel="noopener">arXiv:{arxiv_id}</a> · '
+    '<a href="{pdf_url}" rel="noopener">PDF</a></p>\n'
+)
+_FIGURE = (
+    '  <figure class="figure">\n'
+    '    <img src="{src}" alt="{alt}" loading="lazy" decoding="async"{size}>\n'
+    "{caption}"
+    "  </figure>\n"
+)
+_FIGCAPTION = "    <figcaption>{caption}{credit}</figcaption>\n"
+_MISSING_FIGURE = '  <p class="figure-missing">{label}: {text}</p>\n'
+
+
+def _render(entry, content, *, page: str, is_preview: bool, share: bool) -> tuple:
+    """The block's HTML, first image URL, summary text and (entry page) neighbours, as plain
+    picklable values."""
     paper = entry.paper
+    sections = content["sections"].get(entry.pk, [])
+    figures = content["figures"].get(entry.pk, [])
+    storage = Figure._meta.get_field("image").storage
+    image_url = next((storage.url(figure.image) for figure in figures if figure.image), "")
+    summary = next((section.body for section in sections if section.slug == "summary"), "")
+    html = _block_html(entry, paper, content, sections, figures, storage, page, is_preview, share)
+    if page == ENTRY_PAGE:
+        html = get_template(_ENTRY_PAGE_TEMPLATE).render(
+            {
+                "block": mark_safe(html),
+                "sections": sections,
+                "paper": paper,
+                "cross_listed": content["cross"].get(paper.pk, []),
+            }
+        )
+    around = content["around"].get(entry.pk, (None, None))
+    return (str(html), image_url, summary, *around)
+
+
+def _block_html(entry, paper, content, sections, figures, storage, page, is_preview, share):
     anchor = entry.anchor
     prefix = f"{anchor}-" if page == DIGEST_PAGE else ""
     title_tag, section_tag = _HEADINGS[page]
-    sections = []
-    summary = ""
-    for section in entry.sections.all():
-        kind = section.kind
-        if kind.slug == "summary" and not summary:
-            summary = section.body
-        sections.append(
-            {
-                "slug": kind.slug,
-                "id": f"{prefix}{kind.slug}",
-                "name_zh": kind.name_zh,
-                "name_en": kind.name_en,
-                "is_list": kind.is_list,
-                "body_html": mark_safe(section.body_html),  # sanitised at save time
-            }
+    category = paper.primary_category
+    parts = [
+        _HEADER.format(
+            anchor=anchor,
+            title_tag=title_tag,
+            position=entry.position,
+            code=escape(category.code),
+            short_code=escape(category.short_code),
+            href=f"#{anchor}" if share else escape(entry.get_absolute_url()),
+            title=escape(paper.title),
+            authors=", ".join(escape(name) for name in paper.author_list),
         )
-    figures = list(entry.figures.all())
-    image_url = next((figure.image.url for figure in figures if figure.image), "")
-    context = {
-        "entry": entry,
-        "paper": paper,
-        "anchor": anchor,
-        "entry_href": f"#{anchor}" if share else entry.get_absolute_url(),
-        "title_tag": title_tag,
-        "section_tag": section_tag,
-        "anchor_prefix": prefix,
-        "sections": sections,
-        "figures": figures,
-        "tags": list(entry.tags.all()),
-        "is_preview": is_preview,
-        "LANGUAGE_CODE": get_language(),
-    }
-    if page == ENTRY_PAGE:
-        context["cross_listed"] = list(paper.categories.all())
-    return (str(template.render(context)), image_url, summary)
+    ]
+    if paper.affiliations:
+        parts.append(
+            _AFFILIATIONS.format(" &amp; ".join(escape(name) for name in paper.affiliation_list))
+        )
+    if entry.title_zh:
+        parts.append(_TITLE_ZH.format(escape(entry.title_zh)))
+    tags = content["tags"].get(entry.pk)
+    if tags:
+        items = "".join(f"<li>{escape(name)}</li>" for name in tags)
+        parts.append(_TAGS.format(label=escape(gettext("Tags")), items=items))
+    parts.append("  </header>\n")
+    english = get_language() == "en"
+    for section in sections:
+        slug = escape(section.slug)
+        parts.append(
+            _SECTION.format(
+                slug=slug,
+                is_list=" is-list" if section.is_list else "",
+                id=f"{prefix}{slug}",
+                tag=section_tag,
+                name_zh=escape(section.name_zh),
+                name_en=_KIND_EN.format(escape(section.name_en)) if english else "",
+                body=section.body_html,
+            )
+        )
+    if paper.abstract:
+        parts.append(
+            _ABSTRACT.format(
+                prefix=prefix,
+                tag=section_tag,
+                label=escape(gettext("Abstract")),
+                abstract=escape(paper.abstract),
+            )
+        )
+    parts.append(
+        _LINKS.format(
+            abs_url=escape(paper.abs_url),
+            arxiv_id=escape(paper.arxiv_id),
+            pdf_url=escape(paper.pdf_url),
+        )
+    )
+    for figure in figures:
+        if figure.image:
+            parts.append(_figure_html(figure, storage))
+        elif is_preview:
+            parts.append(
+                _MISSING_FIGURE.format(
+                    label=escape(gettext("Image to upload")),
+                    text=escape(figure.placeholder or figure.caption),
+                )
+            )
+    parts.append("</article>\n")
+    return "".join(parts)
+
+
+def _figure_html(figure: _Figure, storage) -> str:
+    size = ""
+    if figure.width:
+        size = f' width="{figure.width}" height="{figure.height}"'
+    caption = ""
+    if figure.caption or figure.source_url or figure.licence:
+        credit = ""
+        if figure.source_url or figure.licence:
+            link = ""
+            if figure.source_url:
+                link = (
+                    f'<a href="{escape(figure.source_url)}" rel="nofollow noopener">'
+                    f"{escape(gettext('source'))}</a>"
+                )
+            comma = ", " if figure.source_url and figure.licence else ""
+            credit = f' <span class="credit">({link}{comma}{escape(figure.licence)})</span>'
+        caption = _FIGCAPTION.format(caption=escape(figure.caption), credit=credit)
+    return _FIGURE.format(
+        src=escape(storage.url(figure.image)),
+        alt=escape(figure.alt_text or figure.caption),
+        size=size,
+        caption=caption,
+    )

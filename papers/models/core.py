@@ -180,6 +180,11 @@ def published_q(prefix: str = "", *, now=None) -> Q:
     )
 
 
+def may_preview(user) -> bool:
+    """Editorial staff (staff who may view digests in the admin) open drafts as previews."""
+    return user.is_authenticated and user.is_staff and user.has_perm("papers.view_digest")
+
+
 class DigestQuerySet(models.QuerySet):
     def published(self):
         """Digests a reader may open (published or archived, live, not expired)."""
@@ -192,7 +197,7 @@ class DigestQuerySet(models.QuerySet):
     def visible_to(self, user):
         """What ``user`` may open: editorial staff (who may view digests in the admin) see
         drafts as previews; everyone else, moderators included, only published ones."""
-        if user.is_authenticated and user.is_staff and user.has_perm("papers.view_digest"):
+        if may_preview(user):
             return self.all()
         return self.published()
 
@@ -332,6 +337,12 @@ class EntryQuerySet(models.QuerySet):
     def published(self):
         """Entries of digests a reader may open."""
         return self.filter(published_q("digest__"))
+
+    def visible_to(self, user):
+        """Entries of the digests ``user`` may open (see ``DigestQuerySet.visible_to``)."""
+        if may_preview(user):
+            return self.all()
+        return self.published()
 
 
 class TaggedEntry(TaggedItemBase):

@@ -8,7 +8,8 @@ and tags are only loaded for blocks that are not cached yet.
 """
 
 from django.conf import settings
-from django.db.models import Exists, OuterRef, Q, Subquery
+from django.core.cache import cache
+from django.db.models import Exists, OuterRef, Q
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
@@ -16,8 +17,9 @@ from django.utils.cache import patch_cache_control
 from django.views.generic import DetailView, ListView
 
 from ..comments import comments_context
-from ..fragments import DIGEST_PAGE, ENTRY_PAGE, entry_fragments
-from ..models import CommentClosure, Digest, Entry, Paper
+from ..content_cache import content_version
+from ..fragments import DIGEST_PAGE, ENTRY_PAGE, entry_fragments, fragment_timeout
+from ..models import CommentClosure, Digest, Entry, TaggedDigest
 
 
 class PreviewAwareMixin:
@@ -47,65 +49,70 @@ class HomeView(ListView):
         return Digest.objects.listed().with_toc().order_by("-issue_date", "-published_at", "-id")
 
 
-_NEIGHBOUR_FIELDS = ("title", "slug", "issue_date")
-
-
-def _digest_neighbour_annotations() -> dict:
-    """The published digests just before and after (by issue date, then id) as subqueries of
-    the digest's own query: ``prev_title``, ``prev_slug``, ``prev_issue_date``, ``next_…``."""
-    readable = Digest.objects.published()
-    earlier = readable.filter(
-        Q(issue_date__lt=OuterRef("issue_date"))
-        | Q(issue_date=OuterRef("issue_date"), id__lt=OuterRef("id"))
-    ).order_by("-issue_date", "-id")
-    later = readable.filter(
-        Q(issue_date__gt=OuterRef("issue_date"))
-        | Q(issue_date=OuterRef("issue_date"), id__gt=OuterRef("id"))
-    ).order_by("issue_date", "id")
-    annotations = {}
-    for side, queryset in (("prev", earlier), ("next", later)):
-        for field in _NEIGHBOUR_FIELDS:
-            annotations[f"{side}_{field}"] = Subquery(queryset.values(field)[:1])
-    return annotations
-
-
 def _closure_annotation(digest_ref: str = "pk") -> dict:
     """Whether a moderator closed the digest's comments, as a subquery (no extra query)."""
     closures = CommentClosure.objects.filter(digest_id=OuterRef(digest_ref))
     return {"comments_closed": Exists(closures)}
 
 
-def _annotated_neighbours(digest):
-    previous = following = None
-    if digest.prev_slug is not None:
-        previous = Digest(
-            title=digest.prev_title, slug=digest.prev_slug, issue_date=digest.prev_issue_date
-        )
-    if digest.next_slug is not None:
-        following = Digest(
-            title=digest.next_title, slug=digest.next_slug, issue_date=digest.next_issue_date
-        )
-    return previous, following
+# How many digests of a readable status are kept on each side of a digest as candidates for
+# its neighbours (see ``neighbours``).
+NEIGHBOUR_CANDIDATES = 5
+_NEIGHBOUR_FIELDS = ("title", "slug", "issue_date", "status", "published_at", "expires_at")
 
 
 def neighbours(digest):
-    """The published digests just before and after ``digest`` (by issue date, then id), in one
-    query (none when ``digest`` was loaded with the neighbour annotations)."""
-    if not hasattr(digest, "prev_slug"):
-        values = (
-            Digest.objects.filter(pk=digest.pk)
-            .annotate(**_digest_neighbour_annotations())
-            .values(*(f"{side}_{name}" for side in ("prev", "next") for name in _NEIGHBOUR_FIELDS))
-            .get()
-        )
-        for name, value in values.items():
-            setattr(digest, name, value)
-    return _annotated_neighbours(digest)
+    """The published digests just before and after ``digest`` (by issue date, then id).
+
+    Which digest is published depends on the clock (a scheduled go-live or an expiry changes
+    it without any save), so what is cached under the content version is the nearest
+    candidates of a readable status on each side, and ``Digest.is_published`` picks among
+    them now. Only when every candidate on a side is scheduled or expired (five digests
+    scheduled ahead of the newest one, say) does that side take a query of its own."""
+    key = f"papers:fragment:neighbours:{content_version()}:{digest.pk}"
+    candidates = cache.get(key)
+    if candidates is None:
+        candidates = _neighbour_candidates(digest)
+        cache.set(key, candidates, fragment_timeout())
+    found = []
+    for side, rows in zip(("earlier", "later"), candidates, strict=True):
+        chosen = next((row for row in rows if row.is_published), None)
+        if chosen is None and len(rows) == NEIGHBOUR_CANDIDATES:
+            chosen = _side(digest, side, Digest.objects.published()).first()
+        found.append(chosen)
+    return tuple(found)
+
+
+def _side(digest, side: str, queryset):
+    date, pk = digest.issue_date, digest.pk
+    if side == "earlier":
+        where = Q(issue_date__lt=date) | Q(issue_date=date, id__lt=pk)
+        order = ("-issue_date", "-id")
+    else:
+        where = Q(issue_date__gt=date) | Q(issue_date=date, id__gt=pk)
+        order = ("issue_date", "id")
+    return queryset.filter(where).order_by(*order).only(*_NEIGHBOUR_FIELDS)
+
+
+def _neighbour_candidates(digest) -> tuple[list, list]:
+    """The nearest digests of a readable status before and after ``digest``, nearest first,
+    up to NEIGHBOUR_CANDIDATES on each side, in one query."""
+    readable = Digest.objects.filter(status__in=Digest.READABLE_STATES)
+    earlier = _side(digest, "earlier", readable).values("id")[:NEIGHBOUR_CANDIDATES]
+    later = _side(digest, "later", readable).values("id")[:NEIGHBOUR_CANDIDATES]
+    rows = list(
+        Digest.objects.filter(Q(pk__in=earlier) | Q(pk__in=later))
+        .order_by("issue_date", "id")
+        .only(*_NEIGHBOUR_FIELDS)
+    )
+    key = (digest.issue_date, digest.pk)
+    before = [row for row in reversed(rows) if (row.issue_date, row.pk) < key]
+    after = [row for row in rows if (row.issue_date, row.pk) > key]
+    return before, after
 
 
 def digest_entries(digest) -> list:
-    """The digest's entries in order with paper and primary category: what the table of
-    contents shows and what the blocks' cache keys need (one query)."""
+    """The digest's entries in order with paper and primary category (one query)."""
     entries = list(
         Entry.objects.filter(digest=digest)
         .select_related("paper__primary_category")
@@ -116,16 +123,28 @@ def digest_entries(digest) -> list:
     return entries
 
 
-def digest_page_context(digest, *, is_preview: bool, share: bool = False) -> dict:
+def digest_tags(digest) -> list[str]:
+    """The digest's tag names, cached under the content version like the papers' blocks."""
+    key = f"papers:fragment:digest-tags:{content_version()}:{digest.pk}"
+    names = cache.get(key)
+    if names is None:
+        tagged = TaggedDigest.objects.filter(content_object_id=digest.pk).order_by("id")
+        names = list(tagged.values_list("tag__name", flat=True))
+        cache.set(key, names, fragment_timeout())
+    return names
+
+
+def digest_page_context(digest, *, is_preview: bool, share: bool = False, entries=None) -> dict:
     """Everything the digest template shows except comments: the digest's tags, its entries
     (table of contents), the papers' cached blocks, neighbours and share-card data."""
-    entries = digest_entries(digest)
+    if entries is None:
+        entries = digest_entries(digest)
     blocks = entry_fragments(entries, page=DIGEST_PAGE, is_preview=is_preview, share=share)
     previous, following = neighbours(digest)
     return {
         "is_preview": is_preview,
         "digest_url": digest.get_absolute_url(),
-        "digest_tags": list(digest.tags.all()),
+        "digest_tags": digest_tags(digest),
         "entries": entries,
         "entry_blocks": blocks,
         "share_image": next((block.image_url for block in blocks if block.image_url), ""),
@@ -142,43 +161,33 @@ class DigestDetailView(PreviewAwareMixin, DetailView):
     context_object_name = "digest"
 
     def get_object(self, queryset=None):
-        queryset = (
-            Digest.objects.visible_to(self.request.user)
-            .annotate(**_digest_neighbour_annotations(), **_closure_annotation())
-            .prefetch_related("tags")
+        """The digest and its entries (paper, primary category) and whether its comments
+        are closed, in one query; a digest without entries takes a query of its own."""
+        user = self.request.user
+        where = {"issue_date": self.kwargs["date"], "slug": self.kwargs["slug"]}
+        self.entries = list(
+            Entry.objects.visible_to(user)
+            .filter(**{f"digest__{name}": value for name, value in where.items()})
+            .select_related("digest", "paper__primary_category")
+            .annotate(**_closure_annotation("digest_id"))
+            .order_by("position")
         )
-        return get_object_or_404(queryset, issue_date=self.kwargs["date"], slug=self.kwargs["slug"])
+        if self.entries:
+            digest = self.entries[0].digest
+            digest.comments_closed = self.entries[0].comments_closed
+            for entry in self.entries:
+                entry.digest = digest
+            return digest
+        readable = Digest.objects.visible_to(user).annotate(**_closure_annotation())
+        return get_object_or_404(readable, **where)
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         digest = self.object
-        context.update(digest_page_context(digest, is_preview=not digest.is_published))
+        page = digest_page_context(digest, is_preview=not digest.is_published, entries=self.entries)
+        context.update(page)
         context.update(comments_context(self.request, digest, closed=digest.comments_closed))
         return context
-
-
-def _entry_neighbour_annotations() -> dict:
-    """The papers just before and after in the same digest (by position), as subqueries:
-    ``prev_arxiv_id``, ``prev_title``, ``prev_position``, ``next_…``."""
-    siblings = Entry.objects.filter(digest_id=OuterRef("digest_id"))
-    earlier = siblings.filter(position__lt=OuterRef("position")).order_by("-position")
-    later = siblings.filter(position__gt=OuterRef("position")).order_by("position")
-    annotations = {}
-    for side, queryset in (("prev", earlier), ("next", later)):
-        for name, field in (("arxiv_id", "paper__arxiv_id"), ("title", "paper__title")):
-            annotations[f"{side}_{name}"] = Subquery(queryset.values(field)[:1])
-        annotations[f"{side}_position"] = Subquery(queryset.values("position")[:1])
-    return annotations
-
-
-def _entry_neighbour(entry, side: str):
-    arxiv_id = getattr(entry, f"{side}_arxiv_id")
-    if arxiv_id is None:
-        return None
-    paper = Paper(arxiv_id=arxiv_id, title=getattr(entry, f"{side}_title"))
-    neighbour = Entry(position=getattr(entry, f"{side}_position"), paper=paper)
-    neighbour.digest = entry.digest
-    return neighbour
 
 
 class EntryDetailView(PreviewAwareMixin, DetailView):
@@ -188,15 +197,13 @@ class EntryDetailView(PreviewAwareMixin, DetailView):
     context_object_name = "entry"
 
     def get_object(self, queryset=None):
-        """The entry with its paper, primary category and digest, its neighbours and whether
-        comments are closed, in one query. 404 when the digest is not visible to the reader or
-        the paper is not in it."""
-        readable = Digest.objects.visible_to(self.request.user)
+        """The entry with its paper, primary category and digest, and whether comments are
+        closed, in one query. 404 when the digest is not visible to the reader or the paper
+        is not in it."""
         queryset = (
-            Entry.objects.select_related("digest", "paper__primary_category")
-            .defer("digest__summary")
-            .filter(digest__in=readable.values("pk"))
-            .annotate(**_entry_neighbour_annotations(), **_closure_annotation("digest_id"))
+            Entry.objects.visible_to(self.request.user)
+            .select_related("digest", "paper__primary_category")
+            .annotate(**_closure_annotation("digest_id"))
         )
         try:
             return queryset.get(
@@ -223,8 +230,8 @@ class EntryDetailView(PreviewAwareMixin, DetailView):
                 "entry_summary": body.summary,
                 "share_image": body.image_url,
                 "beacon_url": reverse("papers:view-beacon", args=["entry", entry.pk]),
-                "previous_entry": _entry_neighbour(entry, "prev"),
-                "next_entry": _entry_neighbour(entry, "next"),
+                "previous_entry": body.previous,
+                "next_entry": body.next,
             }
         )
         context.update(comments_context(self.request, entry, closed=entry.comments_closed))

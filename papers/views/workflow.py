@@ -39,7 +39,7 @@ class SharePreviewView(DetailView):
         return _private(super().get(request, *args, **kwargs))
 
     def get_object(self, queryset=None):
-        return Digest.objects.prefetch_related("tags").get(pk=self.link.digest_id)
+        return Digest.objects.get(pk=self.link.digest_id)
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
