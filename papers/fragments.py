@@ -30,13 +30,14 @@ from typing import NamedTuple
 from django.conf import settings
 from django.core.cache import cache
 from django.core.files.images import get_image_dimensions
+from django.db.models import Value
 from django.template.loader import get_template
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
 from django.utils.translation import get_language, gettext
 
 from .content_cache import content_version
-from .models import Entry, Figure, Paper, Section, TaggedEntry
+from .models import Figure, Paper, Section, TaggedDigest, TaggedEntry
 
 DIGEST_PAGE = "digest"
 ENTRY_PAGE = "entry"
@@ -46,19 +47,10 @@ _HEADINGS = {DIGEST_PAGE: ("h2", "h3"), ENTRY_PAGE: ("h1", "h2")}
 _ENTRY_PAGE_TEMPLATE = "includes/_entry_page_body.html"
 
 
-class Neighbour(NamedTuple):
-    url: str
-    title: str
-
-
 class Fragment(NamedTuple):
     html: str  # the block, ready to place (safe)
     image_url: str  # the first uploaded figure's URL, "" if none (for share cards)
     summary: str  # the 一句话总结 section's text, "" if none (page description)
-    # Entry page only: the papers before and after in the same digest (content, like the
-    # block: any reorder or retitle changes the version).
-    previous: Neighbour | None = None
-    next: Neighbour | None = None
 
 
 def fragment_timeout() -> int:
@@ -77,25 +69,50 @@ def fragment_key(page: str, entry_id: int, *, version: str, is_preview: bool, sh
 def entry_fragments(entries, *, page: str, is_preview: bool, share: bool = False):
     """The blocks of ``entries`` (each with ``paper``, its primary category and ``digest``
     loaded), in order: the cached ones from one cache read, the others rendered after
-    loading their sections, tags and figures (and cross-lists and neighbours on the entry
-    page) with one query each, whatever their number."""
+    loading their sections, tags and figures (and cross-lists on the entry page) with one
+    query each, whatever their number."""
+    return _fragments(entries, page, is_preview=is_preview, share=share, digest=None)[0]
+
+
+def digest_fragments(digest, entries, *, is_preview: bool, share: bool = False):
+    """(the blocks of the digest page, the digest's tag names). The tag names are cached
+    with the blocks, and loaded in the same query as the papers' tags."""
+    return _fragments(entries, DIGEST_PAGE, is_preview=is_preview, share=share, digest=digest)
+
+
+def _fragments(entries, page, *, is_preview, share, digest):
     version = content_version()
     keys = [
         fragment_key(page, entry.pk, version=version, is_preview=is_preview, share=share)
         for entry in entries
     ]
-    found = cache.get_many(keys) if keys else {}
+    tags_key = f"papers:fragment:digest-tags:{version}:{digest.pk}" if digest else None
+    found = cache.get_many([*keys, tags_key] if digest else keys) if keys or digest else {}
     missing = [(key, entry) for key, entry in zip(keys, entries, strict=True) if key not in found]
+    fresh = {}
+    digest_tags = found.get(tags_key) if digest else None
     if missing:
         rows = [entry for _key, entry in missing]
-        content = _load(rows, page)
+        want = digest if digest is not None and digest_tags is None else None
+        content = _load(rows, page, digest=want)
         fresh = {
             key: _render(entry, content, page=page, is_preview=is_preview, share=share)
             for key, entry in missing
         }
-        cache.set_many(fresh, fragment_timeout())
         found.update(fresh)
-    return [Fragment(mark_safe(found[key][0]), *found[key][1:]) for key in keys]
+        if want is not None:
+            digest_tags = fresh[tags_key] = content["digest_tags"]
+    elif digest is not None and digest_tags is None:
+        digest_tags = fresh[tags_key] = _digest_tags(digest)
+    if fresh:
+        cache.set_many(fresh, fragment_timeout())
+    blocks = [Fragment(mark_safe(found[key][0]), *found[key][1:]) for key in keys]
+    return blocks, digest_tags
+
+
+def _digest_tags(digest) -> list[str]:
+    tagged = TaggedDigest.objects.filter(content_object_id=digest.pk).order_by("id")
+    return list(tagged.values_list("tag__name", flat=True))
 
 
 # --- loading -------------------------------------------------------------------------------
@@ -121,11 +138,12 @@ class _Figure(NamedTuple):
     placeholder: str
 
 
-def _load(rows, page: str) -> dict:
+def _load(rows, page: str, *, digest=None) -> dict:
     """What the blocks of ``rows`` show beyond the entry and paper, as plain values: one
-    query per kind of row."""
+    query per kind of row. With ``digest``, its tag names come with the papers' tags (one
+    UNION ALL query) as ``content["digest_tags"]``."""
     ids = [row.pk for row in rows]
-    content = {"sections": {}, "tags": {}, "figures": {}, "cross": {}, "around": {}}
+    content = {"sections": {}, "tags": {}, "figures": {}, "cross": {}, "digest_tags": None}
     sections = Section.objects.filter(entry_id__in=ids).order_by("kind__order", "kind_id")
     for entry_id, *values in sections.values_list(
         "entry_id",
@@ -137,9 +155,23 @@ def _load(rows, page: str) -> dict:
         "kind__is_list",
     ):
         content["sections"].setdefault(entry_id, []).append(_Section(*values))
-    tagged = TaggedEntry.objects.filter(content_object_id__in=ids).order_by("id")
-    for entry_id, name in tagged.values_list("content_object_id", "tag__name"):
-        content["tags"].setdefault(entry_id, []).append(name)
+    tagged = TaggedEntry.objects.filter(content_object_id__in=ids).values_list(
+        Value(False), "id", "content_object_id", "tag__name"
+    )
+    if digest is not None:
+        content["digest_tags"] = []
+        tagged = tagged.union(
+            TaggedDigest.objects.filter(content_object_id=digest.pk).values_list(
+                Value(True), "id", "content_object_id", "tag__name"
+            ),
+            all=True,
+        )
+    # In the order editors added them (a UNION cannot be ordered portably per part).
+    for of_digest, _id, owner_id, name in sorted(tagged, key=lambda row: row[1]):
+        if of_digest:
+            content["digest_tags"].append(name)
+        else:
+            content["tags"].setdefault(owner_id, []).append(name)
     figures = Figure.objects.filter(entry_id__in=ids).order_by("position", "id")
     for entry_id, *values in figures.values_list("entry_id", *_Figure._fields):
         figure = _Figure(*values)
@@ -154,7 +186,6 @@ def _load(rows, page: str) -> dict:
             "paper_id", "category__code", "category__name"
         ):
             content["cross"].setdefault(paper_id, []).append({"code": code, "name": name})
-        content["around"] = _neighbours_in_digest(rows)
     return content
 
 
@@ -168,33 +199,6 @@ def _dimensions(name: str) -> dict:
     except (OSError, ValueError):
         return {}
     return {"width": width, "height": height}
-
-
-def _neighbours_in_digest(rows) -> dict:
-    """{entry id: (previous, next)} by position within each row's digest, in one query."""
-    by_digest = {}
-    siblings = (
-        Entry.objects.filter(digest_id__in={row.digest_id for row in rows})
-        .order_by("digest_id", "position")
-        .values_list("id", "digest_id", "paper__arxiv_id", "paper__title")
-    )
-    for sibling in siblings:
-        by_digest.setdefault(sibling[1], []).append(sibling)
-    around = {}
-    for row in rows:
-        ordered = by_digest.get(row.digest_id, [])
-        base = row.digest.get_absolute_url()
-        index = next(i for i, sibling in enumerate(ordered) if sibling[0] == row.pk)
-
-        def link(sibling, base=base):
-            _id, _digest_id, arxiv_id, title = sibling
-            return Neighbour(f"{base}{arxiv_id}/", title)
-
-        around[row.pk] = (
-            link(ordered[index - 1]) if index > 0 else None,
-            link(ordered[index + 1]) if index + 1 < len(ordered) else None,
-        )
-    return around
 
 
 # --- formatting ----------------------------------------------------------------------------
@@ -257,8 +261,7 @@ def _render(entry, content, *, page: str, is_preview: bool, share: bool) -> tupl
                 "cross_listed": content["cross"].get(paper.pk, []),
             }
         )
-    around = content["around"].get(entry.pk, (None, None))
-    return (str(html), image_url, summary, *around)
+    return (str(html), image_url, summary)
 
 
 def _block_html(entry, paper, content, sections, figures, storage, page, is_preview, share):

@@ -18,8 +18,8 @@ from django.views.generic import DetailView, ListView
 
 from ..comments import comments_context
 from ..content_cache import content_version
-from ..fragments import DIGEST_PAGE, ENTRY_PAGE, entry_fragments, fragment_timeout
-from ..models import CommentClosure, Digest, Entry, TaggedDigest
+from ..fragments import ENTRY_PAGE, digest_fragments, entry_fragments, fragment_timeout
+from ..models import CommentClosure, Digest, Entry
 
 
 class PreviewAwareMixin:
@@ -123,28 +123,17 @@ def digest_entries(digest) -> list:
     return entries
 
 
-def digest_tags(digest) -> list[str]:
-    """The digest's tag names, cached under the content version like the papers' blocks."""
-    key = f"papers:fragment:digest-tags:{content_version()}:{digest.pk}"
-    names = cache.get(key)
-    if names is None:
-        tagged = TaggedDigest.objects.filter(content_object_id=digest.pk).order_by("id")
-        names = list(tagged.values_list("tag__name", flat=True))
-        cache.set(key, names, fragment_timeout())
-    return names
-
-
 def digest_page_context(digest, *, is_preview: bool, share: bool = False, entries=None) -> dict:
     """Everything the digest template shows except comments: the digest's tags, its entries
     (table of contents), the papers' cached blocks, neighbours and share-card data."""
     if entries is None:
         entries = digest_entries(digest)
-    blocks = entry_fragments(entries, page=DIGEST_PAGE, is_preview=is_preview, share=share)
+    blocks, tags = digest_fragments(digest, entries, is_preview=is_preview, share=share)
     previous, following = neighbours(digest)
     return {
         "is_preview": is_preview,
         "digest_url": digest.get_absolute_url(),
-        "digest_tags": digest_tags(digest),
+        "digest_tags": tags,
         "entries": entries,
         "entry_blocks": blocks,
         "share_image": next((block.image_url for block in blocks if block.image_url), ""),
@@ -198,21 +187,25 @@ class EntryDetailView(PreviewAwareMixin, DetailView):
 
     def get_object(self, queryset=None):
         """The entry with its paper, primary category and digest, and whether comments are
-        closed, in one query. 404 when the digest is not visible to the reader or the paper
-        is not in it."""
-        queryset = (
+        closed, in one query that reads every entry of the digest: its neighbours come with
+        it. 404 when the digest is not visible to the reader or the paper is not in it."""
+        siblings = list(
             Entry.objects.visible_to(self.request.user)
+            .filter(digest__issue_date=self.kwargs["date"], digest__slug=self.kwargs["slug"])
             .select_related("digest", "paper__primary_category")
             .annotate(**_closure_annotation("digest_id"))
+            .order_by("position")
         )
-        try:
-            return queryset.get(
-                digest__issue_date=self.kwargs["date"],
-                digest__slug=self.kwargs["slug"],
-                paper__arxiv_id=self.kwargs["arxiv_id"],
-            )
-        except Entry.DoesNotExist as exc:
-            raise Http404("No such paper in this digest") from exc
+        arxiv_id = self.kwargs["arxiv_id"]
+        index = next((i for i, s in enumerate(siblings) if s.paper.arxiv_id == arxiv_id), None)
+        if index is None:
+            raise Http404("No such paper in this digest")
+        digest = siblings[index].digest
+        for sibling in siblings:
+            sibling.digest = digest
+        self.previous_entry = siblings[index - 1] if index > 0 else None
+        self.next_entry = siblings[index + 1] if index + 1 < len(siblings) else None
+        return siblings[index]
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
@@ -230,8 +223,8 @@ class EntryDetailView(PreviewAwareMixin, DetailView):
                 "entry_summary": body.summary,
                 "share_image": body.image_url,
                 "beacon_url": reverse("papers:view-beacon", args=["entry", entry.pk]),
-                "previous_entry": body.previous,
-                "next_entry": body.next,
+                "previous_entry": self.previous_entry,
+                "next_entry": self.next_entry,
             }
         )
         context.update(comments_context(self.request, entry, closed=entry.comments_closed))
