@@ -9,6 +9,7 @@ and tags are only loaded for blocks that are not cached yet.
 
 from django.conf import settings
 from django.core.cache import cache
+from django.db import connection
 from django.db.models import Exists, OuterRef, Q
 from django.http import Http404
 from django.shortcuts import get_object_or_404
@@ -96,15 +97,31 @@ def _side(digest, side: str, queryset):
 
 def _neighbour_candidates(digest) -> tuple[list, list]:
     """The nearest digests of a readable status before and after ``digest``, nearest first,
-    up to NEIGHBOUR_CANDIDATES on each side, in one query."""
-    readable = Digest.objects.filter(status__in=Digest.READABLE_STATES)
-    earlier = _side(digest, "earlier", readable).values("id")[:NEIGHBOUR_CANDIDATES]
-    later = _side(digest, "later", readable).values("id")[:NEIGHBOUR_CANDIDATES]
-    rows = list(
-        Digest.objects.filter(Q(pk__in=earlier) | Q(pk__in=later))
-        .order_by("issue_date", "id")
-        .only(*_NEIGHBOUR_FIELDS)
+    up to NEIGHBOUR_CANDIDATES on each side, in one query.
+
+    Plain SQL: the ORM spent ten times longer building this query (two ordered, limited
+    subqueries) than the database took to answer it. It only reads columns and the readable
+    states; whether a candidate is live is decided by ``Digest.is_published``."""
+    quote = connection.ops.quote_name
+    table = quote(Digest._meta.db_table)
+    columns = ", ".join(quote(name) for name in ("id", *_NEIGHBOUR_FIELDS))
+    states = ", ".join(["%s"] * len(Digest.READABLE_STATES))
+    date = connection.ops.adapt_datefield_value(digest.issue_date)
+    sides = []
+    params = []
+    for compare, order in (("<", "DESC"), (">", "ASC")):
+        sides.append(
+            f"SELECT {quote('id')} FROM {table} WHERE {quote('status')} IN ({states}) AND "
+            f"({quote('issue_date')} {compare} %s OR "
+            f"({quote('issue_date')} = %s AND {quote('id')} {compare} %s)) "
+            f"ORDER BY {quote('issue_date')} {order}, {quote('id')} {order} LIMIT %s"
+        )
+        params += [*Digest.READABLE_STATES, date, date, digest.pk, NEIGHBOUR_CANDIDATES]
+    sql = (
+        f"SELECT {columns} FROM {table} WHERE {quote('id')} IN ({sides[0]}) "
+        f"OR {quote('id')} IN ({sides[1]}) ORDER BY {quote('issue_date')}, {quote('id')}"
     )
+    rows = list(Digest.objects.raw(sql, params))
     key = (digest.issue_date, digest.pk)
     before = [row for row in reversed(rows) if (row.issue_date, row.pk) < key]
     after = [row for row in rows if (row.issue_date, row.pk) > key]
