@@ -673,8 +673,7 @@ def notify_moderators_soon() -> None:
 def comments_context(request, target, *, closed: bool | None = None) -> dict:
     """What ``includes/_comments.html`` needs, in two queries whatever the number of
     comments: the approved comments of ``target`` plus the reader's own waiting ones
-    (replies, pins and staff badges included), and whether the thread is closed (one
-    query only when ``closed`` is not given: the public pages load it with the page)."""
+    (replies, pins and staff badges included), and whether the thread is closed."""
     mine = _my_ids(request)
     visible = Q(status=Status.APPROVED)
     if mine:

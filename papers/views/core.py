@@ -1,10 +1,11 @@
 """Public pages. Every read goes through the queryset methods in models.py
 (``published()``, ``visible_to()``), never an inline filter.
 
-The digest and entry pages run a fixed number of queries (docs/architecture.md, "Data flow of
-a page"): neighbours and the comment closure are subqueries of the page's main query, and the
-papers' blocks come from the fragment cache (papers/fragments.py), so their sections, figures
-and tags are only loaded for blocks that are not cached yet.
+The digest and entry pages run a fixed number of queries (docs/architecture.md, "Query
+budgets"): the page's main query reads the digest's entries with the digest, paper, category and
+"comments closed?"; the papers' blocks, the digest's tags and its neighbour candidates come from
+the fragment cache (papers/fragments.py), so sections, figures and tags are only loaded for
+blocks that are not cached yet.
 """
 
 from django.conf import settings
