@@ -406,3 +406,16 @@ def test_a_stored_name_with_a_tab_still_gets_a_link(client):
     response = client.get("/papers/")
     assert response.status_code == 200
     assert 'href="/affiliations/Google%20DeepMind/"' in response.content.decode()
+
+
+def test_a_new_figure_stores_its_size_so_pages_need_not_open_the_file(settings, tmp_path):
+    from django.core.files.base import ContentFile
+
+    from papers.demo import figure_png
+
+    settings.MEDIA_ROOT = tmp_path
+    entry = factories.entry(digest=factories.digest(), with_sections=False)
+    figure = Figure(entry=entry, position=1, caption="图")
+    figure.image.save("new.png", ContentFile(figure_png("2509.00002", 1)), save=False)
+    figure.save()
+    assert Figure.objects.values_list("width", "height").get(pk=figure.pk) == (640, 360)

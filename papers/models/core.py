@@ -527,6 +527,17 @@ class Figure(models.Model):
     def __str__(self):
         return self.caption or self.placeholder or f"Figure {self.position}"
 
+    def save(self, *args, **kwargs):
+        # A new figure given its image with ``image.save(save=False)`` (as the demo does)
+        # reaches here without its size: store it, so that pages need not open the file to
+        # write width and height (papers/fragments.py). A missing file stays sizeless.
+        if self.image and self.width is None:
+            try:
+                self._meta.get_field("image").update_dimension_fields(self, force=True)
+            except OSError:
+                pass
+        super().save(*args, **kwargs)
+
     @property
     def needs_upload(self) -> bool:
         return not self.image
