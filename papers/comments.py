@@ -670,7 +670,7 @@ def notify_moderators_soon() -> None:
 # --- the page hook -------------------------------------------------------------------
 
 
-def comments_context(request, target) -> dict:
+def comments_context(request, target, *, closed: bool | None = None) -> dict:
     """What ``includes/_comments.html`` needs, in two queries whatever the number of
     comments: the approved comments of ``target`` plus the reader's own waiting ones
     (replies, pins and staff badges included), and whether the thread is closed."""
@@ -711,8 +711,6 @@ def comments_context(request, target) -> dict:
         if comment.parent_id is not None and comment.parent_id in by_id:
             by_id[comment.parent_id].thread_replies.append(comment)
     threads.sort(key=lambda c: not c.is_pinned)  # stable: pinned first, then oldest first
-    digest = _digest_of(target)
-    closed = CommentClosure.objects.filter(digest_id=digest.pk).exists()
     reason = closed_reason(target, closed=closed)
     own_pending = any(c.is_waiting for c in rows)
     # A "thank you" notice is personal too (read from the message cookie: no query).

@@ -1,6 +1,8 @@
-"""URL converters: ISO dates and stored arXiv ids (both schemes)."""
+"""URL converters: ISO dates, stored arXiv ids (both schemes), and names without control
+characters (tags, categories, affiliations)."""
 
 import datetime
+import re
 
 from .arxiv_ids import URL_PATTERN
 
@@ -28,3 +30,32 @@ class ArxivIdConverter:
 
     def to_url(self, value):
         return value
+
+
+# C0 controls and DEL: no tag, category or affiliation contains one (and a NUL cannot even be
+# sent to PostgreSQL). A name must also have one visible character: a blank or NUL name used to
+# reach the list view, which ignored it and answered 200 with the unfiltered list. Such a path
+# now does not match, so it is a 404 before any view runs.
+_CONTROL = r"\x00-\x1f\x7f"
+_CONTROL_RE = re.compile(f"[{_CONTROL}]+")
+
+
+class NameConverter:
+    """One path segment (like ``str``) without control characters and not only spaces."""
+
+    regex = rf"[^/{_CONTROL}]*[^/\s{_CONTROL}][^/{_CONTROL}]*"
+
+    def to_python(self, value):
+        return value
+
+    def to_url(self, value):
+        # A stored name with a stray tab still gets a link (to the same words) instead of
+        # a NoReverseMatch on the page that shows it.
+        return _CONTROL_RE.sub(" ", str(value))
+
+
+class NamePathConverter(NameConverter):
+    """Like ``path`` (slashes allowed: affiliation names contain them), without control
+    characters and not only spaces and slashes."""
+
+    regex = rf"[^{_CONTROL}]*[^/\s{_CONTROL}][^{_CONTROL}]*"

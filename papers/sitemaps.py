@@ -1,17 +1,51 @@
 """sitemap.xml: an index of one sitemap per kind (digests, entries, tags, categories, lists),
-published content only, each URL with its last modification."""
+published content only, each URL with its last modification.
+
+The index asks every section for its latest modification and its number of pages. Django's
+defaults load every item of the section for the first (all 20,000 digests) and count them
+for the second; here one aggregate answers both, so the index costs one query per section
+whatever the number of items."""
+
+from functools import cached_property
 
 from django.contrib.sitemaps import Sitemap
-from django.db.models import Max
+from django.core.paginator import Paginator
+from django.db.models import Count, Max
+from django.db.models.functions import Greatest
 from django.urls import reverse
 
 from .models import Digest, Entry
 from .views.reading import published_categories, published_tags
 
 
-class DigestSitemap(Sitemap):
+class SummarisedSitemap(Sitemap):
+    """A section whose latest modification and item count come from one aggregate."""
+
+    def summary(self) -> dict:
+        """``{"count": …, "latest": …}`` for the section's items."""
+        raise NotImplementedError
+
+    @cached_property
+    def _summary(self) -> dict:
+        return self.summary()
+
+    def get_latest_lastmod(self):
+        return self._summary["latest"]
+
+    @property
+    def paginator(self):
+        pages = Paginator(self._items(), self.limit)
+        if "_summary" in self.__dict__:  # counted with the latest modification (the index)
+            pages.count = self._summary["count"]
+        return pages
+
+
+class DigestSitemap(SummarisedSitemap):
     changefreq = "weekly"
     priority = 0.8
+
+    def summary(self):
+        return Digest.objects.published().aggregate(count=Count("id"), latest=Max("updated_at"))
 
     def items(self):
         return Digest.objects.published().only("id", "slug", "issue_date", "updated_at")
@@ -20,9 +54,14 @@ class DigestSitemap(Sitemap):
         return item.updated_at
 
 
-class EntrySitemap(Sitemap):
+class EntrySitemap(SummarisedSitemap):
     changefreq = "monthly"
     priority = 0.6
+
+    def summary(self):
+        return Entry.objects.published().aggregate(
+            count=Count("id"), latest=Max(Greatest("updated_at", "digest__updated_at"))
+        )
 
     def items(self):
         return (
@@ -43,7 +82,7 @@ class EntrySitemap(Sitemap):
         return max(item.updated_at, item.digest.updated_at)
 
 
-class TagSitemap(Sitemap):
+class TagSitemap(SummarisedSitemap):
     changefreq = "daily"
     priority = 0.4
 
@@ -52,6 +91,9 @@ class TagSitemap(Sitemap):
             lastmod=Max("papers_taggedentry_items__content_object__digest__published_at")
         )
 
+    def summary(self):
+        return self.items().aggregate(count=Count("id"), latest=Max("lastmod"))
+
     def location(self, item):
         return reverse("papers:tag-entries", kwargs={"slug": item.slug})
 
@@ -59,7 +101,7 @@ class TagSitemap(Sitemap):
         return item.lastmod
 
 
-class CategorySitemap(Sitemap):
+class CategorySitemap(SummarisedSitemap):
     changefreq = "daily"
     priority = 0.4
 
@@ -67,6 +109,9 @@ class CategorySitemap(Sitemap):
         return published_categories().annotate(
             lastmod=Max("primary_papers__entries__digest__published_at")
         )
+
+    def summary(self):
+        return self.items().aggregate(count=Count("id"), latest=Max("lastmod"))
 
     def location(self, item):
         return reverse("papers:category-entries", kwargs={"code": item.code})
@@ -85,9 +130,15 @@ class PagesSitemap(Sitemap):
     def location(self, item):
         return reverse(item)
 
+    @cached_property
+    def _latest(self):
+        return Digest.objects.listed().aggregate(latest=Max("published_at"))["latest"]
+
     def lastmod(self, item):
-        latest = Digest.objects.listed().aggregate(latest=Max("published_at"))["latest"]
-        return latest
+        return self._latest  # the same for every page: one query, not one per page
+
+    def get_latest_lastmod(self):
+        return self._latest
 
 
 SITEMAPS = {

@@ -2,13 +2,15 @@ from django.contrib.sitemaps import views as sitemap_views
 from django.urls import include, path, register_converter
 
 from . import feeds, views
-from .converters import ArxivIdConverter, IsoDateConverter
+from .converters import ArxivIdConverter, IsoDateConverter, NameConverter, NamePathConverter
 from .sitemaps import SITEMAPS
 from .views import comments as comment_views
 from .views import reading
 
 register_converter(IsoDateConverter, "isodate")
 register_converter(ArxivIdConverter, "arxiv")
+register_converter(NameConverter, "name")
+register_converter(NamePathConverter, "namepath")
 
 app_name = "papers"
 
@@ -39,32 +41,32 @@ urlpatterns += [
     path("papers/", reading.EntryListView.as_view(), name="entry-list"),
     path("search/", reading.SearchView.as_view(), name="search"),
     path("tags/", reading.BrowseView.as_view(kind="tags"), name="tag-list"),
-    path("tags/<str:slug>/", reading.TagEntryListView.as_view(), name="tag-entries"),
-    path("tags/<str:slug>/feed/atom/", feeds.TagFeed(), name="tag-feed-atom"),
-    path("tags/<str:slug>/feed/rss/", feeds.rss(feeds.TagFeed)(), name="tag-feed-rss"),
+    path("tags/<name:slug>/", reading.TagEntryListView.as_view(), name="tag-entries"),
+    path("tags/<name:slug>/feed/atom/", feeds.TagFeed(), name="tag-feed-atom"),
+    path("tags/<name:slug>/feed/rss/", feeds.rss(feeds.TagFeed)(), name="tag-feed-rss"),
     path("categories/", reading.BrowseView.as_view(kind="categories"), name="category-list"),
     path(
-        "categories/<str:code>/", reading.CategoryEntryListView.as_view(), name="category-entries"
+        "categories/<name:code>/", reading.CategoryEntryListView.as_view(), name="category-entries"
     ),
-    path("categories/<str:code>/feed/atom/", feeds.CategoryFeed(), name="category-feed-atom"),
+    path("categories/<name:code>/feed/atom/", feeds.CategoryFeed(), name="category-feed-atom"),
     path(
-        "categories/<str:code>/feed/rss/",
+        "categories/<name:code>/feed/rss/",
         feeds.rss(feeds.CategoryFeed)(),
         name="category-feed-rss",
     ),
     # Affiliation names may contain "/", so the name is a path and the feeds come first.
     path(
-        "affiliations/<path:name>/feed/atom/",
+        "affiliations/<namepath:name>/feed/atom/",
         feeds.AffiliationFeed(),
         name="affiliation-feed-atom",
     ),
     path(
-        "affiliations/<path:name>/feed/rss/",
+        "affiliations/<namepath:name>/feed/rss/",
         feeds.rss(feeds.AffiliationFeed)(),
         name="affiliation-feed-rss",
     ),
     path(
-        "affiliations/<path:name>/",
+        "affiliations/<namepath:name>/",
         reading.AffiliationEntryListView.as_view(),
         name="affiliation-entries",
     ),

@@ -191,6 +191,11 @@ def published_q(prefix: str = "", *, now=None) -> Q:
     )
 
 
+def may_preview(user) -> bool:
+    """Editorial staff (staff who may view digests in the admin) open drafts as previews."""
+    return user.is_authenticated and user.is_staff and user.has_perm("papers.view_digest")
+
+
 class DigestQuerySet(models.QuerySet):
     def published(self):
         """Digests a reader may open (published or archived, live, not expired)."""
@@ -203,7 +208,7 @@ class DigestQuerySet(models.QuerySet):
     def visible_to(self, user):
         """What ``user`` may open: editorial staff (who may view digests in the admin) see
         drafts as previews; everyone else, moderators included, only published ones."""
-        if user.is_authenticated and user.is_staff and user.has_perm("papers.view_digest"):
+        if may_preview(user):
             return self.all()
         return self.published()
 
@@ -366,6 +371,12 @@ class EntryQuerySet(models.QuerySet):
     def published(self):
         """Entries of digests a reader may open."""
         return self.filter(published_q("digest__"))
+
+    def visible_to(self, user):
+        """Entries of the digests ``user`` may open (see ``DigestQuerySet.visible_to``)."""
+        if may_preview(user):
+            return self.all()
+        return self.published()
 
 
 class TaggedEntry(TaggedItemBase):
@@ -551,6 +562,17 @@ class Figure(models.Model):
 
     def __str__(self):
         return self.caption or self.placeholder or f"Figure {self.position}"
+
+    def save(self, *args, **kwargs):
+        # A new figure given its image with ``image.save(save=False)`` (as the demo does)
+        # reaches here without its size: store it, so that pages need not open the file to
+        # write width and height (papers/fragments.py). A missing file stays sizeless.
+        if self.image and self.width is None:
+            try:
+                self._meta.get_field("image").update_dimension_fields(self, force=True)
+            except OSError:
+                pass
+        super().save(*args, **kwargs)
 
     @property
     def needs_upload(self) -> bool:

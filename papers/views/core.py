@@ -1,15 +1,27 @@
 """Public pages. Every read goes through the queryset methods in models.py
-(``published()``, ``visible_to()``), never an inline filter."""
+(``published()``, ``visible_to()``), never an inline filter.
+
+The digest and entry pages run a fixed number of queries (docs/architecture.md, "Query
+budgets"): the page's main query reads the digest's entries with the digest, paper, category and
+"comments closed?"; the papers' blocks, the digest's tags and its neighbour candidates come from
+the fragment cache (papers/fragments.py), so sections, figures and tags are only loaded for
+blocks that are not cached yet.
+"""
 
 from django.conf import settings
-from django.db.models import Q
+from django.core.cache import cache
+from django.db import connection
+from django.db.models import Exists, OuterRef, Q
 from django.http import Http404
 from django.shortcuts import get_object_or_404
+from django.urls import reverse
 from django.utils.cache import patch_cache_control
 from django.views.generic import DetailView, ListView
 
 from ..comments import comments_context
-from ..models import SECTIONS_WITH_KIND, Digest, Entry
+from ..content_cache import content_version
+from ..fragments import ENTRY_PAGE, digest_fragments, entry_fragments, fragment_timeout
+from ..models import CommentClosure, Digest, Entry
 
 
 class PreviewAwareMixin:
@@ -39,6 +51,116 @@ class HomeView(ListView):
         return Digest.objects.listed().with_toc().order_by("-issue_date", "-published_at", "-id")
 
 
+def _closure_annotation(digest_ref: str = "pk") -> dict:
+    """Whether a moderator closed the digest's comments, as a subquery (no extra query)."""
+    closures = CommentClosure.objects.filter(digest_id=OuterRef(digest_ref))
+    return {"comments_closed": Exists(closures)}
+
+
+# How many digests of a readable status are kept on each side of a digest as candidates for
+# its neighbours (see ``neighbours``).
+NEIGHBOUR_CANDIDATES = 5
+_NEIGHBOUR_FIELDS = ("title", "slug", "issue_date", "status", "published_at", "expires_at")
+
+
+def neighbours(digest):
+    """The published digests just before and after ``digest`` (by issue date, then id).
+
+    Which digest is published depends on the clock (a scheduled go-live or an expiry changes
+    it without any save), so what is cached under the content version is the nearest
+    candidates of a readable status on each side, and ``Digest.is_published`` picks among
+    them now. Only when every candidate on a side is scheduled or expired (five digests
+    scheduled ahead of the newest one, say) does that side take a query of its own."""
+    key = f"papers:fragment:neighbours:{content_version()}:{digest.pk}"
+    candidates = cache.get(key)
+    if candidates is None:
+        candidates = _neighbour_candidates(digest)
+        cache.set(key, candidates, fragment_timeout())
+    found = []
+    for side, rows in zip(("earlier", "later"), candidates, strict=True):
+        chosen = next((row for row in rows if row.is_published), None)
+        if chosen is None and len(rows) == NEIGHBOUR_CANDIDATES:
+            chosen = _side(digest, side, Digest.objects.published()).first()
+        found.append(chosen)
+    return tuple(found)
+
+
+def _side(digest, side: str, queryset):
+    date, pk = digest.issue_date, digest.pk
+    if side == "earlier":
+        where = Q(issue_date__lt=date) | Q(issue_date=date, id__lt=pk)
+        order = ("-issue_date", "-id")
+    else:
+        where = Q(issue_date__gt=date) | Q(issue_date=date, id__gt=pk)
+        order = ("issue_date", "id")
+    return queryset.filter(where).order_by(*order).only(*_NEIGHBOUR_FIELDS)
+
+
+def _neighbour_candidates(digest) -> tuple[list, list]:
+    """The nearest digests of a readable status before and after ``digest``, nearest first,
+    up to NEIGHBOUR_CANDIDATES on each side, in one query.
+
+    Plain SQL: the ORM spent ten times longer building this query (two ordered, limited
+    subqueries) than the database took to answer it. It only reads columns and the readable
+    states; whether a candidate is live is decided by ``Digest.is_published``."""
+    quote = connection.ops.quote_name
+    table = quote(Digest._meta.db_table)
+    columns = ", ".join(quote(name) for name in ("id", *_NEIGHBOUR_FIELDS))
+    states = ", ".join(["%s"] * len(Digest.READABLE_STATES))
+    date = connection.ops.adapt_datefield_value(digest.issue_date)
+    sides = []
+    params = []
+    for compare, order in (("<", "DESC"), (">", "ASC")):
+        sides.append(
+            f"SELECT {quote('id')} FROM {table} WHERE {quote('status')} IN ({states}) AND "
+            f"({quote('issue_date')} {compare} %s OR "
+            f"({quote('issue_date')} = %s AND {quote('id')} {compare} %s)) "
+            f"ORDER BY {quote('issue_date')} {order}, {quote('id')} {order} LIMIT %s"
+        )
+        params += [*Digest.READABLE_STATES, date, date, digest.pk, NEIGHBOUR_CANDIDATES]
+    sql = (
+        f"SELECT {columns} FROM {table} WHERE {quote('id')} IN ({sides[0]}) "
+        f"OR {quote('id')} IN ({sides[1]}) ORDER BY {quote('issue_date')}, {quote('id')}"
+    )
+    rows = list(Digest.objects.raw(sql, params))
+    key = (digest.issue_date, digest.pk)
+    before = [row for row in reversed(rows) if (row.issue_date, row.pk) < key]
+    after = [row for row in rows if (row.issue_date, row.pk) > key]
+    return before, after
+
+
+def digest_entries(digest) -> list:
+    """The digest's entries in order with paper and primary category (one query)."""
+    entries = list(
+        Entry.objects.filter(digest=digest)
+        .select_related("paper__primary_category")
+        .order_by("position")
+    )
+    for entry in entries:
+        entry.digest = digest
+    return entries
+
+
+def digest_page_context(digest, *, is_preview: bool, share: bool = False, entries=None) -> dict:
+    """Everything the digest template shows except comments: the digest's tags, its entries
+    (table of contents), the papers' cached blocks, neighbours and share-card data."""
+    if entries is None:
+        entries = digest_entries(digest)
+    blocks, tags = digest_fragments(digest, entries, is_preview=is_preview, share=share)
+    previous, following = neighbours(digest)
+    return {
+        "is_preview": is_preview,
+        "digest_url": digest.get_absolute_url(),
+        "digest_tags": tags,
+        "entries": entries,
+        "entry_blocks": blocks,
+        "share_image": next((block.image_url for block in blocks if block.image_url), ""),
+        "beacon_url": reverse("papers:view-beacon", args=["digest", digest.pk]),
+        "previous_digest": previous,
+        "next_digest": following,
+    }
+
+
 class DigestDetailView(PreviewAwareMixin, DetailView):
     """One digest as the seed page shows it: TOC, summary, one block per paper."""
 
@@ -46,29 +168,33 @@ class DigestDetailView(PreviewAwareMixin, DetailView):
     context_object_name = "digest"
 
     def get_object(self, queryset=None):
-        queryset = Digest.objects.visible_to(self.request.user).with_content()
-        return get_object_or_404(queryset, issue_date=self.kwargs["date"], slug=self.kwargs["slug"])
+        """The digest and its entries (paper, primary category) and whether its comments
+        are closed, in one query; a digest without entries takes a query of its own."""
+        user = self.request.user
+        where = {"issue_date": self.kwargs["date"], "slug": self.kwargs["slug"]}
+        self.entries = list(
+            Entry.objects.visible_to(user)
+            .filter(**{f"digest__{name}": value for name, value in where.items()})
+            .select_related("digest", "paper__primary_category")
+            .annotate(**_closure_annotation("digest_id"))
+            .order_by("position")
+        )
+        if self.entries:
+            digest = self.entries[0].digest
+            digest.comments_closed = self.entries[0].comments_closed
+            for entry in self.entries:
+                entry.digest = digest
+            return digest
+        readable = Digest.objects.visible_to(user).annotate(**_closure_annotation())
+        return get_object_or_404(readable, **where)
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         digest = self.object
-        context["is_preview"] = not digest.is_published
-        context["previous_digest"], context["next_digest"] = neighbours(digest)
-        context.update(comments_context(self.request, digest))
+        page = digest_page_context(digest, is_preview=not digest.is_published, entries=self.entries)
+        context.update(page)
+        context.update(comments_context(self.request, digest, closed=digest.comments_closed))
         return context
-
-
-def neighbours(digest):
-    """The published digests just before and after ``digest`` (by issue date, then id)."""
-    fields = ("title", "slug", "issue_date")
-    readable = Digest.objects.published().only(*fields)
-    earlier = Q(issue_date__lt=digest.issue_date) | Q(
-        issue_date=digest.issue_date, id__lt=digest.id
-    )
-    later = Q(issue_date__gt=digest.issue_date) | Q(issue_date=digest.issue_date, id__gt=digest.id)
-    previous = readable.filter(earlier).order_by("-issue_date", "-id").first()
-    following = readable.filter(later).order_by("issue_date", "id").first()
-    return previous, following
 
 
 class EntryDetailView(PreviewAwareMixin, DetailView):
@@ -78,40 +204,46 @@ class EntryDetailView(PreviewAwareMixin, DetailView):
     context_object_name = "entry"
 
     def get_object(self, queryset=None):
-        digests = Digest.objects.visible_to(self.request.user)
-        digest = get_object_or_404(
-            digests.only(
-                "id", "title", "slug", "issue_date", "status", "published_at", "expires_at"
-            ),
-            issue_date=self.kwargs["date"],
-            slug=self.kwargs["slug"],
+        """The entry with its paper, primary category and digest, and whether comments are
+        closed, in one query that reads every entry of the digest: its neighbours come with
+        it. 404 when the digest is not visible to the reader or the paper is not in it."""
+        siblings = list(
+            Entry.objects.visible_to(self.request.user)
+            .filter(digest__issue_date=self.kwargs["date"], digest__slug=self.kwargs["slug"])
+            .select_related("digest", "paper__primary_category")
+            .annotate(**_closure_annotation("digest_id"))
+            .order_by("position")
         )
-        try:
-            entry = (
-                Entry.objects.select_related("paper__primary_category")
-                .prefetch_related("tags", "paper__categories", "figures", SECTIONS_WITH_KIND)
-                .get(digest=digest, paper__arxiv_id=self.kwargs["arxiv_id"])
-            )
-        except Entry.DoesNotExist as exc:
-            raise Http404("No such paper in this digest") from exc
-        entry.digest = digest
-        return entry
+        arxiv_id = self.kwargs["arxiv_id"]
+        index = next((i for i, s in enumerate(siblings) if s.paper.arxiv_id == arxiv_id), None)
+        if index is None:
+            raise Http404("No such paper in this digest")
+        digest = siblings[index].digest
+        for sibling in siblings:
+            sibling.digest = digest
+        self.previous_entry = siblings[index - 1] if index > 0 else None
+        self.next_entry = siblings[index + 1] if index + 1 < len(siblings) else None
+        return siblings[index]
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         entry = self.object
-        context["digest"] = entry.digest
-        context["is_preview"] = not entry.digest.is_published
-        siblings = list(
-            Entry.objects.filter(digest=entry.digest)
-            .select_related("paper")
-            .only("position", "paper__arxiv_id", "paper__title", "digest_id")
+        digest = entry.digest
+        is_preview = not digest.is_published
+        (body,) = entry_fragments([entry], page=ENTRY_PAGE, is_preview=is_preview)
+        context.update(
+            {
+                "digest": digest,
+                "digest_url": digest.get_absolute_url(),
+                "entry_url": entry.get_absolute_url(),
+                "is_preview": is_preview,
+                "entry_body": body,
+                "entry_summary": body.summary,
+                "share_image": body.image_url,
+                "beacon_url": reverse("papers:view-beacon", args=["entry", entry.pk]),
+                "previous_entry": self.previous_entry,
+                "next_entry": self.next_entry,
+            }
         )
-        for sibling in siblings:
-            sibling.digest = entry.digest
-        index = next(i for i, s in enumerate(siblings) if s.pk == entry.pk)
-        context["siblings"] = siblings
-        context["previous_entry"] = siblings[index - 1] if index > 0 else None
-        context["next_entry"] = siblings[index + 1] if index + 1 < len(siblings) else None
-        context.update(comments_context(self.request, entry))
+        context.update(comments_context(self.request, entry, closed=entry.comments_closed))
         return context

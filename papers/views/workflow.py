@@ -7,7 +7,7 @@ from django.views.generic import DetailView
 
 from .. import workflow
 from ..models import Digest
-from .core import neighbours
+from .core import digest_page_context
 
 
 def _private(response):
@@ -39,12 +39,11 @@ class SharePreviewView(DetailView):
         return _private(super().get(request, *args, **kwargs))
 
     def get_object(self, queryset=None):
-        return Digest.objects.with_content().get(pk=self.link.digest_id)
+        return Digest.objects.get(pk=self.link.digest_id)
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        context["is_preview"] = True
+        context.update(digest_page_context(self.object, is_preview=True, share=True))
         context["share_link"] = self.link
         context["share_until"] = workflow.site_time(self.link.expires_at)
-        context["previous_digest"], context["next_digest"] = neighbours(self.object)
         return context

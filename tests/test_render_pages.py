@@ -1,0 +1,422 @@
+"""What public pages cost and show: at most 8 queries with an empty cache and the same number
+at 1 and at 20+ items for every public URL; the digest and entry pages' cached paper blocks
+(never stale: every change a reader could see shows on the next request); names with control
+characters in tag, category and affiliation paths (404)."""
+
+import datetime
+import re
+
+import pytest
+from django.core.cache import cache
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+from taggit.models import Tag
+
+from papers import services
+from papers.models import Category, Figure, Section, SectionKind
+from tests import factories
+
+pytestmark = pytest.mark.django_db
+
+BUDGET = 8
+
+
+def _queries(client, url, *, cold=True):
+    """(status, number of queries) of one request; ``cold``: with an empty cache, as after
+    a deploy (site settings, content version, cached blocks and API answers all gone)."""
+    if cold:
+        cache.clear()
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get(url)
+    return response.status_code, len(captured)
+
+
+def _add_entries(digest, count, *, start, cl, lg):
+    for position in range(start, start + count):
+        entry = factories.entry(
+            digest=digest,
+            position=position,
+            paper=factories.paper(primary_category=cl, affiliations="Google\nTsinghua"),
+        )
+        entry.tags.add("rl", "llm")
+        entry.paper.categories.add(lg)
+        factories.comment(on=entry)
+    factories.comment(on=digest)
+
+
+@pytest.fixture
+def world():
+    """A digest between two others, with one paper; ``grow()`` gives it 20 more papers and
+    the site 20 more digests (each paper tagged, cross-listed and commented)."""
+    cl = factories.category("cs.CL", "Computation and Language")
+    lg = factories.category("cs.LG", "Machine Learning")
+    before = factories.digest(issue_date=datetime.date(2025, 3, 1))
+    main = factories.digest(issue_date=datetime.date(2025, 3, 2), slug="main")
+    after = factories.digest(issue_date=datetime.date(2025, 3, 3))
+    for digest in (before, main, after):
+        _add_entries(digest, 1, start=1, cl=cl, lg=lg)
+    main.tags.add("weekly")
+    first, other = main.entries.get(position=1), before.entries.get()
+
+    def grow():
+        _add_entries(main, 20, start=2, cl=cl, lg=lg)
+        for day in range(20):
+            digest = factories.digest(
+                issue_date=datetime.date(2025, 4, 1) + datetime.timedelta(day)
+            )
+            _add_entries(digest, 1, start=1, cl=cl, lg=lg)
+
+    return {"main": main, "entry": first, "other": other, "grow": grow}
+
+
+def _public_urls(world):
+    main, entry = world["main"], world["entry"]
+    return [
+        "/",
+        main.get_absolute_url(),
+        entry.get_absolute_url(),
+        "/papers/",
+        "/papers/?tag=rl&category=CL&sort=views",
+        "/search/?q=推理",
+        "/search/?q=paper&tag=rl",
+        "/tags/",
+        "/categories/",
+        "/archive/",
+        "/tags/rl/",
+        "/categories/cs.CL/",
+        "/affiliations/Google/",
+        "/archive/2025/3/",
+        "/sections/limitations/",
+        f"/compare/?e={entry.pk}&e={world['other'].pk}",
+        "/feeds/atom/",
+        "/feeds/rss/",
+        "/tags/rl/feed/atom/",
+        "/categories/cs.CL/feed/rss/",
+        "/affiliations/Google/feed/atom/",
+        "/archive/2025/3/feed/rss/",
+        "/sitemap.xml",
+        "/sitemap-pages.xml",
+        "/sitemap-digests.xml",
+        "/sitemap-entries.xml",
+        "/sitemap-tags.xml",
+        "/sitemap-categories.xml",
+        "/robots.txt",
+        "/api/v1/",
+        "/api/v1/digests/",
+        f"/api/v1/digests/{main.issue_date:%Y-%m-%d}/{main.slug}/",
+        "/api/v1/entries/?tag=rl",
+        f"/api/v1/entries/{entry.pk}/",
+        "/api/v1/categories/",
+        "/api/v1/tags/",
+        "/api/v1/section-kinds/",
+    ]
+
+
+NOT_FOUND = ["/digests/2025-03-02/no-such-digest/", "/tags/no-such-tag/", "/no/such/page/"]
+
+
+def test_every_public_page_stays_within_the_query_budget_whatever_the_data_size(world):
+    client = Client()
+    urls = _public_urls(world) + NOT_FOUND
+    small = {url: _queries(client, url) for url in urls}
+    world["grow"]()
+    large = {url: _queries(client, url) for url in urls}
+    for url in urls:
+        expected = 404 if url in NOT_FOUND else 200
+        assert small[url][0] == large[url][0] == expected, url
+    over = {url: large[url][1] for url in urls if large[url][1] > BUDGET}
+    assert not over, f"more than {BUDGET} queries: {over}"
+    grew = {url: (small[url][1], large[url][1]) for url in urls if small[url] != large[url]}
+    assert not grew, f"query counts that grew with the data: {grew}"
+
+
+@pytest.mark.parametrize("papers", [1, 21])
+def test_digest_and_entry_pages_cost_seven_queries_cold_and_two_with_their_blocks_cached(
+    world, papers
+):
+    if papers > 1:
+        world["grow"]()
+    client = Client()
+    for url in (world["main"].get_absolute_url(), world["entry"].get_absolute_url()):
+        # Cold: site settings; the digest's entries with digest, paper, category and comment
+        # closure; sections; tags (the digest's with the papers'); figures; comments; and
+        # the neighbouring digests (digest page) or the cross-lists (entry page).
+        assert _queries(client, url) == (200, 7), url
+        # Cached blocks, neighbours and tags: the main query and the comments only. (A new
+        # address, so that no whole-page cache answers instead of the view.)
+        assert _queries(client, f"{url}?again", cold=False) == (200, 2), url
+
+
+def test_a_digest_without_papers_is_within_the_budget(client):
+    digest = factories.digest()
+    status, count = _queries(client, digest.get_absolute_url())
+    assert status == 200 and count <= BUDGET
+    assert '<p class="empty">' in client.get(digest.get_absolute_url()).content.decode()
+
+
+# --- the cached blocks are never stale ------------------------------------------------------
+
+
+@pytest.fixture
+def shown(client):
+    """A published digest with two papers; ``html(url)`` is the page as a reader sees it now
+    (after a first visit, so that the blocks are cached)."""
+    digest = factories.digest(entries=2, title="缓存测试期")
+    entry = digest.entries.get(position=1)
+    for url in (digest.get_absolute_url(), entry.get_absolute_url()):
+        client.get(url)
+
+    def html(url):
+        return client.get(url).content.decode()
+
+    return {"digest": digest, "entry": entry, "html": html}
+
+
+def _both(shown):
+    digest, entry = shown["digest"], shown["entry"]
+    entry.refresh_from_db()
+    return [shown["html"](digest.get_absolute_url()), shown["html"](entry.get_absolute_url())]
+
+
+def test_an_edited_section_shows_at_once(shown):
+    section = shown["entry"].sections.get(kind__slug="limitations")
+    section.body = "新写的不足之处"
+    section.save()
+    for page in _both(shown):
+        assert "新写的不足之处" in page
+
+
+def test_paper_tag_figure_and_kind_changes_show_at_once(shown):
+    entry = shown["entry"]
+    entry.paper.title = "A Retitled Paper"
+    entry.paper.save()
+    entry.tags.add("新标签")
+    figure = entry.figures.get()
+    figure.caption = "换了图注"
+    figure.save()
+    kind = SectionKind.objects.get(slug="limitations")
+    kind.name_zh = "局限"
+    kind.save()
+    for page in _both(shown):
+        assert "A Retitled Paper" in page
+        assert "<li>新标签</li>" in page
+        assert ">局限</a>" in page
+
+
+def test_renamed_tags_and_categories_show_at_once(shown):
+    entry = shown["entry"]
+    entry.tags.add("old-name")
+    _both(shown)  # cached with the old name
+    tag = Tag.objects.get(slug="old-name")
+    tag.name = "新名字"
+    tag.save()
+    category = Category.objects.get(pk=entry.paper.primary_category_id)
+    category.code = "cs.XX"
+    category.save()
+    for page in _both(shown):
+        assert "<li>新名字</li>" in page
+        assert "[XX]" in page
+
+
+def test_a_moved_digest_and_reordered_papers_show_at_once(shown):
+    digest = shown["digest"]
+    digest.slug = "moved"
+    digest.save()
+    page = shown["html"](digest.get_absolute_url())
+    assert f'href="/digests/{digest.issue_date:%Y-%m-%d}/moved/' in page
+    services.entries_park_positions([e.pk for e in digest.entries.all()])
+    for entry, position in zip(digest.entries.order_by("position"), (2, 1), strict=True):
+        entry.position = position
+        entry.save()
+    page = shown["html"](digest.get_absolute_url())
+    first = digest.entries.get(position=1)
+    shown_first = re.search(r'id="paper-1-title">.*?<a href="([^"]+)" lang="en">([^<]+)</a>', page)
+    assert shown_first.groups() == (first.get_absolute_url(), first.paper.title)
+
+
+def test_blocks_follow_the_language(client, shown):
+    url = shown["digest"].get_absolute_url()
+    assert 'class="kind-en"' not in shown["html"](url)
+    client.post("/i18n/setlang/", {"language": "en", "next": url})
+    english = shown["html"](url)
+    assert '<span class="kind-en">Limitations</span>' in english
+    assert ">Abstract</h3>" in english or "abstract" not in english
+
+
+def test_placeholders_of_figures_show_in_previews_only(client):
+    digest = factories.digest(entries=1, status="draft")
+    editor = factories.user("editor", staff=True, perms=["papers.view_digest"])
+    staff = Client()
+    staff.force_login(editor)
+    assert "figure-missing" in staff.get(digest.get_absolute_url()).content.decode()
+    digest.status = "published"
+    digest.published_at = timezone.now() - datetime.timedelta(minutes=1)
+    digest.save()
+    assert "figure-missing" not in client.get(digest.get_absolute_url()).content.decode()
+    # The staff member's own cached preview block is not what readers get, nor the reverse.
+    assert "figure-missing" not in staff.get(digest.get_absolute_url()).content.decode()
+
+
+def test_share_links_point_titles_at_in_page_anchors_and_readers_get_entry_links(client):
+    editor = factories.user(
+        "editor", staff=True, perms=["papers.view_digest", "papers.add_sharelink"]
+    )
+    digest = factories.digest(entries=1)
+    entry = digest.entries.get()
+    share = services.share_link_create(digest=digest, by=editor).get_absolute_url()
+    assert 'href="#paper-1" lang="en"' in Client().get(share).content.decode()
+    page = client.get(digest.get_absolute_url()).content.decode()
+    assert f'href="{entry.get_absolute_url()}" lang="en"' in page
+
+
+def test_uploaded_figures_keep_their_size_and_credit(shown, settings, tmp_path):
+    from django.core.files.base import ContentFile
+
+    from papers.demo import figure_png
+
+    settings.MEDIA_ROOT = tmp_path
+    figure = shown["entry"].figures.get()
+    figure.image.save("x.png", ContentFile(figure_png("2509.00001", 1)), save=False)
+    figure.alt_text = 'A plot "quoted" <b>'
+    figure.source_url = "https://arxiv.org/abs/2509.00001"
+    figure.licence = "CC BY 4.0"
+    figure.save()
+    page = shown["html"](shown["digest"].get_absolute_url())
+    assert 'alt="A plot &quot;quoted&quot; &lt;b&gt;"' in page
+    assert 'width="640" height="360"' in page
+    assert re.search(
+        r'<span class="credit">\(<a href="https://arxiv.org/abs/2509.00001" '
+        r'rel="nofollow noopener">[^<]+</a>, CC BY 4.0\)</span>',
+        page,
+    )
+    assert Figure.objects.get(pk=figure.pk).width == 640
+
+
+def test_section_bodies_stay_sanitised_and_titles_escaped(shown):
+    entry = shown["entry"]
+    entry.paper.title = "<script>alert(1)</script> & co"
+    entry.paper.save()
+    section = Section.objects.get(entry=entry, kind__slug="summary")
+    section.body = "<img src=x onerror=alert(1)> **粗体**"
+    section.save()
+    for page in _both(shown):
+        assert "<script>alert(1)" not in page
+        assert "&lt;script&gt;alert(1)&lt;/script&gt; &amp; co" in page
+        assert "<img src=x" not in page and "&lt;img src=x onerror=alert(1)&gt;" in page
+        assert "<strong>粗体</strong>" in page
+
+
+# --- neighbours follow the clock ------------------------------------------------------------
+
+
+def test_a_scheduled_digest_becomes_the_next_issue_when_it_goes_live(client, time_machine):
+    now = timezone.now()
+    time_machine.move_to(now, tick=False)
+    today = factories.digest(entries=1, issue_date=datetime.date(2025, 5, 1), title="今天")
+    factories.digest(
+        entries=1,
+        issue_date=datetime.date(2025, 5, 2),
+        title="明天",
+        published_at=now + datetime.timedelta(hours=1),
+    )
+    url = today.get_absolute_url()
+    assert 'rel="next"' not in client.get(url).content.decode()
+    time_machine.move_to(now + datetime.timedelta(hours=1, seconds=1), tick=False)
+    assert 'rel="next" href="/digests/2025-05-02/' in client.get(url).content.decode()
+
+
+def test_an_expired_neighbour_gives_way_to_the_one_before(client, time_machine):
+    now = timezone.now()
+    time_machine.move_to(now, tick=False)
+    factories.digest(issue_date=datetime.date(2025, 5, 1), title="更早一期")
+    factories.digest(
+        issue_date=datetime.date(2025, 5, 2),
+        title="将过期的一期",
+        expires_at=now + datetime.timedelta(minutes=5),
+    )
+    latest = factories.digest(entries=1, issue_date=datetime.date(2025, 5, 3))
+    assert "将过期的一期" in client.get(latest.get_absolute_url()).content.decode()
+    time_machine.move_to(now + datetime.timedelta(minutes=6), tick=False)
+    page = client.get(latest.get_absolute_url()).content.decode()
+    assert "将过期的一期" not in page and "更早一期" in page
+
+
+def test_many_scheduled_digests_ahead_do_not_hide_the_next_published_one(client):
+    later = timezone.now() + datetime.timedelta(days=1)
+    first = factories.digest(entries=1, issue_date=datetime.date(2025, 6, 1))
+    for day in range(2, 10):  # more scheduled digests than the cached candidates
+        factories.digest(issue_date=datetime.date(2025, 6, day), published_at=later)
+    factories.digest(issue_date=datetime.date(2025, 6, 10), title="真正的下一期")
+    page = client.get(first.get_absolute_url()).content.decode()
+    assert re.search(r'rel="next" href="/digests/2025-06-10/[^"]+">真正的下一期</a>', page)
+
+
+# --- names in paths -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/categories/%00/",
+        "/categories/cs.%00LG/",
+        "/categories/%20/",
+        "/categories/%C2%A0/",
+        "/tags/%00/",
+        "/tags/rl%0A/",
+        "/tags/%09/",
+        "/affiliations/%00/",
+        "/affiliations/Goo%00gle/",
+        "/affiliations/Google/%1F/",
+        "/affiliations/%20/",
+        "/categories/%00/feed/atom/",
+        "/tags/%7F/feed/rss/",
+        "/affiliations/%00/feed/atom/",
+    ],
+)
+def test_control_characters_and_blank_names_in_paths_are_not_found(client, path):
+    cl = factories.category("cs.LG")
+    entry = factories.entry(digest=factories.digest(), paper=factories.paper(primary_category=cl))
+    entry.tags.add("rl")
+    response = client.get(path)
+    assert response.status_code == 404
+    assert "row-" not in response.content.decode()  # no unfiltered list
+
+
+def test_ordinary_names_still_reach_their_pages(client):
+    cl = factories.category("cs.CL")
+    entry = factories.entry(
+        digest=factories.digest(),
+        paper=factories.paper(primary_category=cl, affiliations="UC Berkeley / Google"),
+    )
+    entry.tags.add("强化学习")
+    for url in (
+        "/tags/%E5%BC%BA%E5%8C%96%E5%AD%A6%E4%B9%A0/",
+        "/categories/CL/",
+        "/categories/cs.CL/",
+        "/affiliations/UC Berkeley / Google/",
+    ):
+        assert client.get(url).status_code == 200, url
+
+
+def test_a_stored_name_with_a_tab_still_gets_a_link(client):
+    factories.entry(
+        digest=factories.digest(), paper=factories.paper(affiliations="Google\tDeepMind")
+    )
+    response = client.get("/papers/")
+    assert response.status_code == 200
+    assert 'href="/affiliations/Google%20DeepMind/"' in response.content.decode()
+
+
+def test_a_new_figure_stores_its_size_so_pages_need_not_open_the_file(settings, tmp_path):
+    from django.core.files.base import ContentFile
+
+    from papers.demo import figure_png
+
+    settings.MEDIA_ROOT = tmp_path
+    entry = factories.entry(digest=factories.digest(), with_sections=False)
+    figure = Figure(entry=entry, position=1, caption="图")
+    figure.image.save("new.png", ContentFile(figure_png("2509.00002", 1)), save=False)
+    figure.save()
+    assert Figure.objects.values_list("width", "height").get(pk=figure.pk) == (640, 360)
