@@ -71,7 +71,9 @@ def test_a_reader_with_a_waiting_comment_costs_only_the_session_lookup(settings)
     settings.COMMENTS_RATE_LIMITS = []
     digest = factories.digest(entries=1)
     _fill(digest, 20)
+    settings.PAGE_CACHE_ENABLED = False  # compare with rendering for an anonymous reader
     anonymous, _html = _queries(Client(), digest.get_absolute_url())
+    settings.PAGE_CACHE_ENABLED = True  # the reader with a waiting comment bypasses it
     reader = csrf_client()
     post(reader, digest, body="我的评论")
     with_session, html = _queries(reader, digest.get_absolute_url())
