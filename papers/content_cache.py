@@ -54,15 +54,36 @@ def bump_content_version(**kwargs) -> None:
     transaction.on_commit(_set_new_version)
 
 
+def _now_and_after_commit(action) -> None:
+    # At once, for this transaction's own later reads; again after the commit, for readers
+    # who rendered the committed (old) rows in between.
+    action()
+    transaction.on_commit(action)
+
+
+def _thread(comment) -> str:
+    if comment.entry_id:
+        return f"entry:{comment.entry_id}"
+    return f"digest:{comment.digest_id}"
+
+
+def _comment_saved(sender, instance, created, **kwargs) -> None:
+    """Any change readers may see re-renders the pages of its thread; a new comment that
+    waits for moderation changes nothing they see (a spam flood flushes nothing)."""
+    from .page_cache import bump_comments
+
+    if created and instance.status == "pending":
+        return
+    target = _thread(instance)
+    _now_and_after_commit(lambda: bump_comments(target))
+
+
 def _comment_deleted(sender, instance, **kwargs) -> None:
     from .page_cache import bump_comments
 
     if instance.status == "approved":
-        if instance.entry_id:
-            target = f"entry:{instance.entry_id}"
-        else:
-            target = f"digest:{instance.digest_id}"
-        transaction.on_commit(lambda: bump_comments(target))
+        target = _thread(instance)
+        _now_and_after_commit(lambda: bump_comments(target))
 
 
 def _closure_changed(sender, instance, **kwargs) -> None:
@@ -78,7 +99,7 @@ def _closure_changed(sender, instance, **kwargs) -> None:
         for target in targets:
             bump_comments(target)
 
-    transaction.on_commit(bump)
+    _now_and_after_commit(bump)
 
 
 def connect_receivers() -> None:
@@ -112,6 +133,7 @@ def connect_receivers() -> None:
             sender=through,
             dispatch_uid=f"content-version-m2m-{through._meta.label_lower}",
         )
+    post_save.connect(_comment_saved, sender=Comment, dispatch_uid="pagecache-comment-save")
     post_delete.connect(_comment_deleted, sender=Comment, dispatch_uid="pagecache-comment-delete")
     for signal in (post_save, post_delete):
         signal.connect(

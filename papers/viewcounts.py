@@ -3,11 +3,12 @@
 A page never counts itself, so it stays cacheable as a whole: static/js/reading.js sends one
 beacon per reader visit (once per browser tab session and page, a ``fetch`` with
 ``keepalive``, or ``navigator.sendBeacon`` where fetch is missing) to ``view_beacon``, which
-calls ``record`` and answers with ``current``, the up-to-date count the page then shows. ``record`` ignores obvious bots by User-Agent and
-unpublished objects, and increments a counter in the cache (atomic ``incr``; shared by all
-app servers when REDIS_URL is set). The database row is only touched when a counter reaches
-``VIEW_COUNT_FLUSH_EVERY``, with one ``UPDATE … SET view_count = view_count + n``, and by
-``manage.py flush_view_counts`` (run it every few minutes, and before a deploy) for the rest.
+calls ``record`` and answers with ``current``, the up-to-date count the page then shows.
+``record`` ignores obvious bots by User-Agent and unpublished objects, and increments a
+counter in the cache (atomic ``incr``; shared by all app servers when REDIS_URL is set).
+The database row is only touched when a counter reaches ``VIEW_COUNT_FLUSH_EVERY``, with
+one ``UPDATE … SET view_count = view_count + n``, and by ``manage.py flush_view_counts``
+(run it every few minutes, and before a deploy) for the rest.
 """
 
 from __future__ import annotations

@@ -247,7 +247,6 @@ def test_pages_answer_304_to_the_same_reader_only(later):
     svc.comment_moderate(
         comment=comment, by=factories.user("mod", superuser=True), status="approved"
     )
-    svc.bump_comments_version(digest)  # the service does this on commit
     again = reader.get(url, HTTP_IF_NONE_MATCH=etag)
     assert again.status_code == 200 and comment.body in again.content.decode()
 
@@ -596,3 +595,33 @@ def test_the_cache_works_in_redis_shared_by_app_servers(settings, boss):
         assert fresh(url).status_code == 404
     finally:
         caches["default"].clear()
+
+
+# --- static files ----------------------------------------------------------------------
+
+
+def test_hashed_static_files_are_long_lived_and_served_compressed(settings, tmp_path):
+    from django.contrib.staticfiles.storage import staticfiles_storage
+    from django.core.management import call_command
+
+    settings.STATIC_ROOT = tmp_path
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+    }
+    call_command("collectstatic", "--noinput", "--ignore", "admin", verbosity=0)
+    hashed = staticfiles_storage.url("css/site.css")
+    assert re.search(r"/site\.[0-9a-f]{12}\.css$", hashed)
+    for encoding in ("br", "gzip"):
+        response = Client().get(hashed, HTTP_ACCEPT_ENCODING=encoding)
+        assert response.status_code == 200
+        assert response["Content-Encoding"] == encoding
+        assert "immutable" in response["Cache-Control"]
+        assert "max-age=315360000" in response["Cache-Control"]
+        assert "Accept-Encoding" in response["Vary"]
+        assert "X-Page-Cache" not in response
+    plain = Client().get(hashed)
+    assert "Content-Encoding" not in plain
+    # Pages link the hashed name, so a changed file is a new URL: nothing stale is kept.
+    html = Client().get("/").content.decode()
+    assert hashed in html
