@@ -333,7 +333,9 @@ class PageCacheMiddleware:
                 if timeout > 0:
                     cache.set(key, entry, timeout)
             if entry is None:
-                return self._fill(request, response)
+                response = self._fill(request, response)
+                response["X-Page-Cache"] = "miss"
+                return response
         response = self._respond(request, entry, now)
         response["X-Page-Cache"] = status
         return response

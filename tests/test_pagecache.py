@@ -302,7 +302,12 @@ def test_share_link_previews_and_drafts_never_enter_the_cache(boss):
     staff.force_login(boss)
     assert staff.get(draft.get_absolute_url()).status_code == 200  # the staff preview
     assert fresh(draft.get_absolute_url()).status_code == 404
-    assert fresh(draft.get_absolute_url()).status_code == 404  # 404s are not stored
+    missing = fresh(draft.get_absolute_url())
+    assert missing.status_code == 404 and missing["X-Page-Cache"] == "miss"  # never stored
+    assert b"pagecache-hole" not in missing.content  # its holes are filled all the same
+    refused = fresh("/compare/?e=1")  # a 400 page with the footer's form
+    assert refused.status_code == 400 and b"pagecache-hole" not in refused.content
+    assert b"csrfmiddlewaretoken" in refused.content
     assert not any("秘密草稿".encode() in body for body in cached_bodies())
 
 
