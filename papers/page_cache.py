@@ -39,7 +39,7 @@ from dataclasses import dataclass, field
 from django.conf import settings
 from django.contrib.auth import SESSION_KEY
 from django.core.cache import cache
-from django.db.models import Max, Min, Q
+from django.db.models import Subquery
 from django.http import HttpResponse
 from django.middleware.csrf import get_token
 from django.utils.cache import get_conditional_response, patch_cache_control
@@ -162,14 +162,23 @@ def visibility_window(version: str, now: float) -> tuple[float, float | None]:
     from .models import Digest
 
     moment = datetime.datetime.fromtimestamp(now, tz=datetime.UTC)
-    found = Digest.objects.filter(status__in=Digest.READABLE_STATES).aggregate(
-        next_live=Min("published_at", filter=Q(published_at__gt=moment)),
-        next_expiry=Min("expires_at", filter=Q(expires_at__gt=moment)),
-        last_live=Max("published_at", filter=Q(published_at__lte=moment)),
-        last_expiry=Max("expires_at", filter=Q(expires_at__lte=moment)),
-    )
-    upcoming = [m.timestamp() for m in (found["next_live"], found["next_expiry"]) if m]
-    passed = [m.timestamp() for m in (found["last_live"], found["last_expiry"]) if m]
+    # One statement of ordered LIMIT-1 subqueries: the go-live ones walk the (status,
+    # published_at) index per readable status instead of aggregating every digest.
+    moments = {}
+    for status in Digest.READABLE_STATES:
+        readable = Digest.objects.filter(status=status)
+        for column in ("published_at", "expires_at"):
+            moments[f"next_{column}_{status}"] = Subquery(
+                readable.filter(**{f"{column}__gt": moment}).order_by(column).values(column)[:1]
+            )
+            moments[f"last_{column}_{status}"] = Subquery(
+                readable.filter(**{f"{column}__lte": moment})
+                .order_by(f"-{column}")
+                .values(column)[:1]
+            )
+    found = Digest.objects.order_by().annotate(**moments).values(*moments).first() or {}
+    upcoming = [m.timestamp() for k, m in found.items() if m and k.startswith("next_")]
+    passed = [m.timestamp() for k, m in found.items() if m and k.startswith("last_")]
     last = max(passed, default=0.0)
     following = min(upcoming, default=None)
     timeout = None if following is None else max(1, int(following - now))

@@ -283,7 +283,15 @@ class Digest(models.Model):
         verbose_name = _("digest")
         verbose_name_plural = _("digests")
         permissions = [("publish_digest", _("Can publish, schedule and unpublish digests"))]
-        indexes = [models.Index(fields=["status", "published_at"], name="digest_status_live_idx")]
+        indexes = [
+            models.Index(fields=["status", "published_at"], name="digest_status_live_idx"),
+            # The next/last expiry (page cache lifetimes): few digests have one.
+            models.Index(
+                fields=["expires_at"],
+                condition=Q(expires_at__isnull=False),
+                name="digest_expiry_idx",
+            ),
+        ]
         constraints = [
             models.UniqueConstraint(fields=["issue_date", "slug"], name="digest_unique_date_slug"),
             models.CheckConstraint(
