@@ -144,11 +144,14 @@ if REDIS_URL:
     }
 else:
     CACHES = {
-        "default": {
-            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
-            # Room for the page cache (a few thousand pages of ~50 KB per process).
-            "OPTIONS": {"MAX_ENTRIES": int(os.environ.get("LOCMEM_CACHE_ENTRIES", "5000"))},
-        }
+        "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+        # Pages and their versions must be shared by every worker process, or one would
+        # serve what another has invalidated: without Redis, files under VAR_DIR.
+        "pages": {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": str(VAR_DIR / "cache" / "pages"),
+            "OPTIONS": {"MAX_ENTRIES": int(os.environ.get("PAGE_CACHE_FILES", "3000"))},
+        },
     }
 # The page cache (papers/page_cache.py): exact invalidation, so entries may live long; this
 # only bounds memory use and anything the clock changes that nothing else accounts for.

@@ -132,7 +132,7 @@ def closed_reason(target, *, closed: bool | None = None) -> str:
 # --- caching -------------------------------------------------------------------------
 
 
-def comments_cache_version(target) -> int:
+def comments_cache_version(target) -> str:
     """The version of ``target``'s comment list; cached pages showing it are only served
     while it is unchanged: every approval, rejection, pin or reply bumps it."""
     return page_cache.comments_version(target_key(target))

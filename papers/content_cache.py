@@ -10,11 +10,21 @@ so that moderating one thread re-renders only the pages showing it.
 import time
 import uuid
 
-from django.core.cache import cache
+from django.conf import settings
+from django.core.cache import caches
 from django.db import transaction
 from django.db.models.signals import m2m_changed, post_delete, post_save
 
 VERSION_KEY = "papers:content-version"
+STORE = "pages"
+
+
+def store():
+    """The cache holding pages and versions. It must be shared by every process serving the
+    site, or one process would keep serving what another has invalidated: Redis when
+    REDIS_URL is set (the default cache), else a file cache under VAR_DIR (the ``pages``
+    alias; the settings define it); a single-process setup (tests) may use the default."""
+    return caches[STORE] if STORE in settings.CACHES else caches["default"]
 
 
 def _new_version() -> str:
@@ -24,11 +34,13 @@ def _new_version() -> str:
 
 def content_version_info() -> tuple[str, float]:
     """(the content version, the time it was made)."""
+    cache = store()
     version = cache.get(VERSION_KEY)
     if version is None:
         version = _new_version()
         if not cache.add(VERSION_KEY, version, timeout=None):
-            version = cache.get(VERSION_KEY) or version
+            cache = store()
+    version = cache.get(VERSION_KEY) or version
     token, _sep, made = version.partition(":")
     try:
         return version, float(made)
@@ -41,7 +53,7 @@ def content_version() -> str:
 
 
 def _set_new_version() -> None:
-    cache.set(VERSION_KEY, _new_version(), timeout=None)
+    store().set(VERSION_KEY, _new_version(), timeout=None)
 
 
 def bump_content_version(**kwargs) -> None:

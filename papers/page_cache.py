@@ -1,6 +1,7 @@
 """The page cache: every anonymous GET/HEAD of a public page, feed, sitemap, robots.txt and
-API answer is served from Django's cache (per-process memory, or Redis shared by all app
-servers when REDIS_URL is set) until something a reader could see changes.
+API answer is served from Django's cache until something a reader could see changes. The
+store (``content_cache.store()``) is shared by every process serving the site: Redis when
+REDIS_URL is set, else files under VAR_DIR (the ``pages`` cache).
 
 Exactness, in short (docs/architecture.md, "Page cache", has the reasoning):
 
@@ -34,11 +35,11 @@ import datetime
 import hashlib
 import math
 import time
+import uuid
 from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.contrib.auth import SESSION_KEY
-from django.core.cache import cache
 from django.db.models import Subquery
 from django.http import HttpResponse
 from django.middleware.csrf import get_token
@@ -46,7 +47,7 @@ from django.utils.cache import get_conditional_response, patch_cache_control
 from django.utils.crypto import salted_hmac
 from django.utils.http import http_date
 
-from .content_cache import content_version_info
+from .content_cache import content_version_info, store
 
 DEFAULT_SECONDS = 3600
 # Responses a view marks like this are personal or must not be kept.
@@ -75,7 +76,7 @@ class _Render:
     """What one cacheable render noted: the comment threads it showed (key -> version and
     change time), and the moments its content changes by the clock."""
 
-    comments: dict[str, tuple[int, float]] = field(default_factory=dict)
+    comments: dict[str, tuple[str, float]] = field(default_factory=dict)
     closes_at: float | None = None
 
 
@@ -119,19 +120,17 @@ def _comments_keys(target: str) -> tuple[str, str]:
     return f"comments:version:{target}", f"comments:changed:{target}"
 
 
-def comments_version(target: str) -> int:
-    return cache.get(_comments_keys(target)[0], 1)
+def comments_version(target: str) -> str:
+    return store().get(_comments_keys(target)[0], "0")
 
 
 def bump_comments(target: str) -> None:
-    """A comment thread changed as readers see it: pages showing it re-render."""
+    """A comment thread changed as readers see it: pages showing it re-render. The version
+    is a new random token (never a counter: two bumps racing must not both write N+1)."""
     version_key, changed_key = _comments_keys(target)
+    cache = store()
     cache.set(changed_key, time.time(), timeout=None)  # before the version: see last_modified
-    cache.add(version_key, 1, timeout=None)
-    try:
-        cache.incr(version_key)
-    except ValueError:  # evicted between add and incr
-        cache.set(version_key, 2, timeout=None)
+    cache.set(version_key, uuid.uuid4().hex, timeout=None)
 
 
 def note_comments(target: str, digest) -> None:
@@ -141,8 +140,8 @@ def note_comments(target: str, digest) -> None:
     if state is None:
         return
     version_key, changed_key = _comments_keys(target)
-    found = cache.get_many([version_key, changed_key])
-    state.comments[target] = (found.get(version_key, 1), found.get(changed_key) or 0.0)
+    found = store().get_many([version_key, changed_key])
+    state.comments[target] = (found.get(version_key, "0"), found.get(changed_key) or 0.0)
     days = getattr(settings, "COMMENTS_CLOSE_AFTER_DAYS", 0)
     if days and digest.published_at is not None:
         closes = (digest.published_at + datetime.timedelta(days=days)).timestamp()
@@ -156,7 +155,7 @@ def visibility_window(version: str, now: float) -> tuple[float, float | None]:
     """(the last go-live or expiry at or before ``now``, the next one after it), in one
     query, kept for this content version until that next moment."""
     key = f"pagecache:window:{version}"
-    window = cache.get(key)
+    window = store().get(key)
     if window is not None and (window[1] is None or window[1] > now) and window[2] <= now:
         return window[0], window[1]
     from .models import Digest
@@ -182,7 +181,7 @@ def visibility_window(version: str, now: float) -> tuple[float, float | None]:
     last = max(passed, default=0.0)
     following = min(upcoming, default=None)
     timeout = None if following is None else max(1, int(following - now))
-    cache.set(key, (last, following, now), timeout=timeout)
+    store().set(key, (last, following, now), timeout=timeout)
     return last, following
 
 
@@ -196,7 +195,7 @@ class Entry:
     body: bytes
     etag: str  # of the body with its holes
     began: float  # when the page's current state began (content, threads, schedule)
-    comments: dict[str, int]
+    comments: dict[str, str]
     has_csrf: bool
     has_stamp: bool
     stored_at: float
@@ -212,8 +211,8 @@ def _entry_is_current(entry: Entry) -> bool:
     if not entry.comments:
         return True
     keys = {target: _comments_keys(target)[0] for target in entry.comments}
-    found = cache.get_many(list(keys.values()))
-    return all(found.get(keys[t], 1) == v for t, v in entry.comments.items())
+    found = store().get_many(list(keys.values()))
+    return all(found.get(keys[t], "0") == v for t, v in entry.comments.items())
 
 
 def _storable(request, response, csrf_before) -> bool:
@@ -319,6 +318,7 @@ class PageCacheMiddleware:
         now = time.time()
         version, changed_at = content_version_info()
         key = _key(request, version)
+        cache = store()
         entry = cache.get(key)
         status = "hit"
         if entry is None or not isinstance(entry, Entry) or not _entry_is_current(entry):

@@ -630,3 +630,38 @@ def test_hashed_static_files_are_long_lived_and_served_compressed(settings, tmp_
     # Pages link the hashed name, so a changed file is a new URL: nothing stale is kept.
     html = Client().get("/").content.decode()
     assert hashed in html
+
+
+# --- several worker processes without Redis ---------------------------------------------
+
+
+def test_without_redis_pages_and_versions_live_in_files_every_worker_reads(settings, tmp_path):
+    """gunicorn runs several processes: a per-process memory cache would let one keep
+    serving what another invalidated, so the settings put the page store in files."""
+    import digestsite.settings as real
+
+    if not real.REDIS_URL:
+        assert real.CACHES["pages"]["BACKEND"].endswith("FileBasedCache")
+    settings.CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+        "pages": {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": str(tmp_path),
+        },
+    }
+    from django.core.cache.backends.filebased import FileBasedCache
+
+    other_worker = FileBasedCache(str(tmp_path), {})  # what another process opens
+    digest = factories.digest(entries=1, title="文件缓存里的一期")
+    url = digest.get_absolute_url()
+    assert fresh(url)["X-Page-Cache"] == "miss"
+    assert fresh(url)["X-Page-Cache"] == "hit"
+    assert other_worker.get(content_cache.VERSION_KEY) == content_cache.content_version()
+    # Another worker saves a change (its receivers write the new version to the files).
+    version = content_cache._new_version()
+    other_worker.set(content_cache.VERSION_KEY, version, timeout=None)
+    assert fresh(url)["X-Page-Cache"] == "miss"
+    # And a moderator's decision in another worker re-renders the page here.
+    warm(url)
+    other_worker.set(f"comments:version:{svc.target_key(digest)}", "another", timeout=None)
+    assert fresh(url)["X-Page-Cache"] == "miss"
