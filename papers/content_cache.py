@@ -32,16 +32,15 @@ def _new_version() -> str:
     return f"{uuid.uuid4().hex}:{time.time():.6f}"
 
 
-def content_version_info() -> tuple[str, float]:
-    """(the content version, the time it was made)."""
-    cache = store()
-    version = cache.get(VERSION_KEY)
+def content_version_info(known: str | None = None) -> tuple[str, float]:
+    """(the content version, the time it was made). ``known``: the stored value, when the
+    caller has already read VERSION_KEY (with other keys, in one round trip)."""
+    version = known if known is not None else store().get(VERSION_KEY)
     if version is None:
         version = _new_version()
-        if not cache.add(VERSION_KEY, version, timeout=None):
-            cache = store()
-    version = cache.get(VERSION_KEY) or version
-    token, _sep, made = version.partition(":")
+        if not store().add(VERSION_KEY, version, timeout=None):
+            version = store().get(VERSION_KEY) or version
+    _token, _sep, made = version.partition(":")
     try:
         return version, float(made)
     except ValueError:  # a token of an older format

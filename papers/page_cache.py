@@ -5,8 +5,9 @@ REDIS_URL is set, else files under VAR_DIR (the ``pages`` cache).
 
 Exactness, in short (docs/architecture.md, "Page cache", has the reasoning):
 
-- The key holds the *content version* (papers/content_cache.py: replaced after every commit
-  that changes a reader-visible row), the language, and the scheme, host and full path. A
+- The key is the language and the scheme, host and full path; the entry holds the *content
+  version* it was rendered under (papers/content_cache.py: replaced after every commit that
+  changes a reader-visible row) and is only served while that version is current. A
   page showing a comment thread also records that thread's *comments version* at render time
   and is only served while it is unchanged, so approving a comment re-renders the pages of
   that digest or paper alone, and a flood of pending comments changes nothing.
@@ -47,7 +48,7 @@ from django.utils.cache import get_conditional_response, patch_cache_control
 from django.utils.crypto import salted_hmac
 from django.utils.http import http_date
 
-from .content_cache import content_version_info, store
+from .content_cache import VERSION_KEY, content_version_info, store
 
 DEFAULT_SECONDS = 3600
 # Responses a view marks like this are personal or must not be kept.
@@ -190,6 +191,7 @@ def visibility_window(version: str, now: float) -> tuple[float, float | None]:
 
 @dataclass
 class Entry:
+    version: str  # the content version it was rendered under
     status: int
     headers: list[tuple[str, str]]
     body: bytes
@@ -201,18 +203,35 @@ class Entry:
     stored_at: float
 
 
-def _key(request, version: str) -> str:
+def _key(request) -> str:
+    """One key per URL and language: a new render replaces the old one (nothing is left
+    behind by a change); the entry says which content version it was rendered under."""
     url = f"{request.scheme}://{request.get_host()}{request.get_full_path()}"
     digest = hashlib.sha256(url.encode()).hexdigest()
-    return f"pagecache:{version}:{getattr(request, 'LANGUAGE_CODE', '')}:{digest}"
+    return f"pagecache:{getattr(request, 'LANGUAGE_CODE', '')}:{digest}"
 
 
-def _entry_is_current(entry: Entry) -> bool:
+# Which comment threads a URL's page showed, remembered per process: only a hint, so that
+# a hit fetches the threads' versions in the same round trip as the page (the entry itself
+# says what it depends on and is always checked).
+_THREADS_HINT: dict[str, tuple[str, ...]] = {}
+_THREADS_HINT_MAX = 20000
+
+
+def _entry_is_current(entry: Entry, fetched: dict) -> bool:
     if not entry.comments:
         return True
     keys = {target: _comments_keys(target)[0] for target in entry.comments}
-    found = store().get_many(list(keys.values()))
-    return all(found.get(keys[t], "0") == v for t, v in entry.comments.items())
+    missing = [k for k in keys.values() if k not in fetched]
+    if missing:
+        fetched = {**fetched, **store().get_many(missing)}
+    return all(fetched.get(keys[t], "0") == v for t, v in entry.comments.items())
+
+
+def _remember_threads(key: str, entry: Entry) -> None:
+    if len(_THREADS_HINT) >= _THREADS_HINT_MAX:
+        _THREADS_HINT.clear()
+    _THREADS_HINT[key] = tuple(entry.comments)
 
 
 def _storable(request, response, csrf_before) -> bool:
@@ -233,7 +252,7 @@ def _storable(request, response, csrf_before) -> bool:
     return vary <= _COVERED_VARY and len(request.get_full_path()) <= conf("MAX_PATH", 2000)
 
 
-def _make_entry(request, response, render: _Render, began: float, now: float) -> Entry:
+def _make_entry(response, render: _Render, version: str, began: float, now: float) -> Entry:
     body = response.content
     headers = [
         (k, v)
@@ -242,6 +261,7 @@ def _make_entry(request, response, render: _Render, began: float, now: float) ->
     ]
     thread_began = max((changed for _v, changed in render.comments.values()), default=0.0)
     return Entry(
+        version=version,
         status=response.status_code,
         headers=headers,
         body=body,
@@ -316,12 +336,18 @@ class PageCacheMiddleware:
 
     def _serve(self, request):
         now = time.time()
-        version, changed_at = content_version_info()
-        key = _key(request, version)
+        key = _key(request)
         cache = store()
-        entry = cache.get(key)
+        threads = [_comments_keys(t)[0] for t in _THREADS_HINT.get(key, ())]
+        found = cache.get_many([VERSION_KEY, key, *threads])  # one round trip
+        version, changed_at = content_version_info(found.get(VERSION_KEY))
+        entry = found.get(key)
         status = "hit"
-        if entry is None or not isinstance(entry, Entry) or not _entry_is_current(entry):
+        if (
+            not isinstance(entry, Entry)
+            or entry.version != version
+            or not _entry_is_current(entry, found)
+        ):
             status = "miss"
             entry = None
             render = _Render()
@@ -333,7 +359,8 @@ class PageCacheMiddleware:
                 _render.reset(token)
             if _storable(request, response, csrf_before):
                 last_change, next_change = visibility_window(version, now)
-                entry = _make_entry(request, response, render, max(changed_at, last_change), now)
+                began = max(changed_at, last_change)
+                entry = _make_entry(response, render, version, began, now)
                 limits = [conf("SECONDS", DEFAULT_SECONDS)]
                 limits += [m - now for m in (next_change, render.closes_at) if m is not None]
                 if render.closes_at is not None and render.closes_at <= now:
@@ -341,10 +368,13 @@ class PageCacheMiddleware:
                 timeout = math.floor(min(limits))
                 if timeout > 0:
                     cache.set(key, entry, timeout)
+                _remember_threads(key, entry)
             if entry is None:
                 response = self._fill(request, response)
                 response["X-Page-Cache"] = "miss"
                 return response
+        if status == "hit" and key not in _THREADS_HINT:
+            _remember_threads(key, entry)
         response = self._respond(request, entry, now)
         response["X-Page-Cache"] = status
         return response
