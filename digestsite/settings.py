@@ -75,6 +75,9 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
+    # Anonymous pages, feeds, sitemap and API from the cache, exact (papers/page_cache.py).
+    # After csrf/auth/messages (it reads the visitor), before the view-side middleware.
+    "papers.page_cache.PageCacheMiddleware",
     # Database unreachable -> 503 with Retry-After instead of a 500 (digestsite/middleware.py).
     "digestsite.middleware.DatabaseUnavailableMiddleware",
     # Last, as django-axes requires: it turns a locked-out login into a 429 page.
@@ -96,6 +99,8 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "papers.context_processors.site",
+                # After Django's csrf processor: the token is a per-visitor hole in cached pages.
+                "papers.page_cache.csrf_holes",
             ],
         },
     },
@@ -138,7 +143,23 @@ if REDIS_URL:
         }
     }
 else:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+        # Pages and their versions must be shared by every worker process, or one would
+        # serve what another has invalidated: without Redis, files under VAR_DIR.
+        "pages": {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": str(VAR_DIR / "cache" / "pages"),
+            "OPTIONS": {"MAX_ENTRIES": int(os.environ.get("PAGE_CACHE_FILES", "3000"))},
+        },
+    }
+# The page cache (papers/page_cache.py): exact invalidation, so entries may live long; this
+# only bounds memory use and anything the clock changes that nothing else accounts for.
+PAGE_CACHE_ENABLED = env_bool("PAGE_CACHE_ENABLED", True)
+PAGE_CACHE_SECONDS = int(os.environ.get("PAGE_CACHE_SECONDS", "3600"))
+# Never cached (whatever the visitor): back office, previews, comment posting and reply forms,
+# the view beacon, the language switch and the health check. Static and media are added.
+PAGE_CACHE_EXCLUDE = ("/admin/", "/preview/", "/comments/", "/views/", "/i18n/", "/healthz")
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

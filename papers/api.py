@@ -15,16 +15,13 @@ from django.core.paginator import EmptyPage, PageNotAnInteger, Paginator
 from django.http import JsonResponse
 from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
-from django.utils.cache import get_conditional_response, patch_cache_control, set_response_etag
 from django.views.decorators.http import require_GET
 
-from .content_cache import cached_response
 from .filters import EntryFilter
 from .models import SECTIONS_WITH_KIND, Digest, Entry, SectionKind
 from .search import CappedCountPaginator
 from .views.reading import entry_list_queryset, published_categories, published_tags
 
-API_CACHE_SECONDS = 300
 DEFAULT_PAGE_SIZE = 20
 MAX_PAGE_SIZE = 100
 
@@ -38,22 +35,13 @@ def _error(message, status, **extra):
 
 
 def api_view(view):
-    """GET only. Responses are cached server-side until the content changes (never past a
-    scheduled go-live or expiry: papers/content_cache.py); clients revalidate with the ETag,
-    so an unpublished digest never lingers in anyone's copy."""
+    """GET only. Answers are cached and revalidated like pages (papers/page_cache.py:
+    until the content changes, never past a scheduled go-live or expiry, with an ETag and
+    ``public, max-age=0, must-revalidate``), so an unpublished digest lingers nowhere."""
 
     @wraps(view)
     def wrapped(request, *args, **kwargs):
-        response = cached_response(
-            request,
-            lambda: view(request, *args, **kwargs),
-            prefix="api",
-            limit=API_CACHE_SECONDS,
-        )
-        if response.status_code == 200:
-            patch_cache_control(response, public=True, max_age=0, must_revalidate=True)
-            set_response_etag(response)
-            response = get_conditional_response(request, etag=response["ETag"], response=response)
+        response = view(request, *args, **kwargs)
         response["Access-Control-Allow-Origin"] = "*"
         return response
 

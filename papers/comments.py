@@ -32,6 +32,7 @@ from django.utils.crypto import get_random_string, salted_hmac
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from . import page_cache
 from .comment_markup import count_links
 from .models import (
     BlockedTerm,
@@ -131,19 +132,14 @@ def closed_reason(target, *, closed: bool | None = None) -> str:
 # --- caching -------------------------------------------------------------------------
 
 
-def comments_cache_version(target) -> int:
-    """The version of ``target``'s comment list. A page cache must put it in its key (or
-    drop pages whose version moved): every approval, rejection, pin or reply bumps it."""
-    return cache.get(f"comments:version:{target_key(target)}", 1)
+def comments_cache_version(target) -> str:
+    """The version of ``target``'s comment list; cached pages showing it are only served
+    while it is unchanged: every approval, rejection, pin or reply bumps it."""
+    return page_cache.comments_version(target_key(target))
 
 
 def bump_comments_version(target) -> None:
-    key = f"comments:version:{target_key(target)}"
-    cache.add(key, 1, timeout=None)
-    try:
-        cache.incr(key)
-    except ValueError:  # evicted between add and incr
-        cache.set(key, 2, timeout=None)
+    page_cache.bump_comments(target_key(target))
 
 
 # --- who is asking -------------------------------------------------------------------
@@ -226,7 +222,12 @@ def rate_limited(scope: str, identity: str, *, limits=None) -> int:
 
 
 def form_stamp() -> str:
-    """A signed "form served at" time, put in a hidden field when the page is rendered."""
+    """A signed "form served at" time, put in a hidden field when the page is rendered
+    (a placeholder while the page cache renders a page: it fills one in per response)."""
+    return page_cache.form_stamp_hole() or form_stamp_value()
+
+
+def form_stamp_value() -> str:
     return signing.dumps(int(clock()), salt=_STAMP_SALT)
 
 
@@ -674,6 +675,7 @@ def comments_context(request, target, *, closed: bool | None = None) -> dict:
     """What ``includes/_comments.html`` needs, in two queries whatever the number of
     comments: the approved comments of ``target`` plus the reader's own waiting ones
     (replies, pins and staff badges included), and whether the thread is closed."""
+    page_cache.note_comments(target_key(target), _digest_of(target))  # before reading
     mine = _my_ids(request)
     visible = Q(status=Status.APPROVED)
     if mine:

@@ -1,51 +1,116 @@
-"""Server-side caching of public responses that is never stale.
+"""The content version: a token replaced whenever anything a reader can see changes.
 
-Every cached response is keyed by the *content version*, a token that changes whenever
-anything a reader can see changes (the signal receivers below bump it), and it lives no
-longer than the next scheduled go-live or expiry (``workflow.cache_seconds``). A publish,
-unpublish, edit, rename or scheduled change therefore shows on the very next request, on
-every app server sharing the cache (Redis), without anyone having to find and delete keys.
+The page cache (papers/page_cache.py) puts it in every key, so a publish, unpublish, edit,
+rename or settings change shows on the very next request, on every app server sharing the
+cache (Redis), without anyone having to find and delete keys. The signal receivers below
+replace it; comment threads have their own per-target version (``page_cache.bump_comments``)
+so that moderating one thread re-renders only the pages showing it.
 """
 
-import hashlib
+import time
 import uuid
 
-from django.core.cache import cache
+from django.conf import settings
+from django.core.cache import caches
+from django.db import transaction
 from django.db.models.signals import m2m_changed, post_delete, post_save
-from django.utils.translation import get_language
 
 VERSION_KEY = "papers:content-version"
+STORE = "pages"
+
+
+def store():
+    """The cache holding pages and versions. It must be shared by every process serving the
+    site, or one process would keep serving what another has invalidated: Redis when
+    REDIS_URL is set (the default cache), else a file cache under VAR_DIR (the ``pages``
+    alias; the settings define it); a single-process setup (tests) may use the default."""
+    return caches[STORE] if STORE in settings.CACHES else caches["default"]
+
+
+def _new_version() -> str:
+    # The token, then when it was made: the page cache's Last-Modified starts there.
+    return f"{uuid.uuid4().hex}:{time.time():.6f}"
+
+
+def content_version_info(known: str | None = None) -> tuple[str, float]:
+    """(the content version, the time it was made). ``known``: the stored value, when the
+    caller has already read VERSION_KEY (with other keys, in one round trip)."""
+    version = known if known is not None else store().get(VERSION_KEY)
+    if version is None:
+        version = _new_version()
+        if not store().add(VERSION_KEY, version, timeout=None):
+            version = store().get(VERSION_KEY) or version
+    _token, _sep, made = version.partition(":")
+    try:
+        return version, float(made)
+    except ValueError:  # a token of an older format
+        return version, 0.0
 
 
 def content_version() -> str:
-    version = cache.get(VERSION_KEY)
-    if version is None:
-        version = uuid.uuid4().hex
-        if not cache.add(VERSION_KEY, version, timeout=None):
-            version = cache.get(VERSION_KEY) or version
-    return version
+    return content_version_info()[0]
+
+
+def _set_new_version() -> None:
+    store().set(VERSION_KEY, _new_version(), timeout=None)
 
 
 def bump_content_version(**kwargs) -> None:
-    """Signal receiver (derived data only): whatever readers saw before is out of date."""
-    cache.set(VERSION_KEY, uuid.uuid4().hex, timeout=None)
+    """Signal receiver (derived data only): whatever readers saw before is out of date.
+
+    The version changes at once *and again after the commit*: a reader who rendered the
+    page between the save and the commit saw the old rows, and must not have stored them
+    under the version that follows the change."""
+    _set_new_version()
+    transaction.on_commit(_set_new_version)
 
 
-def cached_response(request, render, *, prefix: str, limit: int):
-    """``render()``'s response for this URL and language, from the cache when the content
-    has not changed since. Only 200 responses are stored."""
-    from .workflow import cache_seconds
+def _now_and_after_commit(action) -> None:
+    # At once, for this transaction's own later reads; again after the commit, for readers
+    # who rendered the committed (old) rows in between.
+    action()
+    transaction.on_commit(action)
 
-    path = hashlib.sha256(request.get_full_path().encode()).hexdigest()
-    key = f"{prefix}:{content_version()}:{get_language()}:{path}"
-    response = cache.get(key)
-    if response is None:
-        response = render()
-        if response.status_code == 200:
-            timeout = cache_seconds(limit)
-            if timeout > 0:
-                cache.set(key, response, timeout)
-    return response
+
+def _thread(comment) -> str:
+    if comment.entry_id:
+        return f"entry:{comment.entry_id}"
+    return f"digest:{comment.digest_id}"
+
+
+def _comment_saved(sender, instance, created, **kwargs) -> None:
+    """Any change readers may see re-renders the pages of its thread; a new comment that
+    waits for moderation changes nothing they see (a spam flood flushes nothing)."""
+    from .page_cache import bump_comments
+
+    if created and instance.status == "pending":
+        return
+    target = _thread(instance)
+    _now_and_after_commit(lambda: bump_comments(target))
+
+
+def _comment_deleted(sender, instance, **kwargs) -> None:
+    from .page_cache import bump_comments
+
+    if instance.status == "approved":
+        target = _thread(instance)
+        _now_and_after_commit(lambda: bump_comments(target))
+
+
+def _closure_changed(sender, instance, **kwargs) -> None:
+    """Closing or reopening comments changes the form on the digest and its papers."""
+    from .models import Entry
+    from .page_cache import bump_comments
+
+    digest_id = instance.digest_id
+    entries = list(Entry.objects.filter(digest_id=digest_id).values_list("pk", flat=True))
+    targets = [f"digest:{digest_id}", *(f"entry:{pk}" for pk in entries)]
+
+    def bump():
+        for target in targets:
+            bump_comments(target)
+
+    _now_and_after_commit(bump)
 
 
 def connect_receivers() -> None:
@@ -54,6 +119,8 @@ def connect_receivers() -> None:
 
     from .models import (
         Category,
+        Comment,
+        CommentClosure,
         Digest,
         Entry,
         EntrySearch,
@@ -76,4 +143,12 @@ def connect_receivers() -> None:
             bump_content_version,
             sender=through,
             dispatch_uid=f"content-version-m2m-{through._meta.label_lower}",
+        )
+    post_save.connect(_comment_saved, sender=Comment, dispatch_uid="pagecache-comment-save")
+    post_delete.connect(_comment_deleted, sender=Comment, dispatch_uid="pagecache-comment-delete")
+    for signal in (post_save, post_delete):
+        signal.connect(
+            _closure_changed,
+            sender=CommentClosure,
+            dispatch_uid=f"pagecache-closure-{signal is post_save}",
         )

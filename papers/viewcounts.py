@@ -1,12 +1,14 @@
 """View counts (人气) without a write per page view.
 
 A page never counts itself, so it stays cacheable as a whole: static/js/reading.js sends one
-beacon per reader visit (once per browser tab session and page, ``navigator.sendBeacon``) to
-``view_beacon``, which calls ``record``. ``record`` ignores obvious bots by User-Agent and
-unpublished objects, and increments a counter in the cache (atomic ``incr``; shared by all
-app servers when REDIS_URL is set). The database row is only touched when a counter reaches
-``VIEW_COUNT_FLUSH_EVERY``, with one ``UPDATE … SET view_count = view_count + n``, and by
-``manage.py flush_view_counts`` (run it every few minutes, and before a deploy) for the rest.
+beacon per reader visit (once per browser tab session and page, a ``fetch`` with
+``keepalive``, or ``navigator.sendBeacon`` where fetch is missing) to ``view_beacon``, which
+calls ``record`` and answers with ``current``, the up-to-date count the page then shows.
+``record`` ignores obvious bots by User-Agent and unpublished objects, and increments a
+counter in the cache (atomic ``incr``; shared by all app servers when REDIS_URL is set).
+The database row is only touched when a counter reaches ``VIEW_COUNT_FLUSH_EVERY``, with
+one ``UPDATE … SET view_count = view_count + n``, and by ``manage.py flush_view_counts``
+(run it every few minutes, and before a deploy) for the rest.
 """
 
 from __future__ import annotations
@@ -69,6 +71,14 @@ def record(kind: str, pk: int, *, user_agent: str) -> bool:
     if pending >= flush_every():
         flush_one(kind, pk)
     return True
+
+
+def current(kind: str, pk: int) -> int:
+    """The count readers should see now: the row's count plus what is still pending in the
+    cache. The beacon answers with it, so a page served from the page cache (whose number
+    is as old as the cached copy) shows the current count once the beacon returns."""
+    stored = MODELS[kind].objects.filter(pk=pk).values_list("view_count", flat=True).first()
+    return (stored or 0) + max(0, cache.get(counter_key(kind, pk)) or 0)
 
 
 def flush_one(kind: str, pk: int) -> int:

@@ -140,7 +140,7 @@ def test_decisions_bump_the_targets_cache_version(django_capture_on_commit_callb
     before = svc.comments_cache_version(digest)
     with django_capture_on_commit_callbacks(execute=True):
         svc.comment_moderate(comment=comment, by=factories.moderator(), status="approved")
-    assert svc.comments_cache_version(digest) == before + 1
+    assert svc.comments_cache_version(digest) != before
 
 
 def test_a_staff_reply_is_published_with_a_badge_and_approves_its_parent():

@@ -78,7 +78,8 @@ def test_a_posted_comment_waits_for_moderation_and_only_its_author_sees_it():
     assert "private" in page["Cache-Control"]
     other = stranger.get(digest.get_absolute_url())
     assert "我认为第二篇最有意思。" not in other.content.decode()
-    assert "private" not in other.get("Cache-Control", "")
+    assert page["X-Page-Cache"] == "bypass"  # rendered for the author alone
+    assert other["X-Page-Cache"] != "bypass"  # the shared cached page
     assert ModerationRecord.objects.filter(comment=comment, action="submitted").exists()
 
 

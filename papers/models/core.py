@@ -608,11 +608,16 @@ class SiteSettings(models.Model):
 
     @classmethod
     def load(cls) -> "SiteSettings":
-        """The one settings row, cached; created with defaults the first time."""
-        cached = cache.get(cls.CACHE_KEY)
+        """The one settings row, cached; created with defaults the first time. Keyed by the
+        content version (shared by every app server, replaced when this row is saved), so a
+        server never renders a page with its own stale copy after another server's save."""
+        from ..content_cache import content_version
+
+        key = f"{cls.CACHE_KEY}:{content_version()}"
+        cached = cache.get(key)
         if cached is None:
             cached, _created = cls.objects.get_or_create(pk=1)
-            cache.set(cls.CACHE_KEY, cached, 3600)
+            cache.set(key, cached, 3600)
         return cached
 
 

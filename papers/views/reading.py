@@ -15,7 +15,7 @@ from collections import defaultdict
 
 from django.db.models import Count, Prefetch
 from django.db.models.functions import TruncMonth
-from django.http import Http404, HttpResponse, HttpResponseNotAllowed
+from django.http import Http404, HttpResponse, HttpResponseNotAllowed, JsonResponse
 from django.shortcuts import get_object_or_404
 from django.urls import get_script_prefix, get_urlconf, reverse
 from django.utils.translation import gettext, pgettext
@@ -477,13 +477,16 @@ def robots_txt(request):
 
 @csrf_exempt  # a beacon carries no token and changes no reader state; see viewcounts
 def view_beacon(request, kind, pk):
-    """Count one reader visit of a digest or an entry page (sent by static/js/reading.js
-    with navigator.sendBeacon). Bots, unknown and unpublished objects are not counted."""
+    """Count one reader visit of a digest or an entry page (sent by static/js/reading.js).
+    Bots, unknown and unpublished objects are not counted (204); a counted visit answers
+    with the current count, which the page shows in place of its cached number."""
     if request.method != "POST":
         return HttpResponseNotAllowed(["POST"])
     if kind not in viewcounts.MODELS:
         raise Http404
-    viewcounts.record(kind, pk, user_agent=request.headers.get("User-Agent", ""))
-    response = HttpResponse(status=204)
+    if viewcounts.record(kind, pk, user_agent=request.headers.get("User-Agent", "")):
+        response = JsonResponse({"views": viewcounts.current(kind, pk)})
+    else:
+        response = HttpResponse(status=204)
     response["Cache-Control"] = "no-store"
     return response

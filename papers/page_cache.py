@@ -1,0 +1,447 @@
+"""The page cache: every anonymous GET/HEAD of a public page, feed, sitemap, robots.txt and
+API answer is served from Django's cache until something a reader could see changes. The
+store (``content_cache.store()``) is shared by every process serving the site: Redis when
+REDIS_URL is set, else files under VAR_DIR (the ``pages`` cache).
+
+Exactness, in short (docs/architecture.md, "Page cache", has the reasoning):
+
+- The key is the language and the scheme, host and full path; the entry holds the *content
+  version* it was rendered under (papers/content_cache.py: replaced after every commit that
+  changes a reader-visible row) and is only served while that version is current. A
+  page showing a comment thread also records that thread's *comments version* at render time
+  and is only served while it is unchanged, so approving a comment re-renders the pages of
+  that digest or paper alone, and a flood of pending comments changes nothing.
+- An entry never lives past the next scheduled go-live or expiry, nor past the moment the
+  page's comment form closes by age.
+- Per-visitor parts are *holes*: while a cacheable page renders, ``{% csrf_token %}`` and the
+  comment form's signed stamp render as placeholders (``hole()``), the stored body keeps
+  them, and every response fills them for its own visitor (``get_token``, which also sets
+  the CSRF cookie, and a fresh stamp). Pages work without JavaScript.
+- ETag: a hash of the stored body, plus, on pages with holes, of the visitor's CSRF secret
+  and the stamp's age bucket, so a 304 never hands back a copy whose token or stamp would
+  be refused. Last-Modified is strictly after the moment the page's current state began.
+- Pages with holes are ``Cache-Control: private, max-age=0, must-revalidate`` (a shared
+  proxy must not keep one visitor's CSRF token and cookie for another); feeds, sitemaps,
+  robots.txt and the API are ``public, max-age=0, must-revalidate``.
+
+Requests that are never served from the cache, and whose responses are ``private``: any
+authenticated user, a reader with a pending comment or an unread notice, and (by path) the
+admin, share-link previews, comment posting/reply pages and the view beacon.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import datetime
+import hashlib
+import math
+import time
+import uuid
+from dataclasses import dataclass, field
+
+from django.conf import settings
+from django.contrib.auth import SESSION_KEY
+from django.db.models import Subquery
+from django.http import HttpResponse
+from django.middleware.csrf import get_token
+from django.utils.cache import get_conditional_response, patch_cache_control
+from django.utils.crypto import salted_hmac
+from django.utils.http import http_date
+
+from .content_cache import VERSION_KEY, content_version_info, store
+
+DEFAULT_SECONDS = 3600
+# Responses a view marks like this are personal or must not be kept.
+_UNCACHEABLE = ("private", "no-store", "no-cache")
+# Vary values the key already covers: language (Accept-Language and the language cookie)
+# and cookies (the bypass rules look at every cookie that changes a page).
+_COVERED_VARY = {"accept-language", "cookie", "accept-encoding"}
+_MESSAGES_COOKIE = "messages"  # django.contrib.messages' CookieStorage
+_SESSION_MESSAGES = "_messages"  # its SessionStorage
+
+
+def conf(name: str, default):
+    return getattr(settings, f"PAGE_CACHE_{name}", default)
+
+
+def excluded_prefixes() -> tuple[str, ...]:
+    static = (settings.STATIC_URL or "/static/", settings.MEDIA_URL or "/media/")
+    return (*conf("EXCLUDE", ()), *static)
+
+
+# --- holes ---------------------------------------------------------------------------
+
+
+@dataclass
+class _Render:
+    """What one cacheable render noted: the comment threads it showed (key -> version and
+    change time), and the moments its content changes by the clock."""
+
+    comments: dict[str, tuple[str, float]] = field(default_factory=dict)
+    closes_at: float | None = None
+
+
+_render: contextvars.ContextVar[_Render | None] = contextvars.ContextVar(
+    "papers_page_cache_render", default=None
+)
+
+
+def _hole_nonce() -> str:
+    # Derived from SECRET_KEY: the same on every app server sharing the cache, and no
+    # reader can write a placeholder into a comment that the filling would then replace.
+    return salted_hmac("papers.page_cache.holes", "v1").hexdigest()[:20]
+
+
+def hole(name: str) -> str:
+    return f"pagecache-hole-{_hole_nonce()}-{name}"
+
+
+def rendering_with_holes() -> bool:
+    return _render.get() is not None
+
+
+def csrf_holes(request):
+    """Context processor (after Django's own ``csrf``): while a cacheable page renders, the
+    CSRF token is a placeholder filled per response."""
+    if rendering_with_holes():
+        return {"csrf_token": hole("csrf")}
+    return {}
+
+
+def form_stamp_hole() -> str | None:
+    """``papers.comments.form_stamp`` asks this first: the placeholder while a cacheable
+    page renders, else None (render a real stamp)."""
+    return hole("stamp") if rendering_with_holes() else None
+
+
+# --- comment threads -------------------------------------------------------------------
+
+
+def _comments_keys(target: str) -> tuple[str, str]:
+    return f"comments:version:{target}", f"comments:changed:{target}"
+
+
+def comments_version(target: str) -> str:
+    return store().get(_comments_keys(target)[0], "0")
+
+
+def bump_comments(target: str) -> None:
+    """A comment thread changed as readers see it: pages showing it re-render. The version
+    is a new random token (never a counter: two bumps racing must not both write N+1)."""
+    version_key, changed_key = _comments_keys(target)
+    cache = store()
+    cache.set(changed_key, time.time(), timeout=None)  # before the version: see last_modified
+    cache.set(version_key, uuid.uuid4().hex, timeout=None)
+
+
+def note_comments(target: str, digest) -> None:
+    """Called by ``comments_context`` *before* it reads the thread: a page being cached
+    depends on this thread's version, and on the moment its comment form closes by age."""
+    state = _render.get()
+    if state is None:
+        return
+    version_key, changed_key = _comments_keys(target)
+    found = store().get_many([version_key, changed_key])
+    state.comments[target] = (found.get(version_key, "0"), found.get(changed_key) or 0.0)
+    days = getattr(settings, "COMMENTS_CLOSE_AFTER_DAYS", 0)
+    if days and digest.published_at is not None:
+        closes = (digest.published_at + datetime.timedelta(days=days)).timestamp()
+        state.closes_at = closes if state.closes_at is None else min(state.closes_at, closes)
+
+
+# --- scheduled changes -------------------------------------------------------------------
+
+
+def visibility_window(version: str, now: float) -> tuple[float, float | None]:
+    """(the last go-live or expiry at or before ``now``, the next one after it), in one
+    query, kept for this content version until that next moment."""
+    key = f"pagecache:window:{version}"
+    window = store().get(key)
+    if window is not None and (window[1] is None or window[1] > now) and window[2] <= now:
+        return window[0], window[1]
+    from .models import Digest
+
+    moment = datetime.datetime.fromtimestamp(now, tz=datetime.UTC)
+    # One statement of ordered LIMIT-1 subqueries: the go-live ones walk the (status,
+    # published_at) index per readable status instead of aggregating every digest.
+    moments = {}
+    for status in Digest.READABLE_STATES:
+        readable = Digest.objects.filter(status=status)
+        for column in ("published_at", "expires_at"):
+            moments[f"next_{column}_{status}"] = Subquery(
+                readable.filter(**{f"{column}__gt": moment}).order_by(column).values(column)[:1]
+            )
+            moments[f"last_{column}_{status}"] = Subquery(
+                readable.filter(**{f"{column}__lte": moment})
+                .order_by(f"-{column}")
+                .values(column)[:1]
+            )
+    found = Digest.objects.order_by().annotate(**moments).values(*moments).first() or {}
+    upcoming = [m.timestamp() for k, m in found.items() if m and k.startswith("next_")]
+    passed = [m.timestamp() for k, m in found.items() if m and k.startswith("last_")]
+    last = max(passed, default=0.0)
+    following = min(upcoming, default=None)
+    timeout = None if following is None else max(1, int(following - now))
+    store().set(key, (last, following, now), timeout=timeout)
+    return last, following
+
+
+# --- the cached entry ----------------------------------------------------------------
+
+
+@dataclass
+class Entry:
+    version: str  # the content version it was rendered under
+    status: int
+    headers: list[tuple[str, str]]
+    body: bytes
+    etag: str  # of the body with its holes
+    began: float  # when the page's current state began (content, threads, schedule)
+    comments: dict[str, str]
+    has_csrf: bool
+    has_stamp: bool
+    stored_at: float
+
+
+def _key(request) -> str:
+    """One key per URL and language: a new render replaces the old one (nothing is left
+    behind by a change); the entry says which content version it was rendered under."""
+    url = f"{request.scheme}://{request.get_host()}{request.get_full_path()}"
+    digest = hashlib.sha256(url.encode()).hexdigest()
+    return f"pagecache:{getattr(request, 'LANGUAGE_CODE', '')}:{digest}"
+
+
+# Which comment threads a URL's page showed, remembered per process: only a hint, so that
+# a hit fetches the threads' versions in the same round trip as the page (the entry itself
+# says what it depends on and is always checked).
+_THREADS_HINT: dict[str, tuple[str, ...]] = {}
+_THREADS_HINT_MAX = 20000
+
+
+def _entry_is_current(entry: Entry, fetched: dict) -> bool:
+    if not entry.comments:
+        return True
+    keys = {target: _comments_keys(target)[0] for target in entry.comments}
+    missing = [k for k in keys.values() if k not in fetched]
+    if missing:
+        fetched = {**fetched, **store().get_many(missing)}
+    return all(fetched.get(keys[t], "0") == v for t, v in entry.comments.items())
+
+
+def _remember_threads(key: str, entry: Entry) -> None:
+    if len(_THREADS_HINT) >= _THREADS_HINT_MAX:
+        _THREADS_HINT.clear()
+    _THREADS_HINT[key] = tuple(entry.comments)
+
+
+def _storable(request, response, csrf_before) -> bool:
+    if response.status_code != 200 or response.streaming:
+        return False
+    if any(v in response.get("Cache-Control", "") for v in _UNCACHEABLE):
+        return False
+    if response.cookies:
+        return False
+    session = getattr(request, "session", None)
+    if session is not None and session.modified:
+        return False
+    if request.META.get("CSRF_COOKIE_NEEDS_UPDATE") and not csrf_before:
+        return False  # something rendered a real token, not the placeholder
+    if csrf_before:
+        return False  # the visitor's cookie was replaced: cannot tell what rendered it
+    vary = {v.strip().lower() for v in response.get("Vary", "").split(",") if v.strip()}
+    return vary <= _COVERED_VARY and len(request.get_full_path()) <= conf("MAX_PATH", 2000)
+
+
+def _make_entry(response, render: _Render, version: str, began: float, now: float) -> Entry:
+    body = response.content
+    headers = [
+        (k, v)
+        for k, v in response.headers.items()
+        if k.lower() not in {"content-length", "etag", "last-modified", "cache-control"}
+    ]
+    thread_began = max((changed for _v, changed in render.comments.values()), default=0.0)
+    return Entry(
+        version=version,
+        status=response.status_code,
+        headers=headers,
+        body=body,
+        etag=hashlib.sha256(body).hexdigest()[:32],
+        began=max(began, thread_began),
+        comments={target: v for target, (v, _c) in render.comments.items()},
+        has_csrf=hole("csrf").encode() in body,
+        has_stamp=hole("stamp").encode() in body,
+        stored_at=now,
+    )
+
+
+def _response_from(entry: Entry) -> HttpResponse:
+    response = HttpResponse(entry.body, status=entry.status)
+    for name, value in entry.headers:
+        response.headers[name] = value
+    return response
+
+
+# --- bypass --------------------------------------------------------------------------
+
+
+def _remembers_comments(session) -> bool:
+    """The session remembers the reader's own comments: the page may show one still
+    waiting for moderation (checking which would cost what rendering costs)."""
+    from .comments import SESSION_MINE
+
+    return bool(session.get(SESSION_MINE))
+
+
+def personal_reason(request) -> str:
+    """Why this visitor must get an uncached, private page ("" if none). Without a session
+    cookie this costs nothing; with one, the session is read (one query with database
+    sessions)."""
+    if _MESSAGES_COOKIE in request.COOKIES:
+        return "notice"
+    if settings.SESSION_COOKIE_NAME not in request.COOKIES:
+        return ""
+    session = request.session
+    if SESSION_KEY in session:
+        return "user"
+    if session.get(_SESSION_MESSAGES):
+        return "notice"
+    if _remembers_comments(session):
+        return "pending-comment"
+    return ""
+
+
+# --- the middleware ------------------------------------------------------------------
+
+
+class PageCacheMiddleware:
+    """Place after CsrfViewMiddleware, AuthenticationMiddleware and MessageMiddleware (it
+    reads the visitor's state) and before the headers-only middleware it may skip."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if request.method not in ("GET", "HEAD") or not conf("ENABLED", True):
+            return self.get_response(request)
+        if request.path_info.startswith(excluded_prefixes()):
+            return self.get_response(request)
+        reason = personal_reason(request)
+        if reason:
+            response = self.get_response(request)
+            if response.status_code < 400:
+                patch_cache_control(response, private=True)
+            response["X-Page-Cache"] = "bypass"
+            return response
+        return self._serve(request)
+
+    def _serve(self, request):
+        now = time.time()
+        key = _key(request)
+        cache = store()
+        threads = [_comments_keys(t)[0] for t in _THREADS_HINT.get(key, ())]
+        found = cache.get_many([VERSION_KEY, key, *threads])  # one round trip
+        version, changed_at = content_version_info(found.get(VERSION_KEY))
+        entry = found.get(key)
+        status = "hit"
+        if (
+            not isinstance(entry, Entry)
+            or entry.version != version
+            or not _entry_is_current(entry, found)
+        ):
+            status = "miss"
+            entry = None
+            render = _Render()
+            csrf_before = bool(request.META.get("CSRF_COOKIE_NEEDS_UPDATE"))
+            token = _render.set(render)
+            try:
+                response = self.get_response(request)
+            finally:
+                _render.reset(token)
+            if _storable(request, response, csrf_before):
+                last_change, next_change = visibility_window(version, now)
+                began = max(changed_at, last_change)
+                entry = _make_entry(response, render, version, began, now)
+                limits = [conf("SECONDS", DEFAULT_SECONDS)]
+                limits += [m - now for m in (next_change, render.closes_at) if m is not None]
+                if render.closes_at is not None and render.closes_at <= now:
+                    entry.began = max(entry.began, render.closes_at)
+                timeout = math.floor(min(limits))
+                if timeout > 0:
+                    cache.set(key, entry, timeout)
+                _remember_threads(key, entry)
+            if entry is None:
+                response = self._fill(request, response)
+                response["X-Page-Cache"] = "miss"
+                return response
+        if status == "hit" and key not in _THREADS_HINT:
+            _remember_threads(key, entry)
+        response = self._respond(request, entry, now)
+        response["X-Page-Cache"] = status
+        return response
+
+    def _fill(self, request, response):
+        """An answer that is not stored (an error page, a private page): its holes are
+        still filled for this visitor."""
+        if response.streaming or not hasattr(response, "content"):
+            return response
+        body = response.content
+        if _hole_nonce().encode() in body:
+            response.content = self._filled(request, body)
+            if response.has_header("Content-Length"):
+                response["Content-Length"] = str(len(response.content))
+        return response
+
+    def _filled(self, request, body: bytes) -> bytes:
+        from .comments import form_stamp_value
+
+        csrf = hole("csrf").encode()
+        if csrf in body:
+            body = body.replace(csrf, get_token(request).encode())
+        stamp = hole("stamp").encode()
+        if stamp in body:
+            body = body.replace(stamp, form_stamp_value().encode())
+        return body
+
+    def _respond(self, request, entry: Entry, now: float):
+        response = _response_from(entry)
+        personal = entry.has_csrf or entry.has_stamp
+        began = entry.began
+        etag_parts = [entry.etag]
+        secret = request.META.get("CSRF_COOKIE")
+        known_secret = bool(secret) and not request.META.get("CSRF_COOKIE_NEEDS_UPDATE")
+        if entry.has_stamp:
+            # A copy's stamp may be reused for half the time a form is accepted.
+            bucket = max(1, getattr(settings, "COMMENTS_FORM_MAX_AGE_SECONDS", 86400) // 2)
+            etag_parts.append(f"s{int(now // bucket)}")
+            began = max(began, (now // bucket) * bucket)
+        # A page with a CSRF hole can only be compared for a visitor whose secret we know
+        # (a new visitor's token is made below).
+        conditional = not entry.has_csrf or known_secret
+        if personal:
+            patch_cache_control(response, private=True, max_age=0, must_revalidate=True)
+        else:
+            patch_cache_control(response, public=True, max_age=0, must_revalidate=True)
+        # Strictly after the state began, and not in the future: a copy from an earlier
+        # state always carries an earlier date.
+        last_modified = math.floor(began) + 1
+        if last_modified <= now:
+            response["Last-Modified"] = http_date(last_modified)
+        else:
+            last_modified = None
+        if conditional:
+            if entry.has_csrf:
+                etag_parts.append(hashlib.sha256(secret.encode()).hexdigest()[:12])
+            response["ETag"] = '"' + "-".join(etag_parts) + '"'
+            not_modified = get_conditional_response(
+                request, etag=response["ETag"], last_modified=last_modified, response=response
+            )
+            if not_modified is not response:
+                return not_modified
+        if personal:
+            response.content = self._filled(request, entry.body)
+        if not conditional:
+            secret = request.META.get("CSRF_COOKIE", "")
+            etag_parts.append(hashlib.sha256(secret.encode()).hexdigest()[:12])
+            response["ETag"] = '"' + "-".join(etag_parts) + '"'
+        response["Content-Length"] = str(len(response.content))
+        return response

@@ -1,0 +1,46 @@
+"""The page cache in Chromium: two readers served one cached page each get a working
+language switch, and the view count shown is the current one, not the cached copy's."""
+
+import pytest
+
+from tests import test_browser
+
+CHROMIUM, HAVE_CHROMIUM = test_browser.CHROMIUM, test_browser.HAVE_CHROMIUM
+browser = test_browser.browser  # the module-scoped Chromium fixture
+demo = test_browser.demo  # the demo content behind a live server
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(not HAVE_CHROMIUM, reason=f"{CHROMIUM} is not installed"),
+]
+DESKTOP = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 Chrome/120.0 Safari/537.36"
+
+
+def test_readers_of_a_cached_page_see_the_current_count_and_can_switch_language(
+    browser, live_server, demo, settings
+):
+    from papers.models import Digest
+
+    settings.VIEW_COUNT_FLUSH_EVERY = 1
+    digest = Digest.objects.get(issue_date="2025-09-30")
+    url = live_server.url + digest.get_absolute_url()
+    shown = []
+    for reader in range(2):
+        context = browser.new_context(user_agent=DESKTOP, locale="zh-CN")
+        page = context.new_page()
+        violations = []
+        page.on("console", lambda m, v=violations: v.append(m.text) if m.type == "error" else None)
+        with page.expect_response("**/views/digest/**") as beacon:
+            response = page.goto(url)
+        assert response.headers["x-page-cache"] == ("miss" if reader == 0 else "hit")
+        assert beacon.value.status == 200
+        counter = page.locator("[data-view-count]")
+        counter.filter(has_text=str(reader + 1)).wait_for()  # the cached copy said 0
+        shown.append(counter.inner_text())
+        page.get_by_label("语言").select_option("en")
+        page.get_by_role("button", name="切换").click()
+        page.wait_for_load_state()
+        assert page.locator("html").get_attribute("lang") == "en"
+        assert not violations, violations
+        context.close()
+    assert shown == ["1", "2"]
