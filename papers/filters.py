@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import django_filters
 from django import forms
+from django.core.validators import ProhibitNullCharactersValidator
 from django.db.models import Exists, OuterRef, Q
 from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
@@ -46,6 +47,9 @@ class MultiValueField(forms.Field):
         cleaned = []
         for item in value:
             item = str(item).strip()
+            # As Django's CharField does: a NUL cannot reach the database (PostgreSQL refuses
+            # it in a string, which would be a 500).
+            ProhibitNullCharactersValidator()(item)
             if item and item not in cleaned:
                 cleaned.append(item[:100])
         if len(cleaned) > MAX_TAGS:

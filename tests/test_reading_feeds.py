@@ -135,3 +135,21 @@ def test_robots_txt_points_to_the_sitemap(client):
     text = response.content.decode()
     assert "Sitemap: http://testserver/sitemap.xml" in text
     assert "Disallow: /admin/" in text
+
+
+def test_a_large_sitemap_section_is_split_into_pages_the_index_lists(client, monkeypatch):
+    from papers.sitemaps import EntrySitemap
+
+    monkeypatch.setattr(EntrySitemap, "limit", 2)
+    digest = factories.digest(entries=5)
+    index = client.get("/sitemap.xml").content.decode()
+    pages = re.findall(r"<loc>http://testserver(/sitemap-entries\.xml(?:\?p=\d)?)</loc>", index)
+    assert pages == [
+        "/sitemap-entries.xml",
+        "/sitemap-entries.xml?p=2",
+        "/sitemap-entries.xml?p=3",
+    ]
+    listed = "".join(client.get(page).content.decode() for page in pages)
+    for entry in digest.entries.all():
+        assert listed.count(entry.get_absolute_url() + "<") == 1
+    assert client.get("/sitemap-entries.xml?p=4").status_code == 404

@@ -16,7 +16,6 @@ from collections import defaultdict
 from django.db.models import Count, Prefetch
 from django.db.models.functions import TruncMonth
 from django.http import Http404, HttpResponse, HttpResponseNotAllowed, JsonResponse
-from django.shortcuts import get_object_or_404
 from django.urls import get_script_prefix, get_urlconf, reverse
 from django.utils.translation import gettext, pgettext
 from django.utils.translation import gettext_lazy as _
@@ -378,7 +377,11 @@ class SectionListView(EntryListView):
     page_size = SECTION_PAGE_SIZE
 
     def get(self, request, *args, **kwargs):
-        self.kind = get_object_or_404(SectionKind, slug=self.kwargs["kind"])
+        # Every kind in one query: the page lists them all as links beside this one.
+        self.kinds = list(SectionKind.objects.all())
+        self.kind = next((k for k in self.kinds if k.slug == self.kwargs["kind"]), None)
+        if self.kind is None:
+            raise Http404(gettext("There is no such section kind."))
         return super().get(request, *args, **kwargs)
 
     def get_heading(self, filterset):
@@ -395,7 +398,7 @@ class SectionListView(EntryListView):
         }
         context["rows"] = [(entry, by_entry.get(entry.pk)) for entry in entries]
         context["kind"] = self.kind
-        context["kinds"] = SectionKind.objects.all()
+        context["kinds"] = self.kinds
         return context
 
     def get_filterset(self):
