@@ -131,8 +131,9 @@ def test_the_share_page_costs_a_fixed_number_of_queries(editor, entries):
     bump_content_version()  # as after an edit: the papers' cached blocks are out of date
     with CaptureQueriesContext(connection) as captured:
         assert client.get(url).status_code == 200
-    # link, digest, entries, neighbours; the blocks' sections, tags (with the digest's), figures
-    assert len(captured) == 7
+    # link, digest, entries, neighbours; the blocks' sections, tags (with the digest's),
+    # figures; site settings (cached per content version, which the edit replaced)
+    assert len(captured) == 8
     with CaptureQueriesContext(connection) as captured:
         assert client.get(url).status_code == 200
     assert len(captured) == 3  # link, digest, entries: the rest is cached for this version
