@@ -48,9 +48,9 @@ def reference_context() -> dict:
         blocks = []
         for slug, name, is_list in BLOCKS:
             if is_list:
-                text = "\n".join(f"- {chinese(rng, 11)}。" for _ in range(4))
+                text = "\n".join(f"- {chinese(rng, 10)}。" for _ in range(3))
             else:
-                text = chinese(rng, 26) + "。"
+                text = chinese(rng, 30) + "。"
             blocks.append({"slug": slug, "name": name, "html": render_markdown(text)})
         papers.append(
             {
@@ -64,7 +64,7 @@ def reference_context() -> dict:
                 "affiliations": ["Google DeepMind", "Tsinghua University"],
                 "tags": ["强化学习", "推理模型", "topic-3"],
                 "blocks": blocks,
-                "abstract": english(rng, 150),
+                "abstract": english(rng, 90),
             }
         )
     return {

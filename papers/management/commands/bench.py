@@ -36,6 +36,7 @@ import sys
 import tempfile
 import threading
 import time
+import unicodedata
 from pathlib import Path
 from urllib.parse import quote, urlsplit
 
@@ -110,6 +111,12 @@ def body_of(response) -> bytes:
     if getattr(response, "streaming", False):
         return b"".join(response.streaming_content)
     return response.content
+
+
+def pad(text: str, width: int) -> str:
+    """``text`` left-aligned in ``width`` terminal columns (CJK characters take two)."""
+    columns = sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+    return text + " " * max(0, width - columns)
 
 
 def redact(url: str) -> str:
@@ -394,7 +401,7 @@ class Command(BaseCommand):
             line = "  ".join(
                 f"{mode} {r['p50_ms']:7.2f} ms {r['queries']:2d} q" for mode, r in results.items()
             )
-            self.stdout.write(f"  {name:30} {line}")
+            self.stdout.write(f"  {pad(name, 30)} {line}")
         template = report["pages"]["reference: static template"]["in_process"][key]["warm"]
         for name, _kind, _group in PAGES:
             for figures in report["pages"][name]["in_process"][key].values():
@@ -515,7 +522,7 @@ class Command(BaseCommand):
                     figures = self.run_python_load(port, url, headers)
                 results["pages"][name] = figures
                 self.stdout.write(
-                    f"  {name:30} {figures['requests_per_second']:9.1f} req/s"
+                    f"  {pad(name, 30)} {figures['requests_per_second']:9.1f} req/s"
                     f"  p50 {figures['latency_p50_ms']:.1f} ms"
                     + (f"  ERRORS {figures['errors']}" if figures["errors"] else "")
                 )
@@ -816,7 +823,7 @@ class Command(BaseCommand):
             )
             h = http.get(name)
             w(
-                f"{name:30} {warm['p50_ms']:9.2f} {warm['p95_ms']:7.2f} "
+                f"{pad(name, 30)} {warm['p50_ms']:9.2f} {warm['p95_ms']:7.2f} "
                 f"{warm['p50_ms'] / template:6.2f} "
                 + (
                     f"{cold['p50_ms']:9.2f} {cold['p95_ms']:7.2f} {cold['p50_ms'] / template:6.2f} "
@@ -849,10 +856,74 @@ class Command(BaseCommand):
             "(the machine may be shared: compare ratios, not absolute figures)"
         )
 
+    @staticmethod
+    def markdown(report: dict) -> str:
+        """The run as Markdown, for docs/performance.md."""
+        sizes = [str(s["papers"]) for s in report["sizes"]]
+        full = sizes[-1]
+        machine = report["machine"]
+        http = report.get("http", {}).get("pages", {})
+        lines = [
+            f"Measured {report['measured_at']} with `{report['command']}`: "
+            f"{machine['database']}, {machine['cpus']} CPUs ({machine['platform']}), "
+            f"Python {machine['python']}, Django {machine['django']}, cache "
+            f"{machine['cache']}; load average {machine['load_average_before']} before, "
+            f"{machine['load_average_after']} after. Data: "
+            + ", ".join(
+                f"{s['papers']:,} papers / {s['digests']:,} digests" for s in report["sizes"]
+            )
+            + f". In-process times in ms at {int(full):,} papers; queries cold (warm) at "
+            + " → ".join(f"{int(s):,}" for s in sizes)
+            + " papers.",
+            "",
+            "| page | warm p50 | warm p95 | ÷ tmpl | cold p50 | cold p95 | ÷ tmpl | queries "
+            "| KB | req/s | ÷ plain |",
+            "|---|---|---|---|---|---|---|---|---|---|---|",
+        ]
+        for name, _kind, _group in PAGES:
+            runs = report["pages"][name]["in_process"]
+            warm, cold = runs[full]["warm"], runs[full].get("cold")
+            counts = " → ".join(
+                f"{runs[s]['cold']['queries']} ({runs[s]['warm']['queries']})"
+                if "cold" in runs[s]
+                else str(runs[s]["warm"]["queries"])
+                for s in sizes
+            )
+            h = http.get(name)
+            cells = [
+                name,
+                f"{warm['p50_ms']:.2f}",
+                f"{warm['p95_ms']:.2f}",
+                f"{warm['ratio_to_template']:.2f}",
+                f"{cold['p50_ms']:.2f}" if cold else "",
+                f"{cold['p95_ms']:.2f}" if cold else "",
+                f"{cold['ratio_to_template']:.2f}" if cold else "",
+                counts,
+                f"{warm['bytes'] / 1024:.1f}",
+                f"{h['requests_per_second']:.0f}" if h else "",
+                f"{h['ratio_to_plain']:.3f}" if h else "",
+            ]
+            lines.append("| " + " | ".join(cells) + " |")
+        lines += ["", "| target | goal | got | verdict |", "|---|---|---|---|"]
+        for row in report["targets"]:
+            verdict = {True: "pass", False: "**fail**", None: "—"}[row["pass"]]
+            value = "n/a" if row["value"] is None else row["value"]
+            note = f" ({row['note']})" if row["note"] else ""
+            lines.append(f"| {row['target']} | {row['goal']} | {value}{note} | {verdict} |")
+        generated = [
+            f"{s['papers']:,} papers / {s['digests']:,} digests in {s['generation_seconds']:.0f} s"
+            for s in report["sizes"]
+            if s["generation_seconds"]
+        ]
+        if generated:
+            lines += ["", "Generated in this run: " + "; ".join(generated) + "."]
+        return "\n".join(lines) + "\n"
+
     def write(self, report: dict):
         stamp = report["measured_at"].replace(":", "").replace("+0000", "Z")
         text = json.dumps(report, indent=2, ensure_ascii=False) + "\n"
         path = self.out_dir / f"bench-{stamp}.json"
         path.write_text(text, encoding="utf-8")
         (self.out_dir / "latest.json").write_text(text, encoding="utf-8")
+        (self.out_dir / "latest.md").write_text(self.markdown(report), encoding="utf-8")
         self.stdout.write(f"written {path} and {self.out_dir / 'latest.json'}")
