@@ -24,3 +24,6 @@ ROOT_URLCONF = "digestsite.bench_urls"
 if not os.environ.get("DATABASE_URL"):
     (VAR_DIR / "bench").mkdir(parents=True, exist_ok=True)
     DATABASES["default"]["NAME"] = str(VAR_DIR / "bench" / "bench.sqlite3")
+
+# The benchmark logs in its superuser once per data size; axes' INFO lines about it are noise.
+LOGGING["loggers"]["axes"] = {"level": "WARNING"}  # noqa: F405
