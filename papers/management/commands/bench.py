@@ -512,19 +512,32 @@ class Command(BaseCommand):
             for name, kind, _group in PAGES:
                 url = report["pages"][name]["url"]
                 headers = {"Cookie": cookie} if kind == "admin" else {}
-                for _ in range(2 * self.options["workers"]):  # every worker warm
-                    status = self.http_get(port, url, headers)
-                if status != 200:
-                    raise CommandError(f"{url} answered {status} over HTTP, not 200")
-                if wrk:
-                    figures = self.run_wrk(wrk, port, url, headers)
-                else:
-                    figures = self.run_python_load(port, url, headers)
+                try:
+                    # A slow page leaves queued requests behind: let the workers drain first.
+                    self.wait_for(port, "/healthz", process, log.name, timeout=180)
+                    for _ in range(2 * self.options["workers"]):  # every worker warm
+                        status = self.http_get(port, url, headers, timeout=120)
+                    if status != 200:
+                        raise CommandError(f"{url} answered {status} over HTTP, not 200")
+                    if wrk:
+                        figures = self.run_wrk(wrk, port, url, headers)
+                    else:
+                        figures = self.run_python_load(port, url, headers)
+                except (OSError, http.client.HTTPException) as exc:
+                    figures = {
+                        "requests_per_second": 0.0,
+                        "requests": 0,
+                        "latency_p50_ms": None,
+                        "errors": 1,
+                        "failure": f"{type(exc).__name__}: {exc}",
+                    }
                 results["pages"][name] = figures
+                latency = figures["latency_p50_ms"]
                 self.stdout.write(
                     f"  {pad(name, 30)} {figures['requests_per_second']:9.1f} req/s"
-                    f"  p50 {figures['latency_p50_ms']:.1f} ms"
+                    + (f"  p50 {latency:.1f} ms" if latency is not None else "")
                     + (f"  ERRORS {figures['errors']}" if figures["errors"] else "")
+                    + (f"  ({figures['failure']})" if "failure" in figures else "")
                 )
         finally:
             os.killpg(process.pid, signal.SIGTERM)  # gunicorn's graceful stop, our group only
@@ -535,7 +548,7 @@ class Command(BaseCommand):
                 process.wait()
             log.close()
             Path(log.name).unlink(missing_ok=True)
-        plain = results["pages"]["reference: plain view"]["requests_per_second"]
+        plain = results["pages"]["reference: plain view"]["requests_per_second"] or 1.0
         for figures in results["pages"].values():
             figures["ratio_to_plain"] = round(figures["requests_per_second"] / plain, 3)
         if wrk:
