@@ -11,7 +11,7 @@ PYTHON ?= $(shell for p in python3.13 python3.12 python3.11 python3; do \
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install run test lint format messages clean serve loadtest faultcheck bench
+.PHONY: install run test lint format messages clean serve loadtest faultcheck bench bench-quick
 
 $(STAMP): pyproject.toml
 	@if [ -z "$(PYTHON)" ]; then echo "error: Python 3.11 or newer is needed (python3.11+ on PATH)"; exit 1; fi
@@ -51,13 +51,21 @@ messages: install
 clean:
 	rm -rf $(VENV) var/static .pytest_cache .ruff_cache
 
-# Benchmarks (results under var/bench/). Importing: 1,000 arXiv entries, 100 digests.
-# Reading: lists and search at 1,000 and 100,000 papers; it writes synthetic data, so point
-# DATABASE_URL at an empty database (PostgreSQL for the targets).
+# Benchmarks (results under var/bench/; docs/performance.md). Importing: 1,000 arXiv entries,
+# 100 digests, in rolled-back transactions on the development database. Pages: reference views
+# and every kind of page at 1,000 and 100,000 papers, in-process and under HTTP load (gunicorn,
+# wrk), on SQLite files under var/bench/ or on the PostgreSQL database of DATABASE_URL (it
+# must hold no other content; a second database <name>_small is made beside it).
+# `make bench QUICK=1` (= `make bench-quick`) is the small smoke run CI uses.
+BENCH_SIZES = $(if $(QUICK),--quick,)
 bench: install
 	DEBUG=1 $(PY) manage.py migrate --noinput --verbosity 0
-	DEBUG=1 $(PY) manage.py bench_import
-	DJANGO_SETTINGS_MODULE=digestsite.test_settings $(PY) manage.py bench_reading
+	DEBUG=1 $(PY) manage.py bench_import $(if $(QUICK),--entries 100 --digests 10 --runs 1,)
+	BENCH_COMMAND="make bench$(if $(QUICK), QUICK=1,)$(if $(DATABASE_URL), DATABASE_URL=...,)" \
+	DJANGO_SETTINGS_MODULE=digestsite.bench_settings $(PY) manage.py bench $(BENCH_SIZES)
+
+bench-quick:
+	$(MAKE) bench QUICK=1
 
 # The production stack, locally: collectstatic, migrate, gunicorn with gunicorn.conf.py and
 # whitenoise. Needs the production variables (SECRET_KEY, ALLOWED_HOSTS); plain HTTP on

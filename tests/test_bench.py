@@ -1,0 +1,212 @@
+"""The benchmark data generator and the page benchmark (`make bench`).
+
+The benchmark's figures are read by people from its output; no test here asserts a timing.
+"""
+
+import json
+from io import StringIO
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+from django.test import Client
+
+from papers.management.commands import bench
+from papers.models import Comment, Digest, Entry, EntrySearch, Paper, Section, TaggedEntry
+from tests import factories
+
+pytestmark = pytest.mark.django_db
+
+
+def generate(*args):
+    out = StringIO()
+    call_command("generate_bench_data", *args, stdout=out)
+    return out.getvalue()
+
+
+def snapshot():
+    """Everything a reader could see of the generated data (not ids or timestamps)."""
+    return {
+        "digests": list(
+            Digest.objects.order_by("slug").values_list(
+                "slug", "title", "issue_date", "summary", "status", "published_at", "view_count"
+            )
+        ),
+        "papers": list(
+            Paper.objects.order_by("arxiv_id").values_list(
+                "arxiv_id",
+                "title",
+                "authors",
+                "affiliations",
+                "abstract",
+                "primary_category__code",
+            )
+        ),
+        "entries": list(
+            Entry.objects.order_by("digest__slug", "position").values_list(
+                "digest__slug", "position", "paper__arxiv_id", "title_zh"
+            )
+        ),
+        "sections": sorted(
+            Section.objects.values_list(
+                "entry__digest__slug", "entry__position", "kind__slug", "body_html"
+            )
+        ),
+        "tags": sorted(
+            TaggedEntry.objects.values_list(
+                "content_object__digest__slug", "content_object__position", "tag__name"
+            )
+        ),
+        "comments": sorted(
+            Comment.objects.values_list("digest__slug", "entry__digest__slug", "body", "status"),
+            key=repr,
+        ),
+    }
+
+
+def test_the_same_seed_gives_the_same_data_at_once_or_grown_in_steps():
+    generate("--papers", "60", "--digests", "12", "--seed", "5")
+    at_once = snapshot()
+    generate("--reset", "--papers", "25", "--digests", "5", "--seed", "5")
+    generate("--papers", "60", "--digests", "12", "--seed", "5")
+    assert snapshot() == at_once
+    generate("--reset", "--papers", "60", "--digests", "12", "--seed", "6")
+    assert snapshot()["sections"] != at_once["sections"]
+
+
+def test_counts_search_rows_and_states_are_as_asked():
+    output = generate("--papers", "220", "--digests", "40")
+    assert "Benchmark data ready: 220 papers, 40 digests (200 entries)" in output
+    assert Paper.objects.count() == 220 and Digest.objects.count() == 40
+    assert Entry.objects.count() == 200
+    assert EntrySearch.objects.count() == 200  # built through papers.search.refresh_entries
+    assert set(Entry.objects.values_list("position", flat=True)) == {1, 2, 3, 4, 5}
+    # Every entry has its critique (most have all eight kinds), rendered as Section.save does.
+    assert Section.objects.count() >= 200 * 6
+    section = Section.objects.filter(kind__is_list=True).first()
+    assert section.body_html.startswith("<ul>") and "<li>" in section.body_html
+    # A few digests are not readable: the draft (index 37) is a 404 for readers.
+    draft = Digest.objects.get(slug="bench-37")
+    assert draft.status == Digest.Status.DRAFT
+    assert Client().get(draft.get_absolute_url()).status_code == 404
+    assert Comment.objects.filter(status=Comment.Status.APPROVED).exists()
+    # A second run with the same size changes nothing.
+    assert "already complete" in generate("--papers", "220", "--digests", "40")
+    assert Digest.objects.count() == 40
+
+
+def test_quick_is_the_ci_size():
+    generate("--quick")
+    assert (Paper.objects.count(), Digest.objects.count()) == (1000, 200)
+    assert Entry.objects.published().count() > 900
+
+
+def test_it_refuses_a_database_with_other_content_unless_forced():
+    factories.digest(slug="real-issue")
+    with pytest.raises(CommandError, match="not benchmark data"):
+        generate("--papers", "10", "--digests", "2")
+    assert Digest.objects.count() == 1
+    generate("--papers", "10", "--digests", "2", "--force")
+    assert Digest.objects.filter(slug__startswith="bench-").count() == 2
+    generate("--reset", "--papers", "10", "--digests", "1", "--force")
+    assert Digest.objects.filter(slug="real-issue").exists()  # --reset deletes only bench data
+    assert Digest.objects.filter(slug__startswith="bench-").count() == 1
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--papers", "3"], "at least 5"),
+        (["--digests", "0"], "at least 1"),
+        (["--seed", "-1"], "0 or more"),
+    ],
+)
+def test_bad_arguments_are_a_command_error(args, message):
+    with pytest.raises(CommandError, match=message):
+        generate(*args)
+
+
+def test_more_data_than_asked_or_another_seed_needs_reset():
+    generate("--papers", "20", "--digests", "4")
+    with pytest.raises(CommandError, match="--reset"):
+        generate("--papers", "10", "--digests", "2")
+    with pytest.raises(CommandError, match="another seed"):
+        generate("--papers", "20", "--digests", "4", "--seed", "99")
+
+
+def test_reference_views_exist_only_under_the_benchmark_urls(settings, django_assert_num_queries):
+    assert Client().get("/__bench__/plain/").status_code == 404
+    assert Client().get("/__bench__/template/").status_code == 404
+    settings.ROOT_URLCONF = "digestsite.bench_urls"
+    client = Client()
+    assert client.get("/__bench__/plain/").status_code == 200
+    client.get("/__bench__/template/")  # site settings are cached after the first page
+    with django_assert_num_queries(0):
+        response = client.get("/__bench__/template/")
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert 40_000 < len(response.content) < 55_000  # a digest page's size
+    assert html.count('class="entry"') == 5
+    assert html.count('class="critique') + html.count('class="abstract"') == 45
+
+
+def test_the_quick_benchmark_runs_end_to_end_and_reports_every_page(tmp_path):
+    out = StringIO()
+    call_command(
+        "bench",
+        "--in-place",
+        "--no-http",
+        "--no-startup",
+        "--small-papers",
+        "20",
+        "--small-digests",
+        "4",
+        "--papers",
+        "200",
+        "--digests",
+        "40",
+        "--iterations",
+        "1",
+        "--warmup",
+        "0",
+        "--page-seconds",
+        "0.1",
+        "--output",
+        str(tmp_path),
+        stdout=out,
+    )
+    printed = out.getvalue()
+    assert "Targets (issue 7):" in printed
+    report = json.loads((tmp_path / "latest.json").read_text())
+    assert len(list(tmp_path.glob("bench-*.json"))) == 1
+    assert [(s["papers"], s["digests"], s["entries"]) for s in report["sizes"]] == [
+        (20, 4, 20),
+        (200, 40, 200),
+    ]
+    assert report["machine"]["cpus"] >= 1 and report["machine"]["database"]
+    assert set(report["pages"]) == {name for name, _kind, _group in bench.PAGES}
+    for name, page in report["pages"].items():
+        assert page["url"].startswith("/"), name
+        assert set(page["in_process"]) == {"20", "200"}, name
+        for figures in page["in_process"].values():
+            modes = {"warm", "cold"} if page["kind"] == "public" else {"warm"}
+            assert set(figures) == modes, name
+            for mode in figures.values():
+                assert mode["status"] == 200
+                assert 0 < mode["p50_ms"] <= mode["p95_ms"]
+                assert mode["runs"] >= 1 and mode["bytes"] > 0
+                assert isinstance(mode["queries"], int) and mode["queries"] >= 0
+                assert mode["ratio_to_template"] > 0
+    assert report["pages"]["reference: plain view"]["in_process"]["200"]["warm"]["queries"] == 0
+    assert report["http"] == {"skipped": True} and report["startup"] == {"skipped": True}
+    targets = {row["target"]: row for row in report["targets"]}
+    assert len(targets) == 8
+    assert all({"goal", "value", "pass", "note"} <= set(row) for row in targets.values())
+    assert report["checks"]["unpublished_digests_hidden"] == {"draft": True}
+
+
+def test_bench_refuses_bad_arguments():
+    with pytest.raises(CommandError, match="must be positive"):
+        call_command("bench", "--in-place", "--iterations", "0")
+    with pytest.raises(CommandError, match="small size"):
+        call_command("bench", "--in-place", "--small-papers", "500", "--papers", "100")
