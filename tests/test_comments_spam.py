@@ -1,7 +1,6 @@
 """Anti-spam rules: rate limits (and spoofed headers), shared limits through Redis,
 the blocklist, link counts, auto-approval by history, and readers' flags."""
 
-import os
 import threading
 
 import pytest
@@ -11,6 +10,7 @@ from django.test import Client, RequestFactory
 from papers import comments as svc
 from papers.models import BlockedTerm, Comment, ModerationRecord
 from tests import factories
+from tests.redis_support import redis_caches, requires_redis
 from tests.test_comments_posting import csrf_client, post
 
 pytestmark = pytest.mark.django_db
@@ -123,27 +123,9 @@ def test_behind_a_trusted_proxy_the_address_it_saw_is_used(settings):
     assert svc.client_ip(request) == "198.51.100.20"
 
 
-def _redis_reachable() -> bool:
-    import redis
-
-    try:
-        return bool(redis.Redis.from_url(REDIS_URL, socket_connect_timeout=1).ping())
-    except redis.exceptions.ConnectionError:
-        return False
-
-
-@pytest.mark.skipif(
-    not os.environ.get("CI") and not _redis_reachable(),
-    reason=f"Redis is not reachable at {REDIS_URL} (under CI this test must run)",
-)
+@requires_redis(REDIS_URL)
 def test_rate_limits_are_shared_by_app_servers_through_redis(settings, clock):
-    settings.CACHES = {
-        "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
-            "LOCATION": REDIS_URL,
-            "KEY_PREFIX": "test-comments",
-        }
-    }
+    settings.CACHES = redis_caches(REDIS_URL, "test-comments")
     settings.COMMENTS_RATE_LIMITS = [(2, 60)]
     caches["default"].clear()
     try:

@@ -3,7 +3,6 @@ API come from the cache without touching the database, per-visitor parts are fil
 response, and every change a reader could see shows on the very next request."""
 
 import datetime
-import os
 import pickle
 import re
 
@@ -21,6 +20,7 @@ from papers import comments as svc
 from papers import content_cache, services
 from papers.models import Comment, Figure, Section, SiteSettings
 from tests import factories
+from tests.redis_support import redis_caches, requires_redis
 
 pytestmark = pytest.mark.django_db
 
@@ -565,27 +565,9 @@ def test_site_settings_through_the_admin_show_at_once(boss):
 REDIS_URL = "redis://127.0.0.1:6379/3"
 
 
-def _redis_reachable() -> bool:
-    import redis
-
-    try:
-        return bool(redis.Redis.from_url(REDIS_URL, socket_connect_timeout=1).ping())
-    except redis.exceptions.ConnectionError:
-        return False
-
-
-@pytest.mark.skipif(
-    not os.environ.get("CI") and not _redis_reachable(),
-    reason=f"Redis is not reachable at {REDIS_URL} (under CI this test must run)",
-)
+@requires_redis(REDIS_URL)
 def test_the_cache_works_in_redis_shared_by_app_servers(settings, boss):
-    settings.CACHES = {
-        "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
-            "LOCATION": REDIS_URL,
-            "KEY_PREFIX": "test-pagecache",
-        }
-    }
+    settings.CACHES = redis_caches(REDIS_URL, "test-pagecache")
     caches["default"].clear()
     try:
         digest = factories.digest(entries=1, title="Redis 里的一期")

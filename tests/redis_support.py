@@ -1,0 +1,33 @@
+"""Tests that need a real Redis (a cache shared by app servers): skipped on a developer
+machine without one, never under CI (.ci/run starts Redis when it is not running)."""
+
+import os
+
+import pytest
+
+
+def reachable(url: str) -> bool:
+    import redis
+
+    try:
+        return bool(redis.Redis.from_url(url, socket_connect_timeout=1).ping())
+    except redis.exceptions.ConnectionError:
+        return False
+
+
+def requires_redis(url: str):
+    return pytest.mark.skipif(
+        not os.environ.get("CI") and not reachable(url),
+        reason=f"Redis is not reachable at {url} (under CI this test must run)",
+    )
+
+
+def redis_caches(url: str, prefix: str) -> dict:
+    """A CACHES setting whose default cache is Redis at ``url``, keys under ``prefix``."""
+    return {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": url,
+            "KEY_PREFIX": prefix,
+        }
+    }
