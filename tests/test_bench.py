@@ -210,3 +210,24 @@ def test_bench_refuses_bad_arguments():
         call_command("bench", "--in-place", "--iterations", "0")
     with pytest.raises(CommandError, match="small size"):
         call_command("bench", "--in-place", "--small-papers", "500", "--papers", "100")
+
+
+def test_each_size_has_its_own_database_whatever_the_connection_points_at_now(monkeypatch):
+    """The full size is the configured database, the small one ``<name>_small``, also after
+    the run has switched the connection to the small one (it once measured the small
+    database twice, growing it to the full size)."""
+    from django.db import connection
+
+    monkeypatch.setenv("DATABASE_URL", "postgres://u@db.example:5432/digest_bench")
+    command = bench.Command()
+    command.configured_name = "digest_bench"
+    monkeypatch.setitem(connection.settings_dict, "NAME", "digest_bench_small")
+    monkeypatch.setattr(connection, "vendor", "postgresql")
+    assert command.database_for("full", 100_000, 20_000) == (
+        "digest_bench",
+        "postgres://u@db.example:5432/digest_bench",
+    )
+    assert command.database_for("small", 1_000, 200) == (
+        "digest_bench_small",
+        "postgres://u@db.example:5432/digest_bench_small",
+    )

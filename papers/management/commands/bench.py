@@ -171,6 +171,8 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         quick = options["quick"]
+        # The configured database, before switch_database() points the connection elsewhere.
+        self.configured_name = connection.settings_dict["NAME"]
 
         def given(name, default):
             return default if options[name] is None else options[name]
@@ -271,16 +273,16 @@ class Command(BaseCommand):
 
     def database_for(self, label: str, papers: int, digests: int) -> tuple[str, str]:
         """(NAME, URL) of the database holding one size."""
-        current = connection.settings_dict
+        configured = self.configured_name
         if os.environ.get("DATABASE_URL"):
             url = os.environ["DATABASE_URL"]
             if label == "full":
-                return current["NAME"], url
+                return configured, url
             if connection.vendor == "sqlite":
-                path = Path(current["NAME"])
+                path = Path(configured)
                 name = str(path.with_name(f"{path.stem}-small{path.suffix}"))
                 return name, f"sqlite:///{name}"
-            name = f"{current['NAME']}_small"
+            name = f"{configured}_small"
             parts = urlsplit(url)
             return name, parts._replace(path=f"/{name}").geturl()
         if connection.vendor != "sqlite":
