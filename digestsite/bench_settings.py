@@ -17,9 +17,11 @@ os.environ.setdefault("ALLOWED_HOSTS", "127.0.0.1,localhost,testserver")
 os.environ.setdefault("SECURE_SSL_REDIRECT", "0")
 
 from .settings import *  # noqa: E402,F403
-from .settings import DATABASES, VAR_DIR  # noqa: E402
+from .settings import DATABASES, PAGE_CACHE_EXCLUDE, VAR_DIR  # noqa: E402
 
 ROOT_URLCONF = "digestsite.bench_urls"
+# The references measure Django itself: the page cache must not answer for them.
+PAGE_CACHE_EXCLUDE = (*PAGE_CACHE_EXCLUDE, "/__bench__/")
 
 if not os.environ.get("DATABASE_URL"):
     (VAR_DIR / "bench").mkdir(parents=True, exist_ok=True)

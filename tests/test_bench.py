@@ -198,6 +198,9 @@ def test_the_quick_benchmark_runs_end_to_end_and_reports_every_page(tmp_path):
                 assert isinstance(mode["queries"], int) and mode["queries"] >= 0
                 assert mode["ratio_to_template"] > 0
     assert report["pages"]["reference: plain view"]["in_process"]["200"]["warm"]["queries"] == 0
+    # Cold is a real render, not an answer from the page cache.
+    for name in ("home", "digest", "entry"):
+        assert report["pages"][name]["in_process"]["200"]["cold"]["queries"] > 0, name
     assert report["http"] == {"skipped": True} and report["startup"] == {"skipped": True}
     targets = {row["target"]: row for row in report["targets"]}
     assert len(targets) == 8
