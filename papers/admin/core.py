@@ -5,8 +5,7 @@ from django import forms
 from django.conf import settings
 from django.contrib import admin
 from django.core.exceptions import ValidationError
-from django.db.models import Count, IntegerField, OuterRef, Q, Subquery
-from django.db.models.functions import Coalesce
+from django.db.models import Q
 from django.http import HttpResponseRedirect
 from django.urls import reverse
 from django.utils.html import format_html
@@ -193,21 +192,7 @@ class DigestAdmin(LargeTableAdminMixin, DigestWorkflowMixin, admin.ModelAdmin):
     ]
 
     def get_queryset(self, request):
-        # A per-row subquery (an index lookup for each of the page's rows), not a GROUP BY
-        # join: that aggregated every entry of the archive for each list, count and date
-        # drill-down query.
-        entries = (
-            Entry.objects.filter(digest=OuterRef("pk"))
-            .order_by()
-            .values("digest")
-            .annotate(n=Count("pk"))
-            .values("n")
-        )
-        return (
-            super()
-            .get_queryset(request)
-            .annotate(_entry_count=Coalesce(Subquery(entries, output_field=IntegerField()), 0))
-        )
+        return super().get_queryset(request).with_entry_count("_entry_count")
 
     def get_readonly_fields(self, request, obj=None):
         readonly = list(super().get_readonly_fields(request, obj))

@@ -12,6 +12,7 @@ from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -197,6 +198,20 @@ def may_preview(user) -> bool:
 
 
 class DigestQuerySet(models.QuerySet):
+    def with_entry_count(self, name: str = "n_entries"):
+        """Each digest's number of papers as ``name``: a per-row subquery (an index lookup
+        for each row read), not a GROUP BY join that aggregates every entry of the archive
+        before a list, a count or a dashboard picks its few rows."""
+        entries = (
+            Entry.objects.filter(digest=models.OuterRef("pk"))
+            .order_by()
+            .values("digest")
+            .annotate(n=models.Count("pk"))
+            .values("n")
+        )
+        counted = models.Subquery(entries, output_field=models.IntegerField())
+        return self.annotate(**{name: Coalesce(counted, 0)})
+
     def published(self):
         """Digests a reader may open (published or archived, live, not expired)."""
         return self.filter(published_q())

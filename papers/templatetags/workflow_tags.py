@@ -1,12 +1,10 @@
 """The editorial dashboard on the admin index page."""
 
 from django import template
-from django.db.models import Count, IntegerField, OuterRef, Subquery
-from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from .. import workflow
-from ..models import Digest, Entry, Revision
+from ..models import Digest, Revision
 
 register = template.Library()
 
@@ -29,18 +27,9 @@ def editorial_dashboard(context):
     if not user.has_perm("papers.view_digest"):
         return None
     now = timezone.now()
-    # The number of papers as a per-row subquery (an index lookup for each of the few rows
-    # shown), not a GROUP BY join that aggregates every entry before picking ten digests.
-    entry_counts = (
-        Entry.objects.filter(digest=OuterRef("pk"))
-        .order_by()
-        .values("digest")
-        .annotate(n=Count("pk"))
-        .values("n")
+    digests = Digest.objects.with_entry_count().only(
+        "id", "title", "issue_date", "status", "published_at", "expires_at", "updated_at"
     )
-    digests = Digest.objects.annotate(
-        n_entries=Coalesce(Subquery(entry_counts, output_field=IntegerField()), 0)
-    ).only("id", "title", "issue_date", "status", "published_at", "expires_at", "updated_at")
     mine = Revision.objects.filter(author=user).values("digest_id")  # created or saved
     scheduled = list(
         digests.filter(status=Digest.Status.PUBLISHED, published_at__gt=now).order_by(
