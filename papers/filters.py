@@ -11,26 +11,39 @@ from __future__ import annotations
 import django_filters
 from django import forms
 from django.core.validators import ProhibitNullCharactersValidator
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import OuterRef, Q, Subquery
 from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 from taggit.models import Tag
 
-from .models import Category, Digest, Entry, TaggedEntry
-from .search import DATE_ORDER, MAX_QUERY_LENGTH, EntryResults, apply_search, facet_token
+from .models import Category, Digest, TaggedEntry, published_q
+from .search import (
+    DATE_ORDER,
+    MAX_QUERY_LENGTH,
+    EntryResults,
+    apply_search,
+    facet_token,
+    title_condition,
+)
 
 MAX_TAGS = 5
 
 
 def published_tag_lookup():
     """Tags that are on at least one published entry: a tag used only on drafts is as
-    unknown to readers as a tag that does not exist."""
-    return Tag.objects.filter(
-        Exists(
-            TaggedEntry.objects.filter(
-                tag=OuterRef("pk"), content_object__in=Entry.objects.published()
-            )
-        )
+    unknown to readers as a tag that does not exist.
+
+    The test is a scalar ``(SELECT … LIMIT 1) IS NOT NULL`` on the search rows' copy of the
+    publication state rather than ``EXISTS``: PostgreSQL turns an EXISTS into a semi-join
+    and builds a bitmap of every entry of the tag (37,000 for a common one at 100,000
+    papers, 2 ms), where the subquery stops at the first published entry it meets."""
+    first_published = (
+        TaggedEntry.objects.filter(published_q("content_object__search__"), tag=OuterRef("pk"))
+        .order_by()
+        .values("pk")[:1]
+    )
+    return Tag.objects.alias(first_published=Subquery(first_published)).filter(
+        first_published__isnull=False
     )
 
 
@@ -149,6 +162,7 @@ class EntryFilter(django_filters.FilterSet):
         self.sort_order = self.SORT_DATE
         self._raw_query = ""
         self._facets: list[list[str]] = []
+        self._unsearched = None  # the filtered queryset before words and facets are applied
 
     # django-filter runs the filters in declaration order, then ``filter_queryset`` below
     # applies the order (it needs to know whether a search ran).
@@ -200,6 +214,7 @@ class EntryFilter(django_filters.FilterSet):
         if self.is_bound and not self.form.is_valid():
             return queryset.none()
         queryset = super().filter_queryset(queryset)
+        self._unsearched = queryset
         queryset, self.query_terms = apply_search(queryset, self._raw_query, self._facets)
         sort = self.form.cleaned_data.get("sort") if self.is_bound else ""
         if not sort:
@@ -216,7 +231,13 @@ class EntryFilter(django_filters.FilterSet):
         for a paginator: pages are cut on ids, then the page's rows are loaded."""
         queryset = self.qs
         ranked = self.query_terms if self.sort_order == self.SORT_RELEVANCE else None
-        return EntryResults(queryset, ranked_terms=ranked or None)
+        in_title = None
+        if ranked and self._unsearched is not None:
+            # Every word in the title text implies every word in the whole text: the first
+            # tier needs only the (small) title index, not also the body's.
+            in_title, _terms = apply_search(self._unsearched, "", self._facets)
+            in_title = in_title.filter(title_condition(ranked))
+        return EntryResults(queryset, ranked_terms=ranked or None, in_title=in_title)
 
     @property
     def active_values(self) -> dict:

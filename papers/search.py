@@ -245,9 +245,12 @@ class EntryResults:
     the others. Ranking every match in one query would read the rank of each of them; for a
     word in a sixth of the archive that is 17,000 rows for a page of 20."""
 
-    def __init__(self, queryset, ranked_terms=None):
+    def __init__(self, queryset, ranked_terms=None, in_title=None):
         self.queryset = queryset
         self.ranked_terms = ranked_terms
+        # The first tier as a queryset of its own (the filters and the title condition
+        # without the whole-text one), when the caller has it; else derived from queryset.
+        self.in_title = in_title
 
     def count(self) -> int:
         """The number of matches, counted up to MAX_COUNTED_RESULTS + 1."""
@@ -266,7 +269,12 @@ class EntryResults:
             "pk", "search__issue_date", "search__digest_pk", "search__position"
         )
         terms = self.ranked_terms
-        tiers = ids.filter(title_condition(terms)).annotate(tier=Value(1))[:stop]
+        first = ids.filter(title_condition(terms))
+        if self.in_title is not None:
+            first = self.in_title.order_by(*DATE_ORDER).values_list(
+                "pk", "search__issue_date", "search__digest_pk", "search__position"
+            )
+        tiers = first.annotate(tier=Value(1))[:stop]
         others = ids.filter(title_condition(terms, negated=True)).annotate(tier=Value(0))[:stop]
         if connection.features.supports_slicing_ordering_in_compound:
             rows = list(tiers.union(others, all=True))

@@ -67,6 +67,7 @@ TARGET_SEARCH_MS = 30.0
 TARGET_ADMIN_CHANGELIST_MS = 150.0
 TARGET_STARTUP_S = 3.0
 TARGET_SIZE = 100_000  # papers: the size the time targets are set for
+ISSUE_TEMPLATE_MS = 4.8  # the static template's time on the machine the issue measured
 
 # name, kind ("reference" | "public" | "admin"), group (for the targets), URL (filled per DB).
 PAGES: list[tuple[str, str, str]] = [
@@ -128,8 +129,21 @@ def redact(url: str) -> str:
     return url
 
 
-# Pages also timed with the page cache off and the other caches warm ("page-cold").
-RENDERED_PAGES = ("digest", "entry")
+# Pages also timed with the page cache off and the other caches warm ("page-cold"): what the
+# view itself costs when its page is not cached, as after a comment approval or an eviction
+# (digest, entry), or for a filter or search no reader has asked for since the last change
+# (lists, search): site settings, the content version and the papers' blocks are then warm.
+RENDERED_PAGES = (
+    "digest",
+    "entry",
+    "list: tag + category",
+    "list: tag + date range",
+    "tag page",
+    "search 推理 + tag",
+    "search 蒸馏",
+    "search distillation",
+    "search reasoning + category",
+)
 
 
 def clear_caches():
@@ -796,12 +810,22 @@ class Command(BaseCommand):
             "" if len(sizes) > 1 else "one size only",
         )
         note = "" if at_target else f"measured at {int(full):,} papers, not {TARGET_SIZE:,}"
+        template = p50("reference: static template", "warm")
         for group, label, goal in (
-            ("list", "filtered list p50 (cold, slowest)", TARGET_LIST_MS),
-            ("search", "search p50 (cold, slowest)", TARGET_SEARCH_MS),
+            ("list", "filtered list p50", TARGET_LIST_MS),
+            ("search", "search p50", TARGET_SEARCH_MS),
         ):
-            value = max(p50(n) for n, _k, g in PAGES if g == group)
-            add(label, f"≤ {goal:g} ms", value, value <= goal if at_target else None, note)
+            for mode, what in (
+                ("page-cold", "page cache missed, slowest"),
+                ("cold", "every cache empty, slowest"),
+            ):
+                value = max(p50(n, mode) for n, _k, g in PAGES if g == group)
+                # The issue set its targets on a machine where the static template took
+                # 4.8 ms: the same time as a multiple of this run's template, for reference.
+                scaled = f"{value / template:.2f}× the template here; the goal is "
+                scaled += f"{goal / ISSUE_TEMPLATE_MS:.2f}× on the issue's machine"
+                passed = value <= goal if at_target else None
+                add(f"{label} ({what})", f"≤ {goal:g} ms", value, passed, note or scaled)
         value = p50("admin: paper changelist", "warm")
         add(
             "admin paper changelist p50",
@@ -846,7 +870,7 @@ class Command(BaseCommand):
         )
         header = (
             f"{'page':30} {'warm p50':>9} {'p95':>7} {'÷tmpl':>6} {'cold p50':>9} {'p95':>7} "
-            f"{'÷tmpl':>6} {'queries':>14} {'KB':>7} {'req/s':>8} {'÷plain':>7}"
+            f"{'÷tmpl':>6} {'view p50':>9} {'queries':>14} {'KB':>7} {'req/s':>8} {'÷plain':>7}"
         )
         w(header)
         w("-" * len(header))
@@ -854,6 +878,7 @@ class Command(BaseCommand):
             runs = pages[name]["in_process"]
             warm = runs[full]["warm"]
             cold = runs[full].get("cold")
+            view = runs[full].get("page-cold")
             counts = " → ".join(
                 f"{runs[s]['cold']['queries']}({runs[s]['warm']['queries']})"
                 if "cold" in runs[s]
@@ -869,6 +894,7 @@ class Command(BaseCommand):
                     if cold
                     else f"{'':9} {'':7} {'':6} "
                 )
+                + (f"{view['p50_ms']:9.2f} " if view else f"{'':9} ")
                 + f"{counts:>14} {warm['bytes'] / 1024:7.1f} "
                 + (f"{h['requests_per_second']:8.0f} {h['ratio_to_plain']:7.3f}" if h else "")
             )
@@ -915,13 +941,14 @@ class Command(BaseCommand):
             + " → ".join(f"{int(s):,}" for s in sizes)
             + " papers.",
             "",
-            "| page | warm p50 | warm p95 | ÷ tmpl | cold p50 | cold p95 | ÷ tmpl | queries "
-            "| KB | req/s | ÷ plain |",
-            "|---|---|---|---|---|---|---|---|---|---|---|",
+            "| page | warm p50 | warm p95 | ÷ tmpl | cold p50 | cold p95 | ÷ tmpl "
+            "| page cache missed p50 | queries | KB | req/s | ÷ plain |",
+            "|---|---|---|---|---|---|---|---|---|---|---|---|",
         ]
         for name, _kind, _group in PAGES:
             runs = report["pages"][name]["in_process"]
             warm, cold = runs[full]["warm"], runs[full].get("cold")
+            view = runs[full].get("page-cold")
             counts = " → ".join(
                 f"{runs[s]['cold']['queries']} ({runs[s]['warm']['queries']})"
                 if "cold" in runs[s]
@@ -937,6 +964,7 @@ class Command(BaseCommand):
                 f"{cold['p50_ms']:.2f}" if cold else "",
                 f"{cold['p95_ms']:.2f}" if cold else "",
                 f"{cold['ratio_to_template']:.2f}" if cold else "",
+                f"{view['p50_ms']:.2f}" if view else "",
                 counts,
                 f"{warm['bytes'] / 1024:.1f}",
                 f"{h['requests_per_second']:.0f}" if h else "",
