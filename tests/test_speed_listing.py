@@ -351,3 +351,30 @@ def test_pages_go_on_past_the_counting_cap(client, monkeypatch):
     assert client.get("/papers/?page=5").status_code == 404
     assert client.get("/papers/?page=0").status_code == 404
     assert client.get("/papers/?page=abc").status_code == 404
+
+
+def test_list_rows_escape_what_editors_typed(client):
+    """Rows are formatted in Python, not by the template engine: every value an editor or
+    the arXiv typed is escaped, and a search snippet keeps only its own <mark>s."""
+    digest = factories.digest(title="Digest <b>bold</b>")
+    factories.entry(
+        digest=digest,
+        title_zh="中文<script>alert(1)</script>",
+        paper=factories.paper(
+            title="Attention <img src=x onerror=alert(1)>",
+            authors="A. O'Brien\nB. <i>Author</i>",
+            affiliations='Lab "Q" & Co',
+        ),
+    )
+    html = client.get("/papers/").content.decode()
+    assert "<script>alert(1)" not in html and "<img src=x" not in html
+    assert "中文&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    assert "Attention &lt;img src=x onerror=alert(1)&gt;" in html
+    assert "A. O&#x27;Brien, B. &lt;i&gt;Author&lt;/i&gt;" in html
+    assert "Lab &quot;Q&quot; &amp; Co</a>" in html
+    assert "Digest &lt;b&gt;bold&lt;/b&gt;</a>" in html
+    found = client.get("/search/", {"q": "蒸馏"}).content.decode()
+    (snippet,) = re.findall(r'<p class="snippet">(.*?)</p>', found)
+    assert "<mark>蒸馏</mark>" in snippet
+    assert re.sub(r"</?mark>", "", snippet).count("<") == 0
+    assert "<img src=x" not in found and "<script>alert(1)" not in found
