@@ -41,11 +41,13 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.contrib.auth import SESSION_KEY
-from django.db.models import Subquery
+from django.db import connection
 from django.http import HttpResponse
 from django.middleware.csrf import get_token
+from django.utils import timezone
 from django.utils.cache import get_conditional_response, patch_cache_control
 from django.utils.crypto import salted_hmac
+from django.utils.dateparse import parse_datetime
 from django.utils.http import http_date
 
 from .content_cache import VERSION_KEY, content_version_info, store
@@ -159,24 +161,18 @@ def visibility_window(version: str, now: float) -> tuple[float, float | None]:
     window = store().get(key)
     if window is not None and (window[1] is None or window[1] > now) and window[2] <= now:
         return window[0], window[1]
-    from .models import Digest
-
     moment = datetime.datetime.fromtimestamp(now, tz=datetime.UTC)
-    # One statement of ordered LIMIT-1 subqueries: the go-live ones walk the (status,
-    # published_at) index per readable status instead of aggregating every digest.
-    moments = {}
-    for status in Digest.READABLE_STATES:
-        readable = Digest.objects.filter(status=status)
-        for column in ("published_at", "expires_at"):
-            moments[f"next_{column}_{status}"] = Subquery(
-                readable.filter(**{f"{column}__gt": moment}).order_by(column).values(column)[:1]
-            )
-            moments[f"last_{column}_{status}"] = Subquery(
-                readable.filter(**{f"{column}__lte": moment})
-                .order_by(f"-{column}")
-                .values(column)[:1]
-            )
-    found = Digest.objects.order_by().annotate(**moments).values(*moments).first() or {}
+    sql, params = _window_sql(moment)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        row = cursor.fetchone()
+    found = {}
+    for name, value in zip(_window_names(), row or (), strict=False):
+        if value is not None and not isinstance(value, datetime.datetime):
+            value = parse_datetime(str(value))  # SQLite answers text
+        if value is not None and timezone.is_naive(value):
+            value = timezone.make_aware(value, datetime.UTC)
+        found[name] = value
     upcoming = [m.timestamp() for k, m in found.items() if m and k.startswith("next_")]
     passed = [m.timestamp() for k, m in found.items() if m and k.startswith("last_")]
     last = max(passed, default=0.0)
@@ -184,6 +180,36 @@ def visibility_window(version: str, now: float) -> tuple[float, float | None]:
     timeout = None if following is None else max(1, int(following - now))
     store().set(key, (last, following, now), timeout=timeout)
     return last, following
+
+
+def _window_names() -> list[str]:
+    from .models import Digest
+
+    return [
+        f"{when}_{column}_{status}"
+        for status in Digest.READABLE_STATES
+        for column in ("published_at", "expires_at")
+        for when in ("next", "last")
+    ]
+
+
+def _window_sql(moment) -> tuple[str, list]:
+    """One statement of ordered LIMIT-1 subqueries: the go-live ones walk the (status,
+    published_at) index per readable status instead of aggregating every digest. Written as
+    SQL: building it with the ORM (eight Subquery annotations) cost more than running it."""
+    from .models import Digest
+
+    table = connection.ops.quote_name(Digest._meta.db_table)
+    parts, params = [], []
+    for status in Digest.READABLE_STATES:
+        for column in ("published_at", "expires_at"):
+            for op, order in ((">", "ASC"), ("<=", "DESC")):
+                parts.append(
+                    f"(SELECT {column} FROM {table} WHERE status = %s AND {column} {op} %s "
+                    f"ORDER BY {column} {order} LIMIT 1)"
+                )
+                params += [status, connection.ops.adapt_datetimefield_value(moment)]
+    return "SELECT " + ", ".join(parts), params
 
 
 # --- the cached entry ----------------------------------------------------------------

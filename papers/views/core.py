@@ -112,17 +112,17 @@ def _neighbour_candidates(digest) -> tuple[list, list]:
     params = []
     for compare, order in (("<", "DESC"), (">", "ASC")):
         sides.append(
-            f"SELECT {quote('id')} FROM {table} WHERE {quote('status')} IN ({states}) AND "
+            f"SELECT {columns} FROM {table} WHERE {quote('status')} IN ({states}) AND "
             f"({quote('issue_date')} {compare} %s OR "
             f"({quote('issue_date')} = %s AND {quote('id')} {compare} %s)) "
             f"ORDER BY {quote('issue_date')} {order}, {quote('id')} {order} LIMIT %s"
         )
         params += [*Digest.READABLE_STATES, date, date, digest.pk, NEIGHBOUR_CANDIDATES]
-    sql = (
-        f"SELECT {columns} FROM {table} WHERE {quote('id')} IN ({sides[0]}) "
-        f"OR {quote('id')} IN ({sides[1]}) ORDER BY {quote('issue_date')}, {quote('id')}"
-    )
-    rows = list(Digest.objects.raw(sql, params))
+    # Each side is an ordered walk of the (issue_date, id) index that stops after a few rows;
+    # ``id IN (side) OR id IN (side)`` made PostgreSQL test every digest against both
+    # (10 ms at 20,000 digests).
+    sql = f"SELECT * FROM ({sides[0]}) earlier UNION ALL SELECT * FROM ({sides[1]}) later"
+    rows = sorted(Digest.objects.raw(sql, params), key=lambda row: (row.issue_date, row.pk))
     key = (digest.issue_date, digest.pk)
     before = [row for row in reversed(rows) if (row.issue_date, row.pk) < key]
     after = [row for row in rows if (row.issue_date, row.pk) > key]
