@@ -187,6 +187,10 @@ _ROW = (
 )
 
 
+def _links(pairs) -> list[str]:
+    return [f'<a href="{escape(url)}">{escape(name)}</a>' for name, url in pairs]
+
+
 def rows_html(entries) -> SafeString:
     """The ``<li>`` rows of a list page for ``entries`` (prepared by ``prepare_rows``)."""
     views_label, compare_label = escape(gettext("Views")), escape(gettext("Compare"))
@@ -197,10 +201,7 @@ def rows_html(entries) -> SafeString:
         title_zh = f'  <p class="title-zh">{escape(entry.title_zh)}</p>\n' if entry.title_zh else ""
         affiliations = ""
         if entry.affiliation_links:
-            links = " &amp; ".join(
-                f'<a href="{escape(url)}">{escape(name)}</a>'
-                for name, url in entry.affiliation_links
-            )
+            links = " &amp; ".join(_links(entry.affiliation_links))
             affiliations = f'  <p class="affiliations" lang="en">[{links}]</p>\n'
         text = ""
         if getattr(entry, "snippet", ""):
@@ -209,10 +210,7 @@ def rows_html(entries) -> SafeString:
             text = f'  <p class="row-summary">{escape(entry.list_summary)}</p>\n'
         tags = ""
         if entry.tag_links:
-            items = "".join(
-                f'<li><a href="{escape(url)}">{escape(name)}</a></li>'
-                for name, url in entry.tag_links
-            )
+            items = "".join(f"<li>{link}</li>" for link in _links(entry.tag_links))
             tags = f'  <ul class="tags" aria-label="{tags_label}">{items}</ul>\n'
         rows.append(
             _ROW.format(
