@@ -36,12 +36,14 @@ def save_keeping_counters(instance, kwargs: dict, counters: tuple[str, ...]) -> 
     copy in a loaded object is soon behind: an admin form, the revision restore or any later
     ``save()`` of that object would otherwise write the old number back, and blocks cached
     under it before the edit would be served again. A new row is inserted with its default;
-    a save naming its fields is left as it is."""
+    a save naming its fields is left as it is. (A loaded object whose row was deleted
+    meanwhile is refused by Django rather than inserted again.)"""
     if (
         instance._state.adding
         or instance.pk is None
         or kwargs.get("force_insert")
         or kwargs.get("update_fields") is not None
+        or (kwargs.get("using") or instance._state.db) != instance._state.db  # a copy elsewhere
     ):
         return kwargs
     deferred = instance.get_deferred_fields()
