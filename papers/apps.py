@@ -8,6 +8,7 @@ class PapersConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self):
-        from .content_cache import connect_receivers
+        from . import block_versions, content_cache
 
-        connect_receivers()
+        content_cache.connect_receivers()
+        block_versions.connect_receivers()

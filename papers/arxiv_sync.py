@@ -21,6 +21,7 @@ from django.utils.translation import gettext_lazy as _
 
 from . import services
 from .arxiv_client import ArxivRecord
+from .block_versions import bump_entries
 from .content_cache import bump_content_version
 from .models import Category, Entry, Paper
 
@@ -135,7 +136,7 @@ def store_records(
                 pk__in={p.primary_category_id for p in existing.values()} - set(codes_by_id)
             ).values_list("pk", "code")
         )
-        new_papers, changed, category_changes = [], [], {}
+        new_papers, changed, category_changes, touched_ids = [], [], {}, []
         for record in records:
             wanted = snapshot_of(record)
             paper = existing.get(record.arxiv_id)
@@ -176,6 +177,8 @@ def store_records(
             paper.arxiv_snapshot, paper.arxiv_fetched_at, paper.updated_at = wanted, now, now
             changed.append(paper)
             (result.updated if touched else result.unchanged).append(record.arxiv_id)
+            if touched:
+                touched_ids.append(paper.pk)
 
         Paper.objects.bulk_create([paper for paper, _codes in new_papers])
         if changed:
@@ -212,11 +215,13 @@ def store_records(
         ]
         through.objects.bulk_create(rows, batch_size=1000)
         # Bulk writes send no signals: keep the derived data current by hand (the search
-        # rows of entries presenting these papers, and the cached public answers).
+        # rows of entries presenting these papers, the cached blocks of those whose facts
+        # changed, and the cached public answers).
         if changed:
             from .search import refresh_entries
 
             refresh_entries(Entry.objects.filter(paper__in=changed).values_list("pk", flat=True))
+            bump_entries(Entry.objects.filter(paper_id__in=touched_ids))
             bump_content_version()
     return result
 

@@ -16,6 +16,9 @@ from django.db import transaction
 from django.db.models.signals import m2m_changed, post_delete, post_save
 
 VERSION_KEY = "papers:content-version"
+# The papers' cached blocks (papers/fragments.py) have a per-entry counter of their own; this
+# token only changes with what many blocks show at once (papers/block_versions.py).
+BLOCKS_VERSION_KEY = "papers:blocks-version"
 STORE = "pages"
 
 
@@ -63,6 +66,28 @@ def bump_content_version(**kwargs) -> None:
     under the version that follows the change."""
     _set_new_version()
     transaction.on_commit(_set_new_version)
+
+
+def blocks_version() -> str:
+    """The token of every paper block's cache key: replaced only by a change many blocks
+    show (a category, section kind or tag renamed, rows loaded raw), see
+    papers/block_versions.py. Read it *before* loading the entries whose blocks it keys."""
+    version = store().get(BLOCKS_VERSION_KEY)
+    if version is None:
+        version = uuid.uuid4().hex
+        if not store().add(BLOCKS_VERSION_KEY, version, timeout=None):
+            version = store().get(BLOCKS_VERSION_KEY) or version
+    return version
+
+
+def _set_new_blocks_version() -> None:
+    store().set(BLOCKS_VERSION_KEY, uuid.uuid4().hex, timeout=None)
+
+
+def bump_blocks_version() -> None:
+    """Every cached block is out of date: now and again after the commit, for the reason
+    given in ``bump_content_version``."""
+    _now_and_after_commit(_set_new_blocks_version)
 
 
 def _now_and_after_commit(action) -> None:

@@ -4,17 +4,29 @@ A digest page is mostly its papers' blocks (title, authors, tags, eight or nine 
 sections, abstract, figures). Each block is rendered once and kept in the cache under a key
 made of
 
-- the *content version* (``content_cache.content_version()``), which changes on every change a
-  reader could see: entry, paper, section, figure, tag, category, section kind, digest (its
-  date and slug are in the links). Sections, figures and tags have no update time of their own
-  and editing them does not touch the entry's ``updated_at``, so an update time would not be
-  exact; the version is;
+- the *blocks version* (``content_cache.blocks_version()``), replaced only by a change that
+  many blocks show: a category, section kind or tag renamed (papers/block_versions.py). The
+  caller reads it *before* loading the entries, so that a rename committed in between is
+  never cached under the new version;
 - the page kind (digest page: h2/h3 headings and ``paper-N-`` anchors; entry page: h1/h2, plus
   the section list and cross-lists), the language (labels are translated, English adds the
   kinds' English names), whether the page is a preview (placeholders of figures still to
   upload are shown to staff only) and whether it is a share link (titles link to in-page
   anchors);
-- the entry's id.
+- the entry's id, creation time and ``block_version``: a counter raised in the transaction
+  of every change the block shows (the entry, its sections, figures and tags, its paper and
+  the paper's cross-lists, its digest's date and slug). An edit re-renders that paper's block
+  only; the other papers of the digest come from the cache. A counter rather than
+  ``updated_at``: sections, figures and tags have no update time of their own and editing
+  them does not touch the entry's. The creation time covers an id used again (after a flush
+  or a sequence reset) by a new row whose counter starts at 0 too.
+
+The digest's own tag names are cached with the blocks under its ``tags_version``. Neither
+key holds the content version (``content_cache.content_version()``): that one changes on any
+edit anywhere and keys the whole pages (papers/page_cache.py), so a page that is not cached
+any more is rebuilt from the blocks that did not change. Blocks are only rendered by reading
+views (autocommit): a block rendered inside a transaction that raised its counter and then
+rolled back would sit under a counter value that is used again.
 
 A page whose blocks are all cached loads no sections, figures or tags at all. The missing ones
 are loaded with one query per kind of row (a fixed number, whatever their number), as plain
@@ -37,7 +49,6 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import get_language, gettext
 from taggit.models import Tag
 
-from .content_cache import content_version
 from .models import Figure, Paper, Section, SectionKind, TaggedDigest, TaggedEntry
 
 DIGEST_PAGE = "digest"
@@ -62,32 +73,49 @@ def fragment_timeout() -> int:
     return getattr(settings, "FRAGMENT_CACHE_SECONDS", 24 * 3600)
 
 
-def fragment_key(page: str, entry_id: int, *, version: str, is_preview: bool, share: bool) -> str:
+def fragment_key(page: str, entry, *, version: str, is_preview: bool, share: bool) -> str:
     flags = ("preview" if is_preview else "public") + ("-share" if share else "")
-    return f"papers:fragment:{page}:{version}:{get_language()}:{flags}:{entry_id}"
+    return (
+        f"papers:fragment:{page}:{version}:{get_language()}:{flags}:"
+        f"{entry.pk}:{_made(entry)}:{entry.block_version}"
+    )
 
 
-def entry_fragments(entries, *, page: str, is_preview: bool, share: bool = False):
+def digest_tags_key(digest, *, version: str) -> str:
+    return (
+        f"papers:fragment:digest-tags:{version}:{digest.pk}:{_made(digest)}:{digest.tags_version}"
+    )
+
+
+def _made(row) -> str:
+    # With the id, the creation time: an id is used again after a flush, a sequence reset
+    # or (SQLite) a rolled-back insert, and the new row starts at counter 0 too.
+    return f"{row.created_at.timestamp():.6f}"
+
+
+def entry_fragments(entries, *, version: str, page: str, is_preview: bool, share: bool = False):
     """The blocks of ``entries`` (each with ``paper``, its primary category and ``digest``
-    loaded), in order: the cached ones from one cache read, the others rendered after
-    loading their sections, tags and figures (and cross-lists on the entry page) with one
-    query each, whatever their number."""
-    return _fragments(entries, page, is_preview=is_preview, share=share, digest=None)[0]
+    loaded, and ``block_version``), in order: the cached ones from one cache read, the
+    others rendered after loading their sections, tags and figures (and cross-lists on the
+    entry page) with one query each, whatever their number. ``version``: ``blocks_version()``
+    read *before* the entries were loaded (a rename committed in between then shows)."""
+    return _fragments(entries, page, version, is_preview=is_preview, share=share, digest=None)[0]
 
 
-def digest_fragments(digest, entries, *, is_preview: bool, share: bool = False):
+def digest_fragments(digest, entries, *, version: str, is_preview: bool, share: bool = False):
     """(the blocks of the digest page, the digest's tag names). The tag names are cached
     with the blocks, and loaded in the same query as the papers' tags."""
-    return _fragments(entries, DIGEST_PAGE, is_preview=is_preview, share=share, digest=digest)
+    return _fragments(
+        entries, DIGEST_PAGE, version, is_preview=is_preview, share=share, digest=digest
+    )
 
 
-def _fragments(entries, page, *, is_preview, share, digest):
-    version = content_version()
+def _fragments(entries, page, version, *, is_preview, share, digest):
     keys = [
-        fragment_key(page, entry.pk, version=version, is_preview=is_preview, share=share)
+        fragment_key(page, entry, version=version, is_preview=is_preview, share=share)
         for entry in entries
     ]
-    tags_key = f"papers:fragment:digest-tags:{version}:{digest.pk}" if digest else None
+    tags_key = digest_tags_key(digest, version=version) if digest else None
     found = cache.get_many([*keys, tags_key] if digest else keys) if keys or digest else {}
     missing = [(key, entry) for key, entry in zip(keys, entries, strict=True) if key not in found]
     fresh = {}

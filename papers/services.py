@@ -453,7 +453,8 @@ def entries_park_positions(entry_ids) -> None:
         from .search import sync_entry_state
 
         Entry.objects.filter(pk__in=list(entry_ids)).update(
-            position=F("position") + _POSITION_PARKING_OFFSET
+            position=F("position") + _POSITION_PARKING_OFFSET,
+            block_version=F("block_version") + 1,  # the position is in the block
         )
         # A bulk update sends no signal: keep the search rows' copy of the position.
         sync_entry_state(entry_ids=entry_ids)

@@ -15,6 +15,7 @@ from django.utils.html import escape
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 
+from .block_versions import bump_entries
 from .models import (
     Digest,
     EditPresence,
@@ -197,6 +198,7 @@ def apply_snapshot(digest: Digest, data: dict) -> list[str]:
                 for f in item["figures"]
             ]
         )
+        bump_entries([entry.pk])  # bulk_create sends no signal; the figures are in the block
     if any(f["image"] for item in wanted.values() for f in item["figures"]):
         # bulk_create skips the image dimension fields; fill them from the files.
         for figure in Figure.objects.filter(entry__digest=digest).exclude(image=""):

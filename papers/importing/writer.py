@@ -190,6 +190,8 @@ def write_digest(
                 )
                 for number, figure in enumerate(item.figures, start=1)
             ]
+        # No signal, and none needed: these figures belong to entries created just above
+        # (block counter 0 under a new id and creation time, so no block of them is cached).
         Figure.objects.bulk_create(figures)
         # The workflow's history: an audit record and a first revision (or a new revision
         # when the draft was rewritten), as for a digest made in the admin.

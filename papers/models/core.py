@@ -28,6 +28,33 @@ def split_lines(text: str) -> list[str]:
     return [line.strip() for line in (text or "").splitlines() if line.strip()]
 
 
+def save_keeping_counters(instance, kwargs: dict, counters: tuple[str, ...]) -> dict:
+    """The ``save()`` arguments that leave ``counters`` alone on an UPDATE.
+
+    A cache counter (``Entry.block_version``, ``Digest.tags_version``) is only ever raised
+    in the database (``F() + 1`` in papers/block_versions.py, which sends no signal), so the
+    copy in a loaded object is soon behind: an admin form, the revision restore or any later
+    ``save()`` of that object would otherwise write the old number back, and blocks cached
+    under it before the edit would be served again. A new row is inserted with its default;
+    a save naming its fields is left as it is. (A loaded object whose row was deleted
+    meanwhile is refused by Django rather than inserted again.)"""
+    if (
+        instance._state.adding
+        or instance.pk is None
+        or kwargs.get("force_insert")
+        or kwargs.get("update_fields") is not None
+        or (kwargs.get("using") or instance._state.db) != instance._state.db  # a copy elsewhere
+    ):
+        return kwargs
+    deferred = instance.get_deferred_fields()
+    fields = [
+        field.attname
+        for field in instance._meta.concrete_fields
+        if not field.primary_key and field.name not in counters and field.attname not in deferred
+    ]
+    return {**kwargs, "update_fields": fields}
+
+
 class ArxivIdField(models.CharField):
     """A versionless arXiv id. Whatever the editor pastes (``2509.22445v2``,
     ``arXiv:2509.22445``, an abs or pdf URL) is normalised when the form is cleaned."""
@@ -304,6 +331,12 @@ class Digest(models.Model):
     )
     view_count = models.PositiveIntegerField(_("views"), default=0, editable=False)
     tags = TaggableManager(through=TaggedDigest, blank=True, verbose_name=_("tags"))
+    tags_version = models.PositiveIntegerField(
+        _("tags version"),
+        default=0,
+        editable=False,
+        help_text=_("Raised whenever the digest's tags change: part of their cache key."),
+    )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
@@ -354,6 +387,9 @@ class Digest(models.Model):
 
     def __str__(self):
         return f"{self.title} ({self.issue_date:%Y-%m-%d})"
+
+    def save(self, **kwargs):
+        super().save(**save_keeping_counters(self, kwargs, ("tags_version",)))
 
     def get_absolute_url(self):
         return reverse("papers:digest-detail", kwargs={"date": self.issue_date, "slug": self.slug})
@@ -428,6 +464,15 @@ class Entry(models.Model):
         ),
     )
     view_count = models.PositiveIntegerField(_("views"), default=0, editable=False)
+    block_version = models.PositiveIntegerField(
+        _("block version"),
+        default=0,
+        editable=False,
+        help_text=_(
+            "Raised by every change the paper's block shows (the entry, its sections, figures, "
+            "tags, paper, digest): part of the block's cache key."
+        ),
+    )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
@@ -449,6 +494,9 @@ class Entry(models.Model):
 
     def __str__(self):
         return f"{self.position}. {self.paper.title}"
+
+    def save(self, **kwargs):
+        super().save(**save_keeping_counters(self, kwargs, ("block_version",)))
 
     def get_absolute_url(self):
         return reverse(

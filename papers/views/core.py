@@ -19,7 +19,7 @@ from django.utils.cache import patch_cache_control
 from django.views.generic import DetailView, ListView
 
 from ..comments import comments_context
-from ..content_cache import content_version
+from ..content_cache import blocks_version, content_version
 from ..fragments import ENTRY_PAGE, digest_fragments, entry_fragments, fragment_timeout
 from ..models import CommentClosure, Digest, Entry
 
@@ -141,12 +141,18 @@ def digest_entries(digest) -> list:
     return entries
 
 
-def digest_page_context(digest, *, is_preview: bool, share: bool = False, entries=None) -> dict:
+def digest_page_context(
+    digest, *, is_preview: bool, share: bool = False, entries=None, version=None
+) -> dict:
     """Everything the digest template shows except comments: the digest's tags, its entries
-    (table of contents), the papers' cached blocks, neighbours and share-card data."""
+    (table of contents), the papers' cached blocks, neighbours and share-card data.
+    ``entries`` given: ``version`` is the blocks version read before they were loaded."""
     if entries is None:
+        version = blocks_version()
         entries = digest_entries(digest)
-    blocks, tags = digest_fragments(digest, entries, is_preview=is_preview, share=share)
+    blocks, tags = digest_fragments(
+        digest, entries, version=version, is_preview=is_preview, share=share
+    )
     previous, following = neighbours(digest)
     return {
         "is_preview": is_preview,
@@ -172,6 +178,7 @@ class DigestDetailView(PreviewAwareMixin, DetailView):
         are closed, in one query; a digest without entries takes a query of its own."""
         user = self.request.user
         where = {"issue_date": self.kwargs["date"], "slug": self.kwargs["slug"]}
+        self.blocks_version = blocks_version()  # before the rows it keys (fragments.py)
         self.entries = list(
             Entry.objects.visible_to(user)
             .filter(**{f"digest__{name}": value for name, value in where.items()})
@@ -191,7 +198,12 @@ class DigestDetailView(PreviewAwareMixin, DetailView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         digest = self.object
-        page = digest_page_context(digest, is_preview=not digest.is_published, entries=self.entries)
+        page = digest_page_context(
+            digest,
+            is_preview=not digest.is_published,
+            entries=self.entries,
+            version=self.blocks_version,
+        )
         context.update(page)
         context.update(comments_context(self.request, digest, closed=digest.comments_closed))
         return context
@@ -207,6 +219,7 @@ class EntryDetailView(PreviewAwareMixin, DetailView):
         """The entry with its paper, primary category and digest, and whether comments are
         closed, in one query that reads every entry of the digest: its neighbours come with
         it. 404 when the digest is not visible to the reader or the paper is not in it."""
+        self.blocks_version = blocks_version()  # before the rows it keys (fragments.py)
         siblings = list(
             Entry.objects.visible_to(self.request.user)
             .filter(digest__issue_date=self.kwargs["date"], digest__slug=self.kwargs["slug"])
@@ -230,7 +243,9 @@ class EntryDetailView(PreviewAwareMixin, DetailView):
         entry = self.object
         digest = entry.digest
         is_preview = not digest.is_published
-        (body,) = entry_fragments([entry], page=ENTRY_PAGE, is_preview=is_preview)
+        (body,) = entry_fragments(
+            [entry], version=self.blocks_version, page=ENTRY_PAGE, is_preview=is_preview
+        )
         context.update(
             {
                 "digest": digest,

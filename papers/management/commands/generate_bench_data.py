@@ -351,10 +351,12 @@ class Command(BaseCommand):
         self.stdout.write("Earlier benchmark data deleted.")
 
     def forget_cached_pages(self):
-        """Pages cached before (a shared Redis cache survives this process) are stale now."""
-        from papers.content_cache import bump_content_version
+        """Pages and blocks cached before (a shared Redis cache survives this process) are
+        stale now: the rows were written in bulk, without signals."""
+        from papers.content_cache import bump_blocks_version, bump_content_version
 
         bump_content_version()
+        bump_blocks_version()
 
     def prepare_reference_rows(self):
         self.categories = [
