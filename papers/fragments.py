@@ -37,6 +37,9 @@ than a static template of its size (issue 7). The markup is the one the former
 ``includes/_entry_block.html`` template produced; tests/test_render_pages.py pins it.
 """
 
+import functools
+import hashlib
+from pathlib import Path
 from typing import NamedTuple
 
 from django.conf import settings
@@ -73,10 +76,25 @@ def fragment_timeout() -> int:
     return getattr(settings, "FRAGMENT_CACHE_SECONDS", 24 * 3600)
 
 
+@functools.cache
+def markup_revision() -> str:
+    """A digest of what the blocks' markup is made from (this module, the entry page's
+    template, the compiled translations): blocks cached by an older release are never served
+    by a newer one, with no revision number to remember to raise."""
+    digest = hashlib.sha256(Path(__file__).read_bytes())
+    template = get_template(_ENTRY_PAGE_TEMPLATE).origin.name
+    catalogues = sorted(
+        path for folder in settings.LOCALE_PATHS for path in Path(folder).glob("*/LC_MESSAGES/*.mo")
+    )
+    for path in (Path(template), *catalogues):
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:12]
+
+
 def fragment_key(page: str, entry, *, version: str, is_preview: bool, share: bool) -> str:
     flags = ("preview" if is_preview else "public") + ("-share" if share else "")
     return (
-        f"papers:fragment:{page}:{version}:{get_language()}:{flags}:"
+        f"papers:fragment:{page}:{markup_revision()}:{version}:{get_language()}:{flags}:"
         f"{entry.pk}:{_made(entry)}:{entry.block_version}"
     )
 

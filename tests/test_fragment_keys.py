@@ -361,3 +361,28 @@ def test_an_entry_saved_twice_in_the_admin_shows_its_last_state(site, admin_clie
         page = _digest_page(site)
         assert title in page and gist in page
         assert site["rendered"] == [a.pk]
+
+
+def test_a_new_release_of_the_markup_never_serves_old_blocks(site, monkeypatch):
+    """Blocks cached by a release whose markup (code, entry template, translations) differs
+    are not served: after a deploy every block is rendered again."""
+    _digest_page(site)
+    assert site["rendered"] == []
+    monkeypatch.setattr(fragments, "markup_revision", lambda: "a-new-release")
+    factories.digest(entries=1, title="别的一期")  # the page cache misses too
+    _digest_page(site)
+    assert sorted(site["rendered"]) == sorted([site["a"].pk, site["b"].pk])
+
+
+def test_the_markup_revision_follows_the_files_it_is_made_from(tmp_path, settings):
+    fragments.markup_revision.cache_clear()
+    before = fragments.markup_revision()
+    locale = tmp_path / "xx" / "LC_MESSAGES"
+    locale.mkdir(parents=True)
+    (locale / "django.mo").write_bytes(b"translations of another release")
+    settings.LOCALE_PATHS = [*settings.LOCALE_PATHS, tmp_path]
+    fragments.markup_revision.cache_clear()
+    try:
+        assert fragments.markup_revision() != before
+    finally:
+        fragments.markup_revision.cache_clear()
