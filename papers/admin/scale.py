@@ -19,6 +19,7 @@ from django.contrib.admin.utils import get_fields_from_path
 from django.contrib.admin.views.main import ChangeList
 from django.core.paginator import Paginator
 from django.db import connections, models
+from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.functional import cached_property
 from django.utils.html import format_html
@@ -73,7 +74,27 @@ class EstimatedCountPaginator(Paginator):
             self.__dict__.pop("num_pages", None)
             self.count_is_estimated = False
             number = self.validate_number(min(number, self.num_pages))
-        return super().page(number)
+        bottom = (number - 1) * self.per_page
+        top = bottom + self.per_page
+        if top + self.orphans >= self.count:
+            top = self.count
+        return self._get_page(self.rows(bottom, top), number, self)
+
+    def rows(self, bottom, top):
+        """The page's rows. On SQLite a list that joins related rows for its columns
+        (``list_select_related``) picks the page's ids first with only the joins its order
+        needs, then reads those rows with their related ones: without statistics SQLite
+        planned the entry list (entry ⋈ digest ⋈ paper, ordered by digest) as a scan and
+        sort of every entry with all its columns (0.5 s at 100,000 entries) instead of a
+        walk down the digest date index (3 ms)."""
+        rows = self.object_list
+        if (
+            isinstance(rows, QuerySet)
+            and rows.query.select_related
+            and connections[rows.db].vendor == "sqlite"
+        ):
+            return rows.filter(pk__in=rows.select_related(None).values("pk")[bottom:top])
+        return rows[bottom:top]
 
 
 class SeekingDates:
