@@ -8,7 +8,8 @@ instead (docs/architecture.md, "Database indexes").
 Django's date drill-down asks for every distinct year (or month, or day) of the list with
 ``SELECT DISTINCT`` of a truncated date, which reads every row and, on SQLite, calls a
 Python function per row (0.15-0.8 s at 100,000 papers). ``SeekingDates`` finds the same
-periods by walking the date index: one ``ORDER BY … LIMIT 1`` per period found.
+periods by walking the date index (one ``ORDER BY … LIMIT 1`` per period found) when no
+filter or search narrows the list.
 """
 
 import datetime
@@ -205,7 +206,15 @@ class LeanChangeList(ChangeList):
 
     @cached_property
     def date_hierarchy_dates(self):
-        """The list as the date drill-down reads it (``SeekingDates``)."""
+        """The list as the date drill-down reads it: ``SeekingDates`` when nothing but the
+        drill-down itself narrows the list (the seeks then walk the date index alone),
+        ``None`` (Django's own query) under a filter or a search, where each seek would
+        re-read the rows the filter's own index finds (the "on the site" digests: 57 seeks
+        of 8 ms against one 60 ms query)."""
+        own = f"{self.date_hierarchy}__"
+        narrowed = [key for key in self.get_filters_params() if not key.startswith(own)]
+        if self.query or narrowed:
+            return None
         return SeekingDates(self.queryset, self.date_hierarchy)
 
 
