@@ -342,3 +342,7 @@ def test_entry_list_shows_the_newest_digest_first_in_position_order(client):
     seen = [("Newer" in row and "Newer" or "Older", "篇1" in row and 1 or 2) for row in rows]
     assert seen == [("Newer", 1), ("Newer", 2), ("Older", 1), ("Older", 2)]
     assert "4 entries" in html
+
+    html = client.get("/admin/papers/entry/?q=Older", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    rows = html.split("<tbody>", 1)[1].split("</tbody>", 1)[0].split("<tr")[1:]
+    assert [("Older" in row, "篇1" in row) for row in rows] == [(True, True), (True, False)]

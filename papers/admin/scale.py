@@ -92,9 +92,16 @@ class EstimatedCountPaginator(Paginator):
         if (
             isinstance(rows, QuerySet)
             and rows.query.select_related
+            and not (rows.query.distinct or rows.query.annotations or rows.query.extra)
             and connections[rows.db].vendor == "sqlite"
         ):
-            return rows.filter(pk__in=rows.select_related(None).values("pk")[bottom:top])
+            ids = rows.select_related(None).values("pk")[bottom:top]
+            # The page's rows by id alone: the list's filters (a search can scan a table)
+            # were applied once, in ``ids``.
+            page = rows.model._default_manager.using(rows.db).filter(pk__in=ids)
+            page.query.select_related = rows.query.select_related
+            page.query.deferred_loading = rows.query.deferred_loading
+            return page.order_by(*rows.query.order_by) if rows.query.order_by else page
         return rows[bottom:top]
 
 
