@@ -173,7 +173,7 @@ class SeekingDates:
         if newest is None:
             return starts
         connection = connections[self.queryset.db]
-        # A boundary nothing precedes, to find its parameter in the compiled query.
+        # The first boundary, to find where its parameter sits in the compiled query.
         floor = self._start(newest, kind)
         before = (
             self.queryset.filter(**{f"{field_name}__isnull": False, f"{field_name}__lt": floor})
