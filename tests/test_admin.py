@@ -1,11 +1,22 @@
 import datetime
+import re
 
 import pytest
 from django.contrib import admin
 from django.test import Client
 from django.urls import reverse
 
-from papers.models import Category, Digest, Entry, Figure, Paper, Section, SectionKind, SiteSettings
+from papers.models import (
+    AuditRecord,
+    Category,
+    Digest,
+    Entry,
+    Figure,
+    Paper,
+    Section,
+    SectionKind,
+    SiteSettings,
+)
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -343,3 +354,66 @@ def test_publishing_with_a_future_time_schedules(admin_user):
     digest = services.digest_publish(digest=digest, by=admin_user, at=later)
     assert digest.is_scheduled and not digest.is_published
     assert Client().get(digest.get_absolute_url()).status_code == 404
+
+
+# --- the date drill-down of the large lists (papers/admin/scale.py, SeekingDates) ----
+
+
+def _drill_down(client, url):
+    """The links of the date drill-down above a changelist, as (text, query) pairs."""
+    html = client.get(url, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    nav = html.split('<nav class="toplinks">', 1)[1].split("</nav>", 1)[0]
+    return re.findall(r'<a href="\?([^"]*)"[^>]*>([^<]+)</a>', nav)
+
+
+def test_paper_date_drill_down_offers_exactly_the_years_months_and_days_with_papers(
+    admin_client,
+):
+    for day in ["2019-03-05", "2021-07-01", "2021-11-30", "2021-11-02", "2024-02-29"]:
+        factories.paper(published_on=datetime.date.fromisoformat(day))
+    factories.paper(published_on=None)
+
+    years = _drill_down(admin_client, "/admin/papers/paper/")
+    assert [text for _, text in years] == ["2019", "2021", "2024"]
+    assert years[1][0] == "published_on__year=2021"
+
+    months = _drill_down(admin_client, "/admin/papers/paper/?published_on__year=2021")
+    assert [text for _, text in months][1:] == ["July 2021", "November 2021"]
+    days = _drill_down(
+        admin_client, "/admin/papers/paper/?published_on__year=2021&published_on__month=11"
+    )
+    assert [text for _, text in days][1:] == ["November 2", "November 30"]
+
+
+def test_date_drill_down_follows_the_search_and_the_filters(admin_client):
+    factories.paper(title="Needle in 2020", published_on=datetime.date(2020, 5, 1))
+    factories.paper(title="Needle in 2023", published_on=datetime.date(2023, 5, 1))
+    factories.paper(title="Hay", published_on=datetime.date(2022, 5, 1))
+    other = factories.category("cs.CL", "Computation and Language")
+    factories.paper(title="Hay", published_on=datetime.date(2018, 1, 9), primary_category=other)
+
+    found = _drill_down(admin_client, "/admin/papers/paper/?q=Needle")
+    assert [text for _, text in found] == ["2020", "2023"]
+    assert all("q=Needle" in query for query, _ in found)
+    # One year left: Django goes straight to its months, as it does for any list.
+    one = _drill_down(admin_client, f"/admin/papers/paper/?primary_category__id__exact={other.pk}")
+    assert [text for _, text in one][1:] == ["January 9"]
+
+
+def test_audit_log_drill_down_counts_days_in_the_site_time_zone(admin_client, settings):
+    settings.TIME_ZONE = "Asia/Shanghai"
+    digest = factories.digest()
+    # 20:00 UTC on New Year's Eve is already the next year in Shanghai (UTC+8).
+    for moment in ["2024-06-30T10:00:00+00:00", "2024-12-31T20:00:00+00:00"]:
+        AuditRecord.objects.create(
+            digest=digest,
+            digest_label=str(digest),
+            action=AuditRecord.Action.PUBLISH,
+            created_at=datetime.datetime.fromisoformat(moment),
+        )
+    years = _drill_down(admin_client, "/admin/papers/auditrecord/")
+    assert [text for _, text in years] == ["2024", "2025"]
+    days = _drill_down(
+        admin_client, "/admin/papers/auditrecord/?created_at__year=2025&created_at__month=1"
+    )
+    assert [text for _, text in days][1:] == ["January 1"]
