@@ -30,6 +30,7 @@ import re
 from collections import defaultdict
 from dataclasses import dataclass
 
+from django.core.exceptions import EmptyResultSet
 from django.core.paginator import EmptyPage, Page, PageNotAnInteger, Paginator
 from django.db import connection, models
 from django.db.models import Case, IntegerField, Value, When
@@ -103,6 +104,18 @@ class QueryTerm:
             quoted[-1] += ":*"
         return " <-> ".join(quoted)
 
+    @property
+    def fts_query(self) -> str:
+        """The term in FTS5 query syntax: a phrase of quoted tokens (``"推理" + "理模"``),
+        the last one a prefix (``"reason" *``) for a Latin word."""
+        phrase = " + ".join(_fts_quote(token) for token in self.tokens)
+        return phrase + (" *" if self.prefix else "")
+
+
+def _fts_quote(token: str) -> str:
+    """An FTS5 string: whatever it holds (``NEAR``, ``AND``, ``*``, a quote) is text."""
+    return '"' + token.replace('"', '""') + '"'
+
 
 def parse_query(raw: str) -> list[QueryTerm]:
     """Terms of a reader's query (at most MAX_QUERY_TERMS, duplicates dropped)."""
@@ -126,6 +139,36 @@ def to_tsquery_text(query_terms: list[QueryTerm]) -> str:
 
 def uses_postgres_index() -> bool:
     return connection.vendor == "postgresql"
+
+
+def uses_sqlite_index() -> bool:
+    return connection.vendor == "sqlite"
+
+
+# The FTS5 index of the search rows on SQLite (migration 0010), and the columns a word is
+# looked for in (not the facets: a word ``t1`` must not find the tag t12).
+FTS_TABLE = "papers_entrysearch_fts"
+_TEXT_COLUMNS = "{title_terms body_terms}"
+
+
+def fts_match_text(query_terms: list[QueryTerm], facets=(), *, columns=_TEXT_COLUMNS) -> str:
+    """One FTS5 query: every word (in ``columns``) and, for each facet group, one of its
+    tokens in the facets column."""
+    parts = []
+    if query_terms:
+        parts.append(f"{columns} : (" + " AND ".join(t.fts_query for t in query_terms) + ")")
+    for group in facets:
+        parts.append("facets : (" + " OR ".join(_fts_quote(token) for token in group) + ")")
+    return " AND ".join(parts)
+
+
+def _fts_condition(match_text: str, *, negated: bool = False, output_field=None) -> RawSQL:
+    """The (joined) search row is (``negated``: is not) among the FTS5 matches."""
+    sql = (
+        f'"papers_entrysearch"."entry_id" {"NOT IN" if negated else "IN"} '
+        f"(SELECT rowid FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH %s)"
+    )
+    return RawSQL(sql, (match_text,), output_field=output_field or models.BooleanField())
 
 
 def facet_token(kind: str, pk: int) -> str:
@@ -174,6 +217,18 @@ def apply_search(queryset, raw_query: str, facets=()):
                 rank=title_match(query_terms)
             )
         return queryset, query_terms
+    if uses_sqlite_index():
+        # Words and facets as one FTS5 query; the matching rowids (entry ids) are a set the
+        # list's walk of the sort index tests each row against.
+        queryset = queryset.filter(search__entry_id__isnull=False).filter(
+            _fts_condition(fts_match_text(query_terms, facets))
+        )
+        if query_terms:
+            queryset = queryset.filter(search__entry_id__isnull=False).annotate(
+                rank=title_match(query_terms)
+            )
+        return queryset, query_terms
+    # Any other backend: substring scans of every row.
     for group in facets:
         any_of = models.Q()
         for token in group:
@@ -198,6 +253,10 @@ def title_match(query_terms: list[QueryTerm]):
             (to_tsquery_text(query_terms),),
             output_field=models.IntegerField(),
         )
+    if uses_sqlite_index():
+        return _fts_condition(
+            fts_match_text(query_terms, columns="title_terms"), output_field=IntegerField()
+        )
     return Case(
         When(_title_like(query_terms), then=Value(1)),
         default=Value(0),
@@ -215,6 +274,8 @@ def title_condition(query_terms: list[QueryTerm], *, negated: bool = False):
             (to_tsquery_text(query_terms),),
             output_field=models.BooleanField(),
         )
+    if uses_sqlite_index():
+        return _fts_condition(fts_match_text(query_terms, columns="title_terms"), negated=negated)
     condition = _title_like(query_terms)
     return ~condition if negated else condition
 
@@ -276,16 +337,33 @@ class EntryResults:
             )
         tiers = first.annotate(tier=Value(1))[:stop]
         others = ids.filter(title_condition(terms, negated=True)).annotate(tier=Value(0))[:stop]
-        if connection.features.supports_slicing_ordering_in_compound:
-            rows = list(tiers.union(others, all=True))
-        else:  # SQLite: no LIMIT inside a UNION; one ordered query (speed is secondary)
-            rows = list(
-                self.queryset.order_by("-rank", *DATE_ORDER).values_list(
-                    "pk", "search__issue_date", "search__digest_pk", "search__position", "rank"
-                )[:stop]
-            )
+        if not connection.features.supports_slicing_ordering_in_compound:
+            return _union_of_limited(tiers, others, stop=stop)[start:stop]
+        rows = list(tiers.union(others, all=True))
         rows.sort(key=lambda row: (-row[4], _descending(row[1]), -row[2], row[3]))
         return [row[0] for row in rows[start:stop]]
+
+
+def _union_of_limited(*querysets, stop) -> list[int]:
+    """The ids of a UNION ALL of the two tiers' (pk, issue date, digest, position, tier)
+    rows in page order, for SQLite, whose compound SELECT Django writes without each part's
+    ORDER BY and LIMIT: SQLite accepts them in a subquery per part, so the SQL is put
+    together here. Still one query, each part one cut walk of the sort index."""
+    parts, params = [], []
+    for queryset in querysets:
+        try:
+            sql, part_params = queryset.query.get_compiler(queryset.db).as_sql()
+        except EmptyResultSet:  # a filter that can match nothing (``.none()``)
+            continue
+        parts.append(f"SELECT * FROM ({sql})")
+        params.extend(part_params)
+    if not parts:
+        return []
+    # By position: tier, then issue date, digest (newest first) and position.
+    statement = " UNION ALL ".join(parts) + " ORDER BY 5 DESC, 2 DESC, 3 DESC, 4 LIMIT %s"
+    with connection.cursor() as cursor:
+        cursor.execute(statement, [*params, -1 if stop is None else stop])
+        return [row[0] for row in cursor.fetchall()]
 
 
 def _descending(day):
