@@ -270,3 +270,20 @@ def test_every_letter_or_digit_a_reader_can_type_is_a_valid_fts_token():
                     f"SELECT count(*) FROM {search.FTS_TABLE} WHERE {search.FTS_TABLE} MATCH %s",
                     [query],
                 )
+
+
+def test_many_matches_walk_the_list_order_and_give_the_same_pages(client, shelf, monkeypatch):
+    """Past the counting cap, pages walk the list-order index instead of sorting every match
+    (``FtsMatch``): the same entries in the same order, the title tier still first."""
+    urls = ["/search/?q=蒸馏", "/papers/?tag=强化学习", "/search/?q=推理&tag=推理模型"]
+    few = [_titles(client, url) for url in urls]
+    queryset, terms = search.apply_search(Entry.objects.published(), "蒸馏")
+    ordered = queryset.order_by("-rank", *search.DATE_ORDER)
+    ranked = search.EntryResults(ordered, terms)[0:20]
+    monkeypatch.setattr(search, "MAX_COUNTED_RESULTS", 1)
+    results = search.EntryResults(ordered, terms)
+    assert results.count() == 2
+    assert results[0:20] == ranked == [shelf["reasoning"].pk, shelf["distill"].pk]
+    assert [_titles(client, url) for url in urls] == few
+    walking = search._walking(queryset)
+    assert '+"papers_entrysearch"."entry_id" IN' in str(walking.query)

@@ -12,6 +12,9 @@ The tokenizer is unicode61 without diacritic folding: every term of the term tex
 lower-case Latin word or number, a CJK bigram such as 推理, a facet such as t12) is a run of
 letters and digits between single spaces, so it is exactly one FTS5 token.
 
+A covering index of the list order (with the entry id and the publication state) lets a
+page of a common word or tag walk the order and test ids without reading the table.
+
 On PostgreSQL (generated tsvector columns, migration 0003) this migration does nothing.
 """
 
@@ -53,8 +56,17 @@ SQLITE_FORWARD = [
     """,
     # Index the rows that exist already.
     "INSERT INTO papers_entrysearch_fts (papers_entrysearch_fts) VALUES ('rebuild')",
+    # The list order with the entry id and publication state: a page of a common word or
+    # tag walks this index and tests each id against the set of matches without reading
+    # the table, whose state columns sit behind the long term texts (overflow pages).
+    """
+    CREATE INDEX papers_entrysearch_walk ON papers_entrysearch (
+        issue_date DESC, digest_pk DESC, position, entry_id, status, published_at, expires_at
+    )
+    """,
 ]
 SQLITE_BACKWARD = [
+    "DROP INDEX IF EXISTS papers_entrysearch_walk",
     "DROP TRIGGER IF EXISTS papers_entrysearch_fts_au",
     "DROP TRIGGER IF EXISTS papers_entrysearch_fts_ad",
     "DROP TRIGGER IF EXISTS papers_entrysearch_fts_ai",
