@@ -275,6 +275,19 @@ def apply_search(queryset, raw_query: str, facets=()):
     return queryset, query_terms
 
 
+def title_tier(queryset, query_terms: list[QueryTerm], facets=()):
+    """The first relevance tier of ``queryset`` (not yet searched): the entries with every
+    term in the title text and one token of every facet group. Every term in the title
+    implies every term in the whole text, so only the title is tested: on SQLite one FTS5
+    query, on PostgreSQL the facet vector and the small title vector."""
+    facets = [list(group) for group in facets if group]
+    if uses_sqlite_index():
+        match = fts_match_text(query_terms, facets, columns="title_terms")
+        return queryset.filter(search__entry_id__isnull=False).filter(_fts_condition(match))
+    queryset, _terms = apply_search(queryset, "", facets)
+    return queryset.filter(title_condition(query_terms))
+
+
 def title_match(query_terms: list[QueryTerm]):
     """1 when every term is in the title text of the (joined) search row, else 0."""
     if uses_postgres_index():

@@ -12,8 +12,10 @@ The tokenizer is unicode61 without diacritic folding: every term of the term tex
 lower-case Latin word or number, a CJK bigram such as 推理, a facet such as t12) is a run of
 letters and digits between single spaces, so it is exactly one FTS5 token.
 
-A covering index of the list order (with the entry id and the publication state) lets a
-page of a common word or tag walk the order and test ids without reading the table.
+Two covering indexes keep searches off the table's long rows: the list order with the entry
+id and the publication state (a page of a common word or tag walks it and tests each id),
+and the entry id with the state and sort key (a count, or a page of a few matches, looks up
+each id the FTS index gives).
 
 On PostgreSQL (generated tsvector columns, migration 0003) this migration does nothing.
 """
@@ -64,8 +66,16 @@ SQLITE_FORWARD = [
         issue_date DESC, digest_pk DESC, position, entry_id, status, published_at, expires_at
     )
     """,
+    # The other way in: a count, or a page of a few matches, takes the ids from the FTS
+    # index and looks up each one's state and sort key here, again without the table.
+    """
+    CREATE INDEX papers_entrysearch_state ON papers_entrysearch (
+        entry_id, status, published_at, expires_at, issue_date, digest_pk, position
+    )
+    """,
 ]
 SQLITE_BACKWARD = [
+    "DROP INDEX IF EXISTS papers_entrysearch_state",
     "DROP INDEX IF EXISTS papers_entrysearch_walk",
     "DROP TRIGGER IF EXISTS papers_entrysearch_fts_au",
     "DROP TRIGGER IF EXISTS papers_entrysearch_fts_ad",
