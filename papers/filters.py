@@ -23,7 +23,7 @@ from .search import (
     EntryResults,
     apply_search,
     facet_token,
-    title_condition,
+    title_tier,
 )
 
 MAX_TAGS = 5
@@ -235,8 +235,7 @@ class EntryFilter(django_filters.FilterSet):
         if ranked and self._unsearched is not None:
             # Every word in the title text implies every word in the whole text: the first
             # tier needs only the (small) title index, not also the body's.
-            in_title, _terms = apply_search(self._unsearched, "", self._facets)
-            in_title = in_title.filter(title_condition(ranked))
+            in_title = title_tier(self._unsearched, ranked, self._facets)
         return EntryResults(queryset, ranked_terms=ranked or None, in_title=in_title)
 
     @property

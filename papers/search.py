@@ -15,13 +15,25 @@ Latin word a prefix (``distil`` finds ``distillation``). All terms must match.
   texts (config ``simple``) with a GIN index that finds the matches, and a small generated
   vector of the title terms that ranks them; the query is a ``to_tsquery`` of phrases and
   prefixes.
-- SQLite (and any other backend): each term is a substring of the term text (``LIKE``; the
-  leading space anchors it to a token boundary), ranked by "all terms in the title text".
+- SQLite: migration 0010 adds an FTS5 *external content* table over the search rows
+  (``papers_entrysearch_fts``: the three term texts, rowid = entry id, tokenizer unicode61
+  without diacritic folding, so each term is one token). Words and facets become one FTS5
+  query (``{title_terms body_terms} : ("推理" + "理模" AND "reason" *) AND facets : ("c7"
+  OR "c9")``, every token quoted so nothing a reader types is syntax) and the list tests
+  ``entry_id IN (SELECT rowid … MATCH …)``; the title tier is a MATCH on ``title_terms``.
+  Triggers on papers_entrysearch (insert, delete, update of a term text) keep the index,
+  not Python signals: ``refresh_entries`` writes with a bulk upsert, a deleted digest's or
+  entry's search rows go in one bulk DELETE, and bulk loads and raw SQL send no signal at
+  all. The update trigger skips writes that leave the term texts unchanged (the state
+  copies of ``sync_entry_state``).
+- Any other backend: each term is a substring of the term text (``LIKE``; the leading space
+  anchors it to a token boundary), ranked by "all terms in the title text".
 
 Results rank in two tiers (every term in the title, Chinese title or one-line summary; else
 only in the body), newest first within a tier. Counts of search results stop at 1000.
 
-The text is kept current by signals (models/reading.py) that call ``refresh_entries``.
+The search rows are kept current by signals (models/reading.py) that call
+``refresh_entries``; on SQLite the FTS5 index follows the rows through its triggers.
 """
 
 from __future__ import annotations
@@ -30,6 +42,7 @@ import re
 from collections import defaultdict
 from dataclasses import dataclass
 
+from django.core.exceptions import EmptyResultSet
 from django.core.paginator import EmptyPage, Page, PageNotAnInteger, Paginator
 from django.db import connection, models
 from django.db.models import Case, IntegerField, Value, When
@@ -103,6 +116,18 @@ class QueryTerm:
             quoted[-1] += ":*"
         return " <-> ".join(quoted)
 
+    @property
+    def fts_query(self) -> str:
+        """The term in FTS5 query syntax: a phrase of quoted tokens (``"推理" + "理模"``),
+        the last one a prefix (``"reason" *``) for a Latin word."""
+        phrase = " + ".join(_fts_quote(token) for token in self.tokens)
+        return phrase + (" *" if self.prefix else "")
+
+
+def _fts_quote(token: str) -> str:
+    """An FTS5 string: whatever it holds (``NEAR``, ``AND``, ``*``, a quote) is text."""
+    return '"' + token.replace('"', '""') + '"'
+
 
 def parse_query(raw: str) -> list[QueryTerm]:
     """Terms of a reader's query (at most MAX_QUERY_TERMS, duplicates dropped)."""
@@ -126,6 +151,54 @@ def to_tsquery_text(query_terms: list[QueryTerm]) -> str:
 
 def uses_postgres_index() -> bool:
     return connection.vendor == "postgresql"
+
+
+def uses_sqlite_index() -> bool:
+    return connection.vendor == "sqlite"
+
+
+# The FTS5 index of the search rows on SQLite (migration 0010), and the columns a word is
+# looked for in (not the facets: a word ``t1`` must not find the tag t12).
+FTS_TABLE = "papers_entrysearch_fts"
+_TEXT_COLUMNS = "{title_terms body_terms}"
+
+
+def fts_match_text(query_terms: list[QueryTerm], facets=(), *, columns=_TEXT_COLUMNS) -> str:
+    """One FTS5 query: every word (in ``columns``) and, for each facet group, one of its
+    tokens in the facets column."""
+    parts = []
+    if query_terms:
+        parts.append(f"{columns} : (" + " AND ".join(t.fts_query for t in query_terms) + ")")
+    for group in facets:
+        parts.append("facets : (" + " OR ".join(_fts_quote(token) for token in group) + ")")
+    return " AND ".join(parts)
+
+
+class FtsMatch(RawSQL):
+    """The (joined) search row is (``negated``: is not) among the FTS5 matches.
+
+    SQLite's planner cannot know how many rows match, and always takes them from the FTS
+    index, then looks up and sorts each: right for a rare word, 230 ms for a tag on a third
+    of 100,000 entries. A query marked ``walk_sort_index`` (``EntryResults``, when the
+    capped count says the matches are many) writes ``+entry_id``, which no index may
+    answer: the planner then walks the covering list-order index (migration 0010) and
+    tests each id against the match set, built once, until the page is full."""
+
+    def __init__(self, match_text: str, *, negated: bool = False, output_field=None):
+        self.negated = negated
+        super().__init__("", (match_text,), output_field=output_field or models.BooleanField())
+
+    def as_sql(self, compiler, connection):
+        column = '"papers_entrysearch"."entry_id"'
+        if getattr(compiler.query, "walk_sort_index", False):
+            column = "+" + column
+        operator = "NOT IN" if self.negated else "IN"
+        sql = f"{column} {operator} (SELECT rowid FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH %s)"
+        return f"({sql})", self.params
+
+
+def _fts_condition(match_text: str, *, negated: bool = False, output_field=None) -> FtsMatch:
+    return FtsMatch(match_text, negated=negated, output_field=output_field)
 
 
 def facet_token(kind: str, pk: int) -> str:
@@ -174,6 +247,18 @@ def apply_search(queryset, raw_query: str, facets=()):
                 rank=title_match(query_terms)
             )
         return queryset, query_terms
+    if uses_sqlite_index():
+        # Words and facets as one FTS5 query; the matching rowids (entry ids) are a set the
+        # list's walk of the sort index tests each row against.
+        queryset = queryset.filter(search__entry_id__isnull=False).filter(
+            _fts_condition(fts_match_text(query_terms, facets))
+        )
+        if query_terms:
+            queryset = queryset.filter(search__entry_id__isnull=False).annotate(
+                rank=title_match(query_terms)
+            )
+        return queryset, query_terms
+    # Any other backend: substring scans of every row.
     for group in facets:
         any_of = models.Q()
         for token in group:
@@ -190,6 +275,19 @@ def apply_search(queryset, raw_query: str, facets=()):
     return queryset, query_terms
 
 
+def title_tier(queryset, query_terms: list[QueryTerm], facets=()):
+    """The first relevance tier of ``queryset`` (not yet searched): the entries with every
+    term in the title text and one token of every facet group. Every term in the title
+    implies every term in the whole text, so only the title is tested: on SQLite one FTS5
+    query, on PostgreSQL the facet vector and the small title vector."""
+    facets = [list(group) for group in facets if group]
+    if uses_sqlite_index():
+        match = fts_match_text(query_terms, facets, columns="title_terms")
+        return queryset.filter(search__entry_id__isnull=False).filter(_fts_condition(match))
+    queryset, _terms = apply_search(queryset, "", facets)
+    return queryset.filter(title_condition(query_terms))
+
+
 def title_match(query_terms: list[QueryTerm]):
     """1 when every term is in the title text of the (joined) search row, else 0."""
     if uses_postgres_index():
@@ -197,6 +295,10 @@ def title_match(query_terms: list[QueryTerm]):
             f"({_title_vector_match()})::int",
             (to_tsquery_text(query_terms),),
             output_field=models.IntegerField(),
+        )
+    if uses_sqlite_index():
+        return _fts_condition(
+            fts_match_text(query_terms, columns="title_terms"), output_field=IntegerField()
         )
     return Case(
         When(_title_like(query_terms), then=Value(1)),
@@ -215,6 +317,8 @@ def title_condition(query_terms: list[QueryTerm], *, negated: bool = False):
             (to_tsquery_text(query_terms),),
             output_field=models.BooleanField(),
         )
+    if uses_sqlite_index():
+        return _fts_condition(fts_match_text(query_terms, columns="title_terms"), negated=negated)
     condition = _title_like(query_terms)
     return ~condition if negated else condition
 
@@ -251,10 +355,13 @@ class EntryResults:
         # The first tier as a queryset of its own (the filters and the title condition
         # without the whole-text one), when the caller has it; else derived from queryset.
         self.in_title = in_title
+        self._count = None
 
     def count(self) -> int:
         """The number of matches, counted up to MAX_COUNTED_RESULTS + 1."""
-        return self.queryset.order_by().values("pk")[: MAX_COUNTED_RESULTS + 1].count()
+        if self._count is None:
+            self._count = self.queryset.order_by().values("pk")[: MAX_COUNTED_RESULTS + 1].count()
+        return self._count
 
     def __len__(self):
         return self.count()
@@ -263,29 +370,59 @@ class EntryResults:
         if not isinstance(index, slice):
             raise TypeError("EntryResults only supports slices")
         start, stop = index.start or 0, index.stop
+        queryset, in_title = self.queryset, self.in_title
+        if uses_sqlite_index() and self.count() > MAX_COUNTED_RESULTS:
+            # Many matches (the paginator has counted them already): walk the list order.
+            queryset = _walking(queryset)
+            in_title = None if in_title is None else _walking(in_title)
         if not self.ranked_terms:
-            return list(self.queryset.values_list("pk", flat=True)[start:stop])
-        ids = self.queryset.order_by(*DATE_ORDER).values_list(
+            return list(queryset.values_list("pk", flat=True)[start:stop])
+        ids = queryset.order_by(*DATE_ORDER).values_list(
             "pk", "search__issue_date", "search__digest_pk", "search__position"
         )
         terms = self.ranked_terms
         first = ids.filter(title_condition(terms))
-        if self.in_title is not None:
-            first = self.in_title.order_by(*DATE_ORDER).values_list(
+        if in_title is not None:
+            first = in_title.order_by(*DATE_ORDER).values_list(
                 "pk", "search__issue_date", "search__digest_pk", "search__position"
             )
         tiers = first.annotate(tier=Value(1))[:stop]
         others = ids.filter(title_condition(terms, negated=True)).annotate(tier=Value(0))[:stop]
-        if connection.features.supports_slicing_ordering_in_compound:
-            rows = list(tiers.union(others, all=True))
-        else:  # SQLite: no LIMIT inside a UNION; one ordered query (speed is secondary)
-            rows = list(
-                self.queryset.order_by("-rank", *DATE_ORDER).values_list(
-                    "pk", "search__issue_date", "search__digest_pk", "search__position", "rank"
-                )[:stop]
-            )
+        if not connection.features.supports_slicing_ordering_in_compound:
+            return _union_of_limited(tiers, others, stop=stop)[start:stop]
+        rows = list(tiers.union(others, all=True))
         rows.sort(key=lambda row: (-row[4], _descending(row[1]), -row[2], row[3]))
         return [row[0] for row in rows[start:stop]]
+
+
+def _walking(queryset):
+    """``queryset`` with its FTS5 conditions written for a walk of the list order
+    (``FtsMatch``)."""
+    queryset = queryset.all()
+    queryset.query.walk_sort_index = True
+    return queryset
+
+
+def _union_of_limited(*querysets, stop) -> list[int]:
+    """The ids of a UNION ALL of the two tiers' (pk, issue date, digest, position, tier)
+    rows in page order, for SQLite, whose compound SELECT Django writes without each part's
+    ORDER BY and LIMIT: SQLite accepts them in a subquery per part, so the SQL is put
+    together here. Still one query, each part one cut walk of the sort index."""
+    parts, params = [], []
+    for queryset in querysets:
+        try:
+            sql, part_params = queryset.query.get_compiler(queryset.db).as_sql()
+        except EmptyResultSet:  # a filter that can match nothing (``.none()``)
+            continue
+        parts.append(f"SELECT * FROM ({sql})")
+        params.extend(part_params)
+    if not parts:
+        return []
+    # By position: tier, then issue date, digest (newest first) and position.
+    statement = " UNION ALL ".join(parts) + " ORDER BY 5 DESC, 2 DESC, 3 DESC, 4 LIMIT %s"
+    with connection.cursor() as cursor:
+        cursor.execute(statement, [*params, -1 if stop is None else stop])
+        return [row[0] for row in cursor.fetchall()]
 
 
 def _descending(day):
