@@ -378,3 +378,35 @@ def test_list_rows_escape_what_editors_typed(client):
     assert "<mark>蒸馏</mark>" in snippet
     assert re.sub(r"</?mark>", "", snippet).count("<") == 0
     assert "<img src=x" not in found and "<script>alert(1)" not in found
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL only")
+def test_the_capped_count_takes_the_index_bitmap_and_leaves_the_planner_as_it_was(client):
+    """The count runs with sequential and plain index scans off (papers/search.py:
+    ``_bitmap_count``) in the same statement; it counts right, an unknown tag counts nothing,
+    and the settings are back for the request's other queries even inside a transaction
+    (a test runs in one)."""
+    start = datetime.date(2024, 3, 1)
+    for n in range(5):
+        digest = factories.digest(issue_date=start + datetime.timedelta(days=n))
+        entry = factories.entry(digest=digest, paper=factories.paper(title=f"Counted {n}"))
+        if n % 2 == 0:
+            entry.tags.add("蒸馏")
+    html = client.get("/papers/", {"tag": "蒸馏"}).content.decode()
+    assert "3 papers" in html or "3 篇" in html
+    html = client.get("/search/", {"q": "蒸馏"}).content.decode()
+    assert "5 papers" in html or "5 篇" in html
+    assert client.get("/papers/", {"tag": "没有这个"}).status_code == 200
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW enable_seqscan")
+        assert cursor.fetchone()[0] == "on"
+        cursor.execute("SHOW enable_indexscan")
+        assert cursor.fetchone()[0] == "on"
+        # A transaction's own setting is kept (tests/test_db_indexes.py turns seqscan off).
+        cursor.execute("SET LOCAL enable_seqscan = off")
+    assert client.get("/search/", {"q": "蒸馏"}).status_code == 200
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW enable_seqscan")
+        assert cursor.fetchone()[0] == "off"
+        cursor.execute("SHOW enable_indexscan")
+        assert cursor.fetchone()[0] == "on"
