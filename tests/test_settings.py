@@ -30,6 +30,15 @@ def test_production_refuses_to_start_without_a_secret_key():
     assert "Traceback" not in result.stdout
 
 
+def test_migration_checks_need_no_secret_key():
+    """``makemigrations --check`` reads only the code: it runs in production mode without a
+    key, and reports that the models and migrations agree; serving still refuses."""
+    result = _manage("makemigrations", "--check", "--dry-run", DEBUG="0")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "No changes detected" in result.stdout
+    assert "SECRET_KEY is not set" in _manage("migrate", "--plan", DEBUG="0").stderr
+
+
 def test_deploy_check_is_clean_with_a_real_key_and_hosts():
     result = _manage(
         "check",
