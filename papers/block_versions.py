@@ -92,19 +92,27 @@ def _entry_tag_changed(sender, instance, raw=False, **kwargs):
         bump_entries([instance.content_object_id])
 
 
-def _entry_tags_m2m(sender, instance, action, pk_set=None, **kwargs):
-    # taggit's add()/remove()/set()/clear() on an entry (its through rows send their own
-    # post_save/post_delete too; this also covers deletes that skip them).
-    from .models import Entry
+def _tags_m2m(model_name: str, bump):
+    """A receiver of taggit's add()/remove()/set()/clear() on an entry's or a digest's tags
+    (their through rows send their own post_save/post_delete too; this also covers deletes
+    that skip them): ``bump`` the owners' counters."""
 
-    if action not in ("post_add", "post_remove", "post_clear"):
-        return
-    if isinstance(instance, Entry):
-        bump_entries([instance.pk])
-    elif pk_set:
-        bump_entries(pk_set)
-    else:
-        bump_blocks_version()
+    def receiver(sender, instance, action, pk_set=None, **kwargs):
+        if action not in ("post_add", "post_remove", "post_clear"):
+            return
+        if type(instance).__name__ == model_name:
+            bump([instance.pk])
+        elif pk_set:  # tag.<items>.add(...): the owners are pk_set
+            bump(pk_set)
+        else:  # a tag's items cleared: which owners had it is gone
+            bump_blocks_version()
+
+    return receiver
+
+
+# Module-level: signals keep weak references to their receivers.
+_entry_tags_m2m = _tags_m2m("Entry", bump_entries)
+_digest_tags_m2m = _tags_m2m("Digest", bump_digest_tags)
 
 
 def _paper_saved(sender, instance, created=False, raw=False, update_fields=None, **kwargs):
@@ -144,19 +152,6 @@ def _digest_tag_changed(sender, instance, raw=False, **kwargs):
         bump_blocks_version()
     else:
         bump_digest_tags([instance.content_object_id])
-
-
-def _digest_tags_m2m(sender, instance, action, pk_set=None, **kwargs):
-    from .models import Digest
-
-    if action not in ("post_add", "post_remove", "post_clear"):
-        return
-    if isinstance(instance, Digest):
-        bump_digest_tags([instance.pk])
-    elif pk_set:
-        bump_digest_tags(pk_set)
-    else:
-        bump_blocks_version()
 
 
 def _shared_row_changed(sender, instance=None, created=False, **kwargs):

@@ -162,19 +162,19 @@ def visibility_window(version: str, now: float) -> tuple[float, float | None]:
     if window is not None and (window[1] is None or window[1] > now) and window[2] <= now:
         return window[0], window[1]
     moment = datetime.datetime.fromtimestamp(now, tz=datetime.UTC)
-    sql, params = _window_sql(moment)
+    sql, params, upcoming_flags = _window_sql(moment)
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        row = cursor.fetchone()
-    found = {}
-    for name, value in zip(_window_names(), row or (), strict=False):
-        if value is not None and not isinstance(value, datetime.datetime):
+        row = cursor.fetchone() or ()
+    upcoming, passed = [], []
+    for is_next, value in zip(upcoming_flags, row, strict=False):
+        if value is None:
+            continue
+        if not isinstance(value, datetime.datetime):
             value = parse_datetime(str(value))  # SQLite answers text
-        if value is not None and timezone.is_naive(value):
+        if timezone.is_naive(value):
             value = timezone.make_aware(value, datetime.UTC)
-        found[name] = value
-    upcoming = [m.timestamp() for k, m in found.items() if m and k.startswith("next_")]
-    passed = [m.timestamp() for k, m in found.items() if m and k.startswith("last_")]
+        (upcoming if is_next else passed).append(value.timestamp())
     last = max(passed, default=0.0)
     following = min(upcoming, default=None)
     timeout = None if following is None else max(1, int(following - now))
@@ -182,25 +182,14 @@ def visibility_window(version: str, now: float) -> tuple[float, float | None]:
     return last, following
 
 
-def _window_names() -> list[str]:
-    from .models import Digest
-
-    return [
-        f"{when}_{column}_{status}"
-        for status in Digest.READABLE_STATES
-        for column in ("published_at", "expires_at")
-        for when in ("next", "last")
-    ]
-
-
-def _window_sql(moment) -> tuple[str, list]:
+def _window_sql(moment) -> tuple[str, list, list[bool]]:
     """One statement of ordered LIMIT-1 subqueries: the go-live ones walk the (status,
     published_at) index per readable status instead of aggregating every digest. Written as
     SQL: building it with the ORM (eight Subquery annotations) cost more than running it."""
     from .models import Digest
 
     table = connection.ops.quote_name(Digest._meta.db_table)
-    parts, params = [], []
+    parts, params, upcoming = [], [], []
     for status in Digest.READABLE_STATES:
         for column in ("published_at", "expires_at"):
             for op, order in ((">", "ASC"), ("<=", "DESC")):
@@ -209,7 +198,8 @@ def _window_sql(moment) -> tuple[str, list]:
                     f"ORDER BY {column} {order} LIMIT 1)"
                 )
                 params += [status, connection.ops.adapt_datetimefield_value(moment)]
-    return "SELECT " + ", ".join(parts), params
+                upcoming.append(op == ">")
+    return "SELECT " + ", ".join(parts), params, upcoming
 
 
 # --- the cached entry ----------------------------------------------------------------
