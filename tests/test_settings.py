@@ -26,8 +26,8 @@ def _manage(*args, **env):
 def test_production_refuses_to_start_without_a_secret_key():
     result = _manage("check", DEBUG="0")
     assert result.returncode != 0
-    assert "SECRET_KEY is not set" in result.stderr
-    assert "Traceback" not in result.stdout
+    assert result.stderr.startswith("error: SECRET_KEY is not set")
+    assert "Traceback" not in result.stdout + result.stderr
 
 
 def test_migration_checks_need_no_secret_key():
