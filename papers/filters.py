@@ -16,13 +16,14 @@ from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 from taggit.models import Tag
 
-from .models import Category, Digest, TaggedEntry, published_q
+from .models import Category, Digest, EntrySearch, TaggedEntry, published_q
 from .search import (
     DATE_ORDER,
     MAX_QUERY_LENGTH,
     EntryResults,
     apply_search,
     facet_token,
+    match_condition,
     title_tier,
 )
 
@@ -236,7 +237,35 @@ class EntryFilter(django_filters.FilterSet):
             # Every word in the title text implies every word in the whole text: the first
             # tier needs only the (small) title index, not also the body's.
             in_title = title_tier(self._unsearched, ranked, self._facets)
-        return EntryResults(queryset, ranked_terms=ranked or None, in_title=in_title)
+        return EntryResults(
+            queryset,
+            ranked_terms=ranked or None,
+            in_title=in_title,
+            count_rows=self.search_rows(),
+            indexed=bool(self.query_terms or self._facets),
+        )
+
+    def search_rows(self):
+        """The matches as search rows alone (``EntrySearch``), when every active filter
+        reads only the search row (words, tags, categories, dates, digest), else None.
+
+        Their capped count then reads one table: joining each match to its entry cost a
+        third of the count on PostgreSQL (1,001 index probes), for rows it never reads."""
+        queryset = self.qs
+        if queryset.query.is_empty() or not self.form.is_valid():
+            return None
+        data = self.form.cleaned_data
+        if data.get("affiliation") or data.get("author"):
+            return None  # the paper's fields: the entry list's own join
+        rows = EntrySearch.objects.filter(published_q(""))
+        if data.get("date_from"):
+            rows = rows.filter(issue_date__gte=data["date_from"])
+        if data.get("date_to"):
+            rows = rows.filter(issue_date__lte=data["date_to"])
+        if data.get("digest"):
+            rows = rows.filter(digest_pk=data["digest"].pk)
+        condition = match_condition(self.query_terms, self._facets, prefix="")
+        return rows if condition is None else rows.filter(condition)
 
     @property
     def active_values(self) -> dict:

@@ -206,20 +206,17 @@ def facet_token(kind: str, pk: int) -> str:
     return f"{kind}{pk}"
 
 
-def apply_search(queryset, raw_query: str, facets=()):
-    """Entries of ``queryset`` matching every term of ``raw_query`` and every facet group
-    (``facets``: groups of facet tokens; one token of each group must be present), annotated
-    with ``rank`` (higher is better) when there are words. Returns (queryset, terms).
+def match_condition(query_terms: list[QueryTerm], facets=(), *, prefix: str = "search__"):
+    """The filter "every term and one token of every facet group", on the search row
+    (``prefix`` is the path to it: ``search__`` from an entry, empty from the row itself),
+    or None when there is nothing to match.
 
-    On PostgreSQL the match is written on the entry's search row, which the list querysets
-    join anyway (its sort key and publication state live there). The planner then either
-    walks the sort index and tests each row (a page of a common word or tag: a few hundred
-    rows), or takes the matches from a GIN index and sorts them (a rare one); a capped count
-    reads the GIN bitmap and stops after 1001 rows."""
-    query_terms = parse_query(raw_query)
+    PostgreSQL: one raw condition on the GIN-indexed vectors. SQLite: one FTS5 MATCH. Both
+    name the search row's table, so a queryset of entries must join it first (``apply_search``
+    does). Other backends: substring tests of the term texts."""
     facets = [list(group) for group in facets if group]
     if not query_terms and not facets:
-        return queryset, []
+        return None
     if uses_postgres_index():
         # Facets first: PostgreSQL tests conditions of equal estimated cost in the order
         # written, and the small facet vector is inline while the search vector is
@@ -231,47 +228,53 @@ def apply_search(queryset, raw_query: str, facets=()):
         if query_terms:
             conditions.append("search_vector @@ to_tsquery('simple', %s)")
             params.append(to_tsquery_text(query_terms))
-        # An inner join on the search row (reused when the queryset has it already): its
-        # first join, so its alias is the table name.
-        queryset = queryset.filter(search__entry_id__isnull=False).filter(
-            RawSQL(
-                " AND ".join(f'"papers_entrysearch".{c}' for c in conditions),
-                tuple(params),
-                output_field=models.BooleanField(),
-            )
+        return RawSQL(
+            " AND ".join(f'"papers_entrysearch".{c}' for c in conditions),
+            tuple(params),
+            output_field=models.BooleanField(),
         )
-        if query_terms:
-            # 1 when every term is in the title, Chinese title or one-line summary, read
-            # from the small title vector (not the large one, detoasted per row).
-            queryset = queryset.filter(search__entry_id__isnull=False).annotate(
-                rank=title_match(query_terms)
-            )
-        return queryset, query_terms
     if uses_sqlite_index():
-        # Words and facets as one FTS5 query; the matching rowids (entry ids) are a set the
-        # list's walk of the sort index tests each row against.
-        queryset = queryset.filter(search__entry_id__isnull=False).filter(
-            _fts_condition(fts_match_text(query_terms, facets))
-        )
-        if query_terms:
-            queryset = queryset.filter(search__entry_id__isnull=False).annotate(
-                rank=title_match(query_terms)
-            )
-        return queryset, query_terms
-    # Any other backend: substring scans of every row.
+        return _fts_condition(fts_match_text(query_terms, facets))
+    condition = models.Q()
     for group in facets:
         any_of = models.Q()
         for token in group:
-            any_of |= models.Q(search__facets__contains=f" {token} ")
-        queryset = queryset.filter(any_of)
+            any_of |= models.Q(**{f"{prefix}facets__contains": f" {token} "})
+        condition &= any_of
+    for term in query_terms:
+        pattern = term.like_pattern
+        condition &= models.Q(**{f"{prefix}title_terms__contains": pattern}) | models.Q(
+            **{f"{prefix}body_terms__contains": pattern}
+        )
+    return condition
+
+
+def apply_search(queryset, raw_query: str, facets=()):
+    """Entries of ``queryset`` matching every term of ``raw_query`` and every facet group
+    (``facets``: groups of facet tokens; one token of each group must be present), annotated
+    with ``rank`` (higher is better) when there are words. Returns (queryset, terms).
+
+    On PostgreSQL the match is written on the entry's search row, which the list querysets
+    join anyway (its sort key and publication state live there). The planner then either
+    walks the sort index and tests each row (a page of a common word or tag: a few hundred
+    rows), or takes the matches from a GIN index and sorts them (a rare one); a capped count
+    reads the GIN bitmap and stops after 1001 rows. On SQLite the FTS5 matches are a set of
+    rowids (entry ids) the list's walk of the sort index tests each row against."""
+    query_terms = parse_query(raw_query)
+    condition = match_condition(query_terms, facets)
+    if condition is None:
+        return queryset, []
+    if uses_postgres_index() or uses_sqlite_index():
+        # An inner join on the search row (reused when the queryset has it already): its
+        # first join, so its alias is the table name the raw condition names.
+        queryset = queryset.filter(search__entry_id__isnull=False)
+    queryset = queryset.filter(condition)
     if query_terms:
-        for term in query_terms:
-            pattern = term.like_pattern
-            queryset = queryset.filter(
-                models.Q(search__title_terms__contains=pattern)
-                | models.Q(search__body_terms__contains=pattern)
-            )
-        queryset = queryset.annotate(rank=title_match(query_terms))
+        # 1 when every term is in the title, Chinese title or one-line summary, read from
+        # the small title vector (not the large one, detoasted per row).
+        queryset = queryset.filter(search__entry_id__isnull=False).annotate(
+            rank=title_match(query_terms)
+        )
     return queryset, query_terms
 
 
@@ -349,19 +352,30 @@ class EntryResults:
     the others. Ranking every match in one query would read the rank of each of them; for a
     word in a sixth of the archive that is 17,000 rows for a page of 20."""
 
-    def __init__(self, queryset, ranked_terms=None, in_title=None):
+    def __init__(self, queryset, ranked_terms=None, in_title=None, count_rows=None, indexed=None):
         self.queryset = queryset
         self.ranked_terms = ranked_terms
         # The first tier as a queryset of its own (the filters and the title condition
         # without the whole-text one), when the caller has it; else derived from queryset.
         self.in_title = in_title
+        # The same matches as search rows alone, when the filters allow it: counted instead
+        # of ``queryset``, without the join to each entry.
+        self.count_rows = count_rows
+        # Whether the matches come from the word or facet indexes (the capped count then
+        # reads their bitmap); None: assume so.
+        self.indexed = indexed
         self._count = None
 
     def count(self) -> int:
         """The number of matches, counted up to MAX_COUNTED_RESULTS + 1."""
         if self._count is None:
-            capped = self.queryset.order_by().values("pk")[: MAX_COUNTED_RESULTS + 1]
-            self._count = _bitmap_count(capped) if uses_postgres_index() else capped.count()
+            source = self.queryset if self.count_rows is None else self.count_rows
+            capped = source.order_by().values("pk")[: MAX_COUNTED_RESULTS + 1]
+            if uses_postgres_index() and self.indexed is not False:
+                self._count = _bitmap_count(capped)
+            else:
+                # No words or facets: the first 1001 published rows of the sort index.
+                self._count = capped.count()
         return self._count
 
     def __len__(self):
@@ -396,8 +410,10 @@ class EntryResults:
         return [row[0] for row in rows[start:stop]]
 
 
-# Planner settings turned off for the capped count on PostgreSQL (``_bitmap_count``).
-_COUNT_PLAN_OFF = ("enable_seqscan", "enable_indexscan")
+# Planner settings turned off for the capped count on PostgreSQL (``_bitmap_count``). JIT
+# too: a plan that needs a disabled node anyway (a filter no index answers) is costed at
+# 10^10, far above jit_above_cost, and compiling it took 60 ms.
+_COUNT_PLAN_OFF = ("enable_seqscan", "enable_indexscan", "jit")
 _COUNT_SAVEPOINT = "papers_capped_count"
 
 
