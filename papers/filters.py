@@ -243,6 +243,26 @@ class EntryFilter(django_filters.FilterSet):
             in_title=in_title,
             count_rows=self.search_rows(),
             indexed=bool(self.query_terms or self._facets),
+            count_key=self.count_key(),
+        )
+
+    def count_key(self):
+        """What the matches depend on besides the published content: the filters' values
+        as the queries use them (parsed words, facet tokens, dates, digest, substrings).
+        None for a list that matches nothing whatever the content (an invalid form, an
+        unknown tag), whose count costs nothing."""
+        if self.qs.query.is_empty() or not self.form.is_valid():
+            return None
+        data = self.form.cleaned_data
+        digest = data.get("digest")
+        return (
+            tuple(repr(term) for term in self.query_terms),
+            tuple(tuple(group) for group in self._facets),
+            str(data.get("date_from") or ""),
+            str(data.get("date_to") or ""),
+            digest.pk if digest else None,
+            data.get("affiliation") or "",
+            data.get("author") or "",
         )
 
     def search_rows(self):

@@ -202,6 +202,37 @@ def _window_sql(moment) -> tuple[str, list, list[bool]]:
     return "SELECT " + ", ".join(parts), params, upcoming
 
 
+# --- values derived from published content -----------------------------------------
+
+_MISSING = object()
+
+
+def derived(name: str, signature, compute):
+    """``compute()``, kept in the page store like a page: for the current content version,
+    and never past the next scheduled go-live or expiry (``signature``: what else the value
+    depends on, hashable and with a stable ``repr``).
+
+    For what many pages share and a page-cache miss would recompute: the capped count of a
+    filter is the same on each of its pages, in both sort orders, in both languages and in
+    the JSON API. Values are those every reader may see, never a visitor's own."""
+    now = time.time()
+    version, _made = content_version_info()
+    last_change, next_change = visibility_window(version, now)
+    digest = hashlib.sha256(repr((version, last_change, signature)).encode()).hexdigest()
+    key = f"derived:{name}:{digest}"
+    cache = store()
+    value = cache.get(key, _MISSING)
+    if value is _MISSING:
+        value = compute()
+        limits = [conf("SECONDS", DEFAULT_SECONDS)]
+        if next_change is not None:
+            limits.append(next_change - now)
+        timeout = math.floor(min(limits))
+        if timeout > 0:
+            cache.set(key, value, timeout)
+    return value
+
+
 # --- the cached entry ----------------------------------------------------------------
 
 

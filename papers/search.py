@@ -352,7 +352,15 @@ class EntryResults:
     the others. Ranking every match in one query would read the rank of each of them; for a
     word in a sixth of the archive that is 17,000 rows for a page of 20."""
 
-    def __init__(self, queryset, ranked_terms=None, in_title=None, count_rows=None, indexed=None):
+    def __init__(
+        self,
+        queryset,
+        ranked_terms=None,
+        in_title=None,
+        count_rows=None,
+        indexed=None,
+        count_key=None,
+    ):
         self.queryset = queryset
         self.ranked_terms = ranked_terms
         # The first tier as a queryset of its own (the filters and the title condition
@@ -364,19 +372,30 @@ class EntryResults:
         # Whether the matches come from the word or facet indexes (the capped count then
         # reads their bitmap); None: assume so.
         self.indexed = indexed
+        # What the matches depend on besides the published content (the filter's values):
+        # the count is then kept with the content version (``page_cache.derived``).
+        self.count_key = count_key
         self._count = None
 
     def count(self) -> int:
         """The number of matches, counted up to MAX_COUNTED_RESULTS + 1."""
         if self._count is None:
-            source = self.queryset if self.count_rows is None else self.count_rows
-            capped = source.order_by().values("pk")[: MAX_COUNTED_RESULTS + 1]
-            if uses_postgres_index() and self.indexed is not False:
-                self._count = _bitmap_count(capped)
+            if self.count_key is None:
+                self._count = self._counted()
             else:
-                # No words or facets: the first 1001 published rows of the sort index.
-                self._count = capped.count()
+                from .page_cache import derived
+
+                key = (self.count_key, MAX_COUNTED_RESULTS)
+                self._count = derived("count", key, self._counted)
         return self._count
+
+    def _counted(self) -> int:
+        source = self.queryset if self.count_rows is None else self.count_rows
+        capped = source.order_by().values("pk")[: MAX_COUNTED_RESULTS + 1]
+        if uses_postgres_index() and self.indexed is not False:
+            return _bitmap_count(capped)
+        # No words or facets: the first 1001 published rows of the sort index.
+        return capped.count()
 
     def __len__(self):
         return self.count()
@@ -719,8 +738,13 @@ def sync_entry_state(*, digest_ids=None, entry_ids=None) -> None:
     entries of ``digest_ids``, the entries ``entry_ids``, or (both None) every entry: one
     ``UPDATE … FROM`` per 500 ids on PostgreSQL, a row-value subquery on SQLite. Called
     whenever a digest's status, times or issue date change (a Digest post_save), when
-    positions are moved in bulk, and after bulk loads that bypass the models."""
+    positions are moved in bulk, and after bulk loads that bypass the models. Lists read
+    these copies: the content version is replaced (papers/content_cache.py), so that no
+    page or count kept from before is served."""
+    from .content_cache import bump_content_version
     from .models import Digest, Entry, EntrySearch
+
+    bump_content_version()
 
     quote = connection.ops.quote_name
     search, entry, digest = (quote(model._meta.db_table) for model in (EntrySearch, Entry, Digest))

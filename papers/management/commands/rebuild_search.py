@@ -1,5 +1,6 @@
 from django.core.management.base import BaseCommand
 
+from papers.content_cache import bump_content_version
 from papers.models import Entry
 from papers.search import refresh_entries
 
@@ -21,4 +22,5 @@ class Command(BaseCommand):
         done = 0
         for start in range(0, len(ids), batch_size):
             done += refresh_entries(ids[start : start + batch_size])
+        bump_content_version()  # lists and counts kept from the old rows are out of date
         self.stdout.write(f"Rebuilt the search text of {done} entr{'y' if done == 1 else 'ies'}.")
