@@ -467,3 +467,28 @@ def test_an_unfiltered_count_reads_the_search_rows_with_the_planner_left_alone(c
     with connection.cursor() as cursor:
         cursor.execute("SHOW jit")
         assert cursor.fetchone()[0] == "off"
+
+
+def test_a_kept_count_follows_every_change_a_reader_could_count(client, editor, quasar):
+    """A filter's count is kept with the content version (``page_cache.derived``): the same
+    count line is shown on every page, sort and language of that filter, and it changes at
+    once on a publish, an unpublish, a new tag and a scheduled go-live, on the same URL."""
+
+    def line(**params):
+        return _count_line(client, {"tag": "quasar-tag", "nocache": "1", **params})
+
+    assert re.search(r"\b1\b", line())
+    assert line(sort="views") == line()  # the kept count, another page of the same filter
+
+    second = factories.entry(digest=factories.digest(), paper=factories.paper(title="Second"))
+    second.tags.add("quasar-tag")
+    assert re.search(r"\b2\b", line())
+
+    services.digest_unpublish(digest=quasar.digest, by=editor)
+    assert re.search(r"\b1\b", line())
+
+    go_live = timezone.now() + datetime.timedelta(hours=2)
+    services.digest_schedule(digest=quasar.digest, by=editor, at=go_live)
+    assert re.search(r"\b1\b", line())
+    with time_machine.travel(go_live + datetime.timedelta(minutes=1), tick=False):
+        assert re.search(r"\b2\b", line())
