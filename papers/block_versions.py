@@ -1,12 +1,13 @@
-"""The versions in the cache keys of the papers' blocks (papers/fragments.py).
+"""The versions in the cache keys of the papers' blocks (papers/fragments.py) and list rows
+(papers/views/reading.py).
 
 A block is cached under its entry's ``block_version``, a counter raised with one
 ``UPDATE … SET block_version = block_version + 1`` by every change the block shows: the
 entry's own fields, its sections, figures and tags, its paper (and the paper's cross-lists),
-its digest's date and slug (in the links). The UPDATE runs in the transaction of the change,
-after it, so a reader who sees the new counter also sees the new rows, and one who rendered
-the old rows stored them under the old counter. An edit therefore re-renders that one block;
-the other papers of the digest stay cached.
+its digest's date, slug (in the links) and title (in list rows). The UPDATE runs in the
+transaction of the change, after it, so a reader who sees the new counter also sees the
+new rows, and one who rendered the old rows stored them under the old counter. An edit
+therefore re-renders that one block; the other papers of the digest stay cached.
 
 What many blocks show at once and rarely changes (a category, a section kind or a tag
 renamed) replaces one token instead, ``content_cache.blocks_version()``, kept in the page
@@ -42,7 +43,8 @@ PAPER_SHOWN = frozenset(
         "primary_category_id",
     }
 )
-DIGEST_SHOWN = frozenset({"issue_date", "slug"})  # the links; the title is not in a block
+# The links, and the title (list rows name their digest: papers/views/reading.py).
+DIGEST_SHOWN = frozenset({"issue_date", "slug", "title"})
 
 
 def bump_entries(entries) -> None:

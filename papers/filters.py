@@ -48,6 +48,27 @@ def published_tag_lookup():
     )
 
 
+def _published_tags(values) -> list[Tag]:
+    """The published tags named (slug or name) by ``values``, kept with the content version
+    (``page_cache.derived``): every list of a tag looks it up."""
+    from .page_cache import derived
+
+    def lookup():
+        return list(published_tag_lookup().filter(Q(slug__in=values) | Q(name__in=values)))
+
+    return derived("tags", tuple(sorted(values)), lookup)
+
+
+def _categories(code: str) -> list[Category]:
+    """The categories a code names (``cs.LG``, or ``LG`` for every archive's LG)."""
+    from .page_cache import derived
+
+    def lookup():
+        return list(Category.objects.filter(Q(code__iexact=code) | Q(code__iendswith=f".{code}")))
+
+    return derived("categories", code, lookup)
+
+
 class MultiValueField(forms.Field):
     """Several values of one parameter (``?tag=a&tag=b``), stripped, empty ones dropped."""
 
@@ -179,7 +200,7 @@ class EntryFilter(django_filters.FilterSet):
         if not values:
             return queryset
         found = {}
-        for tag in published_tag_lookup().filter(Q(slug__in=values) | Q(name__in=values)):
+        for tag in _published_tags(values):
             found.setdefault(tag.slug, tag)
             found.setdefault(tag.name, tag)
         self.tags = []
@@ -194,10 +215,7 @@ class EntryFilter(django_filters.FilterSet):
         return queryset
 
     def filter_category(self, queryset, name, value):
-        code = value.strip()
-        self.categories = list(
-            Category.objects.filter(Q(code__iexact=code) | Q(code__iendswith=f".{code}"))
-        )
+        self.categories = _categories(value.strip().lower())
         if not self.categories:
             self.notices.append(
                 gettext("There is no category “%(category)s”.") % {"category": value}
@@ -241,7 +259,7 @@ class EntryFilter(django_filters.FilterSet):
             queryset,
             ranked_terms=ranked or None,
             in_title=in_title,
-            count_rows=self.search_rows(),
+            count_rows=self.search_rows,
             indexed=bool(self.query_terms or self._facets),
             count_key=self.count_key(),
         )

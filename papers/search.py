@@ -366,8 +366,9 @@ class EntryResults:
         # The first tier as a queryset of its own (the filters and the title condition
         # without the whole-text one), when the caller has it; else derived from queryset.
         self.in_title = in_title
-        # The same matches as search rows alone, when the filters allow it: counted instead
-        # of ``queryset``, without the join to each entry.
+        # The same matches as search rows alone, when the filters allow it (or a function
+        # returning them or None): counted instead of ``queryset``, without the join to
+        # each entry.
         self.count_rows = count_rows
         # Whether the matches come from the word or facet indexes (the capped count then
         # reads their bitmap); None: assume so.
@@ -375,6 +376,9 @@ class EntryResults:
         # What the matches depend on besides the published content (the filter's values):
         # the count is then kept with the content version (``page_cache.derived``).
         self.count_key = count_key
+        # Columns of the entry fetched with each id: a page is then a list of (id, *columns)
+        # tuples instead of ids.
+        self.columns: tuple[str, ...] = ()
         self._count = None
 
     def count(self) -> int:
@@ -390,7 +394,8 @@ class EntryResults:
         return self._count
 
     def _counted(self) -> int:
-        source = self.queryset if self.count_rows is None else self.count_rows
+        rows = self.count_rows() if callable(self.count_rows) else self.count_rows
+        source = self.queryset if rows is None else rows
         capped = source.order_by().values("pk")[: MAX_COUNTED_RESULTS + 1]
         if uses_postgres_index() and self.indexed is not False:
             return _bitmap_count(capped)
@@ -409,24 +414,35 @@ class EntryResults:
             # Many matches (the paginator has counted them already): walk the list order.
             queryset = _walking(queryset)
             in_title = None if in_title is None else _walking(in_title)
+        columns = self.columns
         if not self.ranked_terms:
+            if columns:
+                return list(queryset.values_list("pk", *columns)[start:stop])
             return list(queryset.values_list("pk", flat=True)[start:stop])
-        ids = queryset.order_by(*DATE_ORDER).values_list(
-            "pk", "search__issue_date", "search__digest_pk", "search__position"
-        )
+        sort_key = ("search__issue_date", "search__digest_pk", "search__position")
+        ids = queryset.order_by(*DATE_ORDER).values_list("pk", *sort_key)
         terms = self.ranked_terms
         first = ids.filter(title_condition(terms))
         if in_title is not None:
-            first = in_title.order_by(*DATE_ORDER).values_list(
-                "pk", "search__issue_date", "search__digest_pk", "search__position"
-            )
-        tiers = first.annotate(tier=Value(1))[:stop]
-        others = ids.filter(title_condition(terms, negated=True)).annotate(tier=Value(0))[:stop]
+            first = in_title.order_by(*DATE_ORDER).values_list("pk", *sort_key)
+        # The tier is the fifth column (``_union_of_limited`` orders by position); the
+        # asked-for columns follow it.
+        tiers = first.annotate(tier=Value(1)).values_list("pk", *sort_key, "tier", *columns)
+        others = (
+            ids.filter(title_condition(terms, negated=True))
+            .annotate(tier=Value(0))
+            .values_list("pk", *sort_key, "tier", *columns)
+        )
+        tiers, others = tiers[:stop], others[:stop]
         if not connection.features.supports_slicing_ordering_in_compound:
-            return _union_of_limited(tiers, others, stop=stop)[start:stop]
-        rows = list(tiers.union(others, all=True))
-        rows.sort(key=lambda row: (-row[4], _descending(row[1]), -row[2], row[3]))
-        return [row[0] for row in rows[start:stop]]
+            rows = _union_of_limited(tiers, others, stop=stop)[start:stop]
+        else:
+            rows = list(tiers.union(others, all=True))
+            rows.sort(key=lambda row: (-row[4], _descending(row[1]), -row[2], row[3]))
+            rows = rows[start:stop]
+        if columns:
+            return [(row[0], *row[5:]) for row in rows]
+        return [row[0] for row in rows]
 
 
 # Planner settings turned off for the capped count on PostgreSQL (``_bitmap_count``). JIT
@@ -472,9 +488,10 @@ def _walking(queryset):
     return queryset
 
 
-def _union_of_limited(*querysets, stop) -> list[int]:
-    """The ids of a UNION ALL of the two tiers' (pk, issue date, digest, position, tier)
-    rows in page order, for SQLite, whose compound SELECT Django writes without each part's
+def _union_of_limited(*querysets, stop) -> list[tuple]:
+    """The rows of a UNION ALL of the two tiers' (pk, issue date, digest, position, tier,
+    …) rows in page order, as the database returns them (no field converters), for
+    SQLite, whose compound SELECT Django writes without each part's
     ORDER BY and LIMIT: SQLite accepts them in a subquery per part, so the SQL is put
     together here. Still one query, each part one cut walk of the sort index."""
     parts, params = [], []
@@ -491,7 +508,7 @@ def _union_of_limited(*querysets, stop) -> list[int]:
     statement = " UNION ALL ".join(parts) + " ORDER BY 5 DESC, 2 DESC, 3 DESC, 4 LIMIT %s"
     with connection.cursor() as cursor:
         cursor.execute(statement, [*params, -1 if stop is None else stop])
-        return [row[0] for row in cursor.fetchall()]
+        return cursor.fetchall()
 
 
 def _descending(day):

@@ -492,3 +492,47 @@ def test_a_kept_count_follows_every_change_a_reader_could_count(client, editor, 
     assert re.search(r"\b1\b", line())
     with time_machine.travel(go_live + datetime.timedelta(minutes=1), tick=False):
         assert re.search(r"\b2\b", line())
+
+
+def test_list_rows_are_kept_and_follow_every_change_they_show(client, editor, quasar):
+    """List rows are kept per entry (``kept_rows``, keyed by ``Entry.block_version``): a
+    second list page showing the same entries loads no row, while an edit of the entry, its
+    paper, tags or digest title shows at once, and the view count is always current."""
+    other = factories.entry(digest=factories.digest(), paper=factories.paper(title="Other"))
+    n = iter(range(1000))
+
+    def page():
+        return client.get("/papers/", {"nocache": next(n)}).content.decode()
+
+    page()
+    with CaptureQueriesContext(connection) as warm:
+        html = page()
+    assert "Quasar Lensing" in html and "Other" in html
+    assert not [q for q in warm if "papers_paper" in q["sql"]]  # no row was loaded
+
+    quasar.title_zh = "新的中文标题"
+    quasar.save()
+    assert "新的中文标题" in page()
+    paper = quasar.paper
+    paper.title = "Quasar Lensing, Revised"
+    paper.save()
+    assert "Quasar Lensing, Revised" in page()
+    quasar.tags.add("gravitational-lensing")
+    assert 'href="/tags/gravitational-lensing/"' in page()
+    digest = quasar.digest
+    digest.title = "A Renamed Issue"
+    digest.save(update_fields=["title"])
+    assert "A Renamed Issue</a>" in page()
+    Entry.objects.filter(pk=other.pk).update(view_count=4321)  # the flushed counter
+    assert ": 4321</span>" in page()
+    with CaptureQueriesContext(connection) as warm:
+        page()
+    assert not [q for q in warm if "papers_paper" in q["sql"]]
+
+
+def test_kept_rows_are_kept_per_language(client, quasar):
+    zh = client.get("/papers/").content.decode()
+    en = client.get("/papers/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "人气" in zh or "浏览" in zh
+    assert "Views: " in en and "Compare</label>" in en
+    assert "Views: " not in zh

@@ -11,22 +11,30 @@ from __future__ import annotations
 import calendar
 import datetime
 import functools
+import hashlib
 from collections import defaultdict
+from pathlib import Path
+from typing import NamedTuple
 
+from django.core.cache import cache
 from django.db.models import Count, Prefetch
 from django.db.models.functions import TruncMonth
 from django.http import Http404, HttpResponse, HttpResponseNotAllowed, JsonResponse
 from django.urls import get_script_prefix, get_urlconf, reverse
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 from django.utils.html import conditional_escape, escape
 from django.utils.safestring import SafeString, mark_safe
-from django.utils.translation import gettext, pgettext
+from django.utils.translation import get_language, gettext, pgettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.generic import TemplateView
 from taggit.models import Tag
 
 from .. import viewcounts
+from ..content_cache import blocks_version
 from ..filters import EntryFilter
+from ..fragments import fragment_timeout, markup_revision
 from ..models import Category, Entry, Section, SectionKind, TaggedEntry, published_q
 from ..search import CappedCountPaginator, snippet
 
@@ -57,6 +65,8 @@ def entry_list_queryset(*, with_text: bool = False):
 # these columns spares parsing the timestamps and texts no row displays.
 ROW_FIELDS = (
     "id",
+    "created_at",
+    "block_version",
     "digest_id",
     "paper_id",
     "position",
@@ -166,18 +176,25 @@ def prepare_rows(entries) -> None:
 
 # One list row (templates/papers/entry_list.html places them): formatted here rather than by
 # the template engine, which spent more on twenty rows than the page's queries. Every value
-# is escaped; the snippet is already safe (papers/search.py: ``snippet``).
-_ROW = (
+# is escaped; the snippet is already safe (papers/search.py: ``snippet``). A row is kept in
+# the cache in three parts around what varies by request: its text (the one-line summary,
+# or a search snippet) and its view count.
+_ROW_HEAD = (
     '<li><article class="entry-row" aria-labelledby="row-{pk}-title">\n'
     '  <h2 class="entry-row-title" id="row-{pk}-title"><a class="cat" href="{category_url}" '
     'title="{code}">[{short_code}]</a> <a href="{url}" lang="en">{title}</a></h2>\n'
     "{title_zh}"
     '  <p class="authors" lang="en">{authors}</p>\n'
-    "{affiliations}{text}"
+    "{affiliations}"
+)
+_ROW_MIDDLE = (
     '  <p class="meta">\n'
     '    <span><a href="{digest_url}">{digest_title}</a></span>\n'
     '    <span><time datetime="{issue}">{issue}</time></span>\n'
-    "    <span>{views_label}: {views}</span>\n"
+    "    <span>{views_label}: "
+)
+_ROW_TAIL = (
+    "</span>\n"
     '    <span class="compare-pick"><input type="checkbox" name="e" value="{pk}" '
     'id="compare-{pk}" form="compare-form"> <label for="compare-{pk}">{compare_label}</label>'
     "</span>\n"
@@ -187,53 +204,123 @@ _ROW = (
 )
 
 
+class RowParts(NamedTuple):
+    """A list row as kept in the cache: the HTML around its text and view count, and what
+    its text is made from."""
+
+    head: str
+    middle: str
+    tail: str
+    summary: str  # the one-line summary (the row's text outside a search)
+    plain: str  # the critique and abstract as plain text (a search snippet's source)
+
+
 def _links(pairs) -> list[str]:
     return [f'<a href="{escape(url)}">{escape(name)}</a>' for name, url in pairs]
 
 
-def rows_html(entries) -> SafeString:
-    """The ``<li>`` rows of a list page for ``entries`` (prepared by ``prepare_rows``)."""
-    views_label, compare_label = escape(gettext("Views")), escape(gettext("Compare"))
-    tags_label = escape(gettext("Tags"))
-    rows = []
-    for entry in entries:
-        paper, category = entry.paper, entry.paper.primary_category
-        title_zh = f'  <p class="title-zh">{escape(entry.title_zh)}</p>\n' if entry.title_zh else ""
-        affiliations = ""
-        if entry.affiliation_links:
-            links = " &amp; ".join(_links(entry.affiliation_links))
-            affiliations = f'  <p class="affiliations" lang="en">[{links}]</p>\n'
+def row_parts(entry) -> RowParts:
+    """The parts of the row of ``entry`` (prepared by ``prepare_rows``)."""
+    paper, category = entry.paper, entry.paper.primary_category
+    title_zh = f'  <p class="title-zh">{escape(entry.title_zh)}</p>\n' if entry.title_zh else ""
+    affiliations = ""
+    if entry.affiliation_links:
+        links = " &amp; ".join(_links(entry.affiliation_links))
+        affiliations = f'  <p class="affiliations" lang="en">[{links}]</p>\n'
+    tags = ""
+    if entry.tag_links:
+        items = "".join(f"<li>{link}</li>" for link in _links(entry.tag_links))
+        tags = f'  <ul class="tags" aria-label="{escape(gettext("Tags"))}">{items}</ul>\n'
+    search_row = getattr(entry, "search", None)
+    return RowParts(
+        head=_ROW_HEAD.format(
+            pk=entry.pk,
+            category_url=escape(entry.category_url),
+            code=escape(category.code),
+            short_code=escape(category.short_code),
+            url=escape(entry.url),
+            title=escape(paper.title),
+            title_zh=title_zh,
+            authors=escape(entry.authors),
+            affiliations=affiliations,
+        ),
+        middle=_ROW_MIDDLE.format(
+            digest_url=escape(entry.digest_url),
+            digest_title=escape(entry.digest.title),
+            issue=entry.issue_iso,
+            views_label=escape(gettext("Views")),
+        ),
+        tail=_ROW_TAIL.format(pk=entry.pk, compare_label=escape(gettext("Compare")), tags=tags),
+        summary=search_row.summary if search_row else "",
+        plain=search_row.plain if search_row else "",
+    )
+
+
+def rows_html(rows, query_terms=()) -> SafeString:
+    """The ``<li>`` rows of a list page: ``rows`` are (parts, view count) pairs; with
+    ``query_terms`` each row's text is a snippet of its matches."""
+    html = []
+    for parts, views in rows:
         text = ""
-        if getattr(entry, "snippet", ""):
-            text = f'  <p class="snippet">{conditional_escape(entry.snippet)}</p>\n'
-        elif entry.list_summary:
-            text = f'  <p class="row-summary">{escape(entry.list_summary)}</p>\n'
-        tags = ""
-        if entry.tag_links:
-            items = "".join(f"<li>{link}</li>" for link in _links(entry.tag_links))
-            tags = f'  <ul class="tags" aria-label="{tags_label}">{items}</ul>\n'
-        rows.append(
-            _ROW.format(
-                pk=entry.pk,
-                category_url=escape(entry.category_url),
-                code=escape(category.code),
-                short_code=escape(category.short_code),
-                url=escape(entry.url),
-                title=escape(paper.title),
-                title_zh=title_zh,
-                authors=escape(entry.authors),
-                affiliations=affiliations,
-                text=text,
-                digest_url=escape(entry.digest_url),
-                digest_title=escape(entry.digest.title),
-                issue=entry.issue_iso,
-                views_label=views_label,
-                views=int(entry.view_count),
-                compare_label=compare_label,
-                tags=tags,
-            )
-        )
-    return mark_safe("\n".join(rows))  # noqa: S308 (every value escaped above)
+        found = snippet(parts.plain, query_terms) if query_terms else ""
+        if found:
+            text = f'  <p class="snippet">{conditional_escape(found)}</p>\n'
+        elif parts.summary:
+            text = f'  <p class="row-summary">{escape(parts.summary)}</p>\n'
+        html.append(f"{parts.head}{text}{parts.middle}{int(views)}{parts.tail}")
+    return mark_safe("\n".join(html))  # noqa: S308 (every value escaped above)
+
+
+# What the page-cutting query returns with each id (``EntryResults.columns``): enough to
+# find the entry's kept row, and its view count, which changes too often to be kept in it.
+ROW_HEAD_COLUMNS = ("created_at", "block_version", "view_count")
+
+
+@functools.cache
+def _rows_revision() -> str:
+    digest = hashlib.sha256(Path(__file__).read_bytes())
+    digest.update(markup_revision().encode())
+    return digest.hexdigest()[:12]
+
+
+def _stamp(created_at) -> str:
+    if isinstance(created_at, str):  # SQLite's text, from a raw query (``_union_of_limited``)
+        created_at = parse_datetime(created_at)
+        if timezone.is_naive(created_at):
+            created_at = timezone.make_aware(created_at, datetime.UTC)
+    return f"{created_at.timestamp():.6f}"
+
+
+def row_key(pk: int, created_at, block_version: int, version: str) -> str:
+    """The cache key of an entry's row: its counter (``Entry.block_version``, raised by
+    every change the row shows: papers/block_versions.py), the global blocks version
+    (renames), the language and script prefix (labels, links) and this code's revision."""
+    return (
+        f"papers:row:{_rows_revision()}:{version}:{get_language()}:{get_script_prefix()}:"
+        f"{pk}:{_stamp(created_at)}:{block_version}"
+    )
+
+
+def kept_rows(heads) -> list[tuple[RowParts, int]]:
+    """(parts, view count) of the rows whose ``heads`` are (id, created, counter, views), in
+    order: the kept ones from one cache read, the others loaded in two queries whatever
+    their number (``list_rows``, ``prepare_rows``) and kept. A row whose entry is gone or
+    no longer published is left out."""
+    version = blocks_version()  # before the rows are read (a rename in between then shows)
+    keys = {head[0]: row_key(*head[:3], version) for head in heads}
+    found = cache.get_many(list(keys.values())) if keys else {}
+    missing = [pk for pk, key in keys.items() if key not in found]
+    if missing:
+        loaded = list_rows(missing, with_text=True).in_bulk()
+        entries = [loaded[pk] for pk in missing if pk in loaded]
+        prepare_rows(entries)
+        fresh = {}
+        for entry in entries:
+            # The key of the row as loaded now (its counter may have moved on).
+            key = row_key(entry.pk, entry.created_at, entry.block_version, version)
+            fresh[key] = found[keys[entry.pk]] = row_parts(entry)
+        cache.set_many(fresh, fragment_timeout())
+    return [(found[keys[pk]], views) for pk, *_rest, views in heads if keys[pk] in found]
 
 
 class EntryListView(TemplateView):
@@ -266,30 +353,22 @@ class EntryListView(TemplateView):
     def get(self, request, *args, **kwargs):
         filterset = self.get_filterset()
         results = filterset.results()
-        searching = bool(filterset.query_terms)
-        # Count (capped at 1000) and cut the page on ids alone, reading the search rows'
-        # sort index, then load the page's rows with what a row shows.
+        results.columns = ROW_HEAD_COLUMNS
+        # Count (capped at 1000) and cut the page on ids (and what finds their kept rows),
+        # reading the search rows' sort index; then the page's rows, kept or loaded.
         paginator = CappedCountPaginator(results, self.page_size)
         page_number = request.GET.get("page") or 1
         try:
             page = paginator.page(page_number)
         except Exception as exc:  # InvalidPage, or a non-number: no such page
             raise Http404(gettext("There is no such page.")) from exc
-        ids = list(page.object_list)
-        rows = list_rows(ids, with_text=searching).in_bulk()
-        entries = [rows[pk] for pk in ids if pk in rows]
-        prepare_rows(entries)
-        for entry in entries:
-            search_row = getattr(entry, "search", None)
-            entry.list_summary = search_row.summary if search_row else ""
-            if searching and search_row is not None:
-                entry.snippet = snippet(search_row.plain, filterset.query_terms)
+        rows = self.rows(page, filterset)
         context = self.get_context_data(
             filterset=filterset,
             form=filterset.form,
             page_obj=page,
-            entries=entries,
-            rows_html=rows_html(entries),
+            entries=rows,
+            rows_html=self.format_rows(rows, filterset),
             chips=chips(request, filterset),
             notices=filterset.notices,
             heading=self.get_heading(filterset),
@@ -306,6 +385,13 @@ class EntryListView(TemplateView):
             if preset_keys & {"tag", "category"} and not (filterset.tags or filterset.categories):
                 response.status_code = self.not_found_status
         return response
+
+    def rows(self, page, filterset) -> list:
+        """The page's rows: (parts, view count) pairs (``kept_rows``)."""
+        return kept_rows(page.object_list)
+
+    def format_rows(self, rows, filterset) -> str:
+        return rows_html(rows, filterset.query_terms)
 
     def feed_links(self):
         if not self.feed_names:
@@ -461,6 +547,21 @@ class SectionListView(EntryListView):
 
     def get_heading(self, filterset):
         return gettext("Every “%(kind)s”") % {"kind": self.kind.name_zh}
+
+    def rows(self, page, filterset) -> list:
+        """The page's entries (the template places each with its section)."""
+        ids = [head[0] for head in page.object_list]
+        searching = bool(filterset.query_terms)
+        loaded = list_rows(ids, with_text=searching).in_bulk()
+        entries = [loaded[pk] for pk in ids if pk in loaded]
+        prepare_rows(entries)
+        if searching:
+            for entry in entries:
+                entry.snippet = snippet(entry.search.plain, filterset.query_terms)
+        return entries
+
+    def format_rows(self, rows, filterset) -> str:
+        return ""  # templates/papers/section_list.html places each entry with its section
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
