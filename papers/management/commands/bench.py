@@ -76,6 +76,7 @@ PAGES: list[tuple[str, str, str]] = [
     ("home", "public", "home"),
     ("digest", "public", "digest"),
     ("entry", "public", "entry"),
+    ("list: all papers", "public", "list-all"),  # /papers/: not a filtered list
     ("list: tag + category", "public", "list"),
     ("list: tag + date range", "public", "list"),
     ("tag page", "public", "tag"),
@@ -136,6 +137,7 @@ def redact(url: str) -> str:
 RENDERED_PAGES = (
     "digest",
     "entry",
+    "list: all papers",
     "list: tag + category",
     "list: tag + date range",
     "tag page",
@@ -383,6 +385,7 @@ class Command(BaseCommand):
             "home": reverse("papers:home"),
             "digest": digest.get_absolute_url(),
             "entry": entry.get_absolute_url(),
+            "list: all papers": reverse("papers:entry-list"),
             "list: tag + category": "/papers/?tag=" + quote("强化学习") + "&category=LG",
             "list: tag + date range": "/papers/?tag="
             + quote("推理模型")
