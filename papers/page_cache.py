@@ -81,6 +81,7 @@ class _Render:
 
     comments: dict[str, tuple[str, float]] = field(default_factory=dict)
     closes_at: float | None = None
+    started: float = 0.0  # the request's clock: the one visibility window of the render
 
 
 _render: contextvars.ContextVar[_Render | None] = contextvars.ContextVar(
@@ -215,7 +216,10 @@ def derived(name: str, signature, compute):
     For what many pages share and a page-cache miss would recompute: the capped count of a
     filter is the same on each of its pages, in both sort orders, in both languages and in
     the JSON API. Values are those every reader may see, never a visitor's own."""
-    now = time.time()
+    render = _render.get()
+    # In a cacheable render, the page cache's own moment: the window it reads after the
+    # render is then the one read here, from the store (not a second query).
+    now = render.started if render is not None and render.started else time.time()
     version, _made = content_version_info()
     last_change, next_change = visibility_window(version, now)
     digest = hashlib.sha256(repr((version, last_change, signature)).encode()).hexdigest()
@@ -397,7 +401,7 @@ class PageCacheMiddleware:
         ):
             status = "miss"
             entry = None
-            render = _Render()
+            render = _Render(started=now)
             csrf_before = bool(request.META.get("CSRF_COOKIE_NEEDS_UPDATE"))
             token = _render.set(render)
             try:
