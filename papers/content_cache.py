@@ -7,19 +7,36 @@ replace it; comment threads have their own per-target version (``page_cache.bump
 so that moderating one thread re-renders only the pages showing it.
 """
 
+import hashlib
 import time
 import uuid
 
 from django.conf import settings
 from django.core.cache import caches
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models.signals import m2m_changed, post_delete, post_save
 
-VERSION_KEY = "papers:content-version"
-# The papers' cached blocks (papers/fragments.py) have a per-entry counter of their own; this
-# token only changes with what many blocks show at once (papers/block_versions.py).
-BLOCKS_VERSION_KEY = "papers:blocks-version"
 STORE = "pages"
+
+
+def _database_tag() -> str:
+    """Which database the versions describe. Every cached page, count, row and block is keyed
+    by a version, so with this in the versions' own keys nothing rendered from one database
+    is ever served for another sharing the store (the development server and the
+    benchmark's databases share var/; so may two sites sharing one Redis)."""
+    db = connection.settings_dict
+    where = f"{connection.vendor}:{db.get('HOST') or ''}:{db.get('PORT') or ''}:{db['NAME']}"
+    return hashlib.sha256(where.encode()).hexdigest()[:12]
+
+
+def version_key() -> str:
+    return f"papers:content-version:{_database_tag()}"
+
+
+def blocks_version_key() -> str:
+    # The papers' cached blocks (papers/fragments.py) have a per-entry counter of their own;
+    # this token only changes with what many blocks show at once (papers/block_versions.py).
+    return f"papers:blocks-version:{_database_tag()}"
 
 
 def store():
@@ -37,12 +54,12 @@ def _new_version() -> str:
 
 def content_version_info(known: str | None = None) -> tuple[str, float]:
     """(the content version, the time it was made). ``known``: the stored value, when the
-    caller has already read VERSION_KEY (with other keys, in one round trip)."""
-    version = known if known is not None else store().get(VERSION_KEY)
+    caller has already read ``version_key()`` (with other keys, in one round trip)."""
+    version = known if known is not None else store().get(version_key())
     if version is None:
         version = _new_version()
-        if not store().add(VERSION_KEY, version, timeout=None):
-            version = store().get(VERSION_KEY) or version
+        if not store().add(version_key(), version, timeout=None):
+            version = store().get(version_key()) or version
     _token, _sep, made = version.partition(":")
     try:
         return version, float(made)
@@ -55,7 +72,7 @@ def content_version() -> str:
 
 
 def _set_new_version() -> None:
-    store().set(VERSION_KEY, _new_version(), timeout=None)
+    store().set(version_key(), _new_version(), timeout=None)
 
 
 def bump_content_version(**kwargs) -> None:
@@ -72,16 +89,16 @@ def blocks_version() -> str:
     """The token of every paper block's cache key: replaced only by a change many blocks
     show (a category, section kind or tag renamed, rows loaded raw), see
     papers/block_versions.py. Read it *before* loading the entries whose blocks it keys."""
-    version = store().get(BLOCKS_VERSION_KEY)
+    version = store().get(blocks_version_key())
     if version is None:
         version = uuid.uuid4().hex
-        if not store().add(BLOCKS_VERSION_KEY, version, timeout=None):
-            version = store().get(BLOCKS_VERSION_KEY) or version
+        if not store().add(blocks_version_key(), version, timeout=None):
+            version = store().get(blocks_version_key()) or version
     return version
 
 
 def _set_new_blocks_version() -> None:
-    store().set(BLOCKS_VERSION_KEY, uuid.uuid4().hex, timeout=None)
+    store().set(blocks_version_key(), uuid.uuid4().hex, timeout=None)
 
 
 def bump_blocks_version() -> None:

@@ -24,6 +24,7 @@ from .search import (
     apply_search,
     facet_token,
     match_condition,
+    title_condition,
     title_tier,
 )
 
@@ -164,6 +165,11 @@ class EntryFilter(django_filters.FilterSet):
         form = EntryFilterForm
         fields = []  # all declared above
 
+    # Whether the matches are the search rows' alone; False when the base queryset carries
+    # a condition of its own (the section page's "has this section"), which counts and
+    # pages must then read through the entries.
+    rows_only = True
+
     def __init__(self, data=None, queryset=None, *, request=None, prefix=None, preset=None):
         # A preset (tag page, category page, …) is merged under the reader's own values.
         if data is not None:
@@ -262,6 +268,7 @@ class EntryFilter(django_filters.FilterSet):
             count_rows=self.search_rows,
             indexed=bool(self.query_terms or self._facets),
             count_key=self.count_key(),
+            tier_rows=self.tier_rows if ranked else None,
         )
 
     def count_key(self):
@@ -283,14 +290,15 @@ class EntryFilter(django_filters.FilterSet):
             data.get("author") or "",
         )
 
-    def search_rows(self):
+    def search_rows(self, *, words: bool = True):
         """The matches as search rows alone (``EntrySearch``), when every active filter
         reads only the search row (words, tags, categories, dates, digest), else None.
+        ``words=False``: without the words' condition (the first relevance tier's base).
 
         Their capped count then reads one table: joining each match to its entry cost a
         third of the count on PostgreSQL (1,001 index probes), for rows it never reads."""
         queryset = self.qs
-        if queryset.query.is_empty() or not self.form.is_valid():
+        if not self.rows_only or queryset.query.is_empty() or not self.form.is_valid():
             return None
         data = self.form.cleaned_data
         if data.get("affiliation") or data.get("author"):
@@ -302,8 +310,19 @@ class EntryFilter(django_filters.FilterSet):
             rows = rows.filter(issue_date__lte=data["date_to"])
         if data.get("digest"):
             rows = rows.filter(digest_pk=data["digest"].pk)
-        condition = match_condition(self.query_terms, self._facets, prefix="")
+        terms = self.query_terms if words else []
+        condition = match_condition(terms, self._facets, prefix="")
         return rows if condition is None else rows.filter(condition)
+
+    def tier_rows(self):
+        """The two relevance tiers as search rows alone (every word in the title text;
+        the other matches), or None (``search_rows``)."""
+        rows = self.search_rows()
+        if rows is None or not self.query_terms:
+            return None
+        first = self.search_rows(words=False).filter(title_condition(self.query_terms))
+        others = rows.filter(title_condition(self.query_terms, negated=True))
+        return first, others
 
     @property
     def active_values(self) -> dict:

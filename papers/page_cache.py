@@ -50,7 +50,7 @@ from django.utils.crypto import salted_hmac
 from django.utils.dateparse import parse_datetime
 from django.utils.http import http_date
 
-from .content_cache import VERSION_KEY, content_version_info, store
+from .content_cache import content_version_info, store, version_key
 
 DEFAULT_SECONDS = 3600
 # Responses a view marks like this are personal or must not be kept.
@@ -390,8 +390,9 @@ class PageCacheMiddleware:
         key = _key(request)
         cache = store()
         threads = [_comments_keys(t)[0] for t in _THREADS_HINT.get(key, ())]
-        found = cache.get_many([VERSION_KEY, key, *threads])  # one round trip
-        version, changed_at = content_version_info(found.get(VERSION_KEY))
+        versions = version_key()
+        found = cache.get_many([versions, key, *threads])  # one round trip
+        version, changed_at = content_version_info(found.get(versions))
         entry = found.get(key)
         status = "hit"
         if (

@@ -638,12 +638,28 @@ def test_without_redis_pages_and_versions_live_in_files_every_worker_reads(setti
     url = digest.get_absolute_url()
     assert fresh(url)["X-Page-Cache"] == "miss"
     assert fresh(url)["X-Page-Cache"] == "hit"
-    assert other_worker.get(content_cache.VERSION_KEY) == content_cache.content_version()
+    assert other_worker.get(content_cache.version_key()) == content_cache.content_version()
     # Another worker saves a change (its receivers write the new version to the files).
     version = content_cache._new_version()
-    other_worker.set(content_cache.VERSION_KEY, version, timeout=None)
+    other_worker.set(content_cache.version_key(), version, timeout=None)
     assert fresh(url)["X-Page-Cache"] == "miss"
     # And a moderator's decision in another worker re-renders the page here.
     warm(url)
     other_worker.set(f"comments:version:{svc.target_key(digest)}", "another", timeout=None)
     assert fresh(url)["X-Page-Cache"] == "miss"
+
+
+def test_nothing_kept_for_one_database_is_served_for_another_sharing_the_store(monkeypatch):
+    """The versions every kept page, count and row is keyed by are per database: the
+    development server and the benchmark's databases share one store under var/, and a
+    page or a tag's id from one must never answer for the other."""
+    factories.entry(digest=factories.digest()).tags.add("shared-store")
+    url = "/papers/?tag=shared-store"
+    warm(url)
+    version = content_cache.content_version()
+    monkeypatch.setitem(connection.settings_dict, "NAME", connection.settings_dict["NAME"] + "x")
+    assert content_cache.content_version() != version
+    with CaptureQueriesContext(connection) as queries:
+        assert fresh(url)["X-Page-Cache"] == "miss"
+    assert any("taggit_tag" in q["sql"] for q in queries)  # the tag looked up again
+    assert any("COUNT(*)" in q["sql"] for q in queries)  # and counted again

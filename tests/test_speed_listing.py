@@ -536,3 +536,20 @@ def test_kept_rows_are_kept_per_language(client, quasar):
     assert "人气" in zh or "浏览" in zh
     assert "Views: " in en and "Compare</label>" in en
     assert "Views: " not in zh
+
+
+def test_the_section_page_counts_and_pages_only_entries_with_that_section(client):
+    """The section page's base list has a condition of its own ("has this section"): its
+    count and its relevance tiers go through the entries, never the search rows alone."""
+    with_section = factories.entry(
+        digest=factories.digest(), paper=factories.paper(title="Has Limits")
+    )
+    without = factories.entry(digest=factories.digest(), paper=factories.paper(title="No Limits"))
+    without.sections.filter(kind__slug="limitations").delete()
+    for entry in (with_section, without):
+        entry.tags.add("limits")
+    for params in ({"tag": "limits"}, {"tag": "limits", "q": "蒸馏"}):
+        html = client.get("/sections/limitations/", params).content.decode()
+        count = re.search(r'<p class="meta"><span>([^<]*)</span>', html).group(1)
+        assert re.search(r"\b1\b", count), (params, count)
+        assert "Has Limits" in html and "No Limits" not in html

@@ -583,6 +583,7 @@ class SectionListView(EntryListView):
         filterset.queryset = filterset.queryset.filter(
             pk__in=Section.objects.filter(kind=self.kind).values("entry_id")
         )
+        filterset.rows_only = False  # a condition the search rows alone cannot test
         return filterset
 
 
