@@ -193,9 +193,15 @@ def _window_sql(moment) -> tuple[str, list, list[bool]]:
     parts, params, upcoming = [], [], []
     for status in Digest.READABLE_STATES:
         for column in ("published_at", "expires_at"):
+            # Expiries come from their own (partial) index; SQLite without statistics took
+            # the (status, published_at) index and sorted every published digest (36 ms at
+            # 20,000) unless ``+status`` keeps that column off any index.
+            state = (
+                "+status" if column == "expires_at" and connection.vendor == "sqlite" else "status"
+            )
             for op, order in ((">", "ASC"), ("<=", "DESC")):
                 parts.append(
-                    f"(SELECT {column} FROM {table} WHERE status = %s AND {column} {op} %s "
+                    f"(SELECT {column} FROM {table} WHERE {state} = %s AND {column} {op} %s "
                     f"ORDER BY {column} {order} LIMIT 1)"
                 )
                 params += [status, connection.ops.adapt_datetimefield_value(moment)]

@@ -9,6 +9,7 @@ number of queries whatever the number of rows (on both databases).
 
 import datetime
 import json
+import re
 
 import pytest
 from django.db import connection
@@ -346,3 +347,35 @@ def test_entry_list_shows_the_newest_digest_first_in_position_order(client):
     html = client.get("/admin/papers/entry/?q=Older", HTTP_ACCEPT_LANGUAGE="en").content.decode()
     rows = html.split("<tbody>", 1)[1].split("</tbody>", 1)[0].split("<tr")[1:]
     assert [("Older" in row, "篇1" in row) for row in rows] == [(True, True), (True, False)]
+
+
+# A step that reads every digest or comment of a status (to sort them afterwards).
+_STATUS_RANGE = r"SEARCH papers_(digest|comment) USING (COVERING )?INDEX \w+ \(status="
+
+
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="SQLite's planner without statistics")
+@pytest.mark.parametrize("template", ["{digest}", "{entry}"])
+def test_sqlite_reads_digests_and_comments_in_index_order_without_statistics(client, template):
+    """A SQLite database nobody ran ANALYZE on (every new one): the neighbours, the comment
+    thread and the page cache's visibility window each walk an index in the order they
+    need, instead of collecting every published digest or approved comment and sorting
+    them (8, 4 and 36 ms at 20,000 digests)."""
+    from django.core.cache import cache
+
+    url = _fill(template, _library())
+    cache.clear()  # cold: the window and the neighbours are queried
+    with CaptureQueriesContext(connection) as captured:
+        assert client.get(url).status_code == 200
+    sorted_all = []
+    with connection.cursor() as cursor:
+        for query in captured.captured_queries:
+            sql = query["sql"]
+            if "papers_digest" not in sql and "papers_comment" not in sql:
+                continue
+            cursor.execute("EXPLAIN QUERY PLAN " + sql)
+            steps = [row[3] for row in cursor.fetchall()]
+            by_status = [s for s in steps if re.match(_STATUS_RANGE, s)]
+            sorts = any("TEMP B-TREE" in step for step in steps)
+            if any(s.startswith("SCAN papers_") for s in steps) or (sorts and by_status):
+                sorted_all.append((sql[:200], steps))
+    assert sorted_all == [], sorted_all

@@ -137,8 +137,13 @@ class Comment(models.Model):
             )
         ]
         indexes = [
-            models.Index(fields=["digest", "status"], name="comment_digest_status_idx"),
-            models.Index(fields=["entry", "status"], name="comment_entry_status_idx"),
+            # A thread in its order (``created_at``, then the id, which SQLite appends to
+            # every index): without statistics, SQLite otherwise preferred walking every
+            # approved comment in the queue index's order (31 ms at 20,000 digests).
+            models.Index(
+                fields=["digest", "status", "created_at"], name="comment_digest_thread_idx"
+            ),
+            models.Index(fields=["entry", "status", "created_at"], name="comment_entry_thread_idx"),
             models.Index(fields=["status", "created_at"], name="comment_queue_idx"),
             # The moderation queue's order (``pending_first()``): pending first, then newest.
             # The expression is the one the queryset sorts by, so the queue's first page is

@@ -108,11 +108,14 @@ def _neighbour_candidates(digest) -> tuple[list, list]:
     columns = ", ".join(quote(name) for name in ("id", *_NEIGHBOUR_FIELDS))
     states = ", ".join(["%s"] * len(Digest.READABLE_STATES))
     date = connection.ops.adapt_datefield_value(digest.issue_date)
+    # SQLite would take the status index (every published digest) and sort them all, 8 ms
+    # at 20,000 digests; ``+status`` keeps that column off any index, so it walks the date.
+    status = ("+" if connection.vendor == "sqlite" else "") + quote("status")
     sides = []
     params = []
     for compare, order in (("<", "DESC"), (">", "ASC")):
         sides.append(
-            f"SELECT {columns} FROM {table} WHERE {quote('status')} IN ({states}) AND "
+            f"SELECT {columns} FROM {table} WHERE {status} IN ({states}) AND "
             f"({quote('issue_date')} {compare} %s OR "
             f"({quote('issue_date')} = %s AND {quote('id')} {compare} %s)) "
             f"ORDER BY {quote('issue_date')} {order}, {quote('id')} {order} LIMIT %s"
