@@ -148,7 +148,14 @@ if REDIS_URL:
     }
 else:
     CACHES = {
-        "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+        # Per process: the papers' blocks and list rows (keyed by their versions, so a
+        # process never serves a stale one), site settings, rate limits. Django's default of
+        # 300 entries is fifteen list pages of rows: a few thousand (~6 KB each) keep a
+        # site's worth of blocks and rows in each worker.
+        "default": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "OPTIONS": {"MAX_ENTRIES": int(os.environ.get("LOCAL_CACHE_ENTRIES", "5000"))},
+        },
         # Pages and their versions must be shared by every worker process, or one would
         # serve what another has invalidated: without Redis, files under VAR_DIR.
         "pages": {

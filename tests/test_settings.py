@@ -55,3 +55,24 @@ def test_deploy_check_is_clean_with_a_real_key_and_hosts():
 def test_development_mode_needs_no_configuration():
     result = _manage("check", DEBUG="1")
     assert result.returncode == 0, result.stderr
+
+
+def test_each_worker_keeps_a_sites_worth_of_blocks_and_rows_without_redis():
+    """Without Redis, the per-process cache holds the papers' blocks and list rows: Django's
+    default of 300 entries would hold fifteen list pages and evict them in turn."""
+    result = _manage(
+        "shell",
+        "-c",
+        "from django.core.cache import caches; print(caches['default']._max_entries)",
+        DEBUG="1",
+    )
+    assert result.returncode == 0, result.stderr
+    assert int(result.stdout.split()[-1]) >= 5000
+    small = _manage(
+        "shell",
+        "-c",
+        "from django.core.cache import caches; print(caches['default']._max_entries)",
+        DEBUG="1",
+        LOCAL_CACHE_ENTRIES="800",
+    )
+    assert small.stdout.split()[-1] == "800"
