@@ -398,6 +398,22 @@ class EntryResults:
                 self._count = derived("count", key, self._counted)
         return self._count
 
+    def _entry_tiers(self, queryset, in_title, columns):
+        """Both tiers as querysets of entries (the page query's own filters)."""
+        sort_key = ("search__issue_date", "search__digest_pk", "search__position")
+        ids = queryset.order_by(*DATE_ORDER).values_list("pk", *sort_key)
+        terms = self.ranked_terms
+        first = ids.filter(title_condition(terms))
+        if in_title is not None:
+            first = in_title.order_by(*DATE_ORDER).values_list("pk", *sort_key)
+        tiers = first.annotate(tier=Value(1)).values_list("pk", *sort_key, "tier", *columns)
+        others = (
+            ids.filter(title_condition(terms, negated=True))
+            .annotate(tier=Value(0))
+            .values_list("pk", *sort_key, "tier", *columns)
+        )
+        return tiers, others
+
     def _cut_tiers(self, stop, columns):
         if self.tier_rows is None or not uses_postgres_index():
             return None
@@ -430,31 +446,20 @@ class EntryResults:
             if columns:
                 return list(queryset.values_list("pk", *columns)[start:stop])
             return list(queryset.values_list("pk", flat=True)[start:stop])
-        sort_key = ("search__issue_date", "search__digest_pk", "search__position")
-        ids = queryset.order_by(*DATE_ORDER).values_list("pk", *sort_key)
-        terms = self.ranked_terms
-        first = ids.filter(title_condition(terms))
-        if in_title is not None:
-            first = in_title.order_by(*DATE_ORDER).values_list("pk", *sort_key)
-        # The tier is the fifth column (``_union_of_limited`` orders by position); the
-        # asked-for columns follow it.
-        tiers = first.annotate(tier=Value(1)).values_list("pk", *sort_key, "tier", *columns)
-        others = (
-            ids.filter(title_condition(terms, negated=True))
-            .annotate(tier=Value(0))
-            .values_list("pk", *sort_key, "tier", *columns)
-        )
-        tiers, others = tiers[:stop], others[:stop]
-        cut = self._cut_tiers(stop, columns)
-        if cut is not None:
-            rows = sorted(cut, key=lambda row: (-row[4], _descending(row[1]), -row[2], row[3]))
-            rows = rows[start:stop]
-        elif not connection.features.supports_slicing_ordering_in_compound:
-            rows = _union_of_limited(tiers, others, stop=stop)[start:stop]
-        else:
-            rows = list(tiers.union(others, all=True))
-            rows.sort(key=lambda row: (-row[4], _descending(row[1]), -row[2], row[3]))
-            rows = rows[start:stop]
+        # Rows are (id, issue date, digest, position, tier, *columns): ``_union_of_limited``
+        # orders by position.
+        rows = self._cut_tiers(stop, columns)
+        in_page_order = False
+        if rows is None:
+            tiers, others = self._entry_tiers(queryset, in_title, columns)
+            tiers, others = tiers[:stop], others[:stop]
+            if connection.features.supports_slicing_ordering_in_compound:
+                rows = list(tiers.union(others, all=True))
+            else:
+                rows, in_page_order = _union_of_limited(tiers, others, stop=stop), True
+        if not in_page_order:
+            rows = sorted(rows, key=lambda row: (-row[4], _descending(row[1]), -row[2], row[3]))
+        rows = rows[start:stop]
         if columns:
             return [(row[0], *row[5:]) for row in rows]
         return [row[0] for row in rows]
