@@ -169,6 +169,13 @@ class EntryFilter(django_filters.FilterSet):
     # a condition of its own (the section page's "has this section"), which counts and
     # pages must then read through the entries.
     rows_only = True
+    # What else the base queryset is restricted by, for kept counts (``count_key``): the
+    # section page's kind.
+    scope: tuple = ()
+    # Filters that reach the queries as parsed words and facet tokens, and the order.
+    _MATCHED = frozenset({"q", "tag", "category", "sort"})
+    # Filters the search rows can test themselves (``search_rows``).
+    _ON_SEARCH_ROWS = frozenset({"q", "tag", "category", "sort", "date_from", "date_to", "digest"})
 
     def __init__(self, data=None, queryset=None, *, request=None, prefix=None, preset=None):
         # A preset (tag page, category page, …) is merged under the reader's own values.
@@ -278,17 +285,13 @@ class EntryFilter(django_filters.FilterSet):
         unknown tag), whose count costs nothing."""
         if self.qs.query.is_empty() or not self.form.is_valid():
             return None
-        data = self.form.cleaned_data
-        digest = data.get("digest")
-        return (
-            tuple(repr(term) for term in self.query_terms),
-            tuple(tuple(group) for group in self._facets),
-            str(data.get("date_from") or ""),
-            str(data.get("date_to") or ""),
-            digest.pk if digest else None,
-            data.get("affiliation") or "",
-            data.get("author") or "",
+        values = tuple(
+            (name, str(getattr(value, "pk", value)))  # a digest by its id
+            for name, value in sorted(self.form.cleaned_data.items())
+            if name not in self._MATCHED and value not in (None, "", [])
         )
+        terms = tuple(repr(term) for term in self.query_terms)
+        return (self.scope, terms, tuple(tuple(group) for group in self._facets), values)
 
     def search_rows(self, *, words: bool = True):
         """The matches as search rows alone (``EntrySearch``), when every active filter
@@ -301,8 +304,8 @@ class EntryFilter(django_filters.FilterSet):
         if not self.rows_only or queryset.query.is_empty() or not self.form.is_valid():
             return None
         data = self.form.cleaned_data
-        if data.get("affiliation") or data.get("author"):
-            return None  # the paper's fields: the entry list's own join
+        if any(v not in (None, "", []) for k, v in data.items() if k not in self._ON_SEARCH_ROWS):
+            return None  # the paper's fields (affiliation, author): the entries' own join
         rows = EntrySearch.objects.filter(published_q(""))
         if data.get("date_from"):
             rows = rows.filter(issue_date__gte=data["date_from"])

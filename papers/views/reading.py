@@ -584,6 +584,7 @@ class SectionListView(EntryListView):
             pk__in=Section.objects.filter(kind=self.kind).values("entry_id")
         )
         filterset.rows_only = False  # a condition the search rows alone cannot test
+        filterset.scope = ("section", self.kind.pk)  # and another count than the list's
         return filterset
 
 
