@@ -74,7 +74,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "csp.middleware.CSPMiddleware",
+    # django-csp, building its header once per process (digestsite/csp.py).
+    "digestsite.csp.CSPMiddleware",
     # Anonymous pages, feeds, sitemap and API from the cache, exact (papers/page_cache.py).
     # After csrf/auth/messages (it reads the visitor), before the view-side middleware.
     "papers.page_cache.PageCacheMiddleware",
@@ -157,9 +158,10 @@ else:
             "OPTIONS": {"MAX_ENTRIES": int(os.environ.get("LOCAL_CACHE_ENTRIES", "5000"))},
         },
         # Pages and their versions must be shared by every worker process, or one would
-        # serve what another has invalidated: without Redis, files under VAR_DIR.
+        # serve what another has invalidated: without Redis, files under VAR_DIR (Django's
+        # file cache without its zlib and its directory scan per write: papers/page_store.py).
         "pages": {
-            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "BACKEND": "papers.page_store.PageFileCache",
             "LOCATION": str(VAR_DIR / "cache" / "pages"),
             "OPTIONS": {"MAX_ENTRIES": int(os.environ.get("PAGE_CACHE_FILES", "3000"))},
         },

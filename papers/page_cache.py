@@ -89,10 +89,19 @@ _render: contextvars.ContextVar[_Render | None] = contextvars.ContextVar(
 )
 
 
+_HOLE_NONCES: dict[str, str] = {}
+
+
 def _hole_nonce() -> str:
     # Derived from SECRET_KEY: the same on every app server sharing the cache, and no
     # reader can write a placeholder into a comment that the filling would then replace.
-    return salted_hmac("papers.page_cache.holes", "v1").hexdigest()[:20]
+    # Kept per key: every hit looks for the holes in the page.
+    secret = settings.SECRET_KEY
+    nonce = _HOLE_NONCES.get(secret)
+    if nonce is None:
+        nonce = salted_hmac("papers.page_cache.holes", "v1").hexdigest()[:20]
+        _HOLE_NONCES[secret] = nonce
+    return nonce
 
 
 def hole(name: str) -> str:
@@ -275,11 +284,14 @@ _THREADS_HINT: dict[str, tuple[str, ...]] = {}
 _THREADS_HINT_MAX = 20000
 
 
-def _entry_is_current(entry: Entry, fetched: dict) -> bool:
+def _entry_is_current(entry: Entry, fetched: dict, asked=()) -> bool:
+    """Whether every comment thread the page showed is at the version it was rendered
+    with. ``fetched``: what the first round trip found among the keys ``asked`` (a thread
+    whose version was asked for and not found has never changed: "0")."""
     if not entry.comments:
         return True
     keys = {target: _comments_keys(target)[0] for target in entry.comments}
-    missing = [k for k in keys.values() if k not in fetched]
+    missing = [k for k in keys.values() if k not in fetched and k not in asked]
     if missing:
         fetched = {**fetched, **store().get_many(missing)}
     return all(fetched.get(keys[t], "0") == v for t, v in entry.comments.items())
@@ -404,7 +416,7 @@ class PageCacheMiddleware:
         if (
             not isinstance(entry, Entry)
             or entry.version != version
-            or not _entry_is_current(entry, found)
+            or not _entry_is_current(entry, found, threads)
         ):
             status = "miss"
             entry = None

@@ -623,17 +623,14 @@ def test_without_redis_pages_and_versions_live_in_files_every_worker_reads(setti
     import digestsite.settings as real
 
     if not real.REDIS_URL:
-        assert real.CACHES["pages"]["BACKEND"].endswith("FileBasedCache")
+        assert real.CACHES["pages"]["BACKEND"] == "papers.page_store.PageFileCache"
     settings.CACHES = {
         "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
-        "pages": {
-            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
-            "LOCATION": str(tmp_path),
-        },
+        "pages": {"BACKEND": "papers.page_store.PageFileCache", "LOCATION": str(tmp_path)},
     }
-    from django.core.cache.backends.filebased import FileBasedCache
+    from papers.page_store import PageFileCache
 
-    other_worker = FileBasedCache(str(tmp_path), {})  # what another process opens
+    other_worker = PageFileCache(str(tmp_path), {})  # what another process opens
     digest = factories.digest(entries=1, title="文件缓存里的一期")
     url = digest.get_absolute_url()
     assert fresh(url)["X-Page-Cache"] == "miss"
@@ -647,6 +644,69 @@ def test_without_redis_pages_and_versions_live_in_files_every_worker_reads(setti
     warm(url)
     other_worker.set(f"comments:version:{svc.target_key(digest)}", "another", timeout=None)
     assert fresh(url)["X-Page-Cache"] == "miss"
+
+
+def _file_store(settings, tmp_path, **options):
+    settings.CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+        "pages": {
+            "BACKEND": "papers.page_store.PageFileCache",
+            "LOCATION": str(tmp_path),
+            "OPTIONS": options,
+        },
+    }
+    return caches["pages"]
+
+
+def test_file_store_keeps_pages_uncompressed_and_reads_them_back(settings, tmp_path):
+    """A hit reads the page as it was rendered: no zlib to undo on every request."""
+    _file_store(settings, tmp_path)
+    digest = factories.digest(entries=1, title="不压缩的一期")
+    url = digest.get_absolute_url()
+    first = warm(url)
+    files = list(tmp_path.glob("*.page"))
+    assert any("不压缩的一期".encode() in path.read_bytes() for path in files)
+    hit = fresh(url)
+    assert hit["X-Page-Cache"] == "hit"
+    assert hit.content.decode().count("不压缩的一期") == first.count("不压缩的一期")
+
+
+def test_file_store_treats_unreadable_and_old_format_files_as_misses(settings, tmp_path):
+    """A truncated file, or a page kept by Django's own file cache (zlib) before an
+    upgrade, is rendered again: never a 500, never the old copy."""
+    from django.core.cache.backends.filebased import FileBasedCache
+
+    store = _file_store(settings, tmp_path)
+    digest = factories.digest(entries=1, title="坏文件的一期")
+    url = digest.get_absolute_url()
+    warm(url)
+    for path in tmp_path.glob("*.page"):
+        path.write_bytes(path.read_bytes()[:40])  # cut short mid-write
+    response = fresh(url)
+    assert response.status_code == 200 and response["X-Page-Cache"] == "miss"
+    assert "坏文件的一期" in response.content.decode()
+    assert fresh(url)["X-Page-Cache"] == "hit"
+    # A file of the old format under the same key is not this store's file at all.
+    old = FileBasedCache(str(tmp_path), {})
+    old.set("some-key", "old value")
+    assert store.get("some-key") is None
+    store.set("some-key", "new value")
+    assert store.get("some-key") == "new value"
+    store.clear()
+    assert not list(tmp_path.iterdir())  # both formats removed
+
+
+def test_file_store_stays_within_max_entries(settings, tmp_path):
+    """The directory is scanned every CULL_CHECK_EVERY writes instead of on each one; the
+    number of files stays bounded all the same."""
+    from papers.page_store import CULL_CHECK_EVERY
+
+    store = _file_store(settings, tmp_path, MAX_ENTRIES=50, CULL_FREQUENCY=2)
+    for number in range(600):
+        store.set(f"page-{number}", b"x" * 100)
+    files = len(list(tmp_path.glob("*.page")))
+    assert files <= 50 + CULL_CHECK_EVERY
+    assert store.get("page-599") == b"x" * 100  # the newest is there
 
 
 def test_nothing_kept_for_one_database_is_served_for_another_sharing_the_store(monkeypatch):

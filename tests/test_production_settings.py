@@ -332,3 +332,21 @@ def test_the_server_error_page_renders_even_without_the_static_manifest(client, 
         response = client.get("/")
     assert response.status_code == 500
     assert 'href="/static/css/site.css"' in response.content.decode()
+
+
+def test_policy_header_is_django_csps_own_and_follows_a_settings_change(client, settings):
+    """The header is built once per process (digestsite/csp.py): it must be exactly what
+    django-csp writes, and a changed policy must show on the next response."""
+    from csp.utils import build_policy
+
+    digest = factories.digest(entries=1)
+    url = digest.get_absolute_url()
+    assert client.get(url)["Content-Security-Policy"] == build_policy()
+    assert client.get("/papers/")["Content-Security-Policy"] == build_policy()
+    policy = {"DIRECTIVES": {**settings.CONTENT_SECURITY_POLICY["DIRECTIVES"]}}
+    policy["DIRECTIVES"]["img-src"] = ["'self'", "https://images.example"]
+    settings.CONTENT_SECURITY_POLICY = policy
+    settings.CONTENT_SECURITY_POLICY_REPORT_ONLY = {"DIRECTIVES": {"default-src": ["'self'"]}}
+    response = client.get("/papers/?sort=views")
+    assert _csp(response)["img-src"] == ["'self'", "https://images.example"]
+    assert response["Content-Security-Policy-Report-Only"] == "default-src 'self'"
