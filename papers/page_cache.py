@@ -35,8 +35,12 @@ import contextvars
 import datetime
 import hashlib
 import math
+import re
+import secrets
+import struct
 import time
 import uuid
+import zlib
 from dataclasses import dataclass, field
 
 from django.conf import settings
@@ -45,7 +49,7 @@ from django.db import connection
 from django.http import HttpResponse
 from django.middleware.csrf import get_token
 from django.utils import timezone
-from django.utils.cache import get_conditional_response, patch_cache_control
+from django.utils.cache import get_conditional_response, patch_cache_control, patch_vary_headers
 from django.utils.crypto import salted_hmac
 from django.utils.dateparse import parse_datetime
 from django.utils.http import http_date
@@ -267,6 +271,9 @@ class Entry:
     has_csrf: bool
     has_stamp: bool
     stored_at: float
+    # The body as gzip pieces (``_gzip_pieces``): deflated runs of the body between its
+    # holes, and the holes' names; None for a body too short to be worth compressing.
+    gzip: tuple | None = None
 
 
 def _key(request) -> str:
@@ -340,7 +347,84 @@ def _make_entry(response, render: _Render, version: str, began: float, now: floa
         has_csrf=hole("csrf").encode() in body,
         has_stamp=hole("stamp").encode() in body,
         stored_at=now,
+        gzip=_gzip_pieces(body),
     )
+
+
+# --- gzip ----------------------------------------------------------------------------
+#
+# Cached pages are compressed once, when stored, and served compressed to every client that
+# accepts gzip: a digest page is 41 KB of HTML and 11 KB gzipped, which a phone on a slow
+# network feels. A page with holes cannot be compressed once and for all (each response
+# fills in its own CSRF token and stamp), so the runs of the body between the holes are
+# deflated separately, each ending on a byte boundary (Z_SYNC_FLUSH, not final), and a
+# response puts them together with its own hole values as stored (uncompressed) deflate
+# blocks: a valid gzip stream, without compressing anything per request. As Django's
+# GZipMiddleware does against BREACH, the gzip header carries a file name of random
+# length; the CSRF token itself is masked per response by Django.
+
+GZIP_MIN_BYTES = 1024
+GZIP_LEVEL = 4  # 41 KB in 0.4 ms to 11.5 KB; level 6 takes 0.56 ms for 11.2 KB
+_GZIP_MAX_RANDOM_BYTES = 100
+_GZIP_END = b"\x01\x00\x00\xff\xff"  # a final, empty stored block
+
+
+def _deflated(data: bytes) -> bytes:
+    compressor = zlib.compressobj(GZIP_LEVEL, zlib.DEFLATED, -zlib.MAX_WBITS)
+    return compressor.compress(data) + compressor.flush(zlib.Z_SYNC_FLUSH)
+
+
+def _gzip_pieces(body: bytes) -> tuple | None:
+    """(deflated run, hole name, deflated run, …) for ``body``, or None if it is short."""
+    if len(body) < GZIP_MIN_BYTES:
+        return None
+    holes = re.compile(re.escape(hole("").encode()) + rb"(csrf|stamp)")
+    parts = holes.split(body)
+    return tuple(
+        _deflated(part) if index % 2 == 0 else part.decode() for index, part in enumerate(parts)
+    )
+
+
+def _stored_blocks(data: bytes) -> bytes:
+    blocks = []
+    for start in range(0, len(data), 0xFFFF):
+        chunk = data[start : start + 0xFFFF]
+        size = len(chunk)
+        blocks.append(b"\x00" + struct.pack("<HH", size, size ^ 0xFFFF) + chunk)
+    return b"".join(blocks)
+
+
+def _gzip_body(pieces: tuple, filled: bytes, values: dict[str, bytes]) -> bytes:
+    """The gzip stream of ``filled``: the body whose pieces these are, with ``values`` in
+    its holes."""
+    name = b"a" * secrets.randbelow(_GZIP_MAX_RANDOM_BYTES) + b"\x00"
+    out = [b"\x1f\x8b\x08\x08\x00\x00\x00\x00\x00\xff", name]
+    for index, piece in enumerate(pieces):
+        out.append(piece if index % 2 == 0 else _stored_blocks(values[piece]))
+    out.append(_GZIP_END)
+    out.append(struct.pack("<II", zlib.crc32(filled), len(filled) & 0xFFFFFFFF))
+    return b"".join(out)
+
+
+def accepts_gzip(request) -> bool:
+    """Whether Accept-Encoding admits gzip (``gzip`` or ``*``, with a q-value above 0)."""
+    header = request.META.get("HTTP_ACCEPT_ENCODING", "")
+    if "gzip" not in header and "*" not in header:
+        return False
+    found = {}
+    for item in header.split(","):
+        coding, _, params = item.strip().partition(";")
+        quality = 1.0
+        for param in params.split(";"):
+            key, _, value = param.strip().partition("=")
+            if key.strip().lower() == "q":
+                try:
+                    quality = float(value)
+                except ValueError:
+                    quality = 0.0
+        found[coding.strip().lower()] = quality
+    quality = found.get("gzip", found.get("x-gzip", found.get("*", 0.0)))
+    return quality > 0
 
 
 def _response_from(entry: Entry) -> HttpResponse:
@@ -461,15 +545,20 @@ class PageCacheMiddleware:
                 response["Content-Length"] = str(len(response.content))
         return response
 
-    def _filled(self, request, body: bytes) -> bytes:
+    def _filled(self, request, body: bytes, values: dict | None = None) -> bytes:
+        """``body`` with its holes filled for this visitor; ``values`` receives what each
+        hole was filled with."""
         from .comments import form_stamp_value
 
+        values = {} if values is None else values
         csrf = hole("csrf").encode()
         if csrf in body:
-            body = body.replace(csrf, get_token(request).encode())
+            values["csrf"] = get_token(request).encode()
+            body = body.replace(csrf, values["csrf"])
         stamp = hole("stamp").encode()
         if stamp in body:
-            body = body.replace(stamp, form_stamp_value().encode())
+            values["stamp"] = form_stamp_value().encode()
+            body = body.replace(stamp, values["stamp"])
         return body
 
     def _respond(self, request, entry: Entry, now: float):
@@ -477,6 +566,11 @@ class PageCacheMiddleware:
         personal = entry.has_csrf or entry.has_stamp
         began = entry.began
         etag_parts = [entry.etag]
+        compressed = entry.gzip is not None and accepts_gzip(request)
+        if entry.gzip is not None:
+            patch_vary_headers(response, ("Accept-Encoding",))
+        if compressed:
+            etag_parts.append("gz")  # another representation: another strong ETag
         secret = request.META.get("CSRF_COOKIE")
         known_secret = bool(secret) and not request.META.get("CSRF_COOKIE_NEEDS_UPDATE")
         if entry.has_stamp:
@@ -507,8 +601,12 @@ class PageCacheMiddleware:
             )
             if not_modified is not response:
                 return not_modified
+        values = {}
         if personal:
-            response.content = self._filled(request, entry.body)
+            response.content = self._filled(request, entry.body, values)
+        if compressed:
+            response.content = _gzip_body(entry.gzip, response.content, values)
+            response["Content-Encoding"] = "gzip"
         if not conditional:
             secret = request.META.get("CSRF_COOKIE", "")
             etag_parts.append(hashlib.sha256(secret.encode()).hexdigest()[:12])

@@ -177,6 +177,76 @@ def test_two_readers_get_their_own_token_and_stamp_from_one_cached_page():
     assert refused.status_code == 403
 
 
+def test_cached_pages_are_sent_gzipped_with_each_visitors_own_token():
+    """A browser asking for gzip gets the cached page compressed (a digest page is a
+    quarter of its size), its holes filled for it: the token in the compressed page works
+    with its own cookie, and the stamp is a real one."""
+    import gzip
+
+    digest = factories.digest(entries=3, title="压缩的一期")
+    url = digest.get_absolute_url()
+    for expected in ("miss", "hit"):
+        reader = Client(enforce_csrf_checks=True)
+        response = reader.get(url, HTTP_ACCEPT_ENCODING="gzip, deflate, br")
+        assert response["X-Page-Cache"] == expected
+        assert response["Content-Encoding"] == "gzip"
+        assert "Accept-Encoding" in response["Vary"]
+        assert int(response["Content-Length"]) == len(response.content)
+        html = gzip.decompress(response.content).decode()
+        assert "压缩的一期" in html and "pagecache-hole" not in html
+        assert len(response.content) * 2 < len(html.encode())
+        assert svc.stamp_age(STAMP.search(html).group(1)) is not None
+        token = TOKEN.search(html).group(1)
+        switched = reader.post(
+            "/i18n/setlang/", {"language": "en", "next": url, "csrfmiddlewaretoken": token}
+        )
+        assert switched.status_code == 302
+    # Apart from its holes, the compressed page is the page.
+    plain = Client().get(url)
+    assert "Content-Encoding" not in plain and "Accept-Encoding" in plain["Vary"]
+    strip = lambda text: STAMP.sub("", TOKEN.sub("", text))  # noqa: E731
+    assert strip(html) == strip(plain.content.decode())
+
+
+@pytest.mark.parametrize(
+    "header, compressed",
+    [
+        ("gzip", True),
+        ("br;q=1.0, gzip;q=0.8, *;q=0.1", True),
+        ("*", True),
+        ("", False),
+        ("identity", False),
+        ("gzip;q=0", False),
+        ("br, *;q=0", False),
+    ],
+)
+def test_gzip_only_for_clients_whose_accept_encoding_admits_it(header, compressed):
+    url = "/api/v1/entries/"
+    factories.digest(entries=3)
+    response = Client().get(url, HTTP_ACCEPT_ENCODING=header)
+    assert (response.get("Content-Encoding") == "gzip") is compressed
+
+
+def test_gzip_is_its_own_representation_for_etags_and_exactly_the_body():
+    """A feed (no holes) decompresses to exactly the uncompressed feed; the two have
+    different ETags, and each revalidates only as itself."""
+    import gzip
+
+    factories.digest(entries=3)
+    url = "/feeds/atom/"
+    plain = Client().get(url)
+    packed = Client().get(url, HTTP_ACCEPT_ENCODING="gzip")
+    assert gzip.decompress(packed.content) == plain.content
+    assert plain["ETag"] != packed["ETag"]
+    again = Client().get(url, HTTP_ACCEPT_ENCODING="gzip", HTTP_IF_NONE_MATCH=packed["ETag"])
+    assert again.status_code == 304 and "Accept-Encoding" in again["Vary"]
+    other = Client().get(url, HTTP_IF_NONE_MATCH=packed["ETag"])
+    assert other.status_code == 200 and "Content-Encoding" not in other
+    # A body too short to gain anything is sent as it is.
+    robots = Client().get("/robots.txt", HTTP_ACCEPT_ENCODING="gzip")
+    assert robots.status_code == 200 and "Content-Encoding" not in robots
+
+
 def test_pages_with_a_token_are_private_and_feeds_are_public():
     digest = factories.digest(entries=1)
     page = Client().get(digest.get_absolute_url())

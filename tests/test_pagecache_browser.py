@@ -1,5 +1,6 @@
 """The page cache in Chromium: two readers served one cached page each get a working
-language switch, and the view count shown is the current one, not the cached copy's."""
+language switch (their tokens arrive inside the gzip stream put together for each), and
+the view count shown is the current one, not the cached copy's."""
 
 import pytest
 
@@ -33,6 +34,7 @@ def test_readers_of_a_cached_page_see_the_current_count_and_can_switch_language(
         with page.expect_response("**/views/digest/**") as beacon:
             response = page.goto(url)
         assert response.headers["x-page-cache"] == ("miss" if reader == 0 else "hit")
+        assert response.headers["content-encoding"] == "gzip"  # Chromium asks for it
         assert beacon.value.status == 200
         counter = page.locator("[data-view-count]")
         counter.filter(has_text=str(reader + 1)).wait_for()  # the cached copy said 0
