@@ -16,7 +16,7 @@ from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 from taggit.models import Tag
 
-from .models import Category, Digest, EntrySearch, TaggedEntry, published_q
+from .models import Category, Digest, EntryFacets, EntrySearch, TaggedEntry, published_q
 from .search import (
     DATE_ORDER,
     MAX_QUERY_LENGTH,
@@ -26,7 +26,10 @@ from .search import (
     match_condition,
     title_condition,
     title_tier,
+    uses_postgres_index,
 )
+
+FACET_TABLE = EntryFacets._meta.db_table
 
 MAX_TAGS = 5
 
@@ -272,7 +275,7 @@ class EntryFilter(django_filters.FilterSet):
             queryset,
             ranked_terms=ranked or None,
             in_title=in_title,
-            count_rows=self.search_rows,
+            count_rows=self.count_rows,
             indexed=bool(self.query_terms or self._facets),
             count_key=self.count_key(),
             tier_rows=self.tier_rows if ranked else None,
@@ -316,6 +319,23 @@ class EntryFilter(django_filters.FilterSet):
         terms = self.query_terms if words else []
         condition = match_condition(terms, self._facets, prefix="")
         return rows if condition is None else rows.filter(condition)
+
+    def count_rows(self):
+        """What the capped count reads: on PostgreSQL, a filter of tags or categories
+        without words counts the narrow facet table (``EntryFacets``: 2–4 ms where the
+        wide search rows took 7–9); otherwise ``search_rows`` (None: the entries)."""
+        rows = self.search_rows()
+        if rows is None or self.query_terms or not self._facets or not uses_postgres_index():
+            return rows
+        data = self.form.cleaned_data
+        facets = EntryFacets.objects.filter(published_q(""))
+        if data.get("date_from"):
+            facets = facets.filter(issue_date__gte=data["date_from"])
+        if data.get("date_to"):
+            facets = facets.filter(issue_date__lte=data["date_to"])
+        if data.get("digest"):
+            facets = facets.filter(digest_pk=data["digest"].pk)
+        return facets.filter(match_condition([], self._facets, prefix="", table=FACET_TABLE))
 
     def tier_rows(self):
         """The two relevance tiers as search rows alone (every word in the title text;

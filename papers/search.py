@@ -206,10 +206,17 @@ def facet_token(kind: str, pk: int) -> str:
     return f"{kind}{pk}"
 
 
-def match_condition(query_terms: list[QueryTerm], facets=(), *, prefix: str = "search__"):
+def match_condition(
+    query_terms: list[QueryTerm],
+    facets=(),
+    *,
+    prefix: str = "search__",
+    table: str = "papers_entrysearch",
+):
     """The filter "every term and one token of every facet group", on the search row
     (``prefix`` is the path to it: ``search__`` from an entry, empty from the row itself),
-    or None when there is nothing to match.
+    or None when there is nothing to match. ``table``: on PostgreSQL, the table whose
+    vectors are tested (``papers_entryfacets`` for facets alone, see ``EntryFacets``).
 
     PostgreSQL: one raw condition on the GIN-indexed vectors. SQLite: one FTS5 MATCH. Both
     name the search row's table, so a queryset of entries must join it first (``apply_search``
@@ -229,7 +236,7 @@ def match_condition(query_terms: list[QueryTerm], facets=(), *, prefix: str = "s
             conditions.append("search_vector @@ to_tsquery('simple', %s)")
             params.append(to_tsquery_text(query_terms))
         return RawSQL(
-            " AND ".join(f'"papers_entrysearch".{c}' for c in conditions),
+            " AND ".join(f'"{table}".{c}' for c in conditions),
             tuple(params),
             output_field=models.BooleanField(),
         )

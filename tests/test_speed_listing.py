@@ -555,3 +555,59 @@ def test_the_section_page_counts_and_pages_only_entries_with_that_section(client
         count = re.search(r'<p class="meta"><span>([^<]*)</span>', html).group(1)
         assert re.search(r"\b1\b", count), (params, count)
         assert "Has Limits" in html and "No Limits" not in html
+
+
+def _facet_copies():
+    columns = "entry_id, issue_date, digest_pk, status, published_at, expires_at, facet_vector"
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {columns} FROM papers_entryfacets ORDER BY entry_id")
+        copies = cursor.fetchall()
+        cursor.execute(f"SELECT {columns} FROM papers_entrysearch ORDER BY entry_id")
+        return copies, cursor.fetchall()
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL only")
+def test_the_facet_table_follows_every_write_of_the_search_rows(client, quasar, editor):
+    """``papers_entryfacets`` (migration 0014) is kept by triggers: whatever writes the
+    search rows (a new entry, a tag, unpublishing, a new date, a deletion, a rebuild), the
+    copy is the same rows, so a count on it never differs from one on the search rows."""
+    other = factories.entry(digest=factories.digest(issue_date=datetime.date(2025, 6, 2)))
+
+    def same():
+        copies, rows = _facet_copies()
+        assert copies == rows and len(rows) == Entry.objects.count()
+
+    same()
+    other.tags.add("quasar-tag", "second")
+    same()
+    services.digest_unpublish(digest=quasar.digest, by=editor)
+    same()
+    Digest.objects.filter(pk=other.digest_id).update(issue_date=datetime.date(2025, 7, 1))
+    sync_entry_state(digest_ids=[other.digest_id])
+    same()
+    call_command("rebuild_search", verbosity=0)
+    same()
+    other.delete()
+    same()
+    quasar.digest.delete()
+    same()
+    assert _facet_copies() == ([], [])
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL only")
+def test_tag_and_category_counts_read_the_narrow_facet_table(client, quasar):
+    """A filter of tags (or categories, dates, a digest) without words is counted on the
+    facet table; with words, on the search rows (the facet table has no text)."""
+
+    def count_sql(url, params):
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get(url, params).status_code == 200
+        (count,) = [q["sql"] for q in queries if "COUNT(*)" in q["sql"]]
+        return count
+
+    tagged = count_sql("/papers/", {"tag": "quasar-tag", "date_from": "2025-01-01"})
+    assert "papers_entryfacets" in tagged and "papers_entrysearch" not in tagged
+    assert "papers_entryfacets" in count_sql(reverse("papers:tag-entries", args=["quasar-tag"]), {})
+    searched = count_sql("/search/", {"q": "quasar", "tag": "quasar-tag"})
+    assert "papers_entrysearch" in searched and "papers_entryfacets" not in searched
+    assert re.search(r"\d+", _count_line(client, {"tag": "quasar-tag"})).group() == "1"

@@ -30,7 +30,7 @@ from .core import (
     published_q,
     split_lines,
 )
-from .reading import EntrySearch
+from .reading import EntryFacets, EntrySearch
 from .workflow import AuditRecord, EditPresence, Revision, ShareLink, ShareLinkQuerySet
 
 __all__ = [
@@ -64,5 +64,6 @@ __all__ = [
     "Revision",
     "ShareLink",
     "ShareLinkQuerySet",
+    "EntryFacets",
     "EntrySearch",
 ]

@@ -56,6 +56,36 @@ class EntrySearch(models.Model):
         return f"search text of entry {self.entry_id}"
 
 
+class EntryFacets(models.Model):
+    """PostgreSQL only: a narrow copy of each search row's facets and publication state,
+    kept by a trigger on the search table (migration 0014), so that the capped count of a
+    list filtered by tags or categories reads ~120 rows per page instead of ~6.
+
+    The search table is wide (1.3 KB a row: titles, summary, the title vector inline), so
+    the 1,001 rows a capped count must visit for a common tag lie on 440–660 pages, and
+    the GIN bitmap of a tag on a third of 100,000 entries spans 17,000 pages: 7–9 ms. On
+    this table the same count takes 2–4 ms. Unmanaged: the migration creates it (with its
+    GIN index and trigger) on PostgreSQL only, and nothing writes to it from Python. On
+    SQLite the table does not exist and the count uses the FTS5 index (``uses_facet_table``
+    in papers/search.py decides)."""
+
+    entry = models.OneToOneField(
+        Entry, on_delete=models.DO_NOTHING, primary_key=True, related_name="+", db_constraint=False
+    )
+    issue_date = models.DateField(null=True)
+    digest_pk = models.BigIntegerField(null=True)
+    status = models.CharField(max_length=16)
+    published_at = models.DateTimeField(null=True)
+    expires_at = models.DateTimeField(null=True)
+
+    class Meta:
+        managed = False
+        db_table = "papers_entryfacets"
+
+    def __str__(self):
+        return f"facets of entry {self.entry_id}"
+
+
 # Signals only maintain this derived row; they make no editorial decision.
 
 
