@@ -34,6 +34,7 @@ from django.utils.translation import ngettext
 
 from . import page_cache
 from .comment_markup import count_links
+from .fragments import fragment_timeout
 from .models import (
     BlockedTerm,
     Comment,
@@ -671,12 +672,9 @@ def notify_moderators_soon() -> None:
 # --- the page hook -------------------------------------------------------------------
 
 
-def comments_context(request, target, *, closed: bool | None = None) -> dict:
-    """What ``includes/_comments.html`` needs, in two queries whatever the number of
-    comments: the approved comments of ``target`` plus the reader's own waiting ones
-    (replies, pins and staff badges included), and whether the thread is closed."""
-    page_cache.note_comments(target_key(target), _digest_of(target))  # before reading
-    mine = _my_ids(request)
+def _thread_rows(target, mine: list[int], post_url: str) -> list:
+    """The approved comments of ``target`` and the reader's own waiting ones (``mine``),
+    oldest first, with the strings the template places."""
     visible = Q(status=Status.APPROVED)
     if mine:
         visible |= Q(pk__in=mine, status=Status.PENDING)
@@ -697,7 +695,6 @@ def comments_context(request, target, *, closed: bool | None = None) -> dict:
         )
         .order_by("created_at", "id")
     )
-    post_url = reverse("papers:comment-post")
     for comment in rows:  # strings the template only places (no filter or tag per comment)
         local = timezone.localtime(comment.created_at)
         comment.iso_time = local.isoformat(timespec="seconds")
@@ -705,6 +702,30 @@ def comments_context(request, target, *, closed: bool | None = None) -> dict:
         comment.flag_url = f"{post_url}{comment.pk}/flag/"
         comment.reply_url = f"{post_url}{comment.pk}/reply/"
         comment.is_waiting = comment.status == Status.PENDING
+    return rows
+
+
+def comments_context(request, target, *, closed: bool | None = None) -> dict:
+    """What ``includes/_comments.html`` needs, in two queries whatever the number of
+    comments: the approved comments of ``target`` plus the reader's own waiting ones
+    (replies, pins and staff badges included), and whether the thread is closed."""
+    key = target_key(target)
+    version = page_cache.note_comments(key, _digest_of(target))  # before reading
+    mine = _my_ids(request)
+    post_url = reverse("papers:comment-post")
+    rows = None
+    if not mine:
+        # The approved comments, kept for the thread's version (replaced, now and after
+        # the commit, by every change a reader of the thread could see): a page rendered
+        # again after an unrelated change does not read the thread again.
+        if version is None:
+            version = page_cache.comments_version(key)
+        kept = f"comments:rows:{key}:{version}:{timezone.get_current_timezone_name()}:{post_url}"
+        rows = cache.get(kept)
+    if rows is None:
+        rows = _thread_rows(target, mine, post_url)
+        if not mine:
+            cache.set(kept, rows, fragment_timeout())
     threads = [c for c in rows if c.parent_id is None]
     by_id = {c.pk: c for c in threads}
     for comment in threads:

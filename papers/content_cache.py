@@ -107,6 +107,33 @@ def bump_blocks_version() -> None:
     _now_and_after_commit(_set_new_blocks_version)
 
 
+def digests_version_key() -> str:
+    # What the digests' own rows say (title, slug, date, state, schedule): the neighbour
+    # links of each digest page are keyed by it (papers/views/core.py: ``neighbours``), so
+    # an edit of an entry, a section or a tag, which replaces the content version, does not
+    # make every digest page look its neighbours up again.
+    return f"papers:digests-version:{_database_tag()}"
+
+
+def digests_version() -> str:
+    version = store().get(digests_version_key())
+    if version is None:
+        version = uuid.uuid4().hex
+        if not store().add(digests_version_key(), version, timeout=None):
+            version = store().get(digests_version_key()) or version
+    return version
+
+
+def _set_new_digests_version() -> None:
+    store().set(digests_version_key(), uuid.uuid4().hex, timeout=None)
+
+
+def bump_digests_version(**kwargs) -> None:
+    """Signal receiver: a digest was saved or deleted (now and after the commit, for the
+    reason given in ``bump_content_version``)."""
+    _now_and_after_commit(_set_new_digests_version)
+
+
 def _now_and_after_commit(action) -> None:
     # At once, for this transaction's own later reads; again after the commit, for readers
     # who rendered the committed (old) rows in between.
@@ -186,6 +213,8 @@ def connect_receivers() -> None:
             sender=through,
             dispatch_uid=f"content-version-m2m-{through._meta.label_lower}",
         )
+    post_save.connect(bump_digests_version, sender=Digest, dispatch_uid="digests-version-save")
+    post_delete.connect(bump_digests_version, sender=Digest, dispatch_uid="digests-version-delete")
     post_save.connect(_comment_saved, sender=Comment, dispatch_uid="pagecache-comment-save")
     post_delete.connect(_comment_deleted, sender=Comment, dispatch_uid="pagecache-comment-delete")
     for signal in (post_save, post_delete):

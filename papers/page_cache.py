@@ -150,19 +150,22 @@ def bump_comments(target: str) -> None:
     cache.set(version_key, uuid.uuid4().hex, timeout=None)
 
 
-def note_comments(target: str, digest) -> None:
+def note_comments(target: str, digest) -> str | None:
     """Called by ``comments_context`` *before* it reads the thread: a page being cached
-    depends on this thread's version, and on the moment its comment form closes by age."""
+    depends on this thread's version, and on the moment its comment form closes by age.
+    Returns the thread's version as read (None when no cacheable page is rendering)."""
     state = _render.get()
     if state is None:
-        return
+        return None
     version_key, changed_key = _comments_keys(target)
     found = store().get_many([version_key, changed_key])
-    state.comments[target] = (found.get(version_key, "0"), found.get(changed_key) or 0.0)
+    version = found.get(version_key, "0")
+    state.comments[target] = (version, found.get(changed_key) or 0.0)
     days = getattr(settings, "COMMENTS_CLOSE_AFTER_DAYS", 0)
     if days and digest.published_at is not None:
         closes = (digest.published_at + datetime.timedelta(days=days)).timestamp()
         state.closes_at = closes if state.closes_at is None else min(state.closes_at, closes)
+    return version
 
 
 # --- scheduled changes -------------------------------------------------------------------

@@ -7,6 +7,7 @@ from django.test import Client, override_settings
 from django.test.utils import CaptureQueriesContext
 
 from papers import comments as svc
+from papers import page_cache
 from tests import factories
 from tests.test_comments_posting import csrf_client, post
 
@@ -24,10 +25,14 @@ def _fill(target, count):
             )
 
 
-def _queries(client, url):
+def _queries(client, url, target=None):
     # The rendering's queries: the page cache would answer the second request itself.
+    # ``target``: its thread is read again, as after a moderator's decision (the approved
+    # comments are otherwise kept for the thread's version).
     with override_settings(PAGE_CACHE_ENABLED=False):
         client.get(url)  # warm the site-settings cache
+        if target is not None:
+            page_cache.bump_comments(svc.target_key(target))
         with CaptureQueriesContext(connection) as captured:
             response = client.get(url)
         assert response.status_code == 200
@@ -38,7 +43,7 @@ def _queries(client, url):
 def test_digest_page_queries_stay_flat_with_comments(size):
     digest = factories.digest(entries=3)
     _fill(digest, size)
-    count, html = _queries(Client(), digest.get_absolute_url())
+    count, html = _queries(Client(), digest.get_absolute_url(), digest)
     assert count <= 10
     assert html.count('<article class="comment') == size + (size + 4) // 5
 
@@ -48,7 +53,7 @@ def test_entry_page_queries_stay_flat_with_comments(size):
     digest = factories.digest(entries=3)
     entry = digest.entries.get(position=2)
     _fill(entry, size)
-    count, html = _queries(Client(), entry.get_absolute_url())
+    count, html = _queries(Client(), entry.get_absolute_url(), entry)
     assert count <= 9
     assert html.count("badge-staff") == (size + 4) // 5
 
@@ -62,11 +67,11 @@ def test_query_counts_are_identical_with_1_and_200_comments():
     factories.comment(on=small_entry)
     for n in range(200):
         factories.comment(on=large_entry, body=f"论文评论 {n}")
-    for url_small, url_large in [
-        (small.get_absolute_url(), large.get_absolute_url()),
-        (small_entry.get_absolute_url(), large_entry.get_absolute_url()),
-    ]:
-        assert _queries(Client(), url_small)[0] == _queries(Client(), url_large)[0]
+    for small_target, large_target in [(small, large), (small_entry, large_entry)]:
+        assert (
+            _queries(Client(), small_target.get_absolute_url(), small_target)[0]
+            == _queries(Client(), large_target.get_absolute_url(), large_target)[0]
+        )
 
 
 def test_a_reader_with_a_waiting_comment_costs_only_the_session_lookup(settings):
@@ -78,4 +83,32 @@ def test_a_reader_with_a_waiting_comment_costs_only_the_session_lookup(settings)
     post(reader, digest, body="我的评论")
     with_session, html = _queries(reader, digest.get_absolute_url())
     assert "我的评论" in html
-    assert with_session == anonymous + 1  # the session row
+    # The session row, and the thread with the reader's own waiting comment (anonymous
+    # readers get the approved comments kept for the thread's version).
+    assert with_session == anonymous + 2
+
+
+def test_the_thread_is_kept_across_unrelated_changes_and_follows_every_decision(settings):
+    """After an edit elsewhere (a new content version) the page is rendered again without
+    reading its thread; a moderator's approval shows the comment on the very next render."""
+    digest = factories.digest(entries=1)
+    _fill(digest, 3)
+    waiting = factories.comment(on=digest, body="等待审核的评论", status="pending")
+    url = digest.get_absolute_url()
+
+    def render():
+        with override_settings(PAGE_CACHE_ENABLED=False):
+            with CaptureQueriesContext(connection) as captured:
+                html = Client().get(url).content.decode()
+        read_thread = any('FROM "papers_comment"' in q["sql"] for q in captured)
+        return html, read_thread
+
+    render()
+    section = digest.entries.get().sections.first()
+    section.save()  # an unrelated edit: the content version changes
+    html, read_thread = render()
+    assert not read_thread and "评论 2" in html and "等待审核的评论" not in html
+    moderator = factories.user("moderator", staff=True, perms=["papers.moderate_comment"])
+    svc.comment_moderate(comment=waiting, by=moderator, status="approved")
+    html, read_thread = render()
+    assert read_thread and "等待审核的评论" in html

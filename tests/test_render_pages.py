@@ -133,7 +133,7 @@ def test_every_public_page_stays_within_the_query_budget_whatever_the_data_size(
 
 
 @pytest.mark.parametrize("papers", [1, 21])
-def test_digest_and_entry_pages_cost_eight_queries_cold_and_two_with_their_blocks_cached(
+def test_digest_and_entry_pages_cost_eight_queries_cold_and_one_with_their_blocks_cached(
     world, papers
 ):
     if papers > 1:
@@ -145,9 +145,10 @@ def test_digest_and_entry_pages_cost_eight_queries_cold_and_two_with_their_block
         # the neighbouring digests (digest page) or the cross-lists (entry page); and the
         # page cache's next scheduled change, which bounds how long the page may be kept.
         assert _queries(client, url) == (200, 8), url
-        # Cached blocks, neighbours and tags: the main query and the comments only. (A new
-        # address, so that no whole-page cache answers instead of the view.)
-        assert _queries(client, f"{url}?again", cold=False) == (200, 2), url
+        # Cached blocks, neighbours, tags and the thread's approved comments (kept for its
+        # version): the main query only. (A new address, so that no whole-page cache
+        # answers instead of the view.)
+        assert _queries(client, f"{url}?again", cold=False) == (200, 1), url
 
 
 def test_a_digest_without_papers_is_within_the_budget(client):
@@ -352,6 +353,35 @@ def test_many_scheduled_digests_ahead_do_not_hide_the_next_published_one(client)
     factories.digest(issue_date=datetime.date(2025, 6, 10), title="真正的下一期")
     page = client.get(first.get_absolute_url()).content.decode()
     assert re.search(r'rel="next" href="/digests/2025-06-10/[^"]+">真正的下一期</a>', page)
+
+
+def test_neighbours_are_kept_across_entry_edits_and_follow_every_digest_change(client):
+    """The neighbour links are kept under the digests version: an edit of an entry (a new
+    content version) renders the page again without looking them up; a new digest, a
+    renamed one or an unpublished one shows on the very next render."""
+    older = factories.digest(entries=1, issue_date=datetime.date(2025, 7, 1), title="旧的一期")
+    page = factories.digest(entries=1, issue_date=datetime.date(2025, 7, 2), title="这一期")
+    url = page.get_absolute_url()
+
+    def render():
+        with CaptureQueriesContext(connection) as captured:
+            html = Client().get(url, {"n": timezone.now().timestamp()}).content.decode()
+        looked_up = any("UNION ALL" in q["sql"] and "papers_digest" in q["sql"] for q in captured)
+        return html, looked_up
+
+    render()
+    section = page.entries.get().sections.first()
+    section.save()  # an entry edit: every page renders again
+    html, looked_up = render()
+    assert not looked_up and "旧的一期" in html and 'rel="next"' not in html
+    newer = factories.digest(entries=1, issue_date=datetime.date(2025, 7, 3), title="新的一期")
+    html, looked_up = render()
+    assert looked_up and f'rel="next" href="{newer.get_absolute_url()}"' in html
+    older.title = "改名的旧一期"
+    older.save()
+    assert "改名的旧一期" in render()[0]
+    services.digest_unpublish(digest=newer, by=factories.user("boss", superuser=True))
+    assert 'rel="next"' not in render()[0]
 
 
 # --- names in paths -------------------------------------------------------------------------

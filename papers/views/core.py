@@ -19,7 +19,7 @@ from django.utils.cache import patch_cache_control
 from django.views.generic import DetailView, ListView
 
 from ..comments import comments_context
-from ..content_cache import blocks_version, content_version
+from ..content_cache import blocks_version, digests_version
 from ..fragments import ENTRY_PAGE, digest_fragments, entry_fragments, fragment_timeout
 from ..models import CommentClosure, Digest, Entry
 
@@ -67,11 +67,13 @@ def neighbours(digest):
     """The published digests just before and after ``digest`` (by issue date, then id).
 
     Which digest is published depends on the clock (a scheduled go-live or an expiry changes
-    it without any save), so what is cached under the content version is the nearest
-    candidates of a readable status on each side, and ``Digest.is_published`` picks among
-    them now. Only when every candidate on a side is scheduled or expired (five digests
+    it without any save), so what is cached is the nearest candidates of a readable status
+    on each side, and ``Digest.is_published`` picks among them now. They are kept under the
+    digests version (``content_cache.digests_version``: replaced by every save or deletion
+    of a digest, which is all they read), not the content version, which every entry edit
+    replaces. Only when every candidate on a side is scheduled or expired (five digests
     scheduled ahead of the newest one, say) does that side take a query of its own."""
-    key = f"papers:fragment:neighbours:{content_version()}:{digest.pk}"
+    key = f"papers:fragment:neighbours:{digests_version()}:{digest.pk}"
     candidates = cache.get(key)
     if candidates is None:
         candidates = _neighbour_candidates(digest)

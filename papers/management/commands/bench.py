@@ -132,9 +132,11 @@ def redact(url: str) -> str:
 
 
 # Pages also timed after a change ("page-cold"): the content version is replaced before each
-# request, as by any editorial save, publication or scheduled go-live, so the page cache
-# misses and so does everything kept per content version for this page (a list's count and
-# tag lookups); the papers' blocks and list rows, keyed by their own versions, stay warm.
+# request, as by an edit of an entry, a section, a paper or a tag (a digest's own save also
+# replaces the digests version, which the digest page's neighbours are kept under), so the
+# page cache misses and so does everything kept per content version for this page (a list's
+# count and tag lookups); the papers' blocks, list rows and comment threads, keyed by their
+# own versions, stay warm.
 # Another reader has loaded the home page since the change, as one does within moments on a
 # live site: what every page shares per content version (site settings, the schedule
 # window) is made once per change, not once per page. The timed page is rendered and stored

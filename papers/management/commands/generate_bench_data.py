@@ -353,10 +353,15 @@ class Command(BaseCommand):
     def forget_cached_pages(self):
         """Pages and blocks cached before (a shared Redis cache survives this process) are
         stale now: the rows were written in bulk, without signals."""
-        from papers.content_cache import bump_blocks_version, bump_content_version
+        from papers.content_cache import (
+            bump_blocks_version,
+            bump_content_version,
+            bump_digests_version,
+        )
 
         bump_content_version()
         bump_blocks_version()
+        bump_digests_version()
 
     def prepare_reference_rows(self):
         self.categories = [
