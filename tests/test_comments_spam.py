@@ -253,3 +253,19 @@ def test_after_a_moderator_reapproves_a_flagged_comment_flags_count_afresh(setti
     Client(REMOTE_ADDR="192.0.2.3").post(f"/comments/{comment.pk}/flag/")
     comment.refresh_from_db()
     assert (comment.status, comment.flag_count) == ("approved", 1)
+
+
+def test_the_form_stamp_is_signed_once_per_second_and_key(clock, settings):
+    """Every response of a cached page with a comment form fills in a stamp; within one
+    second it is the same signed text, and it always tells its own second."""
+    first = svc.form_stamp_value()
+    assert svc.form_stamp_value() == first
+    clock.now += 0.5
+    assert svc.form_stamp_value() == first  # the same second
+    clock.now += 1
+    later = svc.form_stamp_value()
+    assert later != first
+    clock.now += 10
+    assert svc.stamp_age(later) == pytest.approx(10.5)
+    settings.SECRET_KEY = "another-key-for-this-test-only-" + "x" * 40
+    assert svc.stamp_age(svc.form_stamp_value()) == pytest.approx(0.5)  # signed anew
