@@ -85,16 +85,22 @@ def bump_content_version(**kwargs) -> None:
     transaction.on_commit(_set_new_version)
 
 
+def _token(key: str) -> str:
+    """The random token stored under ``key``, made by the first reader that finds none
+    (``add``: two racing readers agree on one)."""
+    version = store().get(key)
+    if version is None:
+        version = uuid.uuid4().hex
+        if not store().add(key, version, timeout=None):
+            version = store().get(key) or version
+    return version
+
+
 def blocks_version() -> str:
     """The token of every paper block's cache key: replaced only by a change many blocks
     show (a category, section kind or tag renamed, rows loaded raw), see
     papers/block_versions.py. Read it *before* loading the entries whose blocks it keys."""
-    version = store().get(blocks_version_key())
-    if version is None:
-        version = uuid.uuid4().hex
-        if not store().add(blocks_version_key(), version, timeout=None):
-            version = store().get(blocks_version_key()) or version
-    return version
+    return _token(blocks_version_key())
 
 
 def _set_new_blocks_version() -> None:
@@ -116,12 +122,7 @@ def digests_version_key() -> str:
 
 
 def digests_version() -> str:
-    version = store().get(digests_version_key())
-    if version is None:
-        version = uuid.uuid4().hex
-        if not store().add(digests_version_key(), version, timeout=None):
-            version = store().get(digests_version_key()) or version
-    return version
+    return _token(digests_version_key())
 
 
 def _set_new_digests_version() -> None:

@@ -309,13 +309,7 @@ class EntryFilter(django_filters.FilterSet):
         data = self.form.cleaned_data
         if any(v not in (None, "", []) for k, v in data.items() if k not in self._ON_SEARCH_ROWS):
             return None  # the paper's fields (affiliation, author): the entries' own join
-        rows = EntrySearch.objects.filter(published_q(""))
-        if data.get("date_from"):
-            rows = rows.filter(issue_date__gte=data["date_from"])
-        if data.get("date_to"):
-            rows = rows.filter(issue_date__lte=data["date_to"])
-        if data.get("digest"):
-            rows = rows.filter(digest_pk=data["digest"].pk)
+        rows = self._dated(EntrySearch.objects.filter(published_q("")))
         terms = self.query_terms if words else []
         condition = match_condition(terms, self._facets, prefix="")
         return rows if condition is None else rows.filter(condition)
@@ -327,15 +321,20 @@ class EntryFilter(django_filters.FilterSet):
         rows = self.search_rows()
         if rows is None or self.query_terms or not self._facets or not uses_postgres_index():
             return rows
-        data = self.form.cleaned_data
-        facets = EntryFacets.objects.filter(published_q(""))
-        if data.get("date_from"):
-            facets = facets.filter(issue_date__gte=data["date_from"])
-        if data.get("date_to"):
-            facets = facets.filter(issue_date__lte=data["date_to"])
-        if data.get("digest"):
-            facets = facets.filter(digest_pk=data["digest"].pk)
+        facets = self._dated(EntryFacets.objects.filter(published_q("")))
         return facets.filter(match_condition([], self._facets, prefix="", table=FACET_TABLE))
+
+    def _dated(self, rows):
+        """``rows`` (search rows or their facet copy, which share these columns) within
+        the form's date range and digest."""
+        data = self.form.cleaned_data
+        if data.get("date_from"):
+            rows = rows.filter(issue_date__gte=data["date_from"])
+        if data.get("date_to"):
+            rows = rows.filter(issue_date__lte=data["date_to"])
+        if data.get("digest"):
+            rows = rows.filter(digest_pk=data["digest"].pk)
+        return rows
 
     def tier_rows(self):
         """The two relevance tiers as search rows alone (every word in the title text;
