@@ -3,8 +3,9 @@ writes removed (docs/architecture.md, "Page cache").
 
 - **No zlib.** Django's ``FileBasedCache`` compresses every value; a cached digest page is
   41 KB of HTML, and decompressing it was 60–100 µs of a 470 µs hit, a fifth of the time a
-  warm page costs. Pages are kept as pickled bytes instead: a file is then ~41 KB rather
-  than ~11 KB, 120 MB at the default 3,000 files.
+  warm page costs. Pages are kept as pickled bytes instead: a digest page's file is then
+  ~53 KB (the page and its gzip pieces, papers/page_cache.py) rather than ~11 KB, about
+  160 MB at the default 3,000 files.
 - **No memcached key check.** Every read of Django's file cache tests each character of
   the key for memcached's limits, which files named by a hash do not have.
 - **No flush on replace.** A page stored after a change replaces its old file; renamed
