@@ -718,9 +718,10 @@ def _thread_rows(target, mine: list[int], post_url: str) -> list:
 
 
 def comments_context(request, target, *, closed: bool | None = None) -> dict:
-    """What ``includes/_comments.html`` needs, in two queries whatever the number of
-    comments: the approved comments of ``target`` plus the reader's own waiting ones
-    (replies, pins and staff badges included), and whether the thread is closed."""
+    """What ``includes/_comments.html`` needs, in at most two queries whatever the number
+    of comments: the approved comments of ``target`` plus the reader's own waiting ones
+    (replies, pins and staff badges included; none when they are kept for the thread's
+    version), and whether the thread is closed."""
     key = target_key(target)
     version = page_cache.note_comments(key, _digest_of(target))  # before reading
     mine = _my_ids(request)
@@ -731,7 +732,7 @@ def comments_context(request, target, *, closed: bool | None = None) -> dict:
         # the commit, by every change a reader of the thread could see): a page rendered
         # again after an unrelated change does not read the thread again.
         if version is None:
-            version = page_cache.comments_version(key)
+            version = comments_cache_version(target)
         kept = f"comments:rows:{key}:{version}:{timezone.get_current_timezone_name()}:{post_url}"
         rows = cache.get(kept)
     if rows is None:

@@ -103,8 +103,12 @@ def blocks_version() -> str:
     return _token(blocks_version_key())
 
 
+def _replace_token(key: str) -> None:
+    store().set(key, uuid.uuid4().hex, timeout=None)
+
+
 def _set_new_blocks_version() -> None:
-    store().set(blocks_version_key(), uuid.uuid4().hex, timeout=None)
+    _replace_token(blocks_version_key())
 
 
 def bump_blocks_version() -> None:
@@ -126,7 +130,7 @@ def digests_version() -> str:
 
 
 def _set_new_digests_version() -> None:
-    store().set(digests_version_key(), uuid.uuid4().hex, timeout=None)
+    _replace_token(digests_version_key())
 
 
 def bump_digests_version(**kwargs) -> None:

@@ -357,7 +357,7 @@ def _make_entry(response, render: _Render, version: str, began: float, now: floa
 # --- gzip ----------------------------------------------------------------------------
 #
 # Cached pages are compressed once, when stored, and served compressed to every client that
-# accepts gzip: a digest page is 41 KB of HTML and 11 KB gzipped, which a phone on a slow
+# accepts gzip: a digest page is 41 KB of HTML and 12.4 KB gzipped, which a phone on a slow
 # network feels. A page with holes cannot be compressed once and for all (each response
 # fills in its own CSRF token and stamp), so the runs of the body between the holes are
 # deflated separately, each ending on a byte boundary (Z_SYNC_FLUSH, not final), and a

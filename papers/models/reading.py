@@ -66,8 +66,8 @@ class EntryFacets(models.Model):
     the GIN bitmap of a tag on a third of 100,000 entries spans 17,000 pages: 7–9 ms. On
     this table the same count takes 2–4 ms. Unmanaged: the migration creates it (with its
     GIN index and trigger) on PostgreSQL only, and nothing writes to it from Python. On
-    SQLite the table does not exist and the count uses the FTS5 index (``uses_facet_table``
-    in papers/search.py decides)."""
+    SQLite the table does not exist and the count uses the FTS5 index
+    (``EntryFilter.count_rows`` in papers/filters.py decides)."""
 
     entry = models.OneToOneField(
         Entry, on_delete=models.DO_NOTHING, primary_key=True, related_name="+", db_constraint=False
