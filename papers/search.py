@@ -190,6 +190,9 @@ class FtsMatch(RawSQL):
 
     def as_sql(self, compiler, connection):
         column = '"papers_entrysearch"."entry_id"'
+        if getattr(compiler.query, "fts_join", False) and not self.negated:
+            # ``_fts_driven_count``: the FTS5 table is joined first, its matches the loop.
+            return f"({column} = {FTS_TABLE}.rowid AND {FTS_TABLE} MATCH %s)", self.params
         if getattr(compiler.query, "walk_sort_index", False):
             column = "+" + column
         operator = "NOT IN" if self.negated else "IN"
@@ -433,6 +436,8 @@ class EntryResults:
         capped = source.order_by().values("pk")[: MAX_COUNTED_RESULTS + 1]
         if uses_postgres_index() and self.indexed is not False:
             return _bitmap_count(capped)
+        if uses_sqlite_index() and rows is not None and self.indexed is not False:
+            return _fts_driven_count(capped)
         # No words or facets: the first 1001 published rows of the sort index.
         return capped.count()
 
@@ -538,6 +543,33 @@ def _bitmap_count(capped) -> int:
         cursor.execute(f"{off}SELECT COUNT(*) FROM ({sql}) capped{back}", params)
         while cursor.description is None and cursor.nextset():
             pass  # past the SETs' results to the count's
+        return cursor.fetchone()[0]
+
+
+def _fts_driven_count(capped) -> int:
+    """``capped.count()`` of search rows (SQLite) with the FTS5 matches as the join's outer
+    loop, each probing the covering state index until 1001 are found.
+
+    Written as ``entry_id IN (SELECT rowid … MATCH …)``, SQLite first builds the whole
+    match set in a temporary b-tree: 4–7 ms for a tag on a sixth of 100,000 entries, where
+    the first 1001 matches, read lazily from the doclist, take 0.8 ms. ``CROSS JOIN`` fixes
+    the order. Any other shape (no FTS5 match, two of them, words tested apart from
+    the search rows) is counted as written."""
+    from .models import EntrySearch
+
+    query = capped.query.clone()
+    query.fts_join = True
+    try:
+        sql, params = query.get_compiler(using=capped.db).as_sql()
+    except EmptyResultSet:  # a filter that can match nothing (``.none()``)
+        return 0
+    table = connection.ops.quote_name(EntrySearch._meta.db_table)
+    head = f"FROM {table} WHERE "
+    if sql.count(f"{FTS_TABLE} MATCH") != 1 or sql.count(head) != 1 or " IN (SELECT" in sql:
+        return capped.count()
+    sql = sql.replace(head, f"FROM {FTS_TABLE} CROSS JOIN {table} WHERE ")
+    with connections[capped.db].cursor() as cursor:
+        cursor.execute(f"SELECT COUNT(*) FROM ({sql}) capped", params)
         return cursor.fetchone()[0]
 
 

@@ -287,3 +287,33 @@ def test_many_matches_walk_the_list_order_and_give_the_same_pages(client, shelf,
     assert [_titles(client, url) for url in urls] == few
     walking = search._walking(queryset)
     assert '+"papers_entrysearch"."entry_id" IN' in str(walking.query)
+
+
+def test_capped_counts_loop_over_the_fts_matches_and_count_what_the_list_shows(shelf, monkeypatch):
+    """A count of search rows takes the FTS5 matches as the outer loop of a join
+    (``_fts_driven_count``; written as ``IN (SELECT rowid …)`` SQLite first built the whole
+    match set), and still counts only published matches, within the dates, up to the cap."""
+    from django.http import QueryDict
+    from django.test.utils import CaptureQueriesContext
+
+    from papers.filters import EntryFilter
+    from papers.views.reading import entry_list_queryset
+
+    def count(query):
+        results = EntryFilter(QueryDict(query), queryset=entry_list_queryset()).results()
+        with CaptureQueriesContext(connection) as queries:
+            number = results.count()
+        counts = [q["sql"] for q in queries if q["sql"].startswith("SELECT COUNT(*)")]
+        assert len(counts) == 1
+        assert f"FROM {search.FTS_TABLE} CROSS JOIN" in counts[0], query
+        return number
+
+    assert count("tag=推理模型") == 1  # the draft has the tag too
+    assert count("tag=强化学习&category=LG") == 1
+    assert count("q=蒸馏") == 2
+    assert count("q=推理&tag=推理模型") == 1
+    assert count("tag=强化学习&date_from=2025-10-02&date_to=2025-10-02") == 2
+    assert count("tag=强化学习&date_from=2025-10-03") == 0
+    assert count("q=蒸馏&digest=" + str(shelf["plain"].digest_id)) == 2
+    monkeypatch.setattr(search, "MAX_COUNTED_RESULTS", 1)
+    assert count("tag=强化学习") == 2  # the cap and one more: "more than 1"
