@@ -177,6 +177,31 @@ def test_two_readers_get_their_own_token_and_stamp_from_one_cached_page():
     assert refused.status_code == 403
 
 
+def test_a_visitors_token_is_djangos_masked_secret_masked_afresh_each_time(monkeypatch):
+    """``visitor_token``, which fills the CSRF holes instead of Django's slower
+    ``get_token``: a new visitor's secret has Django's form and is flagged for the cookie,
+    every token unmasks to it under a new mask, and any secret of another form is left
+    to Django."""
+    from django.middleware.csrf import CSRF_ALLOWED_CHARS, _unmask_cipher_token
+    from django.test import RequestFactory
+
+    from papers import page_cache
+
+    request = RequestFactory().get("/")
+    first, second = page_cache.visitor_token(request), page_cache.visitor_token(request)
+    secret = request.META["CSRF_COOKIE"]
+    assert request.META["CSRF_COOKIE_NEEDS_UPDATE"] is True
+    assert len(secret) == 32 and set(secret) <= set(CSRF_ALLOWED_CHARS)
+    assert len(first) == len(second) == 64 and first[:32] != second[:32]
+    assert _unmask_cipher_token(first) == _unmask_cipher_token(second) == secret
+    drawn = "".join(page_cache._csrf_string() for _ in range(300))
+    assert set(drawn) == set(CSRF_ALLOWED_CHARS)  # every character can be drawn
+    monkeypatch.setattr(page_cache, "get_token", lambda request: "django's own")
+    odd = RequestFactory().get("/")
+    odd.META["CSRF_COOKIE"] = "not-a-secret"
+    assert page_cache.visitor_token(odd) == "django's own"
+
+
 def test_cached_pages_are_sent_gzipped_with_each_visitors_own_token():
     """A browser asking for gzip gets the cached page compressed (a digest page is a
     quarter of its size), its holes filled for it: the token in the compressed page works
