@@ -2,11 +2,33 @@
 one per list preset (tag, category, affiliation, month: entries, with their full critique).
 
 Items carry their go-live time (published) and last change (updated), the tags and arXiv
-categories as categories, and a ``tag:`` URI id that never changes when a digest is renamed.
+categories as categories, and a ``tag:`` URI id that never changes when a digest is renamed:
+``tag:<host>,2025:digest/<pk>`` and ``tag:<host>,2025:entry/<pk>`` (readers' feed readers
+remember these, so they must never change).
+
+Every feed has its own feed-level id (Django's ``feed_guid`` hook, Atom's ``<feed><id>``), a
+``tag:`` URI too, built from what identifies the list and not from anything shown that can be
+renamed:
+
+- the site: ``tag:<host>,2025:feed/site``;
+- a tag: ``feed/tag/<tag pk>`` (the same id after the tag is renamed or its slug changes);
+- a category: ``feed/category/<category pk>`` (``cs.LG`` and ``LG`` are the same feed); a
+  short code that several archives share lists them all, and its id names them all
+  (``NA``: ``feed/category/<pk>,<pk>``, the pks in ascending order);
+- an affiliation: ``feed/affiliation/<name>``, the name percent-encoded (UTF-8), so spaces,
+  slashes and non-ASCII characters make a valid IRI;
+- a month: ``feed/month/<yyyy>-<mm>``.
+
+The Atom and RSS twins of a list share its id: they are the same list in two formats. RSS 2.0
+has no feed-level id element, so the RSS documents do not show it (the generator only writes
+it for Atom); only items carry a ``<guid>`` there.
+
 Everything read here goes through the ``published()``/``listed()`` queryset methods.
 """
 
 from __future__ import annotations
+
+from urllib.parse import quote
 
 from django.contrib.syndication.views import Feed
 from django.db.models import Q
@@ -16,7 +38,7 @@ from django.urls import reverse
 from django.utils.feedgenerator import Atom1Feed, Rss201rev2Feed
 from django.utils.translation import gettext as _
 
-from .filters import EntryFilter, published_tag_lookup
+from .filters import EntryFilter, categories_for_code, published_tag_lookup
 from .models import SECTIONS_WITH_KIND, Category, Digest, Entry, SiteSettings
 from .views.reading import month_bounds
 
@@ -60,7 +82,11 @@ class BaseFeed(Feed):
     def author_name(self):
         return self.site.site_name
 
-    def feed_guid(self, kind: str, *parts) -> str:
+    def tag_uri(self, kind: str, *parts) -> str:
+        """A ``tag:`` URI of this site: ``tag:<host>,2025:<kind>/<part>/<part>...``.
+
+        Not called ``feed_guid``: Django's ``Feed`` looks that name up for the feed-level id.
+        """
         host = self.request.get_host().split(":")[0]
         return f"tag:{host},2025:{kind}/" + "/".join(str(p) for p in parts)
 
@@ -85,6 +111,9 @@ class DigestFeed(BaseFeed):
     def feed_url(self):
         return reverse("papers:feed-atom")
 
+    def feed_guid(self):
+        return self.tag_uri("feed", "site")
+
     def items(self):
         return Digest.objects.listed().with_content().order_by("-published_at", "-id")[:FEED_SIZE]
 
@@ -98,7 +127,7 @@ class DigestFeed(BaseFeed):
         return item.get_absolute_url()
 
     def item_guid(self, item):
-        return self.feed_guid("digest", item.pk)
+        return self.tag_uri("digest", item.pk)
 
     def item_pubdate(self, item):
         return item.published_at
@@ -142,6 +171,13 @@ class EntryFeed(BaseFeed):
     def heading(self, obj) -> str:
         raise NotImplementedError
 
+    def feed_id_parts(self, obj) -> tuple:
+        """What identifies the list in the feed-level id (see the module docstring)."""
+        raise NotImplementedError
+
+    def feed_guid(self, obj):
+        return self.tag_uri("feed", *self.feed_id_parts(obj))
+
     def title(self, obj):
         return f"{self.heading(obj)} · {self.site.site_name}"
 
@@ -174,7 +210,7 @@ class EntryFeed(BaseFeed):
         return item.get_absolute_url()
 
     def item_guid(self, item):
-        return self.feed_guid("entry", item.pk)
+        return self.tag_uri("entry", item.pk)
 
     def item_pubdate(self, item):
         return item.digest.published_at
@@ -212,6 +248,9 @@ class TagFeed(EntryFeed):
     def preset(self, obj):
         return {"tag": obj["slug"]}
 
+    def feed_id_parts(self, obj):
+        return ("tag", obj["_tag"].pk)
+
     def heading(self, obj):
         return _("Tag: %(tag)s") % {"tag": obj["_tag"].name}
 
@@ -233,6 +272,11 @@ class CategoryFeed(EntryFeed):
     def preset(self, obj):
         return {"category": obj["code"]}
 
+    def feed_id_parts(self, obj):
+        # The categories the list holds, found as its filter finds them.
+        pks = sorted(category.pk for category in categories_for_code(obj["code"].strip().lower()))
+        return ("category", ",".join(str(pk) for pk in pks))
+
     def heading(self, obj):
         category = obj["_category"]
         return f"{category.code} · {category.name_zh or category.name}"
@@ -243,6 +287,9 @@ class AffiliationFeed(EntryFeed):
 
     def preset(self, obj):
         return {"affiliation": obj["name"]}
+
+    def feed_id_parts(self, obj):
+        return ("affiliation", quote(obj["name"], safe=""))
 
     def heading(self, obj):
         return _("Affiliation: %(name)s") % {"name": obj["name"]}
@@ -258,6 +305,9 @@ class MonthFeed(EntryFeed):
     def preset(self, obj):
         start, end = month_bounds(obj["year"], obj["month"])
         return {"date_from": start.isoformat(), "date_to": end.isoformat()}
+
+    def feed_id_parts(self, obj):
+        return ("month", f"{obj['year']:04d}-{obj['month']:02d}")
 
     def heading(self, obj):
         return _("Archive: %(year)d-%(month)02d") % obj

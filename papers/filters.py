@@ -63,7 +63,7 @@ def _published_tags(values) -> list[Tag]:
     return derived("tags", tuple(sorted(values)), lookup)
 
 
-def _categories(code: str) -> list[Category]:
+def categories_for_code(code: str) -> list[Category]:
     """The categories a code names (``cs.LG``, or ``LG`` for every archive's LG)."""
     from .page_cache import derived
 
@@ -231,7 +231,7 @@ class EntryFilter(django_filters.FilterSet):
         return queryset
 
     def filter_category(self, queryset, name, value):
-        self.categories = _categories(value.strip().lower())
+        self.categories = categories_for_code(value.strip().lower())
         if not self.categories:
             self.notices.append(
                 gettext("There is no category “%(category)s”.") % {"category": value}

@@ -2,12 +2,14 @@
 
 import datetime
 import re
+from xml.etree import ElementTree
 
 import feedparser
 import pytest
 from django.utils import timezone
+from taggit.models import Tag
 
-from papers.models import Digest
+from papers.models import Category, Digest
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -88,6 +90,115 @@ def test_list_feeds_hold_published_entries_only(client, published, url):
     assert all(i.startswith("tag:testserver,2025:entry/") for i in ids)
     if "/tags/" in url:
         assert len(titles) == 1  # the draft's tagged entry is not there
+
+
+TAG_URI = re.compile(r"^tag:[A-Za-z0-9.-]+,\d{4}(-\d\d(-\d\d)?)?:[\x21-\x7e]+$")
+ATOM_ID = "{http://www.w3.org/2005/Atom}id"
+
+
+def _ids(response):
+    """Every <id> of an Atom document: the feed's first, then each entry's."""
+    root = ElementTree.fromstring(response.content)
+    entries = root.findall("{http://www.w3.org/2005/Atom}entry")
+    return [root.findtext(ATOM_ID)] + [entry.findtext(ATOM_ID) for entry in entries]
+
+
+def _check_ids(response, feed_id):
+    ids = _ids(response)
+    assert ids[0] == feed_id
+    assert all(TAG_URI.match(i) for i in ids), ids
+    assert len(set(ids)) == len(ids), ids  # the feed's and every entry's id: all different
+    return ids
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        ("/feeds/atom/", "feed/site"),
+        ("/tags/强化学习/feed/atom/", "feed/tag/{tag}"),
+        ("/categories/cs.LG/feed/atom/", "feed/category/{category}"),
+        ("/categories/LG/feed/atom/", "feed/category/{category}"),
+        (
+            "/affiliations/Analytical Engine Lab/feed/atom/",
+            "feed/affiliation/Analytical%20Engine%20Lab",
+        ),
+        (
+            "/affiliations/Université de Montréal/清华大学/feed/atom/",
+            "feed/affiliation/Universit%C3%A9%20de%20Montr%C3%A9al%2F%E6%B8%85%E5%8D%8E%E5%A4%A7%E5%AD%A6",
+        ),
+        ("/archive/{year}/{month}/feed/atom/", "feed/month/{year}-{month:02d}"),
+    ],
+)
+def test_each_feed_has_its_own_valid_tag_uri_id(client, published, url, expected):
+    factories.entry(
+        digest=published,
+        position=3,
+        paper=factories.paper(affiliations="Université de Montréal/清华大学"),
+    )
+    names = {
+        "tag": Tag.objects.get(name="强化学习").pk,
+        "category": Category.objects.get(code="cs.LG").pk,
+        "year": published.issue_date.year,
+        "month": published.issue_date.month,
+    }
+    _response, feed = _parse(client, url.format(**names))
+    assert feed.entries
+    feed_id = "tag:testserver,2025:" + expected.format(**names)
+    assert feed.feed.id == feed_id
+    ids = _check_ids(_response, feed_id)
+    # The items' ids are as they always were.
+    if url == "/feeds/atom/":
+        assert ids[1:] == [f"tag:testserver,2025:digest/{published.pk}"]
+    else:
+        assert all(re.fullmatch(r"tag:testserver,2025:entry/\d+", i) for i in ids[1:]), ids
+
+
+def test_the_rss_twins_still_parse_with_the_same_item_guids(client, published):
+    for atom in ("/feeds/atom/", "/tags/强化学习/feed/atom/", "/categories/cs.LG/feed/atom/"):
+        _response, atom_feed = _parse(client, atom)
+        _response, rss_feed = _parse(client, atom.replace("/atom/", "/rss/"))
+        assert [item.id for item in rss_feed.entries] == [item.id for item in atom_feed.entries]
+        assert [item.guidislink for item in rss_feed.entries] == [False] * len(rss_feed.entries)
+
+
+def test_a_short_code_of_several_archives_names_them_all_in_its_feed_id(client):
+    numerical = factories.category("cs.NA", "Numerical Analysis")
+    maths = factories.category("math.NA", "Numerical Analysis")
+    digest = factories.digest()
+    factories.entry(digest=digest, paper=factories.paper(primary_category=numerical))
+    factories.entry(digest=digest, position=2, paper=factories.paper(primary_category=maths))
+    response, feed = _parse(client, "/categories/NA/feed/atom/")
+    assert len(feed.entries) == 2
+    _check_ids(response, f"tag:testserver,2025:feed/category/{numerical.pk},{maths.pk}")
+    response, feed = _parse(client, "/categories/math.NA/feed/atom/")
+    assert len(feed.entries) == 1
+    _check_ids(response, f"tag:testserver,2025:feed/category/{maths.pk}")
+
+
+def test_feed_ids_do_not_change_when_the_tag_or_category_is_renamed(client, published):
+    tag = Tag.objects.get(name="强化学习")
+    category = Category.objects.get(code="cs.LG")
+    before = {
+        "/tags/强化学习/feed/atom/": _ids(_parse(client, "/tags/强化学习/feed/atom/")[0]),
+        "/categories/cs.LG/feed/atom/": _ids(_parse(client, "/categories/cs.LG/feed/atom/")[0]),
+    }
+    entry = published.entries.get(position=1)
+    assert before["/tags/强化学习/feed/atom/"] == [
+        f"tag:testserver,2025:feed/tag/{tag.pk}",
+        f"tag:testserver,2025:entry/{entry.pk}",
+    ]
+    tag.name, tag.slug = "深度强化学习", "deep-rl"
+    tag.save()
+    category.name, category.name_zh = "Learning", "机器学习"
+    category.save()
+    for url in ("/tags/深度强化学习/feed/atom/", "/tags/deep-rl/feed/atom/"):
+        response, feed = _parse(client, url)
+        assert "深度强化学习" in feed.feed.title  # a fresh document, not a cached one
+        assert _ids(response) == before["/tags/强化学习/feed/atom/"]
+    assert client.get("/tags/强化学习/feed/atom/").status_code == 404
+    response, feed = _parse(client, "/categories/cs.LG/feed/atom/")
+    assert "机器学习" in feed.feed.title
+    assert _ids(response) == before["/categories/cs.LG/feed/atom/"]
 
 
 def test_feeds_of_unknown_tags_categories_and_months_are_404(client, published):
