@@ -58,3 +58,11 @@ proc_name = "paper-digest"
 # instances on one machine (make faultcheck, or two sites) would fight over it. Signals
 # (HUP to reload, TERM to stop) are all systemd needs.
 control_socket_disable = True
+
+
+def worker_exit(server, worker):
+    """A worker stopping (recycled after max_requests, a reload, a shutdown) first writes the
+    view counts it holds: without Redis they live in its memory (papers/viewcounts.py)."""
+    from papers.viewcounts import flush_pending
+
+    flush_pending()

@@ -361,3 +361,5 @@ if os.environ.get("MEDIA_STORAGE", "local") == "s3":
 # Reading: a view counter in the cache is written to the database every this many views
 # (and by `manage.py flush_view_counts`).
 VIEW_COUNT_FLUSH_EVERY = int(os.environ.get("VIEW_COUNT_FLUSH_EVERY", "20"))
+# A reader (address and User-Agent) counts once per page for this many seconds.
+VIEW_COUNT_VISIT_SECONDS = int(os.environ.get("VIEW_COUNT_VISIT_SECONDS", "1800"))

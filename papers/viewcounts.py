@@ -4,20 +4,29 @@ A page never counts itself, so it stays cacheable as a whole: static/js/reading.
 beacon per reader visit (once per browser tab session and page, a ``fetch`` with
 ``keepalive``, or ``navigator.sendBeacon`` where fetch is missing) to ``view_beacon``, which
 calls ``record`` and answers with ``current``, the up-to-date count the page then shows.
-``record`` ignores obvious bots by User-Agent and unpublished objects, and increments a
-counter in the cache (atomic ``incr``; shared by all app servers when REDIS_URL is set).
+``record`` ignores obvious bots by User-Agent and unpublished objects, counts a reader (their
+address and User-Agent, hashed) once per ``VIEW_COUNT_VISIT_SECONDS`` whatever the beacons
+they send (a reload, a second tab, a replayed request), and increments a counter in the
+cache (atomic ``incr``; shared by all app servers when REDIS_URL is set).
 The database row is only touched when a counter reaches ``VIEW_COUNT_FLUSH_EVERY``, with
-one ``UPDATE … SET view_count = view_count + n``, and by ``manage.py flush_view_counts``
-(run it every few minutes, and before a deploy) for the rest.
+one ``UPDATE … SET view_count = view_count + n``; the rest is moved by ``flush_pending``,
+which a process runs for the counters it touched at most ``PENDING_FLUSH_SECONDS`` after
+the last run (on its next counted view) and when a gunicorn worker exits (gunicorn.conf.py:
+without Redis the counters live in the worker's memory and would die with it), and by
+``manage.py flush_view_counts`` (for counters in Redis; run it before a deploy).
 """
 
 from __future__ import annotations
 
+import logging
 import re
+import threading
+import time
 
 from django.conf import settings
 from django.core.cache import cache
 from django.db.models import F
+from django.utils.crypto import salted_hmac
 
 from .content_cache import content_version
 from .models import Digest, Entry
@@ -33,6 +42,14 @@ BOT_USER_AGENT = re.compile(
     re.IGNORECASE,
 )
 PUBLISHED_CACHE_SECONDS = 300
+# A process moves the counters it touched to the database at least this often.
+PENDING_FLUSH_SECONDS = 60
+
+logger = logging.getLogger(__name__)
+# (kind, pk) of the counters this process incremented since its last ``flush_pending``.
+_pending: set[tuple[str, int]] = set()
+_pending_lock = threading.Lock()
+_last_flush = [time.monotonic()]
 
 
 def flush_every() -> int:
@@ -57,10 +74,25 @@ def _is_published(kind: str, pk: int) -> bool:
     return known
 
 
-def record(kind: str, pk: int, *, user_agent: str) -> bool:
-    """Count one visit; True if it was counted."""
+def visit_seconds() -> int:
+    return max(0, int(getattr(settings, "VIEW_COUNT_VISIT_SECONDS", 1800)))
+
+
+def _visit_key(kind: str, pk: int, visitor: str) -> str:
+    # Hashed with the secret key: the cache never holds a reader's address.
+    digest = salted_hmac("papers.viewcounts.visit", visitor).hexdigest()[:32]
+    return f"papers:viewed:{kind}:{pk}:{digest}"
+
+
+def record(kind: str, pk: int, *, user_agent: str, visitor: str = "") -> bool:
+    """Count one visit of a reader (``visitor``: what identifies them, e.g. their address
+    and User-Agent; empty: always counted). False for a bot or an unpublished object (not
+    countable); True otherwise, also when this reader's visit was counted already."""
     if is_bot(user_agent) or not _is_published(kind, pk):
         return False
+    seconds = visit_seconds()
+    if visitor and seconds and not cache.add(_visit_key(kind, pk, visitor), 1, seconds):
+        return True  # a reload, another tab or a replay within the same visit
     key = counter_key(kind, pk)
     cache.add(key, 0, timeout=None)
     try:
@@ -70,7 +102,29 @@ def record(kind: str, pk: int, *, user_agent: str) -> bool:
         pending = 1
     if pending >= flush_every():
         flush_one(kind, pk)
+    else:
+        with _pending_lock:
+            _pending.add((kind, pk))
+        if time.monotonic() - _last_flush[0] >= PENDING_FLUSH_SECONDS:
+            flush_pending()
     return True
+
+
+def flush_pending() -> int:
+    """Move the counters this process incremented since its last call to their rows;
+    returns how many views were moved. Never raises (it runs as a worker exits): a failure
+    is logged and the counters stay in the cache for ``flush_view_counts``."""
+    with _pending_lock:
+        touched = sorted(_pending)
+        _pending.clear()
+        _last_flush[0] = time.monotonic()
+    moved = 0
+    for kind, pk in touched:
+        try:
+            moved += flush_one(kind, pk)
+        except Exception:
+            logger.exception("Could not write the pending views of %s %s.", kind, pk)
+    return moved
 
 
 def current(kind: str, pk: int) -> int:

@@ -4,8 +4,15 @@ from django.core.cache import cache
 
 @pytest.fixture(autouse=True)
 def _clear_cache():
-    """Each test starts with an empty cache (site settings are cached)."""
+    """Each test starts with an empty cache (site settings are cached), and with no view
+    counters remembered by this process (papers/viewcounts.py: ``flush_pending``)."""
+    import time
+
+    from papers import viewcounts
+
     cache.clear()
+    viewcounts._pending.clear()
+    viewcounts._last_flush[0] = time.monotonic()
     yield
     cache.clear()
 

@@ -223,6 +223,44 @@ def test_compare_needs_two_to_four_valid_papers(client, library, params):
     assert 'role="alert"' in response.content.decode()
 
 
+def _alert(response):
+    found = re.findall(
+        r'<p class="notice notice-error" role="alert">(.*?)</p>', response.content.decode()
+    )
+    assert len(found) == 1
+    return found[0]
+
+
+@pytest.mark.parametrize(
+    ("value", "shown"),
+    [
+        ("²", "²"),  # str.isdigit() says yes, int() raises
+        ("٣", "٣"),  # an Arabic-Indic 3: int() reads it, the site must not
+        ("1" * 25, "1" * 20),  # beyond any database's integer (SQLite overflowed: a 500)
+        ("-1", "-1"),
+        ("\x00", "\ufffd"),
+        ("1\x002", "1\ufffd2"),
+    ],
+)
+def test_compare_refuses_every_malformed_id_like_any_other(client, library, value, shown):
+    other = library["rl"].pk
+    expected = _alert(client.get(f"/compare/?e=x&e={other}")).replace("x", "{}", 1)
+    for params in ({"e": [value, other]}, {"e": [other, value]}):
+        response = client.get("/compare/", params)
+        assert response.status_code == 400, params
+        assert _alert(response) == expected.format(shown), params
+        assert "RL Planning" not in response.content.decode()
+
+
+def test_compare_accepts_ids_up_to_eighteen_digits(client, library):
+    unknown = _alert(client.get("/compare/?e=999999&e=1"))
+    response = client.get(f"/compare/?e={'9' * 18}&e={library['rl'].pk}")
+    assert response.status_code == 400
+    assert _alert(response) == unknown  # a well-formed id of no published paper
+    a, b = library["rl"].pk, library["code"].pk
+    assert client.get(f"/compare/?e={a:018d}&e={b}").status_code == 200
+
+
 def test_compare_refuses_drafts(client, library):
     response = client.get(f"/compare/?e={library['rl'].pk}&e={library['draft'].pk}")
     assert response.status_code == 400
@@ -240,6 +278,35 @@ def test_digest_and_entry_pages_have_share_cards_and_canonical_urls(client, libr
     digest_html = client.get(entry.digest.get_absolute_url()).content.decode()
     assert f'<meta property="og:title" content="{entry.digest.title}">' in digest_html
     assert 'rel="canonical"' in digest_html
+
+
+def _canonical(client, url):
+    html = client.get(url).content.decode()
+    found = re.findall(r'<link rel="canonical" href="([^"]*)">', html)
+    assert html.count('rel="canonical"') == 1 and len(found) == 1, url
+    return found[0]
+
+
+def test_home_and_index_pages_have_one_canonical_url(client, library):
+    pages = {
+        "/": "http://testserver/",
+        "/?utm_source=feed&page=1": "http://testserver/",
+        "/tags/": "http://testserver/tags/",
+        "/tags/?utm_source=feed": "http://testserver/tags/",
+        "/categories/": "http://testserver/categories/",
+        "/archive/": "http://testserver/archive/",
+        "/archive/?ref=x&page=2": "http://testserver/archive/",
+    }
+    for url, canonical in pages.items():
+        assert _canonical(client, url) == canonical, url
+
+
+def test_paginated_home_keeps_its_page_in_the_canonical_url(client, library, settings):
+    settings.HOME_PAGE_SIZE = 1
+    assert _canonical(client, "/?page=2&utm_medium=email") == "http://testserver/?page=2"
+    assert _canonical(client, "/?page=1") == "http://testserver/"
+    # As the entry list does.
+    assert _canonical(client, "/papers/?tag=rl&page=1") == "http://testserver/papers/"
 
 
 def test_every_page_has_the_search_box_and_site_feeds(client, library):
@@ -302,7 +369,10 @@ OTHER_URLS = [
     "/tags/rl/feed/atom/",
     "/categories/cs.CL/feed/rss/",
     "/affiliations/Google/feed/atom/",
+    "/archive/2025/1/feed/atom/",
     "/sitemap.xml",
+    "/sitemap-digests.xml",
+    "/sitemap-pages.xml",
     "/sitemap-entries.xml",
     "/sitemap-tags.xml",
     "/sitemap-categories.xml",
@@ -331,3 +401,24 @@ def test_feed_sitemap_and_api_query_counts_do_not_grow_with_data(client, url):
     assert small > 0
     _grow(25)
     assert _count_uncached(client, url, 2) == small
+
+
+def test_compare_and_api_detail_query_counts_do_not_grow_with_data(client):
+    """The comparison of two papers, a digest's API detail and an entry's: the same number
+    of queries for a digest of two papers as for one of twenty, with the archive grown."""
+
+    def counts(size):
+        digest = factories.digest(entries=size)
+        first, last = digest.entries.order_by("position")[0], digest.entries.last()
+        return [
+            _count_uncached(client, url, size)
+            for url in (
+                f"/compare/?e={first.pk}&e={last.pk}",
+                f"/api/v1/digests/{digest.issue_date}/{digest.slug}/",
+                f"/api/v1/entries/{last.pk}/",
+            )
+        ]
+
+    small = counts(2)
+    _grow(25)
+    assert counts(20) == small

@@ -140,18 +140,78 @@ def test_beacon_counts_views_in_the_cache_and_flushes_in_batches(settings):
     client = Client(enforce_csrf_checks=True)  # a beacon carries no CSRF token
     url = f"/views/digest/{digest.pk}/"
     for n in (1, 2):
-        answer = client.post(url, HTTP_USER_AGENT=BROWSER)
+        answer = client.post(url, HTTP_USER_AGENT=BROWSER, REMOTE_ADDR=f"10.0.0.{n}")
         assert answer.status_code == 200 and answer.json() == {"views": n}  # shown by the page
     digest.refresh_from_db()
     assert digest.view_count == 0  # still waiting in the cache
-    client.post(url, HTTP_USER_AGENT=BROWSER)
+    client.post(url, HTTP_USER_AGENT=BROWSER, REMOTE_ADDR="10.0.0.3")
     digest.refresh_from_db()
     assert digest.view_count == 3
-    client.post(url, HTTP_USER_AGENT=BROWSER)
+    client.post(url, HTTP_USER_AGENT=BROWSER, REMOTE_ADDR="10.0.0.4")
     call_command("flush_view_counts", stdout=open("/dev/null", "w"))  # noqa: SIM115
     digest.refresh_from_db()
     assert digest.view_count == 4
     assert not cache.get(viewcounts.counter_key("digest", digest.pk))
+
+
+def test_a_reader_counts_once_per_visit_whatever_the_beacons_they_send(settings):
+    """A reload, a second tab or a replayed beacon within the visit window adds nothing;
+    another reader (address or browser) counts, and so does the same reader once the
+    window has passed. The count shown is still the current one."""
+    settings.VIEW_COUNT_FLUSH_EVERY = 1
+    digest = factories.digest(entries=1)
+    url = f"/views/digest/{digest.pk}/"
+    client = Client()
+    for _ in range(5):
+        answer = client.post(url, HTTP_USER_AGENT=BROWSER, REMOTE_ADDR="203.0.113.7")
+        assert answer.status_code == 200 and answer.json() == {"views": 1}
+    client.post(url, HTTP_USER_AGENT=BROWSER, REMOTE_ADDR="203.0.113.8")
+    client.post(url, HTTP_USER_AGENT=BROWSER + " Edg/120", REMOTE_ADDR="203.0.113.7")
+    digest.refresh_from_db()
+    assert digest.view_count == 3
+    entry = digest.entries.get()  # the visit is per page
+    client.post(f"/views/entry/{entry.pk}/", HTTP_USER_AGENT=BROWSER, REMOTE_ADDR="203.0.113.7")
+    entry.refresh_from_db()
+    assert entry.view_count == 1
+    assert not any("203.0.113" in str(key) for key in getattr(cache, "_cache", {}))
+    cache.delete_many([viewcounts._visit_key("digest", digest.pk, f"203.0.113.7|{BROWSER}")])
+    client.post(url, HTTP_USER_AGENT=BROWSER, REMOTE_ADDR="203.0.113.7")  # a new visit
+    digest.refresh_from_db()
+    assert digest.view_count == 4
+
+
+def test_views_waiting_in_a_process_reach_the_database_without_a_cron_job(settings):
+    """Below the batch size, the counters a process touched are written a minute after its
+    last flush (on the next counted view), and when a gunicorn worker exits (its
+    ``worker_exit`` hook): without Redis they live in the worker's memory."""
+    import runpy
+
+    from django.conf import settings as django_settings
+
+    settings.VIEW_COUNT_FLUSH_EVERY = 100
+    first, second = factories.digest(entries=1), factories.digest(entries=1)
+    client = Client()
+    for n in range(3):
+        client.post(
+            f"/views/digest/{first.pk}/", HTTP_USER_AGENT=BROWSER, REMOTE_ADDR=f"10.1.0.{n}"
+        )
+    client.post(f"/views/digest/{second.pk}/", HTTP_USER_AGENT=BROWSER, REMOTE_ADDR="10.1.1.1")
+    first.refresh_from_db()
+    assert first.view_count == 0
+    hooks = runpy.run_path(str(django_settings.BASE_DIR / "gunicorn.conf.py"))
+    hooks["worker_exit"](None, None)
+    first.refresh_from_db()
+    second.refresh_from_db()
+    assert (first.view_count, second.view_count) == (3, 1)
+    assert not cache.get(viewcounts.counter_key("digest", first.pk))
+    # A minute on, the next counted view writes what waits, its own included.
+    client.post(f"/views/digest/{first.pk}/", HTTP_USER_AGENT=BROWSER, REMOTE_ADDR="10.1.2.1")
+    first.refresh_from_db()
+    assert first.view_count == 3
+    viewcounts._last_flush[0] -= viewcounts.PENDING_FLUSH_SECONDS
+    client.post(f"/views/digest/{first.pk}/", HTTP_USER_AGENT=BROWSER, REMOTE_ADDR="10.1.2.2")
+    first.refresh_from_db()
+    assert first.view_count == 5
 
 
 @pytest.mark.parametrize(

@@ -31,6 +31,8 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.generic import TemplateView
 from taggit.models import Tag
 
+from digestsite.client_ip import client_ip
+
 from .. import viewcounts
 from ..content_cache import blocks_version
 from ..filters import EntryFilter
@@ -592,17 +594,29 @@ class CompareView(TemplateView):
     """2–4 published entries side by side, one row per section kind."""
 
     template_name = "papers/compare.html"
+    id_digits = 18  # below 2**63 - 1, the largest id of every supported database
+
+    @classmethod
+    def entry_id(cls, value: str) -> int | None:
+        """An ``e=`` value as an entry id, or None: ASCII digits only (``str.isdigit`` also
+        accepts "²", which ``int`` refuses, and "٣", which it reads as 3), and few enough
+        of them for the database's integer (more overflows it: a 500 on SQLite)."""
+        if not (value.isascii() and value.isdigit() and len(value) <= cls.id_digits):
+            return None
+        return int(value)
 
     def get(self, request, *args, **kwargs):
         raw = request.GET.getlist("e")
         error = None
         ids = []
         for value in raw:
-            if not value.isdigit():
-                error = gettext("“%(value)s” is not a paper number.") % {"value": value[:20]}
+            pk = self.entry_id(value)
+            if pk is None:
+                shown = "".join(c if c.isprintable() else "\ufffd" for c in value[:20])
+                error = gettext("“%(value)s” is not a paper number.") % {"value": shown}
                 break
-            if int(value) not in ids:
-                ids.append(int(value))
+            if pk not in ids:
+                ids.append(pk)
         if error is None and not COMPARE_MIN <= len(ids) <= COMPARE_MAX:
             error = gettext("Choose between %(min)d and %(max)d papers to compare.") % {
                 "min": COMPARE_MIN,
@@ -665,7 +679,8 @@ def view_beacon(request, kind, pk):
         return HttpResponseNotAllowed(["POST"])
     if kind not in viewcounts.MODELS:
         raise Http404
-    if viewcounts.record(kind, pk, user_agent=request.headers.get("User-Agent", "")):
+    agent = request.headers.get("User-Agent", "")
+    if viewcounts.record(kind, pk, user_agent=agent, visitor=f"{client_ip(request)}|{agent}"):
         response = JsonResponse({"views": viewcounts.current(kind, pk)})
     else:
         response = HttpResponse(status=204)
