@@ -112,6 +112,33 @@ def test_search_text_follows_edits_to_sections_tags_and_the_paper():
     assert _found("kolmogorov") == {entry.pk}
 
 
+def test_search_text_follows_a_tag_deleted_or_untagged_and_a_cross_list_renamed():
+    """Deleting a tag (its through rows go by cascade, without taggit's signals), by itself
+    or in a queryset, deleting a through row by itself, and renaming a category an entry is
+    only cross-listed in, each reach the search rows."""
+    from taggit.models import Tag
+
+    from papers.models import TaggedEntry
+
+    first = _entry(tags=["量子纠缠", "光子芯片"])
+    second = _entry(tags=["量子纠缠", "拓扑绝缘"])
+    assert _found("量子纠缠") == {first.pk, second.pk}
+    Tag.objects.get(name="量子纠缠").delete()
+    assert _found("量子纠缠") == set()
+    assert "量子纠缠" not in EntrySearch.objects.get(entry=first).body_terms.replace(" ", "")
+    TaggedEntry.objects.filter(tag__name="光子芯片").delete()
+    assert _found("光子芯片") == set()
+    Tag.objects.filter(name="拓扑绝缘").delete()  # a queryset's delete: the same signals
+    assert _found("拓扑绝缘") == set()
+    cross = factories.category("cs.ZZ", "Zeta")
+    first.paper.categories.add(cross)
+    assert _found("zz") == {first.pk}
+    cross.code = "cs.QQ"
+    cross.save()
+    assert _found("zz") == set()
+    assert _found("qq") == {first.pk}
+
+
 def test_rebuild_command_restores_missing_search_rows():
     from django.core.management import call_command
 

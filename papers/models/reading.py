@@ -3,7 +3,7 @@ current. Everything here can be rebuilt from the editorial data
 (``manage.py rebuild_search``); nothing here is edited by hand."""
 
 from django.db import models
-from django.db.models.signals import m2m_changed, post_delete, post_save
+from django.db.models.signals import m2m_changed, post_delete, post_save, pre_delete
 from django.dispatch import receiver
 from django.utils.translation import gettext_lazy as _
 from taggit.models import Tag
@@ -140,6 +140,24 @@ def _entry_tags_m2m(sender, instance, action, **kwargs):
         _refresh([instance.pk])
 
 
+def _tagged_entry_ids(tag) -> list[int]:
+    return list(TaggedEntry.objects.filter(tag=tag).values_list("content_object_id", flat=True))
+
+
+def _origin_model(origin):
+    """The model a deletion started from (Django's ``origin``: an instance or a queryset)."""
+    return getattr(origin, "model", None) or type(origin)
+
+
+@receiver(post_delete, sender=TaggedEntry, dispatch_uid="reading-entry-tag-deleted")
+def _entry_tag_deleted(sender, instance, origin=None, **kwargs):
+    # A through row deleted by itself (the admin, a queryset's delete()). Deleting its tag
+    # refreshes every entry of the tag at once (``_tag_deleted``), and an entry or digest
+    # being deleted takes its search rows with it.
+    if _origin_model(origin) is TaggedEntry:
+        _refresh([instance.content_object_id])
+
+
 @receiver(post_save, sender=Tag, dispatch_uid="reading-tag-renamed")
 def _tag_saved(sender, instance, created=False, raw=False, **kwargs):
     if not raw and not created:
@@ -148,11 +166,34 @@ def _tag_saved(sender, instance, created=False, raw=False, **kwargs):
         )
 
 
+# A tag's deletion takes its through rows with it (a cascade): its entries, read before,
+# lose its name and facet after, in chunks (``refresh_entries`` runs five queries a chunk).
+_REFRESH_CHUNK = 500
+
+
+@receiver(pre_delete, sender=Tag, dispatch_uid="reading-tag-deleting")
+def _tag_deleting(sender, instance, **kwargs):
+    instance._reading_entry_ids = _tagged_entry_ids(instance)
+
+
+@receiver(post_delete, sender=Tag, dispatch_uid="reading-tag-deleted")
+def _tag_deleted(sender, instance, **kwargs):
+    ids = getattr(instance, "_reading_entry_ids", [])
+    for start in range(0, len(ids), _REFRESH_CHUNK):
+        _refresh(ids[start : start + _REFRESH_CHUNK])
+
+
 @receiver(post_save, sender=Category, dispatch_uid="reading-category-renamed")
 def _category_saved(sender, instance, created=False, raw=False, **kwargs):
+    # The search text holds the primary category's code and name and the cross-lists'
+    # codes (``document_for``).
     if not raw and not created:
         _refresh(
-            Entry.objects.filter(paper__primary_category=instance).values_list("pk", flat=True)
+            Entry.objects.filter(
+                models.Q(paper__primary_category=instance) | models.Q(paper__categories=instance)
+            )
+            .values_list("pk", flat=True)
+            .distinct()
         )
 
 
