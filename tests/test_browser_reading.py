@@ -96,6 +96,26 @@ def test_reader_switches_language_and_theme_and_the_theme_is_remembered(browser,
     page.close()
 
 
+@pytest.mark.parametrize("chosen", [False, True], ids=["system-dark", "chosen-dark"])
+def test_a_digest_prints_black_on_white_from_a_dark_screen(browser, live_server, demo, chosen):
+    """The print stylesheet wins over the dark theme, whether the system's or the reader's
+    own choice (which is more specific than site.css's print colours)."""
+    page = browser.new_page(locale="zh-CN", color_scheme="dark")
+    page.goto(live_server.url + "/digests/2025-09-30/ai-frontier-2025-09-30/")
+    if chosen:
+        page.locator(".theme-toggle").click()  # light
+        page.locator(".theme-toggle").click()  # dark
+        assert page.evaluate("document.documentElement.dataset.theme") == "dark"
+    style = "getComputedStyle(document.querySelector('{}')).{}"
+    assert page.evaluate(style.format(".entry-title", "color")) != "rgb(0, 0, 0)"  # dark screen
+    page.emulate_media(media="print")
+    for selector in ("body", ".entry-title", ".critique"):
+        assert page.evaluate(style.format(selector, "color")) == "rgb(0, 0, 0)", selector
+    assert page.evaluate(style.format("body", "backgroundColor")) == "rgb(255, 255, 255)"
+    assert page.locator(".reading-bar").is_hidden()
+    page.close()
+
+
 def test_list_and_comparison_fit_a_360px_phone(browser, live_server, demo):
     page = browser.new_page(locale="zh-CN", viewport={"width": 360, "height": 740})
     for path in ("/papers/", "/search/?q=推理", "/sections/limitations/"):
