@@ -52,6 +52,13 @@ PUBLIC_URLS = [
     "/affiliations/Google DeepMind/",
     "/archive/2025/1/",
     "/sections/limitations/",
+    "/papers/",
+    "/papers/?tag=rl&category=CL",
+    "/papers/?tag=rl&date_from=2025-01-01&date_to=2025-12-31",
+    "/papers/?sort=views",
+    "/search/?q=推理",
+    "/search/?q=things&category=CL",
+    "/search/?q=蒸馏&tag=rl",
     "{compare}",
     "/feeds/atom/",
     "/feeds/rss/",
@@ -70,6 +77,8 @@ PUBLIC_URLS = [
     "{api_entry}",
     "/api/v1/tags/",
     "/api/v1/categories/",
+    "/api/v1/entries/",
+    "/api/v1/entries/?q=推理&tag=rl",
 ]
 
 ADMIN_URLS = [

@@ -130,3 +130,21 @@ def test_api_cache_never_outlives_a_scheduled_go_live_or_expiry(client, time_mac
     assert titles() == {"今天的", "明早上线", "午夜下线"}
     time_machine.move_to(now + datetime.timedelta(minutes=4, seconds=1), tick=False)
     assert titles() == {"今天的", "明早上线"}
+
+
+def test_a_search_past_its_counting_cap_still_pages_on_to_the_end(client, content, monkeypatch):
+    """With more matches than the cap, the count says so and every page is still served,
+    each telling whether another follows; a page past the end is 404 (docs/api.md)."""
+    from papers import search
+
+    monkeypatch.setattr(search, "MAX_COUNTED_RESULTS", 1)
+    url = "/api/v1/entries/?q=推理&page_size=1"
+    first = client.get(url).json()
+    assert first["count"] == 2 and first["count_is_capped"] is True
+    seen = [first["results"][0]["id"]]
+    page = first
+    while page["next"]:
+        page = client.get(page["next"]).json()
+        seen.append(page["results"][0]["id"])
+    assert len(seen) == len(set(seen)) == 3  # the three published entries, each once
+    assert client.get(url + "&page=4").status_code == 404
