@@ -62,7 +62,17 @@ control_socket_disable = True
 
 def worker_exit(server, worker):
     """A worker stopping (recycled after max_requests, a reload, a shutdown) first writes the
-    view counts it holds: without Redis they live in its memory (papers/viewcounts.py)."""
-    from papers.viewcounts import flush_pending
+    view counts it holds: without Redis they live in its memory (papers/viewcounts.py).
+    gunicorn's master also calls this hook for a worker that vanished; it holds no counts
+    and has no Django loaded, so it returns at once, and nothing raised here may reach the
+    master's loop."""
+    if worker is not None and getattr(worker, "pid", None) != os.getpid():
+        return
+    try:
+        from papers.viewcounts import flush_pending
 
-    flush_pending()
+        flush_pending()
+    except Exception:  # logged by flush_pending where it can be; never stop the server
+        import logging
+
+        logging.getLogger("gunicorn.error").exception("Could not write pending view counts.")

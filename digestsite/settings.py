@@ -165,6 +165,14 @@ else:
             "LOCATION": str(VAR_DIR / "cache" / "pages"),
             "OPTIONS": {"MAX_ENTRIES": int(os.environ.get("PAGE_CACHE_FILES", "3000"))},
         },
+        # View counters waiting for their write and the visits already counted
+        # (papers/viewcounts.py), per process: apart from the blocks and rows, whose churn
+        # would otherwise evict a counter before it reached the database.
+        "views": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "LOCATION": "views",
+            "OPTIONS": {"MAX_ENTRIES": int(os.environ.get("VIEW_COUNT_CACHE_ENTRIES", "50000"))},
+        },
     }
 # The page cache (papers/page_cache.py): exact invalidation, so entries may live long; this
 # only bounds memory use and anything the clock changes that nothing else accounts for.

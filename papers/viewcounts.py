@@ -7,7 +7,9 @@ calls ``record`` and answers with ``current``, the up-to-date count the page the
 ``record`` ignores obvious bots by User-Agent and unpublished objects, counts a reader (their
 address and User-Agent, hashed) once per ``VIEW_COUNT_VISIT_SECONDS`` whatever the beacons
 they send (a reload, a second tab, a replayed request), and increments a counter in the
-cache (atomic ``incr``; shared by all app servers when REDIS_URL is set).
+cache (atomic ``incr``; shared by all app servers when REDIS_URL is set; without Redis, in
+the ``views`` alias, each process's own memory apart from the blocks and rows, so that
+their churn never evicts a counter, and a visit is then remembered per process).
 The database row is only touched when a counter reaches ``VIEW_COUNT_FLUSH_EVERY``, with
 one ``UPDATE … SET view_count = view_count + n``; the rest is moved by ``flush_pending``,
 which a process runs for the counters it touched at most ``PENDING_FLUSH_SECONDS`` after
@@ -24,7 +26,7 @@ import threading
 import time
 
 from django.conf import settings
-from django.core.cache import cache
+from django.core.cache import caches
 from django.db.models import F
 from django.utils.crypto import salted_hmac
 
@@ -52,6 +54,13 @@ _pending_lock = threading.Lock()
 _last_flush = [time.monotonic()]
 
 
+def store():
+    """Where counters and counted visits are kept: the ``views`` alias (its own memory
+    without Redis, so the blocks' and rows' churn never evicts a counter), else the default
+    cache (Redis, shared by every process)."""
+    return caches["views"] if "views" in settings.CACHES else caches["default"]
+
+
 def flush_every() -> int:
     return max(1, int(getattr(settings, "VIEW_COUNT_FLUSH_EVERY", 20)))
 
@@ -67,10 +76,10 @@ def counter_key(kind: str, pk: int) -> str:
 def _is_published(kind: str, pk: int) -> bool:
     # Keyed by the content version: a publish or unpublish changes the answer at once.
     key = f"papers:views-ok:{content_version()}:{kind}:{pk}"
-    known = cache.get(key)
+    known = store().get(key)
     if known is None:
         known = MODELS[kind].objects.published().filter(pk=pk).exists()
-        cache.set(key, known, cache_seconds(PUBLISHED_CACHE_SECONDS))
+        store().set(key, known, cache_seconds(PUBLISHED_CACHE_SECONDS))
     return known
 
 
@@ -90,6 +99,7 @@ def record(kind: str, pk: int, *, user_agent: str, visitor: str = "") -> bool:
     countable); True otherwise, also when this reader's visit was counted already."""
     if is_bot(user_agent) or not _is_published(kind, pk):
         return False
+    cache = store()
     seconds = visit_seconds()
     if visitor and seconds and not cache.add(_visit_key(kind, pk, visitor), 1, seconds):
         return True  # a reload, another tab or a replay within the same visit
@@ -124,6 +134,8 @@ def flush_pending() -> int:
             moved += flush_one(kind, pk)
         except Exception:
             logger.exception("Could not write the pending views of %s %s.", kind, pk)
+            with _pending_lock:
+                _pending.add((kind, pk))  # still in the counter: the next run retries
     return moved
 
 
@@ -132,11 +144,12 @@ def current(kind: str, pk: int) -> int:
     cache. The beacon answers with it, so a page served from the page cache (whose number
     is as old as the cached copy) shows the current count once the beacon returns."""
     stored = MODELS[kind].objects.filter(pk=pk).values_list("view_count", flat=True).first()
-    return (stored or 0) + max(0, cache.get(counter_key(kind, pk)) or 0)
+    return (stored or 0) + max(0, store().get(counter_key(kind, pk)) or 0)
 
 
 def flush_one(kind: str, pk: int) -> int:
     """Move the pending count of one object to its row; returns how many were moved."""
+    cache = store()
     lock = f"papers:views-lock:{kind}:{pk}"
     if not cache.add(lock, 1, timeout=30):
         return 0  # another process is flushing this object
@@ -145,12 +158,26 @@ def flush_one(kind: str, pk: int) -> int:
         pending = cache.get(key) or 0
         if pending <= 0:
             return 0
-        # Subtract what we move: increments arriving meanwhile stay in the counter.
+        # Subtract what we move: increments arriving meanwhile stay in the counter; if the
+        # write fails, they are given back.
         cache.decr(key, pending)
-        MODELS[kind].objects.filter(pk=pk).update(view_count=F("view_count") + pending)
+        try:
+            MODELS[kind].objects.filter(pk=pk).update(view_count=F("view_count") + pending)
+        except Exception:
+            _give_back(key, pending)
+            raise
         return pending
     finally:
         cache.delete(lock)
+
+
+def _give_back(key: str, pending: int) -> None:
+    cache = store()
+    cache.add(key, 0, timeout=None)
+    try:
+        cache.incr(key, pending)
+    except ValueError:  # evicted meanwhile
+        cache.set(key, pending, timeout=None)
 
 
 def flush_all(batch_size: int = 1000) -> int:
@@ -170,7 +197,7 @@ def flush_all(batch_size: int = 1000) -> int:
 
 
 def _flush_batch(kind: str, ids: list[int]) -> int:
-    pending = cache.get_many([counter_key(kind, pk) for pk in ids])
+    pending = store().get_many([counter_key(kind, pk) for pk in ids])
     total = 0
     for pk in ids:
         if pending.get(counter_key(kind, pk)):

@@ -269,3 +269,57 @@ def test_a_digest_stops_being_counted_as_soon_as_it_is_unpublished(settings):
         client.post(url, HTTP_USER_AGENT=BROWSER)
     digest.refresh_from_db()
     assert digest.view_count == 1
+
+
+def test_a_failed_write_keeps_the_views_for_the_next_flush(settings, monkeypatch, caplog):
+    """If the database refuses the write, the views moved out of the counter are given back
+    and the counter is retried on the next run, not lost."""
+    from django.db import OperationalError
+    from django.db.models.query import QuerySet
+
+    settings.VIEW_COUNT_FLUSH_EVERY = 100
+    digest = factories.digest(entries=1)
+    for n in range(2):
+        Client().post(
+            f"/views/digest/{digest.pk}/", HTTP_USER_AGENT=BROWSER, REMOTE_ADDR=f"10.2.0.{n}"
+        )
+    real_update = QuerySet.update
+
+    def refuse(self, **kwargs):
+        raise OperationalError("database is locked")
+
+    monkeypatch.setattr(QuerySet, "update", refuse)
+    assert viewcounts.flush_pending() == 0
+    assert "Could not write the pending views" in caplog.text
+    assert cache.get(viewcounts.counter_key("digest", digest.pk)) == 2
+    monkeypatch.setattr(QuerySet, "update", real_update)
+    assert viewcounts.flush_pending() == 2
+    digest.refresh_from_db()
+    assert digest.view_count == 2
+
+
+def test_the_worker_exit_hook_leaves_the_master_alone_and_never_raises(monkeypatch):
+    """gunicorn's master calls worker_exit for a worker that vanished: it must not touch
+    Django there; and an error while writing is logged, never raised into gunicorn."""
+    import runpy
+    from types import SimpleNamespace
+
+    from django.conf import settings as django_settings
+
+    hooks = runpy.run_path(str(django_settings.BASE_DIR / "gunicorn.conf.py"))
+    called = []
+    monkeypatch.setattr(viewcounts, "flush_pending", lambda: called.append(1))
+    hooks["worker_exit"](None, SimpleNamespace(pid=-1))  # in the master, for another pid
+    assert called == []
+
+    def broken():
+        raise RuntimeError("no database")
+
+    monkeypatch.setattr(viewcounts, "flush_pending", broken)
+    hooks["worker_exit"](None, SimpleNamespace(pid=__import__("os").getpid()))  # no raise
+
+
+def test_a_beacon_for_an_impossible_id_is_404_not_500():
+    assert (
+        Client().post("/views/digest/" + "9" * 25 + "/", HTTP_USER_AGENT=BROWSER).status_code == 404
+    )

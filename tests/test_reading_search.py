@@ -186,3 +186,36 @@ def test_deleting_an_entry_leaves_no_search_row_behind():
     assert not EntrySearch.objects.filter(entry_id=doomed_pk).exists()
     digest.delete()
     assert not EntrySearch.objects.exists()
+
+
+def test_tags_and_categories_refresh_their_entries_only_when_searched_text_changes(
+    monkeypatch,
+):
+    """A save that changes nothing searched (the admin saves unchanged rows; a slug, a
+    Chinese name) refreshes nothing; a rename refreshes every entry, in chunks."""
+    from taggit.models import Tag
+
+    from papers.models import reading
+
+    entries = [_entry(tags=["强化学习"]) for _ in range(3)]
+    category = entries[0].paper.primary_category
+    calls = []
+    real = reading._refresh
+    monkeypatch.setattr(reading, "_REFRESH_CHUNK", 2)
+    monkeypatch.setattr(reading, "_refresh", lambda ids: calls.append(list(ids)) or real(ids))
+    tag = Tag.objects.get(name="强化学习")
+    tag.save()
+    tag.slug = "rl"
+    tag.save()
+    category.name_zh = "机器学习（新）"
+    category.save()
+    assert calls == []
+    tag.name = "增强学习"
+    tag.save()
+    assert sorted(len(chunk) for chunk in calls) == [1, 2]  # three entries, chunks of two
+    assert _found("增强学习") == {e.pk for e in entries} and _found("强化学习") == set()
+    calls.clear()
+    category.name = "Learning Machines"
+    category.save()
+    assert sum(len(chunk) for chunk in calls) == 3
+    assert _found("machines") == {e.pk for e in entries}

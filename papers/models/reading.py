@@ -3,7 +3,7 @@ current. Everything here can be rebuilt from the editorial data
 (``manage.py rebuild_search``); nothing here is edited by hand."""
 
 from django.db import models
-from django.db.models.signals import m2m_changed, post_delete, post_save, pre_delete
+from django.db.models.signals import m2m_changed, post_delete, post_save, pre_delete, pre_save
 from django.dispatch import receiver
 from django.utils.translation import gettext_lazy as _
 from taggit.models import Tag
@@ -158,17 +158,52 @@ def _entry_tag_deleted(sender, instance, origin=None, **kwargs):
         _refresh([instance.content_object_id])
 
 
+# Renaming or deleting a tag or a category refreshes all its entries, in chunks
+# (``refresh_entries`` runs five queries a chunk, with a parameter per id).
+_REFRESH_CHUNK = 500
+
+
+def _refresh_all(ids) -> None:
+    ids = list(ids)
+    for start in range(0, len(ids), _REFRESH_CHUNK):
+        _refresh(ids[start : start + _REFRESH_CHUNK])
+
+
+def _remember_searched(instance, fields) -> None:
+    """pre_save: the searched fields of the row as stored, so that post_save refreshes the
+    entries only when one of them changed (the admin saves unchanged rows too)."""
+    if instance.pk is None:
+        instance._reading_before = None
+        return
+    row = type(instance).objects.filter(pk=instance.pk).values(*fields).first()
+    instance._reading_before = row
+
+
+def _changed(instance, fields) -> set[str]:
+    before = getattr(instance, "_reading_before", None)
+    if before is None:
+        return set(fields)
+    return {name for name in fields if before[name] != getattr(instance, name)}
+
+
+# The tag's name is in its entries' search text (its facet is its primary key).
+_TAG_SEARCHED = ("name",)
+
+
+@receiver(pre_save, sender=Tag, dispatch_uid="reading-tag-saving")
+def _tag_saving(sender, instance, raw=False, **kwargs):
+    if not raw:
+        _remember_searched(instance, _TAG_SEARCHED)
+
+
 @receiver(post_save, sender=Tag, dispatch_uid="reading-tag-renamed")
 def _tag_saved(sender, instance, created=False, raw=False, **kwargs):
-    if not raw and not created:
-        _refresh(
-            TaggedEntry.objects.filter(tag=instance).values_list("content_object_id", flat=True)
-        )
+    if not raw and not created and _changed(instance, _TAG_SEARCHED):
+        _refresh_all(_tagged_entry_ids(instance))
 
 
 # A tag's deletion takes its through rows with it (a cascade): its entries, read before,
-# lose its name and facet after, in chunks (``refresh_entries`` runs five queries a chunk).
-_REFRESH_CHUNK = 500
+# lose its name and facet after.
 
 
 @receiver(pre_delete, sender=Tag, dispatch_uid="reading-tag-deleting")
@@ -178,23 +213,31 @@ def _tag_deleting(sender, instance, **kwargs):
 
 @receiver(post_delete, sender=Tag, dispatch_uid="reading-tag-deleted")
 def _tag_deleted(sender, instance, **kwargs):
-    ids = getattr(instance, "_reading_entry_ids", [])
-    for start in range(0, len(ids), _REFRESH_CHUNK):
-        _refresh(ids[start : start + _REFRESH_CHUNK])
+    _refresh_all(getattr(instance, "_reading_entry_ids", []))
+
+
+# The search text holds the primary category's code and name and the cross-lists' codes
+# (``document_for``).
+_CATEGORY_SEARCHED = ("code", "name")
+
+
+@receiver(pre_save, sender=Category, dispatch_uid="reading-category-saving")
+def _category_saving(sender, instance, raw=False, **kwargs):
+    if not raw:
+        _remember_searched(instance, _CATEGORY_SEARCHED)
 
 
 @receiver(post_save, sender=Category, dispatch_uid="reading-category-renamed")
 def _category_saved(sender, instance, created=False, raw=False, **kwargs):
-    # The search text holds the primary category's code and name and the cross-lists'
-    # codes (``document_for``).
-    if not raw and not created:
-        _refresh(
-            Entry.objects.filter(
-                models.Q(paper__primary_category=instance) | models.Q(paper__categories=instance)
-            )
-            .values_list("pk", flat=True)
-            .distinct()
-        )
+    if raw or created:
+        return
+    changed = _changed(instance, _CATEGORY_SEARCHED)
+    if not changed:
+        return
+    shown = models.Q(paper__primary_category=instance)
+    if "code" in changed:
+        shown |= models.Q(paper__categories=instance)
+    _refresh_all(Entry.objects.filter(shown).values_list("pk", flat=True).distinct())
 
 
 # The digest fields copied into the search rows of its entries (papers/search.py).

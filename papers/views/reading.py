@@ -43,6 +43,8 @@ from ..search import CappedCountPaginator, snippet
 ENTRY_PAGE_SIZE = 20
 SECTION_PAGE_SIZE = 20
 COMPARE_MIN, COMPARE_MAX = 2, 4
+# The largest id of every supported database (a signed 64-bit integer).
+MAX_DB_ID = 2**63 - 1
 
 
 def entry_list_queryset(*, with_text: bool = False):
@@ -594,7 +596,7 @@ class CompareView(TemplateView):
     """2–4 published entries side by side, one row per section kind."""
 
     template_name = "papers/compare.html"
-    id_digits = 18  # below 2**63 - 1, the largest id of every supported database
+    id_digits = 18  # below MAX_DB_ID
 
     @classmethod
     def entry_id(cls, value: str) -> int | None:
@@ -677,7 +679,7 @@ def view_beacon(request, kind, pk):
     with the current count, which the page shows in place of its cached number."""
     if request.method != "POST":
         return HttpResponseNotAllowed(["POST"])
-    if kind not in viewcounts.MODELS:
+    if kind not in viewcounts.MODELS or pk > MAX_DB_ID:  # more overflows SQLite: a 500
         raise Http404
     agent = request.headers.get("User-Agent", "")
     if viewcounts.record(kind, pk, user_agent=agent, visitor=f"{client_ip(request)}|{agent}"):
