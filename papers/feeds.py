@@ -39,7 +39,7 @@ from django.utils.feedgenerator import Atom1Feed, Rss201rev2Feed
 from django.utils.translation import gettext as _
 
 from .filters import EntryFilter, categories_for_code, published_tag_lookup
-from .models import SECTIONS_WITH_KIND, Category, Digest, Entry, SiteSettings
+from .models import SECTIONS_WITH_KIND, Digest, Entry, SiteSettings
 from .views.reading import month_bounds
 
 FEED_SIZE = 20
@@ -259,12 +259,11 @@ class CategoryFeed(EntryFeed):
     url_name = "papers:category-entries"
 
     def get_object(self, request, code):
-        matches = Category.objects.filter(code__iexact=code) or Category.objects.filter(
-            code__iendswith=f".{code}"
-        )
+        # The categories the list holds, found as its filter finds them.
+        matches = categories_for_code(code.strip().lower())
         if not matches:
             raise Http404(_("There is no category “%(category)s”.") % {"category": code})
-        return {"code": code, "_category": matches[0]}
+        return {"code": code, "_category": matches[0], "_categories": matches}
 
     def link(self, obj):
         return reverse(self.url_name, kwargs={"code": obj["code"]})
@@ -273,8 +272,7 @@ class CategoryFeed(EntryFeed):
         return {"category": obj["code"]}
 
     def feed_id_parts(self, obj):
-        # The categories the list holds, found as its filter finds them.
-        pks = sorted(category.pk for category in categories_for_code(obj["code"].strip().lower()))
+        pks = sorted(category.pk for category in obj["_categories"])
         return ("category", ",".join(str(pk) for pk in pks))
 
     def heading(self, obj):

@@ -103,13 +103,7 @@ def record(kind: str, pk: int, *, user_agent: str, visitor: str = "") -> bool:
     seconds = visit_seconds()
     if visitor and seconds and not cache.add(_visit_key(kind, pk, visitor), 1, seconds):
         return True  # a reload, another tab or a replay within the same visit
-    key = counter_key(kind, pk)
-    cache.add(key, 0, timeout=None)
-    try:
-        pending = cache.incr(key)
-    except ValueError:  # evicted between add and incr
-        cache.set(key, 1, timeout=None)
-        pending = 1
+    pending = _add_to_counter(counter_key(kind, pk), 1)
     if pending >= flush_every():
         flush_one(kind, pk)
     else:
@@ -123,7 +117,7 @@ def record(kind: str, pk: int, *, user_agent: str, visitor: str = "") -> bool:
 def flush_pending() -> int:
     """Move the counters this process incremented since its last call to their rows;
     returns how many views were moved. Never raises (it runs as a worker exits): a failure
-    is logged and the counters stay in the cache for ``flush_view_counts``."""
+    is logged, and the counter keeps its views and is retried on the next run."""
     with _pending_lock:
         touched = sorted(_pending)
         _pending.clear()
@@ -164,20 +158,22 @@ def flush_one(kind: str, pk: int) -> int:
         try:
             MODELS[kind].objects.filter(pk=pk).update(view_count=F("view_count") + pending)
         except Exception:
-            _give_back(key, pending)
+            _add_to_counter(key, pending)  # given back, for the next run
             raise
         return pending
     finally:
         cache.delete(lock)
 
 
-def _give_back(key: str, pending: int) -> None:
+def _add_to_counter(key: str, n: int) -> int:
+    """Add ``n`` to a counter (made at 0 if missing; it never expires); returns its value."""
     cache = store()
     cache.add(key, 0, timeout=None)
     try:
-        cache.incr(key, pending)
-    except ValueError:  # evicted meanwhile
-        cache.set(key, pending, timeout=None)
+        return cache.incr(key, n)
+    except ValueError:  # evicted between add and incr
+        cache.set(key, n, timeout=None)
+        return n
 
 
 def flush_all(batch_size: int = 1000) -> int:

@@ -9,6 +9,7 @@ from django.test.utils import CaptureQueriesContext
 from papers import comments as svc
 from papers import page_cache
 from tests import factories
+from tests.page_support import render_afresh
 from tests.test_comments_posting import csrf_client, post
 
 pytestmark = pytest.mark.django_db
@@ -97,11 +98,7 @@ def test_the_thread_is_kept_across_unrelated_changes_and_follows_every_decision(
     url = digest.get_absolute_url()
 
     def render():
-        with override_settings(PAGE_CACHE_ENABLED=False):
-            with CaptureQueriesContext(connection) as captured:
-                html = Client().get(url).content.decode()
-        read_thread = any('FROM "papers_comment"' in q["sql"] for q in captured)
-        return html, read_thread
+        return render_afresh(url, lambda sql: 'FROM "papers_comment"' in sql)
 
     render()
     section = digest.entries.get().sections.first()

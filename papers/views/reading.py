@@ -596,16 +596,16 @@ class CompareView(TemplateView):
     """2–4 published entries side by side, one row per section kind."""
 
     template_name = "papers/compare.html"
-    id_digits = 18  # below MAX_DB_ID
 
-    @classmethod
-    def entry_id(cls, value: str) -> int | None:
+    @staticmethod
+    def entry_id(value: str) -> int | None:
         """An ``e=`` value as an entry id, or None: ASCII digits only (``str.isdigit`` also
-        accepts "²", which ``int`` refuses, and "٣", which it reads as 3), and few enough
-        of them for the database's integer (more overflows it: a 500 on SQLite)."""
-        if not (value.isascii() and value.isdigit() and len(value) <= cls.id_digits):
+        accepts "²", which ``int`` refuses, and "٣", which it reads as 3), at most
+        MAX_DB_ID (more overflows the database's integer: a 500 on SQLite)."""
+        if not (value.isascii() and value.isdigit() and len(value) <= len(str(MAX_DB_ID))):
             return None
-        return int(value)
+        pk = int(value)
+        return pk if pk <= MAX_DB_ID else None
 
     def get(self, request, *args, **kwargs):
         raw = request.GET.getlist("e")
