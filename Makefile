@@ -22,7 +22,7 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 # One Python process prepares and serves: migrate, load the demo if missing, print the admin
-# login, runserver (papers/management/commands/devserver.py). collectstatic (11 s: whitenoise
+# login, runserver (editorial/management/commands/devserver.py). collectstatic (11 s: whitenoise
 # compresses every file) runs only when a static file or the installed packages changed.
 STATIC_STAMP := var/static/.collected
 run: install $(STATIC_STAMP)
@@ -36,6 +36,7 @@ test: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	DJANGO_SETTINGS_MODULE=digestsite.test_settings $(PY) manage.py makemigrations --check --dry-run
+	$(VENV)/bin/lint-imports --no-cache
 	$(VENV)/bin/pytest
 
 lint: install

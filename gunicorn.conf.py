@@ -69,7 +69,7 @@ def worker_exit(server, worker):
     if worker is not None and getattr(worker, "pid", None) != os.getpid():
         return
     try:
-        from papers.viewcounts import flush_pending
+        from reading.viewcounts import flush_pending
 
         flush_pending()
     except Exception:  # logged by flush_pending where it can be; never stop the server

@@ -16,8 +16,8 @@ os.environ.setdefault("SECRET_KEY", "bench-" + secrets.token_urlsafe(40))
 os.environ.setdefault("ALLOWED_HOSTS", "127.0.0.1,localhost,testserver")
 os.environ.setdefault("SECURE_SSL_REDIRECT", "0")
 
-from .settings import *  # noqa: E402,F403
-from .settings import DATABASES, PAGE_CACHE_EXCLUDE, VAR_DIR  # noqa: E402
+from digestsite.settings import *  # noqa: E402,F403
+from digestsite.settings import DATABASES, PAGE_CACHE_EXCLUDE, VAR_DIR  # noqa: E402
 
 ROOT_URLCONF = "digestsite.bench_urls"
 # The references measure Django itself: the page cache must not answer for them.

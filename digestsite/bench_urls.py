@@ -16,11 +16,10 @@ from django.http import HttpResponse
 from django.shortcuts import render
 from django.urls import path
 
-from papers.management.commands.generate_bench_data import chinese, english
+from digestsite.urls import handler400  # noqa: F401
+from digestsite.urls import urlpatterns as site_urlpatterns
+from editorial.management.commands.generate_bench_data import chinese, english
 from papers.markup import render_markdown
-
-from .urls import handler400  # noqa: F401
-from .urls import urlpatterns as site_urlpatterns
 
 BLOCKS = [
     ("key-points", "要点", True),

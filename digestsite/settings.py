@@ -5,6 +5,7 @@ Production values are never defaults: with DEBUG off the site refuses to start w
 SECRET_KEY, and the security settings below switch on.
 """
 
+import hashlib
 import os
 import secrets
 from pathlib import Path
@@ -60,13 +61,19 @@ INSTALLED_APPS = [
     "django.contrib.sitemaps",
     "django_filters",
     "taggit",
+    "pagecache",
     "papers",
+    "comments",
+    "reading",
+    "editorial",
     "axes",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.middleware.gzip.GZipMiddleware",
+    "django.middleware.http.ConditionalGetMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -74,11 +81,10 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    # django-csp, building its header once per process (digestsite/csp.py).
-    "digestsite.csp.CSPMiddleware",
-    # Anonymous pages, feeds, sitemap and API from the cache, exact (papers/page_cache.py).
-    # After csrf/auth/messages (it reads the visitor), before the view-side middleware.
-    "papers.page_cache.PageCacheMiddleware",
+    "csp.middleware.CSPMiddleware",
+    # Anonymous pages, feeds, sitemap and API from the cache (pagecache/). After
+    # csrf/auth/messages (it reads the visitor), below the ETag and gzip middleware.
+    "pagecache.middleware.PageCacheMiddleware",
     # Database unreachable -> 503 with Retry-After instead of a 500 (digestsite/middleware.py).
     "digestsite.middleware.DatabaseUnavailableMiddleware",
     # Last, as django-axes requires: it turns a locked-out login into a 429 page.
@@ -101,7 +107,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "papers.context_processors.site",
                 # After Django's csrf processor: the token is a per-visitor hole in cached pages.
-                "papers.page_cache.csrf_holes",
+                "pagecache.middleware.csrf_holes",
             ],
         },
     },
@@ -137,50 +143,88 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
         DATABASES["default"].setdefault("OPTIONS", {})["options"] = _options
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-# Cache: per-process memory by default; Redis when REDIS_URL is set so app servers share it.
-REDIS_URL = os.environ.get("REDIS_URL", "")
-if REDIS_URL:
-    CACHES = {
+
+def code_release() -> str:
+    """RELEASE from the environment, else a digest of the code, templates, translations and
+    static files: part of every cache key, so a deploy never serves the previous release's
+    markup."""
+    if os.environ.get("RELEASE"):
+        return os.environ["RELEASE"]
+    digest = hashlib.sha256()
+    folders = ("digestsite", "pagecache", "papers", "comments", "reading", "editorial")
+    for folder in (*folders, "templates", "locale", "static"):
+        for path in sorted((BASE_DIR / folder).rglob("*")):
+            if path.is_file() and path.suffix not in {".pyc", ".po"}:
+                digest.update(path.relative_to(BASE_DIR).as_posix().encode())
+                digest.update(path.read_bytes())
+    return digest.hexdigest()[:12]
+
+
+RELEASE = code_release()
+
+# Caches. A cache is only a cache: a failing Redis is logged and read as a miss (django-redis'
+# IGNORE_EXCEPTIONS), so pages answer from the database while it is down or full.
+# - With REDIS_URL: one Redis shared by every app server, for pages, fragments and counters.
+# - Without: fragments, counters and rate limits in each process's memory, and whole pages
+#   in files under VAR_DIR shared by the processes of this server (``pages``).
+
+
+def redis_caches(url: str, prefix: str) -> dict:
+    """The CACHES setting for one Redis at ``url`` shared by every app server."""
+    return {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
-            "LOCATION": REDIS_URL,
-            "KEY_PREFIX": os.environ.get("CACHE_KEY_PREFIX", "digest"),
+            "BACKEND": "django_redis.cache.RedisCache",
+            "LOCATION": url,
+            "KEY_PREFIX": prefix,
+            "OPTIONS": {
+                "IGNORE_EXCEPTIONS": True,
+                "SOCKET_CONNECT_TIMEOUT": 0.5,
+                "SOCKET_TIMEOUT": 0.5,
+            },
         }
     }
+
+
+REDIS_URL = os.environ.get("REDIS_URL", "")
+_KEY_PREFIX = f"{os.environ.get('CACHE_KEY_PREFIX', 'digest')}:{RELEASE}"
+DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = True
+if REDIS_URL:
+    CACHES = redis_caches(REDIS_URL, _KEY_PREFIX)
 else:
     CACHES = {
-        # Per process: the papers' blocks and list rows (keyed by their versions, so a
-        # process never serves a stale one), site settings, rate limits. Django's default of
-        # 300 entries is fifteen list pages of rows: a few thousand (~6 KB each) keep a
-        # site's worth of blocks and rows in each worker.
         "default": {
             "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "KEY_PREFIX": _KEY_PREFIX,
             "OPTIONS": {"MAX_ENTRIES": int(os.environ.get("LOCAL_CACHE_ENTRIES", "5000"))},
         },
-        # Pages and their versions must be shared by every worker process, or one would
-        # serve what another has invalidated: without Redis, files under VAR_DIR (Django's
-        # file cache without its zlib and its directory scan per write: papers/page_store.py).
         "pages": {
-            "BACKEND": "papers.page_store.PageFileCache",
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
             "LOCATION": str(VAR_DIR / "cache" / "pages"),
+            "KEY_PREFIX": _KEY_PREFIX,
             "OPTIONS": {"MAX_ENTRIES": int(os.environ.get("PAGE_CACHE_FILES", "3000"))},
         },
-        # View counters waiting for their write and the visits already counted
-        # (papers/viewcounts.py), per process: apart from the blocks and rows, whose churn
-        # would otherwise evict a counter before it reached the database.
+        # View counters waiting for their write (papers/viewcounts.py), apart from the
+        # fragments, whose churn would otherwise evict a counter.
         "views": {
             "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
             "LOCATION": "views",
             "OPTIONS": {"MAX_ENTRIES": int(os.environ.get("VIEW_COUNT_CACHE_ENTRIES", "50000"))},
         },
     }
-# The page cache (papers/page_cache.py): exact invalidation, so entries may live long; this
-# only bounds memory use and anything the clock changes that nothing else accounts for.
+# Papers' blocks and list rows ({% cache %}) are keyed by what they show; this bounds their
+# life only.
+FRAGMENT_CACHE_SECONDS = int(os.environ.get("FRAGMENT_CACHE_SECONDS", str(24 * 3600)))
+# The page cache (pagecache/): anonymous pages until the next change readers can see.
 PAGE_CACHE_ENABLED = env_bool("PAGE_CACHE_ENABLED", True)
 PAGE_CACHE_SECONDS = int(os.environ.get("PAGE_CACHE_SECONDS", "3600"))
 # Never cached (whatever the visitor): back office, previews, comment posting and reply forms,
 # the view beacon, the language switch and the health check. Static and media are added.
 PAGE_CACHE_EXCLUDE = ("/admin/", "/preview/", "/comments/", "/views/", "/i18n/", "/healthz")
+# Only pages whose query parameters are all among these are stored (a search, or a URL with
+# made-up parameters, is rendered for its reader and not kept).
+PAGE_CACHE_QUERY_PARAMS = frozenset(
+    {"page", "sort", "tag", "category", "affiliation", "author", "date_from", "date_to", "digest"}
+)
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

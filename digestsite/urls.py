@@ -5,11 +5,10 @@ from django.templatetags.static import static
 from django.urls import include, path, re_path
 from django.views.static import serve
 
-from papers.admin.importing import import_digest_view
+from digestsite.health import healthz
+from editorial.admin.importing import import_digest_view
 
-from .health import healthz
-
-handler400 = "papers.admin.importing.bad_request"
+handler400 = "editorial.admin.importing.bad_request"
 
 
 def favicon(request):
@@ -27,7 +26,9 @@ urlpatterns = [
     ),
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
-    path("", include("papers.urls")),
+    path("", include("comments.urls")),
+    path("", include("editorial.urls")),
+    path("", include("reading.urls")),
 ]
 
 

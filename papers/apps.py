@@ -6,9 +6,3 @@ class PapersConfig(AppConfig):
     name = "papers"
     verbose_name = _("Digest")
     default_auto_field = "django.db.models.BigAutoField"
-
-    def ready(self):
-        from . import block_versions, content_cache
-
-        content_cache.connect_receivers()
-        block_versions.connect_receivers()

@@ -197,7 +197,7 @@ HOLD = """
 import sys, time
 import django
 django.setup()
-from papers import backup
+from editorial import backup
 
 def hold(label, rows):
     if label == "papers.section":

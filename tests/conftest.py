@@ -1,5 +1,33 @@
 import pytest
-from django.core.cache import cache
+from django.core.cache import caches
+from django.db import connections
+from django.test.client import Client
+
+
+def run_commit_hooks() -> None:
+    """Run the on-commit callbacks waiting in the test's transaction, as the commit of the
+    work before them would have (unless a transaction the test opened itself is still
+    open: those wait for it, or vanish with its rollback)."""
+    for connection in connections.all(initialized_only=True):
+        if not all(block._from_testcase for block in connection.atomic_blocks):
+            continue
+        hooks, connection.run_on_commit = connection.run_on_commit, []
+        for _savepoints, hook, _robust in hooks:
+            hook()
+
+
+@pytest.fixture(autouse=True)
+def _requests_start_after_a_commit(monkeypatch):
+    """Each test runs in one transaction that never commits, but on a real server every
+    request starts after the previous one's work committed: each request of the test client
+    first runs the waiting on-commit callbacks (content_changed: papers/changes.py)."""
+    request = Client.request
+
+    def committed_request(self, **kwargs):
+        run_commit_hooks()
+        return request(self, **kwargs)
+
+    monkeypatch.setattr(Client, "request", committed_request)
 
 
 @pytest.fixture(autouse=True)
@@ -8,13 +36,15 @@ def _clear_cache():
     counters remembered by this process (papers/viewcounts.py: ``flush_pending``)."""
     import time
 
-    from papers import viewcounts
+    from reading import viewcounts
 
-    cache.clear()
+    for alias in caches:
+        caches[alias].clear()
     viewcounts._pending.clear()
     viewcounts._last_flush[0] = time.monotonic()
     yield
-    cache.clear()
+    for alias in caches:
+        caches[alias].clear()
 
 
 @pytest.fixture

@@ -74,8 +74,9 @@ def user(username: str = "reader", *, staff: bool = False, perms=(), superuser=F
 
 def comment(*, on, status: str = "approved", **fields):
     """A reader's comment on ``on`` (a Digest or an Entry), approved unless told."""
-    from papers.comments import body_key, email_key
-    from papers.models import Comment, Entry
+    from comments.models import Comment
+    from comments.services import body_key, email_key
+    from papers.models import Entry
 
     n = next(_numbers)
     fields.setdefault("author_name", f"读者{n}")

@@ -23,11 +23,7 @@ def requires_redis(url: str):
 
 
 def redis_caches(url: str, prefix: str) -> dict:
-    """A CACHES setting whose default cache is Redis at ``url``, keys under ``prefix``."""
-    return {
-        "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
-            "LOCATION": url,
-            "KEY_PREFIX": prefix,
-        }
-    }
+    """The production CACHES setting for Redis at ``url``, keys under ``prefix``."""
+    from digestsite.settings import redis_caches as production
+
+    return production(url, prefix)

@@ -6,17 +6,8 @@ from django.contrib import admin
 from django.test import Client
 from django.urls import reverse
 
-from papers.models import (
-    AuditRecord,
-    Category,
-    Digest,
-    Entry,
-    Figure,
-    Paper,
-    Section,
-    SectionKind,
-    SiteSettings,
-)
+from editorial.models import AuditRecord
+from papers.models import Category, Digest, Entry, Figure, Paper, Section, SectionKind, SiteSettings
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -230,7 +221,7 @@ def test_editor_adds_a_figure_with_caption_source_and_licence(admin_client, sett
     settings.MEDIA_ROOT = tmp_path
     from django.core.files.uploadedfile import SimpleUploadedFile
 
-    from papers.demo import figure_png
+    from editorial.demo import figure_png
 
     entry = factories.entry(digest=factories.digest(status="draft"), with_sections=False)
     data = _entry_form_data(entry)
@@ -337,7 +328,7 @@ def test_staff_without_the_publish_permission_cannot_publish_by_crafted_post():
 def test_the_service_refuses_a_user_without_permission():
     from django.core.exceptions import PermissionDenied
 
-    from papers import services
+    from editorial import services
 
     digest = factories.digest(entries=1, status="draft")
     with pytest.raises(PermissionDenied):
@@ -347,7 +338,7 @@ def test_the_service_refuses_a_user_without_permission():
 
 
 def test_publishing_with_a_future_time_schedules(admin_user):
-    from papers import services
+    from editorial import services
 
     digest = factories.digest(entries=1, status="draft", issue_date=datetime.date(2025, 9, 30))
     later = datetime.datetime(2099, 1, 1, tzinfo=datetime.UTC)
@@ -411,9 +402,9 @@ def test_audit_log_drill_down_counts_days_in_the_site_time_zone(admin_client, se
             action=AuditRecord.Action.PUBLISH,
             created_at=datetime.datetime.fromisoformat(moment),
         )
-    years = _drill_down(admin_client, "/admin/papers/auditrecord/")
+    years = _drill_down(admin_client, "/admin/editorial/auditrecord/")
     assert [text for _, text in years] == ["2024", "2025"]
     days = _drill_down(
-        admin_client, "/admin/papers/auditrecord/?created_at__year=2025&created_at__month=1"
+        admin_client, "/admin/editorial/auditrecord/?created_at__year=2025&created_at__month=1"
     )
     assert [text for _, text in days][1:] == ["January 1"]

@@ -5,8 +5,8 @@ from io import StringIO
 import pytest
 from django.core.management import CommandError, call_command
 
-from papers.arxiv_client import ArxivClient, ArxivError, parse_feed
-from papers.arxiv_sync import store_records
+from editorial.arxiv_client import ArxivClient, ArxivError, parse_feed
+from editorial.arxiv_sync import store_records
 from papers.models import Category, Paper
 from tests import factories
 from tests.arxiv_server import Reply, entry_xml, feed_xml, recorded
@@ -234,7 +234,7 @@ def test_the_spacing_is_shared_with_other_processes_through_the_cache(fake_arxiv
 
     from django.core.cache import cache
 
-    from papers.arxiv_client import RATE_LIMITER
+    from editorial.arxiv_client import RATE_LIMITER
 
     fake_arxiv.add(Reply(recorded("two-papers.xml")))
     cache.set(RATE_LIMITER.CACHE_KEY, time.time() + 2)  # another worker just asked arXiv

@@ -11,8 +11,10 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.test import Client
 
-from papers.management.commands import bench
-from papers.models import Comment, Digest, Entry, EntrySearch, Paper, Section, TaggedEntry
+from comments.models import Comment
+from editorial.management.commands import bench
+from papers.models import Digest, Entry, Paper, Section, TaggedEntry
+from reading.models import EntrySearch
 from tests import factories
 
 pytestmark = pytest.mark.django_db

@@ -3,7 +3,7 @@ posts through the real form and sees their waiting comment."""
 
 import pytest
 
-from papers.models import Comment
+from comments.models import Comment
 from tests.test_browser import browser, demo, pytestmark  # noqa: F401 (shared fixtures)
 
 

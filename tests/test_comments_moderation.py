@@ -12,14 +12,15 @@ from django.core.management import call_command
 from django.test import Client
 from django.utils import timezone
 
-from papers import comments as svc
-from papers.models import Comment, CommentClosure, ModerationRecord
+from comments import services as svc
+from comments.models import Comment, CommentClosure, ModerationRecord
+from pagecache import store as pages
 from tests import factories
 from tests.test_comments_posting import csrf_client, post
 
 pytestmark = pytest.mark.django_db
 
-CHANGELIST = "/admin/papers/comment/"
+CHANGELIST = "/admin/comments/comment/"
 
 
 @pytest.fixture(autouse=True)
@@ -58,7 +59,7 @@ def test_the_moderator_group_exists_with_the_moderation_permission():
     group = Group.objects.get(name="Moderator")
     assert group.permissions.filter(codename="moderate_comment").exists()
     moderator = factories.moderator()
-    assert moderator.has_perm("papers.moderate_comment")
+    assert moderator.has_perm("comments.moderate_comment")
 
 
 def test_the_queue_lists_pending_first_with_reason_ip_agent_and_history():
@@ -82,7 +83,7 @@ def test_the_queue_lists_pending_first_with_reason_ip_agent_and_history():
     assert "Mozilla/5.0 TestBrowser" in html
     assert re.search(r"2 comments: 1 approved, 0 spam|2 条评论", html)
     assert old_pending.excerpt in html
-    history_url = re.search(r'href="(/admin/papers/comment/\?email_hash=[0-9a-f]+)"', html)
+    history_url = re.search(r'href="(/admin/comments/comment/\?email_hash=[0-9a-f]+)"', html)
     commenter_only = client.get(history_url.group(1).replace("&amp;", "&")).content.decode()
     assert "新的待审评论" in commenter_only and "较早的待审评论" not in commenter_only
 
@@ -134,13 +135,16 @@ def test_unpinning_and_approval_show_on_the_page_at_once():
     assert "badge-pinned" not in reader.get(digest.get_absolute_url()).content.decode()
 
 
-def test_decisions_bump_the_targets_cache_version(django_capture_on_commit_callbacks):
+def test_a_decision_announces_one_change_after_its_commit(django_capture_on_commit_callbacks):
     digest = factories.digest()
     comment = factories.comment(on=digest, status="pending")
-    before = svc.comments_cache_version(digest)
-    with django_capture_on_commit_callbacks(execute=True):
+    before = pages.generation()
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
         svc.comment_moderate(comment=comment, by=factories.moderator(), status="approved")
-    assert svc.comments_cache_version(digest) != before
+    assert pages.generation() == before  # nothing before the commit
+    assert len(callbacks) == 1
+    callbacks[0]()
+    assert pages.generation() != before
 
 
 def test_a_staff_reply_is_published_with_a_badge_and_approves_its_parent():
@@ -191,11 +195,11 @@ def test_closing_and_reopening_a_thread_through_the_admin():
     digest = factories.digest()
     moderator = factories.moderator()
     client = logged_in(moderator)
-    admin_post(client, "/admin/papers/commentclosure/add/", {"digest": str(digest.pk)})
+    admin_post(client, "/admin/comments/commentclosure/add/", {"digest": str(digest.pk)})
     assert CommentClosure.objects.filter(digest=digest).exists()
     assert post(csrf_client(), digest).status_code == 400
     closure = CommentClosure.objects.get()
-    admin_post(client, f"/admin/papers/commentclosure/{closure.pk}/delete/", {"post": "yes"})
+    admin_post(client, f"/admin/comments/commentclosure/{closure.pk}/delete/", {"post": "yes"})
     assert not CommentClosure.objects.exists()
     actions = list(ModerationRecord.objects.filter(digest=digest).values_list("action", flat=True))
     assert sorted(actions) == ["closed", "opened"]
@@ -315,7 +319,7 @@ def test_the_erase_page_is_403_without_the_permission():
 def test_closing_a_thread_is_403_without_the_permission():
     digest = factories.digest()
     client = logged_in(staff_without_moderation())
-    response = admin_post(client, "/admin/papers/commentclosure/add/", {"digest": str(digest.pk)})
+    response = admin_post(client, "/admin/comments/commentclosure/add/", {"digest": str(digest.pk)})
     assert response.status_code == 403
     assert not CommentClosure.objects.exists()
 
@@ -366,7 +370,7 @@ def test_moderators_get_one_email_when_comments_wait_too_long(settings):
     call_command("notify_moderators")  # idempotent within the interval
     assert len(mail.outbox) == 1
     assert mail.outbox[0].to == ["mod@example.com"]
-    assert "/admin/papers/comment/" in mail.outbox[0].body
+    assert "/admin/comments/comment/" in mail.outbox[0].body
     ModerationRecord.objects.filter(action="notified").update(
         created_at=timezone.now() - datetime.timedelta(minutes=61)
     )

@@ -10,8 +10,8 @@ from django.core import signing
 from django.test import Client
 from django.utils import timezone
 
-from papers import comments as svc
-from papers.models import Comment, CommentClosure, DroppedSubmissionCount, ModerationRecord
+from comments import services as svc
+from comments.models import Comment, CommentClosure, DroppedSubmissionCount, ModerationRecord
 from tests import factories
 
 pytestmark = pytest.mark.django_db

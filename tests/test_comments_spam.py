@@ -7,8 +7,8 @@ import pytest
 from django.core.cache import caches
 from django.test import Client, RequestFactory
 
-from papers import comments as svc
-from papers.models import BlockedTerm, Comment, ModerationRecord
+from comments import services as svc
+from comments.models import BlockedTerm, Comment, ModerationRecord
 from tests import factories
 from tests.redis_support import redis_caches, requires_redis
 from tests.test_comments_posting import csrf_client, post

@@ -16,8 +16,9 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from papers.admin.scale import ESTIMATE_ABOVE, EstimatedCountPaginator
-from papers.models import Comment, Digest, Entry, Paper
+from comments.models import Comment
+from papers.admin_scale import ESTIMATE_ABOVE, EstimatedCountPaginator
+from papers.models import Digest, Entry, Paper
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -98,13 +99,13 @@ ADMIN_URLS = [
     "/admin/papers/entry/",
     "/admin/papers/entry/?digest__status__exact=draft",
     "/admin/papers/entry/?q=Things",
-    "/admin/papers/comment/",
-    "/admin/papers/comment/?status__exact=pending",
-    "/admin/papers/comment/?is_pinned__exact=1",
-    "/admin/papers/comment/?on_digest={digest_id}",
-    "/admin/papers/comment/?q=reader",
-    "/admin/papers/auditrecord/",
-    "/admin/papers/moderationrecord/",
+    "/admin/comments/comment/",
+    "/admin/comments/comment/?status__exact=pending",
+    "/admin/comments/comment/?is_pinned__exact=1",
+    "/admin/comments/comment/?on_digest={digest_id}",
+    "/admin/comments/comment/?q=reader",
+    "/admin/editorial/auditrecord/",
+    "/admin/comments/moderationrecord/",
 ]
 
 
@@ -236,8 +237,8 @@ CHANGELISTS = {
     "/admin/papers/paper/?q=Study": 8,
     "/admin/papers/entry/": 5,
     "/admin/papers/entry/?q=Things": 5,
-    "/admin/papers/comment/": 7,
-    "/admin/papers/comment/?status__exact=pending": 7,
+    "/admin/comments/comment/": 7,
+    "/admin/comments/comment/?status__exact=pending": 7,
     "/admin/": 13,
 }
 

@@ -9,7 +9,7 @@ from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
 from django.test import Client
 
-from papers.management.commands import devserver
+from editorial.management.commands import devserver
 from papers.models import Digest
 
 

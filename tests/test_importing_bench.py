@@ -7,8 +7,8 @@ from io import StringIO
 import pytest
 from django.core.management import call_command
 
-from papers.importing import parse_digest
-from papers.management.commands.bench_import import synthetic_digest
+from editorial.importing import parse_digest
+from editorial.management.commands.bench_import import synthetic_digest
 from papers.models import Digest, Paper
 
 pytestmark = pytest.mark.django_db

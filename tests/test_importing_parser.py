@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from papers.importing import DigestImportError, decode_upload, detect_format, parse_digest
+from editorial.importing import DigestImportError, decode_upload, detect_format, parse_digest
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english")]
 

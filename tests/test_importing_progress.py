@@ -2,7 +2,7 @@
 
 from django.core.management.base import OutputWrapper
 
-from papers.management.commands._progress import Progress
+from editorial.management.commands._progress import Progress
 
 
 class _Terminal:

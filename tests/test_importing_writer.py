@@ -8,7 +8,7 @@ import pytest
 from django.core.exceptions import PermissionDenied
 from django.core.management import CommandError, call_command
 
-from papers.importing import DigestImportError, parse_digest, write_digest
+from editorial.importing import DigestImportError, parse_digest, write_digest
 from papers.models import Digest, Entry, Figure, Paper, Section
 from tests import factories
 
@@ -217,7 +217,7 @@ def test_mangled_digests_are_imported_or_refused_with_an_import_error_never_a_cr
 
 
 def test_an_imported_digest_has_an_audit_record_and_a_first_revision():
-    from papers.models import AuditRecord
+    from editorial.models import AuditRecord
 
     digest = write_digest(parse_digest(TEXT)).digest
     assert AuditRecord.objects.filter(digest=digest, action="create").count() == 1

@@ -67,7 +67,7 @@ def test_demo_digest_pages_render_with_previous_issue_link():
 
 
 def test_load_demo_adds_demo_comments_once_with_a_pin_a_staff_reply_and_one_waiting():
-    from papers.models import Comment
+    from comments.models import Comment
 
     call_command("load_demo", stdout=StringIO())
     call_command("load_demo", stdout=StringIO())

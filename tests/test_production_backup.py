@@ -21,8 +21,8 @@ from django.core.management import CommandError, call_command
 from django.db import connection
 from django.test import Client
 
-from papers import backup
-from papers.demo import figure_png
+from editorial import backup
+from editorial.demo import figure_png
 from papers.models import Category, Digest, Figure, SectionKind, SiteSettings
 from tests import factories
 
@@ -223,7 +223,7 @@ HOLD_AND_WAIT = """
 import sys, time
 import django
 django.setup()
-from papers import backup
+from editorial import backup
 
 def hold(label, rows):
     if label == "papers.section":
@@ -239,7 +239,7 @@ COUNT = """
 import json
 import django
 django.setup()
-from papers import backup
+from editorial import backup
 print(json.dumps({m._meta.label_lower: m._base_manager.count() for m in backup.backup_models()}))
 """
 

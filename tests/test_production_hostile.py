@@ -19,7 +19,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.utils import timezone
 
-from papers.demo import figure_png
+from editorial.demo import figure_png
 from papers.models import Digest, Figure, Paper, SiteSettings
 from tests import factories
 

@@ -26,7 +26,7 @@ import sys, time
 import django
 django.setup()
 from django.core.management import call_command
-from papers import services
+from editorial import services
 from papers.models import Entry, Section
 
 def hold(**kwargs):

@@ -2,6 +2,7 @@
 
 import pytest
 
+from papers.changes import content_changed
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -92,13 +93,14 @@ def test_api_is_read_only(client):
 
 
 def test_api_answers_change_at_once_when_a_digest_is_unpublished_or_edited(client, content):
-    from papers import services
+    from editorial import services
 
     url = f"/api/v1/digests/{content.issue_date}/{content.slug}/"
     assert client.get(url).status_code == 200
     assert client.get("/api/v1/digests/").json()["count"] == 1  # now cached
     content.title = "改过的标题"
     content.save()
+    content_changed()  # as the digest admin announces its saves
     assert client.get(url).json()["title"] == "改过的标题"
     services.digest_unpublish(digest=content, by=factories.user("boss", superuser=True))
     assert client.get(url).status_code == 404
@@ -135,7 +137,7 @@ def test_api_cache_never_outlives_a_scheduled_go_live_or_expiry(client, time_mac
 def test_a_search_past_its_counting_cap_still_pages_on_to_the_end(client, content, monkeypatch):
     """With more matches than the cap, the count says so and every page is still served,
     each telling whether another follows; a page past the end is 404 (docs/api.md)."""
-    from papers import search
+    from reading import search
 
     monkeypatch.setattr(search, "MAX_COUNTED_RESULTS", 1)
     url = "/api/v1/entries/?q=推理&page_size=1"

@@ -9,6 +9,7 @@ import pytest
 from django.utils import timezone
 from taggit.models import Tag
 
+from papers.changes import content_changed
 from papers.models import Category, Digest
 from tests import factories
 
@@ -191,6 +192,7 @@ def test_feed_ids_do_not_change_when_the_tag_or_category_is_renamed(client, publ
     tag.save()
     category.name, category.name_zh = "Learning", "机器学习"
     category.save()
+    content_changed(names=True)  # as the tag and category admins announce a rename
     for url in ("/tags/深度强化学习/feed/atom/", "/tags/deep-rl/feed/atom/"):
         response, feed = _parse(client, url)
         assert "深度强化学习" in feed.feed.title  # a fresh document, not a cached one
@@ -249,7 +251,7 @@ def test_robots_txt_points_to_the_sitemap(client):
 
 
 def test_a_large_sitemap_section_is_split_into_pages_the_index_lists(client, monkeypatch):
-    from papers.sitemaps import EntrySitemap
+    from reading.sitemaps import EntrySitemap
 
     monkeypatch.setattr(EntrySitemap, "limit", 2)
     digest = factories.digest(entries=5)

@@ -185,7 +185,7 @@ def test_unknown_tag_and_category_pages_say_so_with_404(client, library):
 
 
 def test_list_paginates_and_keeps_filters_in_links(client, monkeypatch):
-    monkeypatch.setattr("papers.views.reading.EntryListView.page_size", 2)
+    monkeypatch.setattr("reading.views.lists.EntryListView.page_size", 2)
     digest = factories.digest()
     for position in range(1, 6):
         entry = factories.entry(digest=digest, position=position, with_sections=False)

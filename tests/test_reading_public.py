@@ -9,8 +9,8 @@ from django.core.management import call_command
 from django.test import Client
 from django.utils import timezone
 
-from papers import viewcounts
 from papers.models import Digest, Entry, SectionKind
+from reading import viewcounts
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -257,7 +257,7 @@ def test_published_pages_carry_the_beacon_and_previews_do_not(client):
 
 
 def test_a_digest_stops_being_counted_as_soon_as_it_is_unpublished(settings):
-    from papers import services
+    from editorial import services
 
     settings.VIEW_COUNT_FLUSH_EVERY = 1
     digest = factories.digest(entries=1)

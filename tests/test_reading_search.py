@@ -4,8 +4,9 @@ kept current, drafts never found. Runs on SQLite and PostgreSQL (make test with 
 import pytest
 from django.db import connection
 
-from papers import search
-from papers.models import Entry, EntrySearch, Section, SectionKind
+from papers.models import Entry, Section, SectionKind
+from reading import search
+from reading.models import EntrySearch
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -195,7 +196,7 @@ def test_tags_and_categories_refresh_their_entries_only_when_searched_text_chang
     Chinese name) refreshes nothing; a rename refreshes every entry, in chunks."""
     from taggit.models import Tag
 
-    from papers.models import reading
+    from reading import signals as reading
 
     entries = [_entry(tags=["强化学习"]) for _ in range(3)]
     category = entries[0].paper.primary_category

@@ -10,8 +10,9 @@ from django.db import connection
 from django.test import override_settings
 from django.utils import timezone
 
-from papers import search
-from papers.models import Entry, EntrySearch, Section, SectionKind
+from papers.models import Entry, Section, SectionKind
+from reading import search
+from reading.models import EntrySearch
 from tests import factories
 
 pytestmark = [
@@ -296,8 +297,8 @@ def test_capped_counts_loop_over_the_fts_matches_and_count_what_the_list_shows(s
     from django.http import QueryDict
     from django.test.utils import CaptureQueriesContext
 
-    from papers.filters import EntryFilter
-    from papers.views.reading import entry_list_queryset
+    from reading.filters import EntryFilter
+    from reading.views.lists import entry_list_queryset
 
     def count(query):
         results = EntryFilter(QueryDict(query), queryset=entry_list_queryset()).results()

@@ -8,8 +8,8 @@ from django.core import mail
 from django.urls import reverse
 from django.utils import timezone
 
-from papers import services
-from papers.models import AuditRecord
+from editorial import services
+from editorial.models import AuditRecord
 from tests import factories
 from tests.workflow_support import change_url, client_for, csrf_post, digest_form_data, role_user
 
@@ -246,8 +246,8 @@ def test_an_author_cannot_delete_a_digest():
 
 def test_an_archived_digest_stays_readable_marked_and_leaves_the_home_page(client):
     digest = factories.digest(entries=1, status="published", title="要归档的一期")
-    assert "要归档的一期" in client.get(reverse("papers:home")).content.decode()
+    assert "要归档的一期" in client.get(reverse("reading:home")).content.decode()
     services.digest_archive(digest=digest, by=role_user("editor"))
     page = client.get(digest.get_absolute_url())
     assert page.status_code == 200 and 'class="badge"' in page.content.decode()
-    assert "要归档的一期" not in client.get(reverse("papers:home")).content.decode()
+    assert "要归档的一期" not in client.get(reverse("reading:home")).content.decode()

@@ -6,7 +6,7 @@ import importlib
 import pytest
 from django.apps import apps
 
-from papers import services
+from editorial import services
 from papers.models import Digest
 from tests import factories
 from tests.test_browser import HAVE_CHROMIUM, browser  # noqa: F401 (the shared fixture)

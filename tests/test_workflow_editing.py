@@ -6,7 +6,7 @@ import datetime
 import pytest
 from django.urls import reverse
 
-from papers import services
+from editorial import services
 from tests import factories
 from tests.workflow_support import change_url, client_for, csrf_post, digest_form_data, role_user
 

@@ -8,8 +8,9 @@ import pytest
 from django.core.management import call_command
 from django.urls import reverse
 
-from papers import services, workflow
-from papers.models import AuditRecord, Figure, Revision, Section, SectionKind
+from editorial import services, workflow
+from editorial.models import AuditRecord, Revision
+from papers.models import Figure, Section, SectionKind
 from tests import factories
 from tests.workflow_support import (
     change_url,
@@ -203,7 +204,7 @@ def test_prune_keeps_published_recent_and_latest_revisions(time_machine, editor)
     call_command("prune_revisions", "--keep-latest", "3", stdout=io.StringIO())
     kept = sorted(digest.revisions.values_list("number", flat=True))
     assert kept == [5, 8, 9, 10]
-    from papers.models import EditPresence
+    from editorial.models import EditPresence
 
     assert not EditPresence.objects.exists()
 

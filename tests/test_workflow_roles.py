@@ -9,8 +9,9 @@ from django.contrib.auth.models import Group
 from django.urls import reverse
 from django.utils import timezone
 
-from papers import services
-from papers.models import AuditRecord, Digest
+from editorial import services
+from editorial.models import AuditRecord
+from papers.models import Digest
 from tests import factories
 from tests.workflow_support import (
     ROLES,
@@ -225,7 +226,7 @@ def test_an_author_cannot_add_an_entry_to_a_published_digest():
     # Past the form, the service refuses too.
     from django.core.exceptions import PermissionDenied
 
-    from papers import services
+    from editorial import services
 
     with pytest.raises(PermissionDenied):
         services.digest_check_editable(digest=digest, by=role_user("author", "author2"))

@@ -10,9 +10,9 @@ from django.core.management import call_command
 from django.test import Client
 from django.urls import reverse
 
-from papers import services
-from papers.models import AuditRecord
-from papers.signals import digest_went_live
+from editorial import services
+from editorial.models import AuditRecord
+from editorial.signals import digest_went_live
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -34,13 +34,13 @@ def _scheduled_digest(time_machine):
 def _public_pages(digest):
     entry = digest.entries.first()
     return [
-        reverse("papers:home"),
+        reverse("reading:home"),
         digest.get_absolute_url(),
         entry.get_absolute_url(),
-        reverse("papers:feed-atom"),
-        reverse("papers:feed-rss"),
-        reverse("papers:sitemap-section", args=["digests"]),
-        reverse("papers:sitemap-section", args=["entries"]),
+        reverse("reading:feed-atom"),
+        reverse("reading:feed-rss"),
+        reverse("reading:sitemap-section", args=["digests"]),
+        reverse("reading:sitemap-section", args=["entries"]),
         "/api/v1/digests/",
         "/api/v1/entries/",
     ]
@@ -162,7 +162,7 @@ def test_the_admin_names_the_site_time_zone_for_go_live_times(time_machine):
 
 
 def test_caches_are_told_when_the_next_go_live_or_expiry_happens(time_machine):
-    from papers import workflow
+    from editorial import workflow
 
     digest = _scheduled_digest(time_machine)
     now = GO_LIVE - datetime.timedelta(minutes=10)

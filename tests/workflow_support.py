@@ -5,7 +5,7 @@ from django.contrib.auth.models import Group
 from django.test import Client
 from django.urls import reverse
 
-from papers.models import Revision
+from editorial.models import Revision
 from tests import factories
 
 ROLES = ("author", "editor", "moderator", "anonymous")
@@ -40,7 +40,7 @@ def client_for(user) -> Client:
 def csrf_post(client: Client, url: str, data: dict, **extra):
     """POST with the CSRF token a browser would have (any page with a form sets it)."""
     if "csrftoken" not in client.cookies:
-        client.get(reverse("papers:home"))
+        client.get(reverse("reading:home"))
     data = {**data, "csrfmiddlewaretoken": client.cookies["csrftoken"].value}
     return client.post(url, data, **extra)
 

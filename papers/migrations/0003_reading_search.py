@@ -59,7 +59,7 @@ def postgres_backward(apps, schema_editor):
 
 def build_search_rows(apps, schema_editor):
     """Search rows for the entries that exist already (idempotent: replaces rows)."""
-    from papers.search import document_for, facet_token
+    from reading.search import document_for, facet_token
 
     Entry = apps.get_model("papers", "Entry")
     EntrySearch = apps.get_model("papers", "EntrySearch")

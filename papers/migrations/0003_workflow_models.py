@@ -2,9 +2,15 @@
 
 import django.db.models.deletion
 import django.utils.timezone
-import papers.models.workflow
+import datetime
+
 from django.conf import settings
 from django.db import migrations, models
+
+
+def default_share_expiry():
+    # The share links' default of the time (now editorial.models.default_share_expiry).
+    return django.utils.timezone.now() + datetime.timedelta(days=settings.SHARE_LINK_DAYS)
 
 
 class Migration(migrations.Migration):
@@ -77,7 +83,7 @@ class Migration(migrations.Migration):
                 ('key', models.CharField(editable=False, max_length=32, unique=True)),
                 ('note', models.CharField(blank=True, help_text='Who the link is for, e.g. Dr Wang.', max_length=120, verbose_name='for')),
                 ('created_at', models.DateTimeField(default=django.utils.timezone.now, verbose_name='created')),
-                ('expires_at', models.DateTimeField(default=papers.models.workflow.default_share_expiry, verbose_name='expires')),
+                ('expires_at', models.DateTimeField(default=default_share_expiry, verbose_name='expires')),
                 ('revoked_at', models.DateTimeField(blank=True, null=True, verbose_name='revoked')),
                 ('created_by', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='created by')),
                 ('digest', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='share_links', to='papers.digest', verbose_name='digest')),

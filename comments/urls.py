@@ -1,0 +1,11 @@
+from django.urls import path
+
+from comments import views
+
+app_name = "comments"
+
+urlpatterns = [
+    path("comments/", views.post_comment, name="comment-post"),
+    path("comments/<int:pk>/flag/", views.flag_comment, name="comment-flag"),
+    path("comments/<int:pk>/reply/", views.reply_form, name="comment-reply"),
+]

@@ -1,0 +1,302 @@
+"""The "Import digest" page of the back office: paste or upload a digest, see what was
+recognised (nothing is saved), then create the draft. Everything goes through
+papers.importing, like ``manage.py import_digest``."""
+
+import re
+from urllib.parse import urlencode
+
+from django import forms
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.admin import site
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpResponseNotAllowed, HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from editorial import services
+from editorial.arxiv_client import ArxivClient, ArxivError
+from editorial.arxiv_sync import FIELD_LABELS, TRACKED, store_records
+from editorial.importing import DigestImportError, decode_upload, parse_digest, write_digest
+from papers.arxiv_ids import parse_arxiv_id
+from papers.models import Digest, SectionKind
+
+ADD_PERMISSION = "papers.add_digest"
+
+
+class ImportDigestForm(forms.Form):
+    text = forms.CharField(
+        label=gettext_lazy("Digest text"),
+        required=False,
+        strip=False,
+        widget=forms.Textarea(attrs={"rows": 18, "cols": 100, "lang": "zh", "spellcheck": "false"}),
+        help_text=gettext_lazy(
+            "Paste the whole digest as it appears on the site (title, 时间 line, contents, "
+            "摘要, the papers) or in the Markdown layout of older issues."
+        ),
+    )
+    file = forms.FileField(
+        label=gettext_lazy("or a file"),
+        required=False,
+        help_text=gettext_lazy("A UTF-8 .txt or .md file."),
+    )
+    format = forms.ChoiceField(
+        label=gettext_lazy("Layout"),
+        choices=[
+            ("auto", gettext_lazy("Recognise automatically")),
+            ("text", gettext_lazy("The site's text layout")),
+            ("markdown", gettext_lazy("Markdown (older issues)")),
+        ],
+        initial="auto",
+    )
+    replace = forms.BooleanField(
+        label=gettext_lazy("Replace the draft"),
+        required=False,
+        help_text=gettext_lazy(
+            "When a draft for the same date exists, rewrite it instead of refusing."
+        ),
+    )
+    publish = forms.BooleanField(
+        label=gettext_lazy("Publish right away"),
+        required=False,
+        help_text=gettext_lazy("Otherwise the digest is a draft to review."),
+    )
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not user.has_perm(services.PUBLISH_PERMISSION):
+            del self.fields["publish"]
+        self.parsed = None
+
+    def clean(self):
+        cleaned = super().clean()
+        upload, text = cleaned.get("file"), cleaned.get("text") or ""
+        try:
+            if upload is not None:
+                if upload.size > settings.IMPORT_MAX_BYTES:
+                    # Checked before reading: the size error without loading the file.
+                    raise DigestImportError(
+                        _("The file is %(size).1f MB; the limit is %(limit).1f MB.")
+                        % {
+                            "size": upload.size / 1024 / 1024,
+                            "limit": settings.IMPORT_MAX_BYTES / 1024 / 1024,
+                        }
+                    )
+                text = decode_upload(upload.read())
+            elif not text.strip():
+                raise DigestImportError(_("Paste the digest or choose a file."))
+            self.parsed = parse_digest(text, cleaned.get("format") or "auto")
+        except DigestImportError as exc:
+            raise forms.ValidationError(exc.display()) from None
+        cleaned["text"] = text
+        return cleaned
+
+
+def import_digest_view(request):
+    """GET: the form. POST "_preview": parse and check everything, save nothing. POST
+    "_create": the same, then create the draft and go to it."""
+    if not request.user.has_perm(ADD_PERMISSION):
+        raise PermissionDenied
+    form = ImportDigestForm(request.POST or None, request.FILES or None, user=request.user)
+    result = None
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        if data.get("replace") and not request.user.has_perm("papers.change_digest"):
+            raise PermissionDenied
+        creating = "_create" in request.POST
+        try:
+            result = write_digest(
+                form.parsed,
+                by=request.user,
+                publish=bool(data.get("publish")),
+                replace=bool(data.get("replace")),
+                dry_run=not creating,
+            )
+        except DigestImportError as exc:
+            form.add_error(None, exc.display())
+        except PermissionDenied as exc:
+            form.add_error(None, str(exc))
+        else:
+            if creating:
+                digest = result.digest
+                if result.published:
+                    text = _("Imported and published “%(title)s”.")
+                elif result.replaced:
+                    text = _("Replaced the draft “%(title)s”. Review it, then publish.")
+                else:
+                    text = _("Imported “%(title)s” as a draft. Review it, then publish.")
+                messages.success(request, text % {"title": digest.title})
+                unplaced = sum(1 for entry in form.parsed.entries if entry.unplaced)
+                if unplaced:
+                    messages.warning(
+                        request,
+                        _(
+                            "%(count)d papers have unplaced text: open each entry and move it "
+                            "where it belongs."
+                        )
+                        % {"count": unplaced},
+                    )
+                return HttpResponseRedirect(reverse("admin:papers_digest_change", args=[digest.pk]))
+    parsed = form.parsed if form.is_bound and not form.errors else None
+    if parsed is not None and request.FILES:
+        # A file input is empty when the page comes back: carry the uploaded text in the
+        # text box, so "Create draft" imports exactly what was previewed.
+        data = request.POST.copy()
+        data["text"] = form.cleaned_data["text"]
+        form.data = data
+    context = {
+        **site.each_context(request),
+        "title": _("Import digest"),
+        "opts": Digest._meta,
+        "form": form,
+        "parsed": parsed,
+        "result": result,
+        "known_kinds": SectionKind.objects.all(),
+        "add_kind_url": reverse("admin:papers_sectionkind_add"),
+        "max_mb": settings.IMPORT_MAX_BYTES / 1024 / 1024,
+        "max_bytes": settings.IMPORT_MAX_BYTES,
+    }
+    return TemplateResponse(request, "admin/papers/digest/import.html", context)
+
+
+# -- arXiv metadata on the paper admin ------------------------------------------------------
+
+_ID_SPLIT = re.compile(r"[\s,，]+")
+
+
+class ArxivFetchMixin:
+    """For PaperAdmin: an "arXiv id or URL" box on the paper form and a list action that fill
+    or refresh metadata. Fields an editor corrected are listed on a confirmation page and
+    only overwritten when ticked there."""
+
+    def get_urls(self):
+        return [
+            path(
+                "fetch-arxiv/",
+                self.admin_site.admin_view(self.fetch_arxiv_view),
+                name="papers_paper_fetch_arxiv",
+            ),
+            *super().get_urls(),
+        ]
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        if self.has_change_permission(request):
+            actions["fetch_from_arxiv"] = (
+                ArxivFetchMixin.fetch_from_arxiv,
+                "fetch_from_arxiv",
+                gettext_lazy("Fill or refresh metadata from arXiv"),
+            )
+        return actions
+
+    def fetch_from_arxiv(self, request, queryset):
+        return self._fetch_and_store(request, list(queryset.values_list("arxiv_id", flat=True)))
+
+    def fetch_arxiv_view(self, request):
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        if not self.has_change_permission(request) and not self.has_add_permission(request):
+            raise PermissionDenied
+        ids = [value for value in _ID_SPLIT.split(request.POST.get("arxiv_lookup", "")) if value]
+        ids += request.POST.getlist("ids")
+        if not ids:
+            messages.error(request, _("Give an arXiv id or link, e.g. 2509.22445."))
+            return HttpResponseRedirect(reverse("admin:papers_paper_add"))
+        overwrite = None
+        if "_confirm" in request.POST:
+            overwrite = {}
+            for value in request.POST.getlist("overwrite"):
+                arxiv_id, _sep, name = value.rpartition("|")
+                if name in TRACKED:
+                    overwrite.setdefault(arxiv_id, set()).add(name)
+        return self._fetch_and_store(request, ids, overwrite)
+
+    def _fetch_and_store(self, request, ids, overwrite=None):
+        back = self._back_url(ids)
+        try:
+            records = ArxivClient().fetch(ids)
+            result = store_records(records.values(), overwrite=overwrite or False, by=request.user)
+        except ArxivError as exc:
+            messages.error(request, _("%(error)s Nothing was changed.") % {"error": exc})
+            return HttpResponseRedirect(back)
+        except PermissionDenied as exc:
+            messages.error(request, str(exc))
+            return HttpResponseRedirect(back)
+        counts = {
+            "created": len(result.created),
+            "updated": len(result.updated),
+            "unchanged": len(result.unchanged),
+        }
+        messages.success(
+            request,
+            _("arXiv: %(created)d created, %(updated)d updated, %(unchanged)d unchanged.") % counts,
+        )
+        if result.conflicts and overwrite is None:
+            rows = [
+                {
+                    "arxiv_id": arxiv_id,
+                    "field": name,
+                    "label": FIELD_LABELS[name],
+                    "current": current,
+                    "theirs": theirs,
+                }
+                for arxiv_id, fields in result.conflicts.items()
+                for name, (current, theirs) in fields.items()
+            ]
+            context = {
+                **self.admin_site.each_context(request),
+                "title": _("Overwrite fields an editor corrected?"),
+                "opts": self.model._meta,
+                "rows": rows,
+                "ids": list(records),
+            }
+            return TemplateResponse(request, "admin/papers/paper/arxiv_confirm.html", context)
+        if result.conflicts:
+            kept = sum(len(fields) for fields in result.conflicts.values())
+            messages.info(
+                request, _("%(count)d corrected fields were kept as they are.") % {"count": kept}
+            )
+        return HttpResponseRedirect(self._back_url(ids))
+
+    def _back_url(self, ids) -> str:
+        if len(ids) == 1:
+            try:
+                paper = self.model.objects.get(arxiv_id=parse_arxiv_id(ids[0]))
+            except (ValidationError, self.model.DoesNotExist):
+                return reverse("admin:papers_paper_add") + "?" + urlencode({"arxiv_lookup": ids[0]})
+            return reverse("admin:papers_paper_change", args=[paper.pk])
+        return reverse("admin:papers_paper_changelist")
+
+
+def bad_request(request, exception, template_name="400.html"):
+    """The site's 400 handler. A paste too large for Django to read at all
+    (DATA_UPLOAD_MAX_MEMORY_SIZE) on the import page gets the import page back with the
+    precise limit (413) instead of a bare "Bad Request"; anything else is Django's 400."""
+    from django.core.exceptions import RequestDataTooBig
+    from django.views import defaults
+
+    if (
+        isinstance(exception, RequestDataTooBig)
+        and request.path == reverse("admin-digest-import")
+        and request.user.is_authenticated
+        and request.user.has_perm(ADD_PERMISSION)
+    ):
+        form = ImportDigestForm(user=request.user)
+        message = _("The text is larger than %(mb).1f MB. Import one digest at a time.") % {
+            "mb": settings.IMPORT_MAX_BYTES / 1024 / 1024
+        }
+        context = {
+            **site.each_context(request),
+            "title": _("Import digest"),
+            "opts": Digest._meta,
+            "form": form,
+            "request_error": message,
+            "max_mb": settings.IMPORT_MAX_BYTES / 1024 / 1024,
+            "max_bytes": settings.IMPORT_MAX_BYTES,
+        }
+        return TemplateResponse(
+            request, "admin/papers/digest/import.html", context, status=413
+        ).render()
+    return defaults.bad_request(request, exception, template_name)

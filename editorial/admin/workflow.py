@@ -1,0 +1,702 @@
+"""The editorial workflow in the back office: the digest page's workflow buttons and list
+actions, stale-edit protection, who else is editing, revision history / comparison /
+restore, share links, and the read-only audit log.
+
+Every button, action and page here calls a function of papers/services.py, which checks
+the permission itself: hiding a button is a courtesy, never the protection.
+"""
+
+import datetime
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.http import Http404, HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
+
+from editorial import services, workflow
+from editorial.models import AuditRecord, Revision, ShareLink
+from papers.admin_scale import LargeTableAdminMixin
+from papers.models import Digest, published_q
+
+
+class StaleEditFormMixin:
+    """For a ModelForm: refuses a save based on an older revision than the one stored
+    (someone else saved in between). The page comes back with everything the editor typed.
+    The template renders the hidden ``base_revision`` field."""
+
+    def version_digest(self) -> Digest | None:
+        return self.instance if self.instance.pk else None
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["base_revision"] = forms.IntegerField(
+            required=False,
+            widget=forms.HiddenInput,
+            initial=latest_revision_number(self.version_digest()),
+        )
+
+    def clean(self):
+        cleaned = super().clean()
+        digest = self.version_digest()
+        if digest is None or digest.pk is None or self.add_prefix("base_revision") not in self.data:
+            # No version sent (a script, not the edit page): nothing to compare with.
+            return cleaned
+        # Lock the digest for the rest of this request's transaction (the admin wraps the
+        # whole change view in one), so two saves cannot both pass this check.
+        Digest.objects.select_for_update().filter(pk=digest.pk).first()
+        based_on = cleaned.get("base_revision") or 0
+        latest = Revision.objects.filter(digest=digest).order_by("-number").first()
+        if latest is not None and latest.number != based_on:
+            self.stale_revision = latest
+            # A second "Save" now overwrites knowingly: the page is based on the latest.
+            self.data = self.data.copy()
+            self.data[self.add_prefix("base_revision")] = str(latest.number)
+            raise ValidationError(
+                _(
+                    "Not saved: %(who)s saved this digest at %(when)s (revision %(n)s), after "
+                    "you opened this page. Your changes are kept below. Compare them with the "
+                    "stored version (open the digest in another tab), then save again to "
+                    "replace it with yours."
+                )
+                % {
+                    "who": workflow.user_label(latest.author),
+                    "when": workflow.site_time(latest.created_at),
+                    "n": latest.number,
+                },
+                code="stale",
+            )
+        return cleaned
+
+
+def latest_revision_number(digest) -> int:
+    if digest is None or digest.pk is None:
+        return 0
+    return (
+        Revision.objects.filter(digest=digest)
+        .order_by("-number")
+        .values_list("number", flat=True)
+        .first()
+        or 0
+    )
+
+
+class DigestWorkflowForm(StaleEditFormMixin, forms.ModelForm):
+    class Meta:
+        model = Digest
+        fields = ["title", "slug", "issue_date", "summary", "tags", "published_at", "expires_at"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        zone = _("Times are in %(zone)s.") % {"zone": workflow.site_zone().key}
+        for name in ("published_at", "expires_at"):
+            if name in self.fields:
+                self.fields[name].help_text = f"{self.fields[name].help_text} {zone}"
+
+    def clean_expires_at(self):
+        expires_at = self.cleaned_data.get("expires_at")
+        if expires_at and "expires_at" in self.changed_data and expires_at <= timezone.now():
+            raise ValidationError(
+                _(
+                    "This time is in the past. To take a digest off the site now, use "
+                    "“Save and unpublish” or “Save and archive”."
+                )
+            )
+        return expires_at
+
+
+class WorkflowStateFilter(admin.SimpleListFilter):
+    """The state as readers experience it: scheduled and expired are told apart from live."""
+
+    title = gettext_lazy("state")
+    parameter_name = "state"
+
+    def lookups(self, request, model_admin):
+        return [
+            ("draft", gettext_lazy("Draft")),
+            ("review", gettext_lazy("In review")),
+            ("scheduled", gettext_lazy("Scheduled")),
+            ("live", gettext_lazy("On the site")),
+            ("expired", gettext_lazy("Expired")),
+            ("archived", gettext_lazy("Archived")),
+        ]
+
+    def queryset(self, request, queryset):
+        now = timezone.now()
+        value = self.value()
+        if value in ("draft", "review"):
+            return queryset.filter(status=value)
+        if value == "scheduled":
+            return queryset.filter(status=Digest.Status.PUBLISHED, published_at__gt=now)
+        if value == "live":
+            return queryset.filter(published_q(now=now), status=Digest.Status.PUBLISHED)
+        if value == "expired":
+            return queryset.filter(status__in=Digest.READABLE_STATES, expires_at__lte=now)
+        if value == "archived":
+            return queryset.filter(status=Digest.Status.ARCHIVED)
+        return queryset
+
+
+# The change-form buttons: POST name -> transition.
+FORM_TRANSITIONS = {
+    "_submit": "submit",
+    "_approve": "approve",
+    "_send_back": "send_back",
+    "_publish": "publish",
+    "_unpublish": "unpublish",
+    "_archive": "archive",
+}
+
+
+class DigestWorkflowMixin:
+    """Mixed into DigestAdmin (papers/admin/core.py)."""
+
+    form = DigestWorkflowForm
+    change_form_template = "admin/papers/digest/workflow_change_form.html"
+    actions = [
+        "submit_selected",
+        "approve_selected",
+        "publish_selected",
+        "unpublish_selected",
+        "archive_selected",
+    ]
+
+    @admin.display(description=gettext_lazy("go-live time"), ordering="published_at")
+    def go_live(self, obj):
+        return workflow.site_time(obj.published_at) if obj.published_at else "-"
+
+    # --- permissions -----------------------------------------------------------------
+
+    def has_publish_permission(self, request):
+        return workflow.is_editor(request.user)
+
+    def has_submit_permission(self, request):
+        return request.user.has_perm(workflow.CHANGE_PERMISSION)
+
+    def has_change_permission(self, request, obj=None):
+        """Authors may not change a published, scheduled or archived digest in place; they
+        get the read-only page (and a 403 if they POST to it)."""
+        allowed = super().has_change_permission(request, obj)
+        return allowed and (obj is None or workflow.can_edit_content(request.user, obj))
+
+    # --- saving ----------------------------------------------------------------------
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            stored = Digest.objects.get(pk=obj.pk)
+            services.digest_check_editable(digest=stored, by=request.user)
+        super().save_model(request, obj, form, change)
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        digest = form.instance
+        note = request.POST.get("workflow_message", "").strip()
+        if change:
+            services.revision_record(digest=digest, by=request.user, message=note or _("Saved"))
+        else:
+            services.digest_record_creation(digest=digest, by=request.user, message=note)
+        times_changed = {"published_at", "expires_at"} & set(form.changed_data)
+        if change and times_changed and digest.status in Digest.READABLE_STATES:
+            # A new go-live or expiry time of a live digest is a (re)schedule: audited.
+            try:
+                with transaction.atomic():
+                    services.digest_publish(
+                        digest=digest,
+                        by=request.user,
+                        message=note or _("Go-live or expiry time changed"),
+                    )
+            except ValidationError as exc:
+                self.message_user(request, " ".join(exc.messages), messages.ERROR)
+
+    def delete_model(self, request, obj):
+        services.digest_delete(digest=obj, by=request.user)
+
+    def delete_queryset(self, request, queryset):
+        for digest in queryset:
+            services.digest_delete(digest=digest, by=request.user)
+
+    # --- the change page -------------------------------------------------------------
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        extra_context = extra_context or {}
+        digest = Digest.objects.filter(pk=object_id).first() if object_id.isdigit() else None
+        if digest is not None and workflow.can_edit_content(request.user, digest):
+            # Only people who can edit are "editing"; a read-only visit is not announced.
+            extra_context["also_editing"] = [
+                {"user": workflow.user_label(p.user), "when": workflow.site_time(p.seen_at)}
+                for p in workflow.presence_touch(digest, request.user)
+            ]
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        user = request.user
+        editor = self.has_publish_permission(request)
+        status = obj.status if obj else Digest.Status.DRAFT
+        editable = workflow.can_edit_content(user, obj)
+        buttons = []
+        if obj is not None and editable:
+            if status == Digest.Status.DRAFT:
+                buttons.append(("_submit", _("Save and submit for review")))
+            if editor and status == Digest.Status.REVIEW:
+                buttons.append(("_approve", _("Save and approve (publish)")))
+                buttons.append(("_send_back", _("Save and send back to draft")))
+            if editor and status in (Digest.Status.DRAFT, Digest.Status.REVIEW):
+                buttons.append(("_publish", _("Save and publish (or schedule)")))
+            if editor and status in Digest.READABLE_STATES:
+                buttons.append(("_unpublish", _("Save and unpublish")))
+            if editor and status == Digest.Status.PUBLISHED:
+                buttons.append(("_archive", _("Save and archive")))
+        context.update(
+            {
+                "can_publish": editor,
+                "workflow_buttons": buttons,
+                "workflow_state": _state_label(obj) if obj else "",
+                "go_live": workflow.site_time(obj.published_at) if obj else "",
+                "expires": workflow.site_time(obj.expires_at) if obj and obj.expires_at else "",
+                "site_zone": workflow.site_zone().key,
+                "last_send_back": _last_send_back(obj) if obj else None,
+                "can_share": user.has_perm(workflow.SHARE_PERMISSION),
+            }
+        )
+        return super().render_change_form(request, context, add, change, form_url, obj)
+
+    def _workflow_from_form(self, request, obj):
+        """Run the transition of the button pressed, after the form was saved."""
+        name = next((key for key in FORM_TRANSITIONS if key in request.POST), None)
+        if name is None:
+            return None
+        message = request.POST.get("workflow_message", "").strip()
+        try:
+            # A savepoint: a refused transition must not undo the save that came before it.
+            with transaction.atomic():
+                digest = _run_transition(FORM_TRANSITIONS[name], obj, request.user, message)
+        except ValidationError as exc:
+            self.message_user(request, " ".join(exc.messages), messages.ERROR)
+        except PermissionDenied as exc:
+            self.message_user(request, str(exc), messages.ERROR)
+        else:
+            self.message_user(request, _done_message(digest), messages.SUCCESS)
+        return HttpResponseRedirect(reverse("admin:papers_digest_change", args=[obj.pk]))
+
+    def response_add(self, request, obj, post_url_continue=None):
+        return self._workflow_from_form(request, obj) or super().response_add(
+            request, obj, post_url_continue
+        )
+
+    def response_change(self, request, obj):
+        return self._workflow_from_form(request, obj) or super().response_change(request, obj)
+
+    # --- list actions ----------------------------------------------------------------
+
+    def _run(self, request, digests, transition, done_message):
+        done = 0
+        for digest in digests:
+            try:
+                with transaction.atomic():
+                    _run_transition(transition, digest, request.user, "")
+                done += 1
+            except (ValidationError, PermissionDenied) as exc:
+                text = " ".join(getattr(exc, "messages", None) or [str(exc)])
+                self.message_user(request, f"{digest}: {text}", messages.ERROR)
+        if done:
+            self.message_user(request, done_message(done), messages.SUCCESS)
+
+    @admin.action(
+        description=gettext_lazy("Submit selected digests for review"), permissions=["submit"]
+    )
+    def submit_selected(self, request, queryset):
+        self._run(
+            request,
+            queryset,
+            "submit",
+            lambda n: ngettext("Submitted %d digest.", "Submitted %d digests.", n) % n,
+        )
+
+    @admin.action(
+        description=gettext_lazy("Approve and publish selected digests"), permissions=["publish"]
+    )
+    def approve_selected(self, request, queryset):
+        self._run(
+            request,
+            queryset,
+            "approve",
+            lambda n: ngettext("Approved %d digest.", "Approved %d digests.", n) % n,
+        )
+
+    @admin.action(description=gettext_lazy("Publish selected digests"), permissions=["publish"])
+    def publish_selected(self, request, queryset):
+        self._run(
+            request,
+            queryset,
+            "publish",
+            lambda n: ngettext("Published %d digest.", "Published %d digests.", n) % n,
+        )
+
+    @admin.action(description=gettext_lazy("Unpublish selected digests"), permissions=["publish"])
+    def unpublish_selected(self, request, queryset):
+        self._run(
+            request,
+            queryset,
+            "unpublish",
+            lambda n: ngettext("Unpublished %d digest.", "Unpublished %d digests.", n) % n,
+        )
+
+    @admin.action(description=gettext_lazy("Archive selected digests"), permissions=["publish"])
+    def archive_selected(self, request, queryset):
+        self._run(
+            request,
+            queryset,
+            "archive",
+            lambda n: ngettext("Archived %d digest.", "Archived %d digests.", n) % n,
+        )
+
+    # --- extra pages -----------------------------------------------------------------
+
+    def get_urls(self):
+        wrap = self.admin_site.admin_view
+        return [
+            path("<int:pk>/revisions/", wrap(self.revisions_view), name="papers_digest_revisions"),
+            path(
+                "<int:pk>/revisions/compare/", wrap(self.compare_view), name="papers_digest_compare"
+            ),
+            path(
+                "<int:pk>/revisions/<int:number>/restore/",
+                wrap(self.restore_view),
+                name="papers_digest_restore",
+            ),
+            path("<int:pk>/share/", wrap(self.share_view), name="papers_digest_share"),
+        ] + super().get_urls()
+
+    def _digest_for(self, request, pk):
+        digest = get_object_or_404(Digest, pk=pk)
+        if not self.has_view_or_change_permission(request, digest):
+            raise PermissionDenied
+        return digest
+
+    def _page(self, request, digest, template, title, **context):
+        return TemplateResponse(
+            request,
+            template,
+            {
+                **self.admin_site.each_context(request),
+                "opts": self.model._meta,
+                "digest": digest,
+                "original": digest,
+                "title": title,
+                **context,
+            },
+        )
+
+    def revisions_view(self, request, pk):
+        digest = self._digest_for(request, pk)
+        revisions = list(
+            digest.revisions.select_related("author").defer("snapshot").order_by("-number")
+        )
+        for revision in revisions:
+            revision.when = workflow.site_time(revision.created_at)
+            revision.by = workflow.user_label(revision.author)
+        records = list(digest.audit_records.select_related("actor")[:200])
+        for record in records:
+            record.when = workflow.site_time(record.created_at)
+            record.by = workflow.user_label(record.actor) if record.actor else _("the site")
+            record.effective = (
+                workflow.site_time(record.effective_at) if record.effective_at else ""
+            )
+        return self._page(
+            request,
+            digest,
+            "admin/papers/digest/revisions.html",
+            _("History of %(digest)s") % {"digest": digest},
+            revisions=revisions,
+            records=records,
+            can_restore=request.user.has_perm(workflow.RESTORE_PERMISSION)
+            and workflow.is_editor(request.user),
+        )
+
+    def compare_view(self, request, pk):
+        digest = self._digest_for(request, pk)
+        numbers = digest.revisions.values_list("number", flat=True)
+        try:
+            a, b = int(request.GET.get("a", "")), int(request.GET.get("b", ""))
+        except ValueError:
+            a = b = None
+        if a is None or a not in numbers or b not in numbers:
+            self.message_user(request, _("Choose two revisions of this digest."), messages.ERROR)
+            return HttpResponseRedirect(reverse("admin:papers_digest_revisions", args=[pk]))
+        a, b = sorted((a, b))
+        old, new = (digest.revisions.get(number=n) for n in (a, b))
+        return self._page(
+            request,
+            digest,
+            "admin/papers/digest/compare.html",
+            _("Revision %(a)s compared with revision %(b)s") % {"a": a, "b": b},
+            old=old,
+            new=new,
+            old_when=workflow.site_time(old.created_at),
+            new_when=workflow.site_time(new.created_at),
+            diff=workflow.compare(old.snapshot, new.snapshot),
+        )
+
+    def restore_view(self, request, pk, number):
+        digest = self._digest_for(request, pk)
+        revision = get_object_or_404(Revision, digest=digest, number=number)
+        if not (
+            request.user.has_perm(workflow.RESTORE_PERMISSION) and workflow.is_editor(request.user)
+        ):
+            raise PermissionDenied
+        if request.method == "POST":
+            try:
+                restored = services.digest_restore_revision(
+                    digest=digest,
+                    revision=revision,
+                    by=request.user,
+                    message=request.POST.get("message", "").strip(),
+                )
+            except ValidationError as exc:
+                self.message_user(request, " ".join(exc.messages), messages.ERROR)
+            else:
+                self.message_user(
+                    request,
+                    _(
+                        "Revision %(old)s restored as revision %(new)s. The digest is a draft: "
+                        "publish it again to put it on the site."
+                    )
+                    % {"old": revision.number, "new": restored.number},
+                    messages.SUCCESS,
+                )
+                return HttpResponseRedirect(reverse("admin:papers_digest_change", args=[pk]))
+        latest = digest.revisions.order_by("-number").first()
+        return self._page(
+            request,
+            digest,
+            "admin/papers/digest/restore.html",
+            _("Restore revision %(n)s") % {"n": revision.number},
+            revision=revision,
+            when=workflow.site_time(revision.created_at),
+            diff=workflow.compare(latest.snapshot, revision.snapshot) if latest else None,
+            is_live=digest.status in Digest.READABLE_STATES,
+        )
+
+    def share_view(self, request, pk):
+        digest = self._digest_for(request, pk)
+        if not request.user.has_perm(workflow.SHARE_PERMISSION):
+            raise PermissionDenied
+        form = ShareLinkForm(request.POST or None)
+        if request.method == "POST":
+            if "revoke" in request.POST:
+                link_id = request.POST["revoke"]
+                link = get_object_or_404(
+                    ShareLink, digest=digest, pk=int(link_id) if link_id.isdigit() else 0
+                )
+                services.share_link_revoke(link=link, by=request.user)
+                self.message_user(request, _("The link no longer works."), messages.SUCCESS)
+                return HttpResponseRedirect(request.path)
+            if form.is_valid():
+                expires = timezone.now() + datetime.timedelta(days=form.cleaned_data["days"])
+                try:
+                    link = services.share_link_create(
+                        digest=digest,
+                        by=request.user,
+                        expires_at=expires,
+                        note=form.cleaned_data["note"],
+                    )
+                except ValidationError as exc:
+                    form.add_error(None, exc)
+                else:
+                    self.message_user(
+                        request,
+                        _("Share link created; it works until %(when)s.")
+                        % {"when": workflow.site_time(link.expires_at)},
+                        messages.SUCCESS,
+                    )
+                    return HttpResponseRedirect(request.path)
+        links = list(digest.share_links.select_related("created_by", "revoked_by"))
+        for link in links:
+            link.url = request.build_absolute_uri(link.get_absolute_url())
+            link.until = workflow.site_time(link.expires_at)
+            link.by = workflow.user_label(link.created_by)
+            link.revoked = workflow.site_time(link.revoked_at) if link.revoked_at else ""
+        return self._page(
+            request,
+            digest,
+            "admin/papers/digest/share.html",
+            _("Share links of %(digest)s") % {"digest": digest},
+            form=form,
+            links=links,
+        )
+
+
+class EntryWorkflowMixin:
+    """Mixed into EntryAdmin: an entry is part of its digest's content, so the same rules
+    apply (authors cannot change entries of a published digest) and every save or delete
+    stores a revision of the digest."""
+
+    change_form_template = "admin/papers/entry/workflow_change_form.html"
+
+    def has_change_permission(self, request, obj=None):
+        allowed = super().has_change_permission(request, obj)
+        return allowed and (obj is None or workflow.can_edit_content(request.user, obj.digest))
+
+    def has_delete_permission(self, request, obj=None):
+        allowed = super().has_delete_permission(request, obj)
+        return allowed and (obj is None or workflow.can_edit_content(request.user, obj.digest))
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form_class = super().get_form(request, obj, change, **kwargs)
+        user = request.user
+
+        class EntryWorkflowForm(form_class):
+            def clean_digest(self):
+                digest = self.cleaned_data.get("digest")
+                if digest is not None and not workflow.can_edit_content(user, digest):
+                    raise ValidationError(
+                        _(
+                            "This digest is published, scheduled or archived: only editors "
+                            "can change its papers."
+                        )
+                    )
+                return digest
+
+        return EntryWorkflowForm
+
+    def save_model(self, request, obj, form, change):
+        # The digest the entry is in now, and the one it moves to: both must be editable.
+        if change:
+            stored = Digest.objects.get(entries__pk=obj.pk)
+            services.digest_check_editable(digest=stored, by=request.user)
+        services.digest_check_editable(digest=obj.digest, by=request.user)
+        super().save_model(request, obj, form, change)
+
+    def _record(self, request, obj, text):
+        if change_note := request.POST.get("workflow_message", "").strip():
+            text = change_note
+        services.revision_record(digest=obj.digest, by=request.user, message=text)
+
+    # Called by the admin after the entry, its sections and figures are all saved.
+    def log_addition(self, request, obj, message):
+        self._record(request, obj, _("Paper %(id)s added") % {"id": obj.paper.arxiv_id})
+        return super().log_addition(request, obj, message)
+
+    def log_change(self, request, obj, message):
+        self._record(request, obj, _("Paper %(id)s edited") % {"id": obj.paper.arxiv_id})
+        return super().log_change(request, obj, message)
+
+    def delete_model(self, request, obj):
+        services.digest_check_editable(digest=obj.digest, by=request.user)
+        digest = obj.digest
+        super().delete_model(request, obj)
+        services.revision_record(
+            digest=digest,
+            by=request.user,
+            message=_("Paper %(id)s removed") % {"id": obj.paper.arxiv_id},
+        )
+
+    def delete_queryset(self, request, queryset):
+        digests = {entry.digest for entry in queryset.select_related("digest")}
+        for digest in digests:
+            services.digest_check_editable(digest=digest, by=request.user)
+        super().delete_queryset(request, queryset)
+        for digest in digests:
+            services.revision_record(digest=digest, by=request.user, message=_("Papers removed"))
+
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        context["site_zone"] = workflow.site_zone().key
+        return super().render_change_form(request, context, add, change, form_url, obj)
+
+
+class ShareLinkForm(forms.Form):
+    note = forms.CharField(
+        label=gettext_lazy("For"),
+        max_length=120,
+        required=False,
+        help_text=gettext_lazy("Who the link is for, e.g. Dr Wang (shown only here)."),
+    )
+    days = forms.IntegerField(
+        label=gettext_lazy("Valid for (days)"), min_value=1, max_value=90, initial=7
+    )
+
+
+def _run_transition(name, digest, user, message):
+    if name == "submit":
+        return services.digest_submit(digest=digest, by=user, message=message)
+    if name == "approve":
+        return services.digest_approve(digest=digest, by=user, message=message)
+    if name == "send_back":
+        return services.digest_send_back(digest=digest, by=user, message=message)
+    if name == "publish":
+        return services.digest_publish(digest=digest, by=user, message=message)
+    if name == "unpublish":
+        return services.digest_unpublish(digest=digest, by=user, message=message)
+    if name == "archive":
+        return services.digest_archive(digest=digest, by=user, message=message)
+    raise Http404
+
+
+def _last_send_back(digest):
+    """The editor's message when a draft was sent back (shown until it is resubmitted)."""
+    if digest.status != Digest.Status.DRAFT:
+        return None
+    record = (
+        digest.audit_records.select_related("actor")
+        .filter(action__in=[AuditRecord.Action.SEND_BACK, AuditRecord.Action.SUBMIT])
+        .first()
+    )
+    if record is None or record.action != AuditRecord.Action.SEND_BACK:
+        return None
+    return {
+        "who": workflow.user_label(record.actor),
+        "when": workflow.site_time(record.created_at),
+        "message": record.message,
+    }
+
+
+def _state_label(digest) -> str:
+    if digest.is_scheduled:
+        return _("Scheduled")
+    return str(digest.get_status_display())
+
+
+def _done_message(digest) -> str:
+    if digest.is_scheduled:
+        return _("Scheduled to go live at %s.") % workflow.site_time(digest.published_at)
+    if digest.status == Digest.Status.REVIEW:
+        return _("Submitted for review; the editors have been told.")
+    if digest.status == Digest.Status.ARCHIVED:
+        return _("Archived: still readable at its address, no longer on the home page.")
+    if digest.is_published:
+        return _("Published.")
+    return _("The digest is a draft again.")
+
+
+@admin.register(AuditRecord)
+class AuditRecordAdmin(LargeTableAdminMixin, admin.ModelAdmin):
+    """The audit log: read-only, written only by papers/services.py."""
+
+    list_display = [
+        "created_at",
+        "digest_label",
+        "action",
+        "from_status",
+        "to_status",
+        "actor",
+        "message",
+    ]
+    list_filter = ["action", "to_status"]
+    list_select_related = ["digest", "actor"]
+    search_fields = ["digest_label", "message", "actor__username"]
+    date_hierarchy = "created_at"
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

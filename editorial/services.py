@@ -1,0 +1,453 @@
+"""Writes that change important state. Each checks permission on the server, runs in a
+transaction, and is the only place that transition is implemented: admin actions, views,
+commands and tests all call these functions."""
+
+import datetime
+import secrets
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.mail import send_mail
+from django.db import transaction
+from django.db.models import Exists, OuterRef, Q
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from comments.models import Comment
+from editorial import workflow
+from editorial.models import AuditRecord, Revision, ShareLink
+from editorial.signals import digest_went_live
+from editorial.workflow import CHANGE_PERMISSION, RESTORE_PERMISSION, SHARE_PERMISSION
+from papers.changes import content_changed
+from papers.models import Digest, published_q
+
+PUBLISH_PERMISSION = "papers.publish_digest"
+
+
+def _require(user, permission: str) -> None:
+    if user is None or not user.is_active or not user.has_perm(permission):
+        raise PermissionDenied(_("You do not have permission to do this."))
+
+
+require_permission = _require  # for services in other modules (importing, arXiv)
+
+
+def _locked(digest: Digest) -> Digest:
+    """The digest's row, locked until the transaction ends (two editors clicking at once
+    act one after the other, each seeing the state the other left)."""
+    return Digest.objects.select_for_update().get(pk=digest.pk)
+
+
+def _require_status(digest: Digest, allowed, action: str) -> None:
+    if digest.status not in allowed:
+        raise ValidationError(
+            _("A digest that is %(status)s cannot be %(action)s.")
+            % {"status": digest.get_status_display().lower(), "action": action}
+        )
+
+
+def _audit(digest, *, by, action, from_status, message="", effective_at=None):
+    return AuditRecord.objects.create(
+        digest=digest,
+        digest_label=str(digest)[:250],
+        actor=by if getattr(by, "pk", None) else None,
+        action=action,
+        from_status=from_status,
+        to_status=digest.status,
+        message=message,
+        effective_at=effective_at,
+    )
+
+
+def _go_live(*, digest, by, at, expires_at, message, action, allowed, verb):
+    """Shared body of publish / approve / schedule: checks, sets the times, audits, and
+    keeps the published content as a revision that pruning never removes."""
+    with transaction.atomic():
+        locked = _locked(digest)
+        _require_status(locked, allowed, verb)
+        if not locked.entries.exists():
+            raise ValidationError(_("Add at least one paper before publishing this digest."))
+        previous = locked.status
+        locked.published_at = at or locked.published_at or timezone.now()
+        if expires_at is not None:
+            locked.expires_at = expires_at
+        if locked.expires_at and locked.expires_at <= locked.published_at:
+            raise ValidationError(_("The expiry time must come after the go-live time."))
+        if locked.expires_at and locked.expires_at <= timezone.now():
+            raise ValidationError(_("The expiry time is in the past: clear it or move it later."))
+        locked.status = Digest.Status.PUBLISHED
+        locked.save(update_fields=["status", "published_at", "expires_at", "updated_at"])
+        if action != AuditRecord.Action.APPROVE and locked.published_at > timezone.now():
+            action = AuditRecord.Action.SCHEDULE
+        _audit(
+            locked,
+            by=by,
+            action=action,
+            from_status=previous,
+            message=message,
+            effective_at=locked.published_at,
+        )
+        revision_record(digest=locked, by=by, message=message or _("Published"), published=True)
+        content_changed()
+    return locked
+
+
+def digest_publish(*, digest: Digest, by, at=None, expires_at=None, message="") -> Digest:
+    """Publish ``digest`` at ``at`` (default: its scheduled go-live time if it has one,
+    else now). A future time schedules it; readers see it from then on. Editors only; a
+    published digest may be published again to change its times."""
+    _require(by, PUBLISH_PERMISSION)
+    return _go_live(
+        digest=digest,
+        by=by,
+        at=at,
+        expires_at=expires_at,
+        message=message,
+        action=AuditRecord.Action.PUBLISH,
+        allowed=(Digest.Status.DRAFT, Digest.Status.REVIEW, Digest.Status.PUBLISHED),
+        verb=_("published"),
+    )
+
+
+def digest_schedule(*, digest: Digest, by, at, expires_at=None, message="") -> Digest:
+    """Publish ``digest`` with a go-live time in the future (and an optional expiry).
+    Nothing has to run at that time: visibility is decided when a page is read."""
+    _require(by, PUBLISH_PERMISSION)
+    if at is None or at <= timezone.now():
+        raise ValidationError(_("Give a go-live time in the future to schedule the digest."))
+    return _go_live(
+        digest=digest,
+        by=by,
+        at=at,
+        expires_at=expires_at,
+        message=message,
+        action=AuditRecord.Action.SCHEDULE,
+        allowed=(Digest.Status.DRAFT, Digest.Status.REVIEW, Digest.Status.PUBLISHED),
+        verb=_("scheduled"),
+    )
+
+
+def digest_approve(*, digest: Digest, by, at=None, message="") -> Digest:
+    """An editor approves a digest in review: it is published (at ``at`` or its go-live
+    time if one is set, else now)."""
+    _require(by, PUBLISH_PERMISSION)
+    return _go_live(
+        digest=digest,
+        by=by,
+        at=at,
+        expires_at=None,
+        message=message,
+        action=AuditRecord.Action.APPROVE,
+        allowed=(Digest.Status.REVIEW,),
+        verb=_("approved"),
+    )
+
+
+def digest_submit(*, digest: Digest, by, message="") -> Digest:
+    """An author hands a draft to the editors, who are told by email."""
+    _require(by, CHANGE_PERMISSION)
+    with transaction.atomic():
+        locked = _locked(digest)
+        _require_status(locked, (Digest.Status.DRAFT,), _("submitted for review"))
+        if not locked.entries.exists():
+            raise ValidationError(_("Add at least one paper before submitting this digest."))
+        locked.status = Digest.Status.REVIEW
+        locked.save(update_fields=["status", "updated_at"])
+        record = _audit(
+            locked, by=by, action=AuditRecord.Action.SUBMIT, from_status="draft", message=message
+        )
+        transaction.on_commit(lambda: _tell_editors(locked, record))
+    return locked
+
+
+def digest_send_back(*, digest: Digest, by, message: str) -> Digest:
+    """An editor returns a digest in review to its authors, saying what to change."""
+    _require(by, PUBLISH_PERMISSION)
+    if not (message or "").strip():
+        raise ValidationError(_("Say what should change: a message is required to send back."))
+    with transaction.atomic():
+        locked = _locked(digest)
+        _require_status(locked, (Digest.Status.REVIEW,), _("sent back"))
+        locked.status = Digest.Status.DRAFT
+        locked.save(update_fields=["status", "updated_at"])
+        record = _audit(
+            locked,
+            by=by,
+            action=AuditRecord.Action.SEND_BACK,
+            from_status="review",
+            message=message.strip(),
+        )
+        submitted = (
+            locked.audit_records.filter(action=AuditRecord.Action.SUBMIT)
+            .select_related("actor")
+            .first()
+        )
+        submitter = submitted.actor if submitted else None
+        transaction.on_commit(lambda: _tell_submitter(locked, record, submitter))
+    return locked
+
+
+def digest_unpublish(*, digest: Digest, by, message="") -> Digest:
+    """Take ``digest`` off the site: it goes back to draft (its go-live time is kept, so a
+    later publish restores the original date)."""
+    _require(by, PUBLISH_PERMISSION)
+    with transaction.atomic():
+        locked = _locked(digest)
+        _require_status(locked, Digest.READABLE_STATES, _("unpublished"))
+        previous = locked.status
+        locked.status = Digest.Status.DRAFT
+        locked.save(update_fields=["status", "updated_at"])
+        _audit(
+            locked,
+            by=by,
+            action=AuditRecord.Action.UNPUBLISH,
+            from_status=previous,
+            message=message,
+        )
+        content_changed()
+    return locked
+
+
+def digest_archive(*, digest: Digest, by, message="") -> Digest:
+    """Archive a published digest: still readable at its address, marked archived, and
+    no longer on the home page or in feeds."""
+    _require(by, PUBLISH_PERMISSION)
+    with transaction.atomic():
+        locked = _locked(digest)
+        _require_status(locked, (Digest.Status.PUBLISHED,), _("archived"))
+        locked.status = Digest.Status.ARCHIVED
+        locked.save(update_fields=["status", "updated_at"])
+        _audit(
+            locked,
+            by=by,
+            action=AuditRecord.Action.ARCHIVE,
+            from_status="published",
+            message=message,
+        )
+        content_changed()
+    return locked
+
+
+def digest_restore_revision(*, digest: Digest, revision: Revision, by, message="") -> Revision:
+    """Write an earlier revision's content back as a new draft: the digest becomes a draft
+    (off the site until published again) and a new revision records the restore. No
+    revision is changed or removed."""
+    _require(by, PUBLISH_PERMISSION)
+    _require(by, RESTORE_PERMISSION)
+    if revision.digest_id != digest.pk:
+        raise ValidationError(_("That revision belongs to another digest."))
+    with transaction.atomic():
+        locked = _locked(digest)
+        data = revision.snapshot
+        clash = Digest.objects.filter(issue_date=data["issue_date"], slug=data["slug"]).exclude(
+            pk=locked.pk
+        )
+        if clash.exists():
+            raise ValidationError(
+                _("Another digest now uses the address of revision %(n)s (%(date)s/%(slug)s).")
+                % {"n": revision.number, "date": data["issue_date"], "slug": data["slug"]}
+            )
+        dropped = locked.entries.exclude(paper_id__in=[e["paper"] for e in data["entries"]])
+        lost = Comment.objects.filter(entry__in=dropped).count()
+        if lost:
+            raise ValidationError(
+                _(
+                    "Restoring revision %(n)s would remove papers that readers commented on "
+                    "(%(count)d comments would be deleted). Nothing was changed; remove those "
+                    "comments first if that is what you want."
+                )
+                % {"n": revision.number, "count": lost}
+            )
+        previous = locked.status
+        notes = workflow.apply_snapshot(locked, data)
+        locked.status = Digest.Status.DRAFT
+        locked.save(update_fields=["status", "updated_at"])
+        text = message or _("Restored revision %(n)s") % {"n": revision.number}
+        if notes:
+            text = " ".join([text, *notes])
+        _audit(locked, by=by, action=AuditRecord.Action.RESTORE, from_status=previous, message=text)
+        if previous in Digest.READABLE_STATES:
+            content_changed()
+        return revision_record(digest=locked, by=by, message=text[:300])
+
+
+def digest_record_creation(*, digest: Digest, by, message="") -> Revision:
+    """After a digest is created (admin, importer): the audit record and first revision."""
+    with transaction.atomic():
+        _audit(digest, by=by, action=AuditRecord.Action.CREATE, from_status="", message=message)
+        return revision_record(digest=digest, by=by, message=message or _("Created"))
+
+
+def digest_delete(*, digest: Digest, by) -> None:
+    """Delete a digest for good (editors). Its revisions go with it; the audit log keeps a
+    record of the deletion and of everything before it."""
+    _require(by, "papers.delete_digest")
+    with transaction.atomic():
+        locked = _locked(digest)
+        _audit(locked, by=by, action=AuditRecord.Action.DELETE, from_status=locked.status)
+        if locked.status in Digest.READABLE_STATES:
+            content_changed()
+        locked.delete()
+
+
+def revision_record(*, digest: Digest, by, message="", published=False) -> Revision:
+    """Store the digest's current content as its next revision. Called after every save
+    (admin, importer, restore) inside the same transaction."""
+    with transaction.atomic():
+        locked = _locked(digest)
+        last = locked.revisions.order_by("-number").values_list("number", flat=True).first()
+        return Revision.objects.create(
+            digest=locked,
+            number=(last or 0) + 1,
+            author=by if getattr(by, "pk", None) else None,
+            message=(message or "")[:300],
+            snapshot=workflow.snapshot(locked),
+            published=published,
+        )
+
+
+def digest_check_editable(*, digest: Digest | None, by) -> None:
+    """Refuse a content change ``by`` may not make (an author editing a published digest)."""
+    if not workflow.can_edit_content(by, digest):
+        raise PermissionDenied(
+            _("Only editors can change a digest that is published, scheduled or archived.")
+        )
+
+
+def share_link_create(*, digest: Digest, by, expires_at=None, note="") -> ShareLink:
+    """A link that shows the digest's current draft to someone without an account."""
+    _require(by, SHARE_PERMISSION)
+    expires_at = expires_at or timezone.now() + datetime.timedelta(days=settings.SHARE_LINK_DAYS)
+    if expires_at <= timezone.now():
+        raise ValidationError(_("The link's expiry must be in the future."))
+    with transaction.atomic():
+        link = ShareLink.objects.create(
+            digest=digest,
+            key=secrets.token_hex(16),
+            note=note,
+            created_by=by,
+            expires_at=expires_at,
+        )
+        _audit(
+            digest,
+            by=by,
+            action=AuditRecord.Action.SHARE,
+            from_status=digest.status,
+            message=_("Share link %(note)s, valid until %(until)s")
+            % {"note": note or link.key[:6], "until": workflow.site_time(expires_at)},
+        )
+    return link
+
+
+def share_link_revoke(*, link: ShareLink, by) -> ShareLink:
+    """Stop a share link from working, at once and for good."""
+    _require(by, SHARE_PERMISSION)
+    with transaction.atomic():
+        link = ShareLink.objects.select_for_update().get(pk=link.pk)
+        if link.revoked_at is None:
+            link.revoked_at, link.revoked_by = timezone.now(), by
+            link.save(update_fields=["revoked_at", "revoked_by"])
+            _audit(
+                link.digest,
+                by=by,
+                action=AuditRecord.Action.REVOKE,
+                from_status=link.digest.status,
+                message=link.note or link.key[:6],
+            )
+    return link
+
+
+def digests_went_live(*, now=None, dry_run=False) -> list[Digest]:
+    """Digests readable now whose going live has not been recorded yet (for each go-live
+    time). Records it and sends ``digest_went_live`` unless ``dry_run``; idempotent."""
+    now = now or timezone.now()
+    done = AuditRecord.objects.filter(
+        digest=OuterRef("pk"),
+        action=AuditRecord.Action.WENT_LIVE,
+        effective_at=OuterRef("published_at"),
+    )
+    due = list(
+        Digest.objects.filter(published_q(now=now))
+        .exclude(Exists(done))
+        .order_by("published_at", "id")
+    )
+    if dry_run:
+        return due
+    handled = []
+    for digest in due:
+        with transaction.atomic():
+            # Two runs at once: the second waits for the lock, then sees the record.
+            locked = Digest.objects.select_for_update().filter(pk=digest.pk).first()
+            if locked is None or not locked.is_published:
+                continue
+            if AuditRecord.objects.filter(
+                digest=locked, action=AuditRecord.Action.WENT_LIVE, effective_at=locked.published_at
+            ).exists():
+                continue
+            _audit(
+                locked,
+                by=None,
+                action=AuditRecord.Action.WENT_LIVE,
+                from_status=locked.status,
+                effective_at=locked.published_at,
+            )
+            transaction.on_commit(lambda d=locked: digest_went_live.send(sender=Digest, digest=d))
+            handled.append(locked)
+    return handled
+
+
+def _tell_submitter(digest: Digest, record: AuditRecord, submitter) -> None:
+    """Email whoever submitted the digest that it came back, with the editor's message."""
+    if submitter is None or not submitter.email or submitter.pk == getattr(record.actor, "pk", 0):
+        return
+    subject = _("Sent back to draft: %(title)s") % {"title": digest.title}
+    body = _(
+        "%(who)s sent “%(title)s” (%(date)s) back to draft at %(when)s:\n\n"
+        "%(message)s\n\nEdit it in the admin: %(link)s"
+    ) % {
+        "who": workflow.user_label(record.actor),
+        "title": digest.title,
+        "date": digest.issue_date.isoformat(),
+        "when": workflow.site_time(record.created_at),
+        "message": record.message,
+        "link": reverse("admin:papers_digest_change", args=[digest.pk]),
+    }
+    send_mail(subject, body, None, [submitter.email], fail_silently=True)
+
+
+def _tell_editors(digest: Digest, record: AuditRecord) -> None:
+    """Email every editor (active users with the publish permission) that a digest waits
+    for review. Console backend by default (settings.EMAIL_BACKEND)."""
+    User = get_user_model()
+    perm = Q(groups__permissions__codename="publish_digest") | Q(
+        user_permissions__codename="publish_digest"
+    )
+    editors = (
+        User.objects.filter(is_active=True)
+        .filter(perm | Q(is_superuser=True))
+        .exclude(email="")
+        .distinct()
+    )
+    recipients = sorted({u.email for u in editors if u.pk != getattr(record.actor, "pk", None)})
+    if not recipients:
+        return
+    link = reverse("admin:papers_digest_change", args=[digest.pk])
+    subject = _("Waiting for review: %(title)s") % {"title": digest.title}
+    body = _(
+        "%(who)s submitted “%(title)s” (%(date)s) for review at %(when)s.\n\n"
+        "%(message)s\n\nReview it in the admin: %(link)s"
+    ) % {
+        "who": workflow.user_label(record.actor),
+        "title": digest.title,
+        "date": digest.issue_date.isoformat(),
+        "when": workflow.site_time(record.created_at),
+        "message": record.message or _("(no message)"),
+        "link": link,
+    }
+    send_mail(subject, body, None, recipients, fail_silently=True)
+
+
+# The admin's entry inline parks positions as part of its writes.
+entries_park_positions = workflow.entries_park_positions

@@ -1,0 +1,382 @@
+"""Workflow logic that is not a state change: who may do what, revision snapshots and how
+to write one back, the readable comparison of two revisions, share-link tokens, site-time
+formatting and edit presence. State changes are in ``papers/services.py``."""
+
+import datetime
+import difflib
+import re
+import zoneinfo
+
+from django.conf import settings
+from django.core import signing
+from django.db.models import F, Min
+from django.utils import timezone
+from django.utils.html import escape
+from django.utils.safestring import mark_safe
+from django.utils.translation import gettext as _
+
+from editorial.models import SHARE_SALT, EditPresence, ShareLink
+from papers.models import Digest, Entry, Figure, Paper, Section, SectionKind
+from reading.search import sync_entry_state
+
+PUBLISH_PERMISSION = "papers.publish_digest"
+CHANGE_PERMISSION = "papers.change_digest"
+RESTORE_PERMISSION = "editorial.restore_revision"
+SHARE_PERMISSION = "editorial.add_sharelink"
+
+
+# --- who may do what -------------------------------------------------------------------
+
+
+def is_editor(user) -> bool:
+    """Editors approve, publish, schedule, unpublish and archive (``publish_digest``)."""
+    return bool(user and user.is_active and user.has_perm(PUBLISH_PERMISSION))
+
+
+def can_edit_content(user, digest: Digest | None) -> bool:
+    """Authors edit drafts and digests in review; once a digest is published, scheduled or
+    archived only editors may change its content in place."""
+    if not (user and user.is_active and user.has_perm(CHANGE_PERMISSION)):
+        return False
+    if digest is None or digest.status not in Digest.READABLE_STATES:
+        return True
+    return is_editor(user)
+
+
+# --- times in the site's zone ----------------------------------------------------------
+
+
+def site_zone() -> zoneinfo.ZoneInfo:
+    return zoneinfo.ZoneInfo(settings.TIME_ZONE)
+
+
+def site_time(moment: datetime.datetime | None) -> str:
+    """``2025-09-30 08:00 (Asia/Shanghai)``: a time as editors read it, zone named."""
+    if moment is None:
+        return "-"
+    local = timezone.localtime(moment, site_zone())
+    return f"{local:%Y-%m-%d %H:%M} ({settings.TIME_ZONE})"
+
+
+# --- revisions -------------------------------------------------------------------------
+
+SNAPSHOT_VERSION = 1
+
+
+def snapshot(digest: Digest) -> dict:
+    """Everything an editor writes about ``digest``, as plain JSON: its fields and tags, and
+    each entry in order with its paper, tags, sections (by kind) and figures."""
+    entries = (
+        Entry.objects.filter(digest=digest)
+        .select_related("paper")
+        .prefetch_related("tags", "figures", "sections__kind")
+        .order_by("position")
+    )
+    return {
+        "version": SNAPSHOT_VERSION,
+        "title": digest.title,
+        "slug": digest.slug,
+        "issue_date": digest.issue_date.isoformat(),
+        "summary": digest.summary,
+        "status": digest.status,
+        "published_at": digest.published_at.isoformat() if digest.published_at else None,
+        "expires_at": digest.expires_at.isoformat() if digest.expires_at else None,
+        "tags": sorted(tag.name for tag in digest.tags.all()),
+        "entries": [
+            {
+                "paper": entry.paper_id,
+                "arxiv_id": entry.paper.arxiv_id,
+                "paper_title": entry.paper.title,
+                "position": entry.position,
+                "title_zh": entry.title_zh,
+                "unplaced_text": entry.unplaced_text,
+                "tags": sorted(tag.name for tag in entry.tags.all()),
+                "sections": [
+                    {"kind": s.kind.slug, "name": s.kind.name_zh, "body": s.body}
+                    for s in sorted(entry.sections.all(), key=lambda s: (s.kind.order, s.kind_id))
+                ],
+                "figures": [
+                    {
+                        "position": f.position,
+                        "image": f.image.name or "",
+                        "caption": f.caption,
+                        "alt_text": f.alt_text,
+                        "source_url": f.source_url,
+                        "licence": f.licence,
+                        "placeholder": f.placeholder,
+                    }
+                    for f in sorted(entry.figures.all(), key=lambda f: (f.position, f.pk))
+                ],
+            }
+            for entry in entries
+        ],
+    }
+
+
+def content_of(data: dict) -> dict:
+    """A snapshot without its editorial state: what "the same content" compares."""
+    return {k: v for k, v in data.items() if k not in ("status", "published_at", "expires_at")}
+
+
+def apply_snapshot(digest: Digest, data: dict) -> list[str]:
+    """Write the content of a snapshot back into ``digest`` and its entries (inside the
+    caller's transaction). Entries are matched by paper, so an entry that stays keeps its
+    id (and whatever points at it). Returns notes on what could not be restored."""
+
+    notes = []
+    digest.title = data["title"]
+    digest.slug = data["slug"]
+    digest.issue_date = datetime.date.fromisoformat(data["issue_date"])
+    digest.summary = data["summary"]
+    digest.save(update_fields=["title", "slug", "issue_date", "summary", "updated_at"])
+    digest.tags.set(data["tags"])
+
+    wanted = {}
+    papers = Paper.objects.in_bulk([e["paper"] for e in data["entries"]])
+    for item in data["entries"]:
+        if item["paper"] in papers:
+            wanted[item["paper"]] = item
+        else:
+            notes.append(
+                _("Paper %(id)s no longer exists; its entry was not restored.")
+                % {"id": item["arxiv_id"]}
+            )
+    current = {entry.paper_id: entry for entry in digest.entries.all()}
+    for paper_id, entry in current.items():
+        if paper_id not in wanted:
+            entry.delete()
+    entries_park_positions(
+        [
+            e.pk
+            for pid, e in current.items()
+            if pid in wanted and e.position != wanted[pid]["position"]
+        ]
+    )
+    kinds = {kind.slug: kind for kind in SectionKind.objects.all()}
+    for paper_id, item in wanted.items():
+        entry = current.get(paper_id) or Entry(digest=digest, paper_id=paper_id)
+        entry.position = item["position"]
+        entry.title_zh = item["title_zh"]
+        entry.unplaced_text = item["unplaced_text"]
+        orphans = [s for s in item["sections"] if s["kind"] not in kinds]
+        if orphans:
+            # A section kind was deleted since: keep the text where the editor will see it.
+            kept = "\n\n".join(f"{s['name']}\n{s['body']}" for s in orphans)
+            entry.unplaced_text = "\n\n".join(t for t in (entry.unplaced_text, kept) if t)
+            notes.append(
+                _("Sections of deleted kinds were put in the unplaced text of %(id)s.")
+                % {"id": item["arxiv_id"]}
+            )
+        entry.save()
+        entry.tags.set(item["tags"])
+        entry.sections.all().delete()
+        for section in item["sections"]:
+            if section["kind"] in kinds:
+                Section(entry=entry, kind=kinds[section["kind"]], body=section["body"]).save()
+        entry.figures.all().delete()
+        Figure.objects.bulk_create(
+            [
+                Figure(
+                    entry=entry,
+                    position=f["position"],
+                    image=f["image"],
+                    caption=f["caption"],
+                    alt_text=f["alt_text"],
+                    source_url=f["source_url"],
+                    licence=f["licence"],
+                    placeholder=f["placeholder"],
+                )
+                for f in item["figures"]
+            ]
+        )
+        # bulk_create leaves the entry's update time alone: its block shows the figures.
+        Entry.objects.filter(pk=entry.pk).update(updated_at=timezone.now())
+    if any(f["image"] for item in wanted.values() for f in item["figures"]):
+        # bulk_create skips the image dimension fields; fill them from the files.
+        for figure in Figure.objects.filter(entry__digest=digest).exclude(image=""):
+            try:
+                figure.width, figure.height = figure.image.width, figure.image.height
+                figure.save(update_fields=["width", "height"])
+            except (OSError, ValueError):
+                pass
+    return notes
+
+
+# --- comparing two revisions -----------------------------------------------------------
+
+# A "word" for highlighting: a run of Latin letters/digits, one CJK character (Chinese has
+# no spaces, so each character is a word), a run of spaces, or one other character.
+_TOKEN = re.compile(r"[A-Za-z0-9_\-.']+|[\u3400-\u9fff\uf900-\ufaff]|\s+|.", re.S)
+
+
+def highlight_changes(old: str, new: str) -> tuple[str, str]:
+    """HTML of ``old`` with removed words in ``<del>`` and of ``new`` with added words in
+    ``<ins>``; all text escaped."""
+    a, b = _TOKEN.findall(old or ""), _TOKEN.findall(new or "")
+    left, right = [], []
+    for op, i1, i2, j1, j2 in difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes():
+        old_part, new_part = escape("".join(a[i1:i2])), escape("".join(b[j1:j2]))
+        if op == "equal":
+            left.append(old_part)
+            right.append(new_part)
+            continue
+        if old_part:
+            left.append(f"<del>{old_part}</del>")
+        if new_part:
+            right.append(f"<ins>{new_part}</ins>")
+    return mark_safe("".join(left)), mark_safe("".join(right))  # noqa: S308 (escaped above)
+
+
+def _field_change(label, old, new):
+    old, new = old or "", new or ""
+    if old == new:
+        return None
+    before, after = highlight_changes(old, new)
+    return {"label": label, "before": before, "after": after}
+
+
+def compare(old: dict, new: dict) -> dict:
+    """What changed between two snapshots, as an editor reads it: digest fields, papers
+    added / removed / moved, and per paper each changed field and section."""
+    fields = [
+        _field_change(_("Title"), old["title"], new["title"]),
+        _field_change(_("Slug"), old["slug"], new["slug"]),
+        _field_change(_("Issue date"), old["issue_date"], new["issue_date"]),
+        _field_change(_("Summary"), old["summary"], new["summary"]),
+        _field_change(_("Tags"), ", ".join(old["tags"]), ", ".join(new["tags"])),
+    ]
+    old_entries = {e["paper"]: e for e in old["entries"]}
+    new_entries = {e["paper"]: e for e in new["entries"]}
+    added = [e for e in new["entries"] if e["paper"] not in old_entries]
+    removed = [e for e in old["entries"] if e["paper"] not in new_entries]
+    moved, changed = [], []
+    for item in new["entries"]:
+        before = old_entries.get(item["paper"])
+        if before is None:
+            continue
+        if before["position"] != item["position"]:
+            moved.append({"entry": item, "from": before["position"], "to": item["position"]})
+        changes = [
+            _field_change(_("Chinese title"), before["title_zh"], item["title_zh"]),
+            _field_change(_("Tags"), ", ".join(before["tags"]), ", ".join(item["tags"])),
+            _field_change(_("Unplaced text"), before["unplaced_text"], item["unplaced_text"]),
+        ]
+        old_sections = {s["kind"]: s for s in before["sections"]}
+        new_sections = {s["kind"]: s for s in item["sections"]}
+        for kind in list(old_sections) + [k for k in new_sections if k not in old_sections]:
+            section = new_sections.get(kind) or old_sections[kind]
+            changes.append(
+                _field_change(
+                    section["name"],
+                    old_sections.get(kind, {}).get("body"),
+                    new_sections.get(kind, {}).get("body"),
+                )
+            )
+        old_figures = [_figure_line(f) for f in before["figures"]]
+        new_figures = [_figure_line(f) for f in item["figures"]]
+        changes.append(_field_change(_("Figures"), "\n".join(old_figures), "\n".join(new_figures)))
+        changes = [c for c in changes if c]
+        if changes:
+            changed.append({"entry": item, "changes": changes})
+    fields = [f for f in fields if f]
+    return {
+        "fields": fields,
+        "added": added,
+        "removed": removed,
+        "moved": moved,
+        "changed": changed,
+        "same": not (fields or added or removed or moved or changed),
+    }
+
+
+def _figure_line(figure: dict) -> str:
+    name = figure["image"].rsplit("/", 1)[-1] if figure["image"] else _("(no image)")
+    return f"{figure['position']}. {figure['caption'] or figure['placeholder']} [{name}]"
+
+
+# --- share links -----------------------------------------------------------------------
+
+
+def share_token(link: ShareLink) -> str:
+    """The signed token in a share link's address (the link's id and its random key)."""
+    return link.token
+
+
+def share_link_from_token(token: str) -> ShareLink | None:
+    """The link a token names, or None when it is forged, garbled or unknown."""
+    try:
+        link_id, key = signing.loads(token, salt=SHARE_SALT)
+    except (signing.BadSignature, TypeError, ValueError):
+        return None
+    link = ShareLink.objects.select_related("digest").filter(pk=link_id).first()
+    if link is None or not isinstance(key, str) or link.key != key:
+        return None
+    return link
+
+
+# --- who else is editing ---------------------------------------------------------------
+
+
+def presence_touch(digest: Digest, user) -> list:
+    """Record that ``user`` opened ``digest`` for editing; return the other users who did
+    in the last few minutes (most recent first), each with ``seen_at``."""
+    now = timezone.now()
+    EditPresence.objects.update_or_create(digest=digest, user=user, defaults={"seen_at": now})
+    since = now - datetime.timedelta(minutes=settings.EDIT_PRESENCE_MINUTES)
+    return list(
+        EditPresence.objects.filter(digest=digest, seen_at__gte=since)
+        .exclude(user=user)
+        .select_related("user")
+        .order_by("-seen_at")
+    )
+
+
+def user_label(user) -> str:
+    if user is None:
+        return _("someone")
+    return user.get_full_name() or user.get_username()
+
+
+# --- caches and scheduled visibility ----------------------------------------------------
+
+
+def next_visibility_change(*, now=None) -> datetime.datetime | None:
+    """The next moment a digest goes live or expires (None if nothing is pending). Anything
+    that caches public pages must not keep them past this moment, or a scheduled digest
+    would appear late and an expired one linger."""
+    now = now or timezone.now()
+    live = Digest.objects.filter(status__in=Digest.READABLE_STATES)
+    moments = [
+        live.filter(published_at__gt=now).aggregate(m=Min("published_at"))["m"],
+        live.filter(expires_at__gt=now).aggregate(m=Min("expires_at"))["m"],
+    ]
+    moments = [m for m in moments if m is not None]
+    return min(moments) if moments else None
+
+
+def cache_seconds(limit: int, *, now=None) -> int:
+    """How long a public page may be cached: ``limit`` seconds, but never past the next
+    go-live or expiry."""
+    now = now or timezone.now()
+    upcoming = next_visibility_change(now=now)
+    if upcoming is None:
+        return limit
+    return max(0, min(limit, int((upcoming - now).total_seconds())))
+
+
+# Positions are unique per digest, so a reorder (1<->2) saved row by row would collide
+# half-way. Changed rows first move out of the way by this offset (PositiveSmallIntegerField
+# holds up to 32767), then take their new positions.
+_POSITION_PARKING_OFFSET = 16000
+
+
+def entries_park_positions(entry_ids) -> None:
+    """Move entries whose positions are about to change out of the way, in the current
+    transaction (the admin's entry inline, restoring a revision)."""
+    if entry_ids:
+        Entry.objects.filter(pk__in=list(entry_ids)).update(
+            position=F("position") + _POSITION_PARKING_OFFSET,
+            updated_at=timezone.now(),  # the position is in the paper's block
+        )
+        # A bulk update sends no signal: keep the search rows' copy of the position.
+        sync_entry_state(entry_ids=entry_ids)

@@ -1,0 +1,16 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class ReadingConfig(AppConfig):
+    name = "reading"
+    verbose_name = _("Reading")
+    default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self):
+        from pagecache import store as pages
+        from papers.models import Digest
+        from reading import signals  # noqa: F401 (connects the search rows' receivers)
+
+        # Scheduled go-lives and expiries change what readers see without any save.
+        pages.register(expiry=lambda: Digest.objects.next_visibility_change())

@@ -1,0 +1,84 @@
+"""Reading the site: the derived search row of each entry (kept current by
+reading/signals.py). Everything here can be rebuilt from the editorial data
+(``manage.py rebuild_search``); nothing here is edited by hand."""
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from papers.models import Entry
+
+
+class EntrySearch(models.Model):
+    """The searchable text of one entry, in term form (see papers/search.py): title terms
+    (English and Chinese titles, one-line summary) rank above body terms (critique, abstract,
+    authors, affiliations, tags, categories). ``facets`` lists the entry's tags and categories
+    as terms, so tag and category filters run on an index too. On PostgreSQL generated,
+    GIN-indexed ``search_vector`` and ``facet_vector`` columns (migration 0003) are computed
+    from them."""
+
+    entry = models.OneToOneField(
+        Entry, on_delete=models.CASCADE, primary_key=True, related_name="search"
+    )
+    title_terms = models.TextField(blank=True)
+    body_terms = models.TextField(blank=True)
+    summary = models.TextField(
+        blank=True, help_text=_("The one-line summary as plain text (lists, descriptions).")
+    )
+    plain = models.TextField(blank=True, help_text=_("Plain critique and abstract, for snippets."))
+    facets = models.TextField(
+        blank=True, help_text=_("Facet terms: t<id> per tag, c<id> per category (primary, cross).")
+    )
+    # Copies, so that a list or search page reads this one narrow table: the sort key (the
+    # digest's issue date, the digest, the entry's position) and the digest's publication
+    # state. Visibility itself is still decided at read time (``visible_q``): a scheduled
+    # digest goes live, and an expired one disappears, without anything being written.
+    issue_date = models.DateField(null=True, editable=False)
+    digest_pk = models.BigIntegerField(null=True, editable=False)
+    position = models.PositiveSmallIntegerField(default=0, editable=False)
+    status = models.CharField(max_length=16, blank=True, editable=False)
+    published_at = models.DateTimeField(null=True, editable=False)
+    expires_at = models.DateTimeField(null=True, editable=False)
+
+    class Meta:
+        db_table = "papers_entrysearch"
+        verbose_name = _("entry search text")
+        verbose_name_plural = _("entry search texts")
+        indexes = [
+            # The lists' order: a page is one walk of this index (newest first).
+            models.Index(
+                fields=["-issue_date", "-digest_pk", "position"], name="entrysearch_sort_idx"
+            ),
+        ]
+
+    def __str__(self):
+        return f"search text of entry {self.entry_id}"
+
+
+class EntryFacets(models.Model):
+    """PostgreSQL only: a narrow copy of each search row's facets and publication state,
+    kept by a trigger on the search table (migration 0014), so that the capped count of a
+    list filtered by tags or categories reads ~120 rows per page instead of ~6.
+
+    The search table is wide (1.3 KB a row: titles, summary, the title vector inline), so
+    the 1,001 rows a capped count must visit for a common tag lie on 440–660 pages, and
+    the GIN bitmap of a tag on a third of 100,000 entries spans 17,000 pages: 7–9 ms. On
+    this table the same count takes 2–4 ms. Unmanaged: the migration creates it (with its
+    GIN index and trigger) on PostgreSQL only, and nothing writes to it from Python. On
+    SQLite the table does not exist and the count uses the FTS5 index
+    (``EntryFilter.count_rows`` in papers/filters.py decides)."""
+
+    entry = models.OneToOneField(
+        Entry, on_delete=models.DO_NOTHING, primary_key=True, related_name="+", db_constraint=False
+    )
+    issue_date = models.DateField(null=True)
+    digest_pk = models.BigIntegerField(null=True)
+    status = models.CharField(max_length=16)
+    published_at = models.DateTimeField(null=True)
+    expires_at = models.DateTimeField(null=True)
+
+    class Meta:
+        db_table = "papers_entryfacets"
+        managed = False
+
+    def __str__(self):
+        return f"facets of entry {self.entry_id}"

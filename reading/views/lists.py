@@ -1,0 +1,476 @@
+"""Reading the site: the filterable entry list and its presets (tag, category, affiliation,
+month), search, section browsing, comparison, robots.txt and the view-count beacon.
+
+Every read starts from ``Entry.objects.published()`` (or ``Digest``'s); filters come from
+``papers/filters.py`` and search from ``papers/search.py``. Each page runs a fixed number of
+queries whatever the data size (pinned in tests/test_reading_pages.py).
+"""
+
+from __future__ import annotations
+
+import calendar
+import datetime
+
+from django.db.models import Count, Prefetch
+from django.db.models.functions import TruncMonth
+from django.http import Http404, HttpResponse, HttpResponseNotAllowed, JsonResponse
+from django.urls import reverse
+from django.utils.translation import gettext, pgettext
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.csrf import csrf_exempt
+from django.views.generic import TemplateView
+from taggit.models import Tag
+
+from digestsite.client_ip import client_ip
+from pagecache import store as pages
+from papers.changes import names_version
+from papers.models import Category, Entry, Section, SectionKind, published_q
+from reading import viewcounts
+from reading.filters import EntryFilter
+from reading.search import CappedCountPaginator, snippet
+from reading.views.pages import fragment_seconds
+
+ENTRY_PAGE_SIZE = 20
+SECTION_PAGE_SIZE = 20
+COMPARE_MIN, COMPARE_MAX = 2, 4
+# The largest id of every supported database (a signed 64-bit integer).
+MAX_DB_ID = 2**63 - 1
+
+
+def entry_list_queryset(*, with_text: bool = False):
+    """Published entries with what a list row shows, in a fixed number of queries
+    (the entry, its paper, category, digest and summary in one; tags in one more).
+
+    Publication is tested on the search row's copy of the digest's state (the same test as
+    ``published_q``, still at read time), so that filtering and ordering a list read one
+    table and one index; the digest is joined only for the rows of the page."""
+    deferred = ["paper__abstract", "unplaced_text", "search__title_terms", "search__body_terms"]
+    if not with_text:
+        deferred.append("search__plain")
+    return (
+        Entry.objects.filter(published_q("search__"))
+        .select_related("paper__primary_category", "digest", "search")
+        .defer(*deferred)
+        .prefetch_related("tags")
+    )
+
+
+def list_rows(ids, *, with_text: bool = False) -> list:
+    """The published entries ``ids``, in that order, with what their rows show
+    (templates/includes/_entry_row.html): two queries whatever their number."""
+    deferred = ["paper__abstract", "unplaced_text", "search__title_terms", "search__body_terms"]
+    if not with_text:
+        deferred.append("search__plain")
+    found = (
+        Entry.objects.filter(published_q("search__"), pk__in=ids)
+        .select_related("paper__primary_category", "digest", "search")
+        .defer(*deferred)
+        .prefetch_related("tags")
+        .in_bulk()
+    )
+    return [found[pk] for pk in ids if pk in found]
+
+
+def chips(request, filterset: EntryFilter) -> list[dict]:
+    """One removable chip per active filter value: a label and the URL without it."""
+    params = request.GET
+    result = []
+    tag_names = {tag.slug: tag.name for tag in filterset.tags}
+    tag_names.update({tag.name: tag.name for tag in filterset.tags})
+    labels = {
+        "q": gettext("Search"),
+        "tag": gettext("Tag"),
+        "category": gettext("Category"),
+        "affiliation": gettext("Affiliation"),
+        "author": gettext("Author"),
+        "date_from": pgettext("date range", "From"),
+        "date_to": pgettext("date range", "To"),
+        "digest": gettext("Digest"),
+    }
+    digest = filterset.form.cleaned_data.get("digest") if filterset.form.is_valid() else None
+    for key in labels:
+        for value in params.getlist(key):
+            if not value.strip():
+                continue
+            remaining = params.copy()
+            remaining.setlist(key, [v for v in params.getlist(key) if v != value])
+            remaining.pop("page", None)
+            shown = value
+            if key == "tag":
+                shown = tag_names.get(value, value)
+            elif key == "digest" and digest is not None:
+                shown = digest.title
+            result.append(
+                {
+                    "label": labels[key],
+                    "value": shown,
+                    "remove_url": "?" + remaining.urlencode() if remaining else request.path,
+                }
+            )
+    return result
+
+
+class EntryListView(TemplateView):
+    """The list of published entries with filters, search, sort and pages. Presets (tag,
+    category, affiliation, month) are the same list with a filter fixed by the URL."""
+
+    template_name = "papers/entry_list.html"
+    page_size = ENTRY_PAGE_SIZE
+    heading = _("Papers")
+    feed_names: tuple[str, str] | None = None  # (atom, rss) URL names of this list's feeds
+    not_found_status = 404
+
+    def get_preset(self) -> dict:
+        return {}
+
+    def get_feed_kwargs(self) -> dict:
+        return {}
+
+    def get_heading(self, filterset) -> str:
+        return self.heading
+
+    def get_filterset(self):
+        return EntryFilter(
+            self.request.GET,
+            queryset=entry_list_queryset(),
+            request=self.request,
+            preset=self.get_preset(),
+        )
+
+    def get(self, request, *args, **kwargs):
+        names = names_version()  # before the rows it keys
+        filterset = self.get_filterset()
+        results = filterset.results()
+        # Count (capped at 1000) and cut the page on ids, reading the search rows' sort
+        # index; then the page's rows.
+        paginator = CappedCountPaginator(results, self.page_size)
+        page_number = request.GET.get("page") or 1
+        try:
+            page = paginator.page(page_number)
+        except Exception as exc:  # InvalidPage, or a non-number: no such page
+            raise Http404(gettext("There is no such page.")) from exc
+        rows = self.rows(page, filterset)
+        context = self.get_context_data(
+            filterset=filterset,
+            form=filterset.form,
+            page_obj=page,
+            entries=rows,
+            names_version=names,
+            row_seconds=fragment_seconds(),
+            chips=chips(request, filterset),
+            notices=filterset.notices,
+            heading=self.get_heading(filterset),
+            query=request.GET.get("q", "").strip(),
+            sort_order=filterset.sort_order,
+            preset=filterset.preset,
+            feeds=self.feed_links(),
+            selected_tags=request.GET.getlist("tag"),
+        )
+        if filterset.notices or filterset.form.errors or not rows:
+            pages.dont_store(request)  # a made-up or empty filter: answered, not kept
+        if self.names_nothing(filterset, page):
+            raise Http404(gettext("There is nothing here."))
+        response = self.render_to_response(context)
+        if filterset.notices and self.get_preset() and not filterset.active_values.get("q"):
+            # The page's own tag or category does not exist: say so, and keep it unindexed.
+            preset_keys = set(self.get_preset())
+            if preset_keys & {"tag", "category"} and not (filterset.tags or filterset.categories):
+                response.status_code = self.not_found_status
+        return response
+
+    def names_nothing(self, filterset, page) -> bool:
+        """Whether the page's own subject (an affiliation, a month) has no published paper
+        at all: such an address is not found, whatever is typed into it."""
+        return False
+
+    def rows(self, page, filterset) -> list:
+        """The page's entries, with a snippet of their matches when searching."""
+        searching = bool(filterset.query_terms)
+        entries = list_rows(page.object_list, with_text=searching)
+        if searching:
+            for entry in entries:
+                entry.snippet = snippet(entry.search.plain, filterset.query_terms)
+        return entries
+
+    def feed_links(self):
+        if not self.feed_names:
+            return None
+        atom, rss = self.feed_names
+        kwargs = self.get_feed_kwargs()
+        return {"atom": reverse(atom, kwargs=kwargs), "rss": reverse(rss, kwargs=kwargs)}
+
+
+class SearchView(EntryListView):
+    """The search box's target: the entry list, headed by the query."""
+
+    template_name = "papers/search.html"
+
+    def get_heading(self, filterset):
+        query = self.request.GET.get("q", "").strip()
+        if query:
+            return gettext("Search results for “%(query)s”") % {"query": query}
+        return gettext("Search")
+
+
+class TagEntryListView(EntryListView):
+    feed_names = ("reading:tag-feed-atom", "reading:tag-feed-rss")
+
+    def get_preset(self):
+        return {"tag": self.kwargs["slug"]}
+
+    def get_feed_kwargs(self):
+        return {"slug": self.kwargs["slug"]}
+
+    def get_heading(self, filterset):
+        name = filterset.tags[0].name if filterset.tags else self.kwargs["slug"]
+        return gettext("Tag: %(tag)s") % {"tag": name}
+
+
+class CategoryEntryListView(EntryListView):
+    feed_names = ("reading:category-feed-atom", "reading:category-feed-rss")
+
+    def get_preset(self):
+        return {"category": self.kwargs["code"]}
+
+    def get_feed_kwargs(self):
+        return {"code": self.kwargs["code"]}
+
+    def get_heading(self, filterset):
+        if len(filterset.categories) == 1:
+            category = filterset.categories[0]
+            return f"{category.code} · {category.name_zh or category.name}"
+        return gettext("Category: %(category)s") % {"category": self.kwargs["code"]}
+
+
+class AffiliationEntryListView(EntryListView):
+    feed_names = ("reading:affiliation-feed-atom", "reading:affiliation-feed-rss")
+
+    def get_preset(self):
+        return {"affiliation": self.kwargs["name"]}
+
+    def get_feed_kwargs(self):
+        return {"name": self.kwargs["name"]}
+
+    def get_heading(self, filterset):
+        return gettext("Affiliation: %(name)s") % {"name": self.kwargs["name"]}
+
+    def names_nothing(self, filterset, page) -> bool:
+        return not page.paginator.count and not self.request.GET
+
+
+def month_bounds(year: int, month: int) -> tuple[datetime.date, datetime.date]:
+    if not (1 <= month <= 12 and 1990 <= year <= 2999):
+        raise Http404(gettext("There is no such month."))
+    last = calendar.monthrange(year, month)[1]
+    return datetime.date(year, month, 1), datetime.date(year, month, last)
+
+
+class MonthEntryListView(EntryListView):
+    feed_names = ("reading:month-feed-atom", "reading:month-feed-rss")
+
+    def get_preset(self):
+        start, end = month_bounds(self.kwargs["year"], self.kwargs["month"])
+        return {"date_from": start.isoformat(), "date_to": end.isoformat()}
+
+    def get_feed_kwargs(self):
+        return {"year": self.kwargs["year"], "month": self.kwargs["month"]}
+
+    def get_heading(self, filterset):
+        return gettext("Archive: %(year)d-%(month)02d") % {
+            "year": self.kwargs["year"],
+            "month": self.kwargs["month"],
+        }
+
+    def names_nothing(self, filterset, page) -> bool:
+        return not page.paginator.count and not self.request.GET
+
+
+class BrowseView(TemplateView):
+    """An index of one way into the list: tags, categories or months, with counts."""
+
+    template_name = "papers/browse.html"
+    kind = "tags"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["kind"] = self.kind
+        if self.kind == "tags":
+            context["heading"] = gettext("Tags")
+            context["items"] = published_tags()
+        elif self.kind == "categories":
+            context["heading"] = gettext("Categories")
+            context["items"] = published_categories()
+        else:
+            context["heading"] = gettext("Archive")
+            context["items"] = digest_archive_months()
+        return context
+
+
+def published_tags():
+    """Tags of published entries, with their number of published entries."""
+    return (
+        Tag.objects.filter(papers_taggedentry_items__content_object__in=Entry.objects.published())
+        .annotate(entry_count=Count("papers_taggedentry_items"))
+        .order_by("-entry_count", "name")
+    )
+
+
+def published_categories():
+    """Categories that are the primary category of a published entry, with counts."""
+    return (
+        Category.objects.filter(primary_papers__entries__in=Entry.objects.published())
+        .annotate(entry_count=Count("primary_papers__entries"))
+        .order_by("code")
+    )
+
+
+def digest_archive_months():
+    """Months with published digests and their number of entries, newest first."""
+    return (
+        Entry.objects.published()
+        .annotate(month=TruncMonth("digest__issue_date"))
+        .values("month")
+        .annotate(count=Count("id"))
+        .order_by("-month")
+    )
+
+
+class SectionListView(EntryListView):
+    """One critique section kind across published entries (e.g. every 不足), filterable
+    like the entry list; each row names its entry and links to the section's anchor."""
+
+    template_name = "papers/section_list.html"
+    page_size = SECTION_PAGE_SIZE
+
+    def get(self, request, *args, **kwargs):
+        # Every kind in one query: the page lists them all as links beside this one.
+        self.kinds = list(SectionKind.objects.all())
+        self.kind = next((k for k in self.kinds if k.slug == self.kwargs["kind"]), None)
+        if self.kind is None:
+            raise Http404(gettext("There is no such section kind."))
+        return super().get(request, *args, **kwargs)
+
+    def get_heading(self, filterset):
+        return gettext("Every “%(kind)s”") % {"kind": self.kind.name_zh}
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        entries = context["entries"]
+        by_entry = {
+            section.entry_id: section
+            for section in Section.objects.filter(
+                kind=self.kind, entry__in=[entry.pk for entry in entries]
+            ).only("id", "entry_id", "kind_id", "body_html")
+        }
+        context["section_rows"] = [(entry, by_entry.get(entry.pk)) for entry in entries]
+        context["kind"] = self.kind
+        context["kinds"] = self.kinds
+        return context
+
+    def get_filterset(self):
+        filterset = super().get_filterset()
+        # Only entries that have this section.
+        filterset.queryset = filterset.queryset.filter(
+            pk__in=Section.objects.filter(kind=self.kind).values("entry_id")
+        )
+        filterset.rows_only = False  # a condition the search rows alone cannot test
+        filterset.scope = ("section", self.kind.pk)  # and another count than the list's
+        return filterset
+
+
+class CompareView(TemplateView):
+    """2–4 published entries side by side, one row per section kind."""
+
+    template_name = "papers/compare.html"
+
+    @staticmethod
+    def entry_id(value: str) -> int | None:
+        """An ``e=`` value as an entry id, or None: ASCII digits only (``str.isdigit`` also
+        accepts "²", which ``int`` refuses, and "٣", which it reads as 3), at most
+        MAX_DB_ID (more overflows the database's integer: a 500 on SQLite)."""
+        if not (value.isascii() and value.isdigit() and len(value) <= len(str(MAX_DB_ID))):
+            return None
+        pk = int(value)
+        return pk if pk <= MAX_DB_ID else None
+
+    def get(self, request, *args, **kwargs):
+        raw = request.GET.getlist("e")
+        error = None
+        ids = []
+        for value in raw:
+            pk = self.entry_id(value)
+            if pk is None:
+                shown = "".join(c if c.isprintable() else "\ufffd" for c in value[:20])
+                error = gettext("“%(value)s” is not a paper number.") % {"value": shown}
+                break
+            if pk not in ids:
+                ids.append(pk)
+        if error is None and not COMPARE_MIN <= len(ids) <= COMPARE_MAX:
+            error = gettext("Choose between %(min)d and %(max)d papers to compare.") % {
+                "min": COMPARE_MIN,
+                "max": COMPARE_MAX,
+            }
+        entries = []
+        if error is None:
+            found = {
+                entry.pk: entry
+                for entry in Entry.objects.published()
+                .filter(pk__in=ids)
+                .select_related("paper__primary_category", "digest")
+                .prefetch_related(
+                    Prefetch("sections", queryset=Section.objects.select_related("kind"))
+                )
+            }
+            entries = [found[pk] for pk in ids if pk in found]
+            if len(entries) < len(ids):
+                error = gettext("Some of these papers do not exist or are not published.")
+                entries = []
+        rows = []
+        if entries:
+            kinds = {}
+            for entry in entries:
+                entry.section_by_kind = {s.kind_id: s for s in entry.sections.all()}
+                for section in entry.sections.all():
+                    kinds[section.kind_id] = section.kind
+            for kind in sorted(kinds.values(), key=lambda k: (k.order, k.pk)):
+                rows.append((kind, [entry.section_by_kind.get(kind.pk) for entry in entries]))
+        context = self.get_context_data(entries=entries, rows=rows, error=error)
+        response = self.render_to_response(context)
+        if error:
+            response.status_code = 400
+        return response
+
+
+def robots_txt(request):
+    lines = [
+        "User-agent: *",
+        "Disallow: /admin/",
+        "Disallow: /i18n/",
+        "Disallow: /views/",
+        "Disallow: /search/",
+        "Disallow: /compare/",
+        "",
+        f"Sitemap: {request.build_absolute_uri(reverse('reading:sitemap-index'))}",
+        "",
+    ]
+    response = HttpResponse("\n".join(lines), content_type="text/plain; charset=utf-8")
+    response["Cache-Control"] = "public, max-age=86400"
+    return response
+
+
+@csrf_exempt  # a beacon carries no token and changes no reader state; see viewcounts
+def view_beacon(request, kind, pk):
+    """Count one reader visit of a digest or an entry page (sent by static/js/reading.js).
+    Bots, unknown and unpublished objects are not counted (204); a counted visit answers
+    with the current count, which the page shows in place of its cached number."""
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
+    if kind not in viewcounts.MODELS or pk > MAX_DB_ID:  # more overflows SQLite: a 500
+        raise Http404
+    agent = request.headers.get("User-Agent", "")
+    if viewcounts.record(kind, pk, user_agent=agent, visitor=f"{client_ip(request)}|{agent}"):
+        response = JsonResponse({"views": viewcounts.current(kind, pk)})
+    else:
+        response = HttpResponse(status=204)
+    response["Cache-Control"] = "no-store"
+    return response
