@@ -285,9 +285,7 @@ class AffiliationFeed(EntryFeed):
 
     def get_object(self, request, name):
         if not Entry.objects.published().filter(paper__affiliations__icontains=name).exists():
-            raise Http404(
-                _("No published paper names the affiliation “%(name)s”.") % {"name": name}
-            )
+            raise Http404(_("There is no affiliation “%(name)s”.") % {"name": name})
         return {"name": name}
 
     def preset(self, obj):

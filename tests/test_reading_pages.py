@@ -318,8 +318,8 @@ def test_every_page_has_the_search_box_and_site_feeds(client, library):
 
 def _grow(size):
     cl = factories.category("cs.CL")
-    for _ in range(size):
-        digest = factories.digest()
+    for day in range(size):  # all in January 2025, which /archive/2025/1/ lists
+        digest = factories.digest(issue_date=datetime.date(2025, 1, 1 + day % 28))
         entry = factories.entry(
             digest=digest, paper=factories.paper(primary_category=cl, affiliations="Google")
         )

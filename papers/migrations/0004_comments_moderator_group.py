@@ -32,7 +32,7 @@ def add_moderator_group(apps, schema_editor):
     Permission = apps.get_model("auth", "Permission")
     group, _created = Group.objects.get_or_create(name="Moderator")
     permissions = Permission.objects.filter(
-        content_type__app_label="papers", codename__in=MODERATOR_PERMISSIONS
+        content_type__app_label__in=["papers", "comments"], codename__in=MODERATOR_PERMISSIONS
     )
     group.permissions.add(*permissions)
 
@@ -44,7 +44,7 @@ def remove_comment_permissions(apps, schema_editor):
     if group is not None:
         group.permissions.remove(
             *Permission.objects.filter(
-                content_type__app_label="papers", codename__in=MODERATOR_PERMISSIONS
+                content_type__app_label__in=["papers", "comments"], codename__in=MODERATOR_PERMISSIONS
             )
         )
 
