@@ -62,7 +62,7 @@ control_socket_disable = True
 
 def worker_exit(server, worker):
     """A worker stopping (recycled after max_requests, a reload, a shutdown) first writes the
-    view counts it holds: without Redis they live in its memory (papers/viewcounts.py).
+    view counts it holds: without Redis they live in its memory (reading/viewcounts.py).
     gunicorn's master also calls this hook for a worker that vanished; it holds no counts
     and has no Django loaded, so it returns at once, and nothing raised here may reach the
     master's loop."""

@@ -1,7 +1,7 @@
 """The moderation back office: the comment queue (pending first), bulk decisions, pins,
 staff replies, the blocklist, closed threads, erasure of a commenter and the audit trail.
 
-Every decision calls papers/comments.py, which checks ``papers.moderate_comment`` on the
+Every decision calls comments/services.py, which checks ``comments.moderate_comment`` on the
 server: a crafted POST by someone without it changes nothing.
 """
 

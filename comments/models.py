@@ -3,7 +3,7 @@ the blocklist, closed threads, the moderation audit trail and the counter of dro
 
 A comment is visible to readers only once approved (pre-moderation, as on WeChat: the
 operator picks the comments worth showing, pins the best ones as 精选 and replies under them).
-Every write goes through ``papers/comments.py``; these models only hold the data.
+Every write goes through ``comments/services.py``; these models only hold the data.
 """
 
 from django.conf import settings

@@ -1,6 +1,6 @@
 """Reader comments: the anti-spam rules, the moderation services and the page hook.
 
-Every write lives here. Moderation functions check ``papers.moderate_comment`` themselves
+Every write lives here. Moderation functions check ``comments.moderate_comment`` themselves
 and run in a transaction, so admin actions, views and commands only call them. Every
 decision, automatic or by a moderator, writes a ``ModerationRecord`` with its reason.
 

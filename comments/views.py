@@ -1,5 +1,5 @@
 """The reader's side of comments: posting one, flagging one. Pages show comments through
-``papers.comments.comments_context``; every rule is applied in papers/comments.py."""
+``comments.services.comments_context``; every rule is applied in comments/services.py."""
 
 from django import forms
 from django.contrib import messages

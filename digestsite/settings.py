@@ -203,7 +203,7 @@ else:
             "KEY_PREFIX": _KEY_PREFIX,
             "OPTIONS": {"MAX_ENTRIES": int(os.environ.get("PAGE_CACHE_FILES", "3000"))},
         },
-        # View counters waiting for their write (papers/viewcounts.py), apart from the
+        # View counters waiting for their write (reading/viewcounts.py), apart from the
         # fragments, whose churn would otherwise evict a counter.
         "views": {
             "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
@@ -302,7 +302,7 @@ LOGGING = {
 # Site behaviour
 HOME_PAGE_SIZE = 10
 
-# Importing digests and arXiv metadata (papers/importing/, papers/arxiv_client.py)
+# Importing digests and arXiv metadata (editorial/importing/, editorial/arxiv_client.py)
 IMPORT_MAX_BYTES = int(os.environ.get("IMPORT_MAX_BYTES", 2 * 1024 * 1024))
 ARXIV_API_URL = os.environ.get("ARXIV_API_URL", "https://export.arxiv.org/api/query")
 ARXIV_USER_AGENT = os.environ.get(
@@ -312,7 +312,7 @@ ARXIV_TIMEOUT = float(os.environ.get("ARXIV_TIMEOUT", 20))
 ARXIV_MIN_INTERVAL = float(os.environ.get("ARXIV_MIN_INTERVAL", 3))  # arXiv's terms of use
 ARXIV_MAX_RETRIES = int(os.environ.get("ARXIV_MAX_RETRIES", 3))
 ARXIV_BACKOFF = float(os.environ.get("ARXIV_BACKOFF", 3))
-# Reader comments (papers/comments.py). Every anti-spam rule is a setting.
+# Reader comments (comments/services.py). Every anti-spam rule is a setting.
 COMMENTS_MAX_LENGTH = 5000  # characters in a comment
 COMMENTS_MAX_REQUEST_BYTES = 32 * 1024  # a bigger POST to the comment form gets 413
 COMMENTS_MIN_FILL_SECONDS = 3  # a form sent sooner after the page was served is a bot's
@@ -341,7 +341,7 @@ EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
 EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "webmaster@localhost")
-# Editorial workflow (papers/workflow.py, papers/services.py); email settings are above.
+# Editorial workflow (editorial/workflow.py, editorial/services.py); email settings are above.
 SHARE_LINK_DAYS = int(os.environ.get("SHARE_LINK_DAYS", "7"))  # default life of a share link
 EDIT_PRESENCE_MINUTES = 5  # "also editing" on the digest page: opened within this many minutes
 # --- Production hardening (issue 8; see docs/deployment.md) -------------------------------

@@ -1,4 +1,4 @@
-"""Builds the embedded demo: the digests of papers/demo_data.py, published, with small
+"""Builds the embedded demo: the digests of editorial/demo_data.py, published, with small
 generated figures. Used by ``manage.py load_demo`` and the tests."""
 
 import datetime

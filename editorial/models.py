@@ -2,7 +2,7 @@
 snapshots of a digest with its entries), share links for reviewers without an account, and
 who has a digest open for editing.
 
-State changes themselves live in ``papers/services.py``; these models only remember them.
+State changes themselves live in ``editorial/services.py``; these models only remember them.
 """
 
 import datetime

@@ -1,5 +1,5 @@
 """Signals other parts of the site may listen to (feeds pings, cache warming). They carry
-facts, never decisions: the decision was made in papers/services.py."""
+facts, never decisions: the decision was made in editorial/services.py."""
 
 from django.dispatch import Signal
 

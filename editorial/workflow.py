@@ -1,6 +1,6 @@
 """Workflow logic that is not a state change: who may do what, revision snapshots and how
 to write one back, the readable comparison of two revisions, share-link tokens, site-time
-formatting and edit presence. State changes are in ``papers/services.py``."""
+formatting and edit presence. State changes are in ``editorial/services.py``."""
 
 import datetime
 import difflib

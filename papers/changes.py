@@ -34,11 +34,11 @@ def _invalidate(*, names: bool) -> None:
 
 def names_version() -> str:
     """The token in the fragment keys of papers' blocks and list rows that changes when a
-    name many of them show is renamed ("-" while the store cannot be read: blocks are then
-    rendered afresh, not served from an older name)."""
+    name many of them show is renamed (a fresh one per request while the store cannot be
+    read: blocks are then rendered afresh, never served under an older name)."""
     value = pages.safely(lambda: pages.store().get(NAMES_KEY), what="names version")
     if value is None:
         value = uuid.uuid4().hex
         if not pages.safely(lambda: pages.store().add(NAMES_KEY, value, None), what="names"):
-            value = pages.safely(lambda: pages.store().get(NAMES_KEY), what="names") or "-"
+            value = pages.safely(lambda: pages.store().get(NAMES_KEY), what="names") or value
     return value

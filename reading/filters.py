@@ -196,7 +196,7 @@ class EntryFilter(django_filters.FilterSet):
     # applies the order (it needs to know whether a search ran).
 
     # Words, tags and categories are collected here and applied together at the end, as
-    # one index lookup (papers/search.py: apply_search).
+    # one index lookup (reading/search.py: apply_search).
 
     def filter_search(self, queryset, name, value):
         self._raw_query = value
@@ -252,7 +252,7 @@ class EntryFilter(django_filters.FilterSet):
         return queryset.order_by(*DATE_ORDER)
 
     def results(self) -> EntryResults:
-        """The ordered ids of the matching entries and their capped count (papers/search.py),
+        """The ordered ids of the matching entries and their capped count (reading/search.py),
         for a paginator: pages are cut on ids, then the page's rows are loaded."""
         queryset = self.qs
         ranked = self.query_terms if self.sort_order == self.SORT_RELEVANCE else None

@@ -9,7 +9,7 @@ from papers.models import Entry
 
 
 class EntrySearch(models.Model):
-    """The searchable text of one entry, in term form (see papers/search.py): title terms
+    """The searchable text of one entry, in term form (see reading/search.py): title terms
     (English and Chinese titles, one-line summary) rank above body terms (critique, abstract,
     authors, affiliations, tags, categories). ``facets`` lists the entry's tags and categories
     as terms, so tag and category filters run on an index too. On PostgreSQL generated,
@@ -65,7 +65,7 @@ class EntryFacets(models.Model):
     this table the same count takes 2–4 ms. Unmanaged: the migration creates it (with its
     GIN index and trigger) on PostgreSQL only, and nothing writes to it from Python. On
     SQLite the table does not exist and the count uses the FTS5 index
-    (``EntryFilter.count_rows`` in papers/filters.py decides)."""
+    (``EntryFilter.count_rows`` in reading/filters.py decides)."""
 
     entry = models.OneToOneField(
         Entry, on_delete=models.DO_NOTHING, primary_key=True, related_name="+", db_constraint=False

@@ -160,7 +160,7 @@ def _category_saved(sender, instance, created=False, raw=False, **kwargs):
     _refresh_all(Entry.objects.filter(shown).values_list("pk", flat=True).distinct())
 
 
-# The digest fields copied into the search rows of its entries (papers/search.py).
+# The digest fields copied into the search rows of its entries (reading/search.py).
 _DIGEST_COPIED_FIELDS = frozenset({"issue_date", "status", "published_at", "expires_at"})
 
 

@@ -161,7 +161,7 @@ def _add_to_counter(key: str, n: int) -> int:
     cache = store()
     cache.add(key, 0, timeout=None)
     try:
-        return cache.incr(key, n)
+        return cache.incr(key, n) or 0  # None: the cache is down (logged), the view is lost
     except ValueError:  # evicted between add and incr
         cache.set(key, n, timeout=None)
         return n

@@ -1,5 +1,5 @@
 """The editorial back office. Editors write papers, digests and entries here; every state
-change goes through papers/services.py, which checks permission on the server."""
+change goes through editorial/services.py, which checks permission on the server."""
 
 from django import forms
 from django.conf import settings

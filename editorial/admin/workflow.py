@@ -2,7 +2,7 @@
 actions, stale-edit protection, who else is editing, revision history / comparison /
 restore, share links, and the read-only audit log.
 
-Every button, action and page here calls a function of papers/services.py, which checks
+Every button, action and page here calls a function of editorial/services.py, which checks
 the permission itself: hiding a button is a courtesy, never the protection.
 """
 
@@ -676,7 +676,7 @@ def _done_message(digest) -> str:
 
 @admin.register(AuditRecord)
 class AuditRecordAdmin(LargeTableAdminMixin, admin.ModelAdmin):
-    """The audit log: read-only, written only by papers/services.py."""
+    """The audit log: read-only, written only by editorial/services.py."""
 
     list_display = [
         "created_at",

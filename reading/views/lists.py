@@ -2,7 +2,7 @@
 month), search, section browsing, comparison, robots.txt and the view-count beacon.
 
 Every read starts from ``Entry.objects.published()`` (or ``Digest``'s); filters come from
-``papers/filters.py`` and search from ``papers/search.py``. Each page runs a fixed number of
+``reading/filters.py`` and search from ``reading/search.py``. Each page runs a fixed number of
 queries whatever the data size (pinned in tests/test_reading_pages.py).
 """
 

@@ -61,7 +61,8 @@ ADMIN_USERNAME = "bench-admin"
 
 # The issue's targets (issue 7, "Targets").
 TARGET_WARM_DIGEST_RPS_SHARE = 0.5  # of the plain reference's requests/s
-TARGET_COLD_DIGEST_TEMPLATE_RATIO = 1.0  # x the static template's time
+TARGET_COLD_DIGEST_TEMPLATE_RATIO = 1.0  # x the static template's time, after a change
+TARGET_EMPTY_DIGEST_TEMPLATE_RATIO = 2.0  # x the static template's time, every cache empty
 TARGET_MAX_QUERIES = 8  # per public page, same at both sizes
 TARGET_LIST_MS = 10.0
 TARGET_SEARCH_MS = 30.0
@@ -131,15 +132,12 @@ def redact(url: str) -> str:
     return url
 
 
-# Pages also timed after a change ("page-cold"): the content version is replaced before each
-# request, as by an edit of an entry, a section, a paper or a tag (a digest's own save also
-# replaces the digests version, which the digest page's neighbours are kept under), so the
-# page cache misses and so does everything kept per content version for this page (a list's
-# count and tag lookups); the papers' blocks, list rows and comment threads, keyed by their
-# own versions, stay warm.
+# Pages also timed after a change ("page-cold"): a new page-cache generation before each
+# request, as after an edit of another digest (papers.changes.content_changed), so the page
+# cache misses; the papers' blocks and list rows, keyed by what they show, stay warm.
 # Another reader has loaded the home page since the change, as one does within moments on a
-# live site: what every page shares per content version (site settings, the schedule
-# window) is made once per change, not once per page. The timed page is rendered and stored
+# live site: what every page shares per change (the next scheduled go-live) is looked up
+# once per change, not once per page. The timed page is rendered and stored
 # as its first reader after the change gets it: for lists and search, a filter no reader has
 # asked for since the last change.
 RENDERED_PAGES = (
@@ -463,7 +461,7 @@ class Command(BaseCommand):
 
     def time_page(self, client: Client, url: str, *, cold: bool, changed: bool = False) -> dict:
         """p50/p95 of ``url``: warm, ``cold`` (every cache cleared before each request) or
-        ``changed`` (a new content version before each request: "page-cold")."""
+        ``changed`` (a new page-cache generation before each request: "page-cold")."""
 
         def prepare():
             if cold:
@@ -814,19 +812,18 @@ class Command(BaseCommand):
             f"≤ {TARGET_COLD_DIGEST_TEMPLATE_RATIO:.1f}",
             ratio,
             ratio <= TARGET_COLD_DIGEST_TEMPLATE_RATIO,
-            "page cache cold: a new content version before each request (another reader "
+            "page cache cold: a new generation before each request (another reader "
             "loaded the home page since), the page rendered and stored from its papers' "
             "cached blocks, as the issue's remedies (per-entry fragments) intend",
         )
         ratio = round(p50("digest") / p50("reference: static template", "warm"), 3)
         add(
             "digest, every cache empty ÷ static template",
-            f"≤ {TARGET_COLD_DIGEST_TEMPLATE_RATIO:.1f}",
+            f"≤ {TARGET_EMPTY_DIGEST_TEMPLATE_RATIO:.1f}",
             ratio,
-            ratio <= TARGET_COLD_DIGEST_TEMPLATE_RATIO,
-            "stress figure, not a target: page, papers' blocks, site settings and content "
-            "version all gone, as after a cache flush or a first deploy",
-            stress=True,
+            ratio <= TARGET_EMPTY_DIGEST_TEMPLATE_RATIO,
+            "page, papers' blocks and site settings all gone, as after a cache flush or a "
+            "first deploy",
         )
         public = [name for name, kind, _g in PAGES if kind == "public"]
         worst = max(pages[n]["in_process"][full]["cold"]["queries"] for n in public)

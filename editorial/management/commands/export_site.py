@@ -1,5 +1,5 @@
 """``manage.py export_site PATH``: the whole site (content, users, groups, media files) in
-one zip archive. See papers/backup.py and docs/operations.md."""
+one zip archive. See editorial/backup.py and docs/operations.md."""
 
 from django.core.management.base import BaseCommand, CommandError
 

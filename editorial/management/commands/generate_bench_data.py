@@ -19,7 +19,7 @@ unpublished ones). Chinese and English text are Zipf-distributed vocabularies wi
 reasoning and distillation at the ranks of technical terms.
 
 Rows are bulk-inserted in batches, one transaction per batch, then the search rows are built
-with ``papers.search.refresh_entries`` (500 entries per call). PostgreSQL gets ANALYZE at the
+with ``reading.search.refresh_entries`` (500 entries per call). PostgreSQL gets ANALYZE at the
 end.
 """
 

@@ -1,5 +1,5 @@
 """``manage.py import_site PATH``: restore an export_site archive into an empty database,
-all or nothing. See papers/backup.py and docs/operations.md."""
+all or nothing. See editorial/backup.py and docs/operations.md."""
 
 from django.core.management.base import BaseCommand, CommandError
 
