@@ -220,10 +220,12 @@ PAGE_CACHE_SECONDS = int(os.environ.get("PAGE_CACHE_SECONDS", "3600"))
 # Never cached (whatever the visitor): back office, previews, comment posting and reply forms,
 # the view beacon, the language switch and the health check. Static and media are added.
 PAGE_CACHE_EXCLUDE = ("/admin/", "/preview/", "/comments/", "/views/", "/i18n/", "/healthz")
-# Only pages whose query parameters are all among these are stored (a search, or a URL with
-# made-up parameters, is rendered for its reader and not kept).
+# Only pages whose query parameters are all among these are stored (a URL with made-up
+# parameters is rendered for its reader and not kept; so is a list or search that finds
+# nothing, or whose filter names nothing: reading/views/lists.py).
 PAGE_CACHE_QUERY_PARAMS = frozenset(
-    {"page", "sort", "tag", "category", "affiliation", "author", "date_from", "date_to", "digest"}
+    {"q", "page", "sort", "tag", "category", "affiliation", "author", "date_from", "date_to"}
+    | {"digest"}
 )
 
 AUTH_PASSWORD_VALIDATORS = [

@@ -427,18 +427,21 @@ def test_languages_are_cached_apart():
 
 
 def test_only_canonical_urls_are_stored():
-    """A search, or a link with made-up parameters, is rendered for its reader (with a
-    working token) and not kept: such URLs are endless."""
+    """A link with made-up parameters, or a search or filter that finds nothing, is rendered
+    for its reader (with a working token) and not kept: such URLs are endless. A search that
+    finds papers is kept like any list."""
     factories.digest(entries=1)
-    for url in ("/papers/?q=推理", "/search/?q=推理", "/?utm_source=x", "/papers/?page=1&x=1"):
+    nothing = ("/papers/?q=没有这个词", "/search/?q=nothing-matches", "/papers/?tag=no-such-tag")
+    for url in ("/?utm_source=x", "/papers/?page=1&x=1", *nothing):
         for _ in range(2):
             response = fresh(url)
             assert response.status_code == 200, url
             assert response["X-Page-Cache"] == "miss", url
             assert b"pagecache-hole" not in response.content, url
             assert TOKEN.search(response.content.decode()), url
-    assert fresh("/papers/?page=1")["X-Page-Cache"] == "miss"
-    assert fresh("/papers/?page=1")["X-Page-Cache"] == "hit"
+    for url in ("/papers/?page=1", "/search/?q=study"):  # factories: "A Study of Things"
+        assert fresh(url)["X-Page-Cache"] == "miss", url
+        assert fresh(url)["X-Page-Cache"] == "hit", url
 
 
 # --- every change shows at once -----------------------------------------------------------
