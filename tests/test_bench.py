@@ -218,20 +218,19 @@ def test_the_quick_benchmark_runs_end_to_end_and_reports_every_page(tmp_path):
     for name in ("list: tag + category", "search 蒸馏"):
         assert report["pages"][name]["in_process"]["200"]["page-cold"]["queries"] > 0, name
     assert all({"goal", "value", "pass", "note"} <= set(row) for row in targets.values())
-    # Every cache empty is shown against the goals as a stress figure, never judged: the
-    # issue's cold digest is the page cache cold (its remedies keep per-entry fragments).
+    # The digest is judged both after a change (≤ 1.0x the template) and with every cache
+    # empty (≤ 2.0x); lists and search with every cache empty are stress figures, shown
+    # against their goals but not judged.
     stress = {name for name, row in targets.items() if "stress" in row}
     assert stress == {
-        "digest, every cache empty ÷ static template",
         "filtered list p50 (every cache empty, slowest)",
         "search p50 (every cache empty, slowest)",
     }
     assert all(targets[name]["pass"] is None for name in stress)
     assert targets["cold digest (after a change) ÷ static template"]["pass"] in (True, False)
-    assert bench._verdict(targets["digest, every cache empty ÷ static template"], {}) in (
-        "within",
-        "over",
-    )
+    empty = targets["digest, every cache empty ÷ static template"]
+    assert empty["goal"] == "≤ 2.0" and empty["pass"] in (True, False)
+    assert bench._verdict({"pass": None, "stress": True}, {}) == "within"
     assert bench._verdict({"pass": None, "stress": False}, {}) == "over"
     assert bench._verdict({"pass": False}, {False: "FAIL"}) == "FAIL"
     assert report["checks"]["unpublished_digests_hidden"] == {"draft": True}
