@@ -9,7 +9,7 @@ import uuid
 from pathlib import PurePath
 
 from django.core.exceptions import ValidationError
-from django.db import models
+from django.db import connection, models
 from django.db.models import Q
 from django.db.models.functions import Coalesce
 from django.urls import reverse
@@ -177,15 +177,16 @@ class Paper(models.Model):
             raise ValidationError({"authors": _("Give at least one author.")})
 
 
-def published_q(prefix: str = "", *, now=None) -> Q:
-    """The one definition of "a reader may see this digest", usable through a relation.
+def published_q(prefix: str = "", *, now=None, status: str = "status") -> Q:
+    """The one definition of "a reader may see this digest", usable through a relation
+    (``status``: the name the status goes by, see ``DigestQuerySet.published_by_date``).
 
     Published and archived digests are readable from their go-live time until their expiry.
     Visibility is decided at read time, so scheduled digests go live without a cron job.
     """
     now = now or timezone.now()
     return (
-        Q(**{f"{prefix}status__in": Digest.READABLE_STATES})
+        Q(**{f"{prefix}{status}__in": Digest.READABLE_STATES})
         & Q(**{f"{prefix}published_at__lte": now})
         & (Q(**{f"{prefix}expires_at__isnull": True}) | Q(**{f"{prefix}expires_at__gt": now}))
     )
@@ -196,7 +197,25 @@ def may_preview(user) -> bool:
     return user.is_authenticated and user.is_staff and user.has_perm("papers.view_digest")
 
 
+class _Unindexed(models.Func):
+    """``+column``: SQLite then leaves the column's indexes alone (its documented hint)."""
+
+    template = "+%(expressions)s"
+    output_field = models.CharField()
+
+
 class DigestQuerySet(models.QuerySet):
+    def published_by_date(self):
+        """``published()``, for walks along the (issue_date, id) index that stop at the first
+        readable digest (the previous and next issue). SQLite keeps no statistics and would
+        take the status index instead, sorting every published digest (120 ms a digest page
+        at 20,000 digests): there the status is tested without its index."""
+        if connection.vendor != "sqlite":
+            return self.published()
+        return self.alias(plain_status=_Unindexed("status")).filter(
+            published_q(status="plain_status")
+        )
+
     def next_visibility_change(self) -> float | None:
         """The next moment (a timestamp) a readable digest goes live or expires, or None:
         what readers see changes then without any save."""

@@ -78,10 +78,13 @@ def _page_annotations() -> dict:
 def _neighbour_annotations(prefix: str = "") -> dict:
     """The published digests just before and after a digest (by issue date, then id), as
     subqueries giving their title, slug and date; ``prefix``: the path to the digest."""
-    published = Digest.objects.published()
+    published = Digest.objects.published_by_date()
     date, pk = OuterRef(f"{prefix}issue_date"), OuterRef(f"{prefix}id")
+    # The plain date bound beside the tie-break lets the walk start at the digest's date.
     earlier = published.filter(Q(issue_date__lt=date) | Q(issue_date=date, id__lt=pk))
+    earlier = earlier.filter(issue_date__lte=date)
     later = published.filter(Q(issue_date__gt=date) | Q(issue_date=date, id__gt=pk))
+    later = later.filter(issue_date__gte=date)
     link = JSONObject(title="title", slug="slug", issue_date="issue_date")
     return {
         "previous_link": Subquery(earlier.order_by("-issue_date", "-id").values(j=link)[:1]),
