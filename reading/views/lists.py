@@ -11,11 +11,12 @@ from __future__ import annotations
 import calendar
 import datetime
 
-from django.db.models import Count, Prefetch
+from django.core.cache.utils import make_template_fragment_key
+from django.db.models import Count, Prefetch, prefetch_related_objects
 from django.db.models.functions import TruncMonth
 from django.http import Http404, HttpResponse, HttpResponseNotAllowed, JsonResponse
 from django.urls import reverse
-from django.utils.translation import gettext, pgettext
+from django.utils.translation import get_language, gettext, pgettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.generic import TemplateView
@@ -28,7 +29,7 @@ from papers.models import Category, Entry, Section, SectionKind, published_q
 from reading import viewcounts
 from reading.filters import EntryFilter
 from reading.search import CappedCountPaginator, snippet
-from reading.views.pages import fragment_seconds
+from reading.views.pages import fragment_seconds, uncached
 
 ENTRY_PAGE_SIZE = 20
 SECTION_PAGE_SIZE = 20
@@ -55,6 +56,24 @@ def entry_list_queryset(*, with_text: bool = False):
     )
 
 
+def row_key(entry, names: str) -> str:
+    """The key of ``{% cache %}`` in templates/includes/_entry_row.html for ``entry``: the
+    same values, in the same order, as the template's tag names."""
+    digest = entry.digest
+    return make_template_fragment_key(
+        "entry-row",
+        [
+            entry.pk,
+            entry.updated_at,
+            entry.paper.updated_at,
+            digest.issue_date,
+            digest.slug,
+            names,
+            get_language(),
+        ],
+    )
+
+
 def list_rows(ids, *, with_text: bool = False) -> list:
     """The published entries ``ids``, in that order, with what their rows show
     (templates/includes/_entry_row.html): two queries whatever their number."""
@@ -65,7 +84,6 @@ def list_rows(ids, *, with_text: bool = False) -> list:
         Entry.objects.filter(published_q("search__"), pk__in=ids)
         .select_related("paper__primary_category", "digest", "search")
         .defer(*deferred)
-        .prefetch_related("tags")
         .in_bulk()
     )
     return [found[pk] for pk in ids if pk in found]
@@ -149,7 +167,7 @@ class EntryListView(TemplateView):
             page = paginator.page(page_number)
         except Exception as exc:  # InvalidPage, or a non-number: no such page
             raise Http404(gettext("There is no such page.")) from exc
-        rows = self.rows(page, filterset)
+        rows = self.rows(page, filterset, names)
         context = self.get_context_data(
             filterset=filterset,
             form=filterset.form,
@@ -183,10 +201,13 @@ class EntryListView(TemplateView):
         at all: such an address is not found, whatever is typed into it."""
         return False
 
-    def rows(self, page, filterset) -> list:
-        """The page's entries, with a snippet of their matches when searching."""
+    def rows(self, page, filterset, names: str) -> list:
+        """The page's entries, with a snippet of their matches when searching; tags are
+        loaded only for rows the fragment cache does not hold (templates/includes/
+        _entry_row.html)."""
         searching = bool(filterset.query_terms)
         entries = list_rows(page.object_list, with_text=searching)
+        prefetch_related_objects(uncached(entries, lambda entry: row_key(entry, names)), "tags")
         if searching:
             for entry in entries:
                 entry.snippet = snippet(entry.search.plain, filterset.query_terms)

@@ -127,6 +127,14 @@ def block_fragment_key(page: str, entry, *, is_preview: bool, share: bool, names
     )
 
 
+def uncached(entries, key) -> list:
+    """The ``entries`` whose fragment, under ``key(entry)``, the cache does not hold (one
+    ``get_many``): only those need what their fragment shows loaded."""
+    keys = {entry.pk: key(entry) for entry in entries}
+    held = caches["default"].get_many(list(keys.values())) if keys else {}
+    return [entry for entry in entries if keys[entry.pk] not in held]
+
+
 def fragment_seconds() -> int:
     """How long blocks and rows are kept: briefly when figure URLs are signed and expire
     (S3 with query-string auth), else FRAGMENT_CACHE_SECONDS."""
@@ -140,13 +148,12 @@ def load_blocks(entries, page: str, *, names: str, is_preview: bool, share: bool
     query per kind, only for the entries whose block the fragment cache does not hold.
     ``names``: ``names_version()`` read before the entries were (a rename committed in
     between then shows on the next visit, not cached under the new version)."""
-    keys = {
-        entry.pk: block_fragment_key(page, entry, is_preview=is_preview, share=share, names=names)
-        for entry in entries
-    }
-    cache = caches[getattr(settings, "FRAGMENT_CACHE_ALIAS", "default")]
-    held = cache.get_many(list(keys.values())) if keys else {}
-    missing = [entry for entry in entries if keys[entry.pk] not in held]
+    missing = uncached(
+        entries,
+        lambda entry: block_fragment_key(
+            page, entry, is_preview=is_preview, share=share, names=names
+        ),
+    )
     lookups = [
         Prefetch("sections", queryset=Section.objects.select_related("kind")),
         Prefetch("figures", queryset=Figure.objects.order_by("position", "id")),
@@ -156,8 +163,11 @@ def load_blocks(entries, page: str, *, names: str, is_preview: bool, share: bool
         lookups.append(Prefetch("paper__categories", queryset=Category.objects.order_by("code")))
     if missing:
         prefetch_related_objects(missing, *lookups)
+    for entry in missing:  # the digest page's anchors are "paper-N-…", the entry page's bare
+        entry.block_prefix = f"{entry.anchor}-" if page == DIGEST_PAGE else ""
     return {
         "block_page": page,
+        "block_headings": ("h2", "h3") if page == DIGEST_PAGE else ("h1", "h2"),
         "block_names": names,
         "block_share": share,
         "block_seconds": fragment_seconds(),
