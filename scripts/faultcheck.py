@@ -169,12 +169,12 @@ def comments_across_servers(env, on_a: Http, a: Gunicorn, b: Gunicorn) -> None:
     found = manage(
         "shell",
         "-c",
-        f"from papers.models import Comment; print(Comment.objects.get(body={body!r}).pk)",
+        f"from comments.models import Comment; print(Comment.objects.get(body={body!r}).pk)",
         env=env,
     )
     comment_id = found.stdout.strip().splitlines()[-1]
     approved = on_a.post(
-        "/admin/papers/comment/",
+        "/admin/comments/comment/",
         {"action": "approve_selected", "_selected_action": [comment_id]},
     ).status
     check(
