@@ -217,7 +217,11 @@ else:
 # life only.
 FRAGMENT_CACHE_SECONDS = int(os.environ.get("FRAGMENT_CACHE_SECONDS", str(24 * 3600)))
 # The page cache (pagecache/): anonymous pages until the next change readers can see.
-PAGE_CACHE_ENABLED = env_bool("PAGE_CACHE_ENABLED", True)
+PAGE_CACHE_ENABLED = env_bool("PAGE_CACHE_ENABLED", not DEBUG)
+if DEBUG and not env_bool("FRAGMENT_CACHE_IN_DEBUG", False):
+    # In development a template edit shows on the next reload: no page is kept (above) and
+    # no fragment either (the {% cache %} tag's own alias).
+    CACHES["template_fragments"] = {"BACKEND": "django.core.cache.backends.dummy.DummyCache"}
 PAGE_CACHE_SECONDS = int(os.environ.get("PAGE_CACHE_SECONDS", "3600"))
 # Never cached (whatever the visitor): back office, previews, comment posting and reply forms,
 # the view beacon, the language switch and the health check. Static and media are added.

@@ -76,3 +76,25 @@ def test_each_worker_keeps_a_sites_worth_of_blocks_and_rows_without_redis():
         LOCAL_CACHE_ENTRIES="800",
     )
     assert small.stdout.split()[-1] == "800"
+
+
+def test_in_development_a_template_edit_shows_on_the_next_reload():
+    """`make run` keeps no page and no fragment: an engineer who edits a template (the DOI
+    under the authors, say) sees it at once. Production keeps both."""
+    show = (
+        "from django.conf import settings; from reading.views.pages import fragment_cache; "
+        "print(settings.PAGE_CACHE_ENABLED, type(fragment_cache()).__name__)"
+    )
+    development = _manage("shell", "-c", show, DEBUG="1")
+    assert development.returncode == 0, development.stderr
+    assert development.stdout.split()[-2:] == ["False", "DummyCache"]
+    production = _manage(
+        "shell",
+        "-c",
+        show,
+        DEBUG="0",
+        SECRET_KEY="x" * 50,
+        ALLOWED_HOSTS="digest.example.com",
+    )
+    assert production.returncode == 0, production.stderr
+    assert production.stdout.split()[-2:] == ["True", "LocMemCache"]

@@ -127,11 +127,16 @@ def block_fragment_key(page: str, entry, *, is_preview: bool, share: bool, names
     )
 
 
+def fragment_cache():
+    """The cache ``{% cache %}`` writes to: its own alias when configured, else the default."""
+    return caches["template_fragments" if "template_fragments" in settings.CACHES else "default"]
+
+
 def uncached(entries, key) -> list:
     """The ``entries`` whose fragment, under ``key(entry)``, the cache does not hold (one
     ``get_many``): only those need what their fragment shows loaded."""
     keys = {entry.pk: key(entry) for entry in entries}
-    held = caches["default"].get_many(list(keys.values())) if keys else {}
+    held = fragment_cache().get_many(list(keys.values())) if keys else {}
     return [entry for entry in entries if keys[entry.pk] not in held]
 
 
