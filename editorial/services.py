@@ -10,7 +10,7 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.mail import send_mail
 from django.db import transaction
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Exists, F, OuterRef, Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -21,7 +21,8 @@ from editorial.models import AuditRecord, Revision, ShareLink
 from editorial.signals import digest_went_live
 from editorial.workflow import CHANGE_PERMISSION, RESTORE_PERMISSION, SHARE_PERMISSION
 from papers.changes import content_changed
-from papers.models import Digest, published_q
+from papers.models import Digest, Entry, Figure, Paper, Section, SectionKind, published_q
+from reading.search import sync_entry_state
 
 PUBLISH_PERMISSION = "papers.publish_digest"
 
@@ -261,7 +262,7 @@ def digest_restore_revision(*, digest: Digest, revision: Revision, by, message="
                 % {"n": revision.number, "count": lost}
             )
         previous = locked.status
-        notes = workflow.apply_snapshot(locked, data)
+        notes = _apply_snapshot(locked, data)
         locked.status = Digest.Status.DRAFT
         locked.save(update_fields=["status", "updated_at"])
         text = message or _("Restored revision %(n)s") % {"n": revision.number}
@@ -271,6 +272,90 @@ def digest_restore_revision(*, digest: Digest, revision: Revision, by, message="
         if previous in Digest.READABLE_STATES:
             content_changed()
         return revision_record(digest=locked, by=by, message=text[:300])
+
+
+def _apply_snapshot(digest: Digest, data: dict) -> list[str]:
+    """Write the content of a snapshot back into ``digest`` and its entries (inside the
+    caller's transaction). Entries are matched by paper, so an entry that stays keeps its
+    id (and whatever points at it). Returns notes on what could not be restored."""
+
+    notes = []
+    digest.title = data["title"]
+    digest.slug = data["slug"]
+    digest.issue_date = datetime.date.fromisoformat(data["issue_date"])
+    digest.summary = data["summary"]
+    digest.save(update_fields=["title", "slug", "issue_date", "summary", "updated_at"])
+    digest.tags.set(data["tags"])
+
+    wanted = {}
+    papers = Paper.objects.in_bulk([e["paper"] for e in data["entries"]])
+    for item in data["entries"]:
+        if item["paper"] in papers:
+            wanted[item["paper"]] = item
+        else:
+            notes.append(
+                _("Paper %(id)s no longer exists; its entry was not restored.")
+                % {"id": item["arxiv_id"]}
+            )
+    current = {entry.paper_id: entry for entry in digest.entries.all()}
+    for paper_id, entry in current.items():
+        if paper_id not in wanted:
+            entry.delete()
+    entries_park_positions(
+        [
+            e.pk
+            for pid, e in current.items()
+            if pid in wanted and e.position != wanted[pid]["position"]
+        ]
+    )
+    kinds = {kind.slug: kind for kind in SectionKind.objects.all()}
+    for paper_id, item in wanted.items():
+        entry = current.get(paper_id) or Entry(digest=digest, paper_id=paper_id)
+        entry.position = item["position"]
+        entry.title_zh = item["title_zh"]
+        entry.unplaced_text = item["unplaced_text"]
+        orphans = [s for s in item["sections"] if s["kind"] not in kinds]
+        if orphans:
+            # A section kind was deleted since: keep the text where the editor will see it.
+            kept = "\n\n".join(f"{s['name']}\n{s['body']}" for s in orphans)
+            entry.unplaced_text = "\n\n".join(t for t in (entry.unplaced_text, kept) if t)
+            notes.append(
+                _("Sections of deleted kinds were put in the unplaced text of %(id)s.")
+                % {"id": item["arxiv_id"]}
+            )
+        entry.save()
+        entry.tags.set(item["tags"])
+        entry.sections.all().delete()
+        for section in item["sections"]:
+            if section["kind"] in kinds:
+                Section(entry=entry, kind=kinds[section["kind"]], body=section["body"]).save()
+        entry.figures.all().delete()
+        Figure.objects.bulk_create(
+            [
+                Figure(
+                    entry=entry,
+                    position=f["position"],
+                    image=f["image"],
+                    caption=f["caption"],
+                    alt_text=f["alt_text"],
+                    source_url=f["source_url"],
+                    licence=f["licence"],
+                    placeholder=f["placeholder"],
+                )
+                for f in item["figures"]
+            ]
+        )
+        # bulk_create leaves the entry's update time alone: its block shows the figures.
+        Entry.objects.filter(pk=entry.pk).update(updated_at=timezone.now())
+    if any(f["image"] for item in wanted.values() for f in item["figures"]):
+        # bulk_create skips the image dimension fields; fill them from the files.
+        for figure in Figure.objects.filter(entry__digest=digest).exclude(image=""):
+            try:
+                figure.width, figure.height = figure.image.width, figure.image.height
+                figure.save(update_fields=["width", "height"])
+            except (OSError, ValueError):
+                pass
+    return notes
 
 
 def digest_record_creation(*, digest: Digest, by, message="") -> Revision:
@@ -449,5 +534,19 @@ def _tell_editors(digest: Digest, record: AuditRecord) -> None:
     send_mail(subject, body, None, recipients, fail_silently=True)
 
 
-# The admin's entry inline parks positions as part of its writes.
-entries_park_positions = workflow.entries_park_positions
+# Positions are unique per digest, so a reorder (1<->2) saved row by row would collide
+# half-way. Changed rows first move out of the way by this offset (PositiveSmallIntegerField
+# holds up to 32767), then take their new positions.
+_POSITION_PARKING_OFFSET = 16000
+
+
+def entries_park_positions(entry_ids) -> None:
+    """Move entries whose positions are about to change out of the way, in the current
+    transaction (the admin's entry inline, restoring a revision)."""
+    if entry_ids:
+        Entry.objects.filter(pk__in=list(entry_ids)).update(
+            position=F("position") + _POSITION_PARKING_OFFSET,
+            updated_at=timezone.now(),  # the position is in the paper's block
+        )
+        # A bulk update sends no signal: keep the search rows' copy of the position.
+        sync_entry_state(entry_ids=entry_ids)

@@ -9,15 +9,13 @@ import zoneinfo
 
 from django.conf import settings
 from django.core import signing
-from django.db.models import F, Min
 from django.utils import timezone
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 
 from editorial.models import SHARE_SALT, EditPresence, ShareLink
-from papers.models import Digest, Entry, Figure, Paper, Section, SectionKind
-from reading.search import sync_entry_state
+from papers.models import Digest, Entry
 
 PUBLISH_PERMISSION = "papers.publish_digest"
 CHANGE_PERMISSION = "papers.change_digest"
@@ -116,90 +114,6 @@ def snapshot(digest: Digest) -> dict:
 def content_of(data: dict) -> dict:
     """A snapshot without its editorial state: what "the same content" compares."""
     return {k: v for k, v in data.items() if k not in ("status", "published_at", "expires_at")}
-
-
-def apply_snapshot(digest: Digest, data: dict) -> list[str]:
-    """Write the content of a snapshot back into ``digest`` and its entries (inside the
-    caller's transaction). Entries are matched by paper, so an entry that stays keeps its
-    id (and whatever points at it). Returns notes on what could not be restored."""
-
-    notes = []
-    digest.title = data["title"]
-    digest.slug = data["slug"]
-    digest.issue_date = datetime.date.fromisoformat(data["issue_date"])
-    digest.summary = data["summary"]
-    digest.save(update_fields=["title", "slug", "issue_date", "summary", "updated_at"])
-    digest.tags.set(data["tags"])
-
-    wanted = {}
-    papers = Paper.objects.in_bulk([e["paper"] for e in data["entries"]])
-    for item in data["entries"]:
-        if item["paper"] in papers:
-            wanted[item["paper"]] = item
-        else:
-            notes.append(
-                _("Paper %(id)s no longer exists; its entry was not restored.")
-                % {"id": item["arxiv_id"]}
-            )
-    current = {entry.paper_id: entry for entry in digest.entries.all()}
-    for paper_id, entry in current.items():
-        if paper_id not in wanted:
-            entry.delete()
-    entries_park_positions(
-        [
-            e.pk
-            for pid, e in current.items()
-            if pid in wanted and e.position != wanted[pid]["position"]
-        ]
-    )
-    kinds = {kind.slug: kind for kind in SectionKind.objects.all()}
-    for paper_id, item in wanted.items():
-        entry = current.get(paper_id) or Entry(digest=digest, paper_id=paper_id)
-        entry.position = item["position"]
-        entry.title_zh = item["title_zh"]
-        entry.unplaced_text = item["unplaced_text"]
-        orphans = [s for s in item["sections"] if s["kind"] not in kinds]
-        if orphans:
-            # A section kind was deleted since: keep the text where the editor will see it.
-            kept = "\n\n".join(f"{s['name']}\n{s['body']}" for s in orphans)
-            entry.unplaced_text = "\n\n".join(t for t in (entry.unplaced_text, kept) if t)
-            notes.append(
-                _("Sections of deleted kinds were put in the unplaced text of %(id)s.")
-                % {"id": item["arxiv_id"]}
-            )
-        entry.save()
-        entry.tags.set(item["tags"])
-        entry.sections.all().delete()
-        for section in item["sections"]:
-            if section["kind"] in kinds:
-                Section(entry=entry, kind=kinds[section["kind"]], body=section["body"]).save()
-        entry.figures.all().delete()
-        Figure.objects.bulk_create(
-            [
-                Figure(
-                    entry=entry,
-                    position=f["position"],
-                    image=f["image"],
-                    caption=f["caption"],
-                    alt_text=f["alt_text"],
-                    source_url=f["source_url"],
-                    licence=f["licence"],
-                    placeholder=f["placeholder"],
-                )
-                for f in item["figures"]
-            ]
-        )
-        # bulk_create leaves the entry's update time alone: its block shows the figures.
-        Entry.objects.filter(pk=entry.pk).update(updated_at=timezone.now())
-    if any(f["image"] for item in wanted.values() for f in item["figures"]):
-        # bulk_create skips the image dimension fields; fill them from the files.
-        for figure in Figure.objects.filter(entry__digest=digest).exclude(image=""):
-            try:
-                figure.width, figure.height = figure.image.width, figure.image.height
-                figure.save(update_fields=["width", "height"])
-            except (OSError, ValueError):
-                pass
-    return notes
 
 
 # --- comparing two revisions -----------------------------------------------------------
@@ -335,48 +249,3 @@ def user_label(user) -> str:
     if user is None:
         return _("someone")
     return user.get_full_name() or user.get_username()
-
-
-# --- caches and scheduled visibility ----------------------------------------------------
-
-
-def next_visibility_change(*, now=None) -> datetime.datetime | None:
-    """The next moment a digest goes live or expires (None if nothing is pending). Anything
-    that caches public pages must not keep them past this moment, or a scheduled digest
-    would appear late and an expired one linger."""
-    now = now or timezone.now()
-    live = Digest.objects.filter(status__in=Digest.READABLE_STATES)
-    moments = [
-        live.filter(published_at__gt=now).aggregate(m=Min("published_at"))["m"],
-        live.filter(expires_at__gt=now).aggregate(m=Min("expires_at"))["m"],
-    ]
-    moments = [m for m in moments if m is not None]
-    return min(moments) if moments else None
-
-
-def cache_seconds(limit: int, *, now=None) -> int:
-    """How long a public page may be cached: ``limit`` seconds, but never past the next
-    go-live or expiry."""
-    now = now or timezone.now()
-    upcoming = next_visibility_change(now=now)
-    if upcoming is None:
-        return limit
-    return max(0, min(limit, int((upcoming - now).total_seconds())))
-
-
-# Positions are unique per digest, so a reorder (1<->2) saved row by row would collide
-# half-way. Changed rows first move out of the way by this offset (PositiveSmallIntegerField
-# holds up to 32767), then take their new positions.
-_POSITION_PARKING_OFFSET = 16000
-
-
-def entries_park_positions(entry_ids) -> None:
-    """Move entries whose positions are about to change out of the way, in the current
-    transaction (the admin's entry inline, restoring a revision)."""
-    if entry_ids:
-        Entry.objects.filter(pk__in=list(entry_ids)).update(
-            position=F("position") + _POSITION_PARKING_OFFSET,
-            updated_at=timezone.now(),  # the position is in the paper's block
-        )
-        # A bulk update sends no signal: keep the search rows' copy of the position.
-        sync_entry_state(entry_ids=entry_ids)

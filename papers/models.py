@@ -216,16 +216,27 @@ class DigestQuerySet(models.QuerySet):
             published_q(status="plain_status")
         )
 
-    def next_visibility_change(self) -> float | None:
-        """The next moment (a timestamp) a readable digest goes live or expires, or None:
-        what readers see changes then without any save."""
+    def around(self, date, pk):
+        """(the digests before, the digests after) the digest of ``date`` and ``pk`` in reading
+        order (issue date, then id), nearest first; ``date`` and ``pk`` may be ``OuterRef``s.
+        The plain date bound beside the tie-break lets the walk start at that date."""
+        tie_before = Q(issue_date__lt=date) | Q(issue_date=date, id__lt=pk)
+        tie_after = Q(issue_date__gt=date) | Q(issue_date=date, id__gt=pk)
+        return (
+            self.filter(tie_before, issue_date__lte=date).order_by("-issue_date", "-id"),
+            self.filter(tie_after, issue_date__gte=date).order_by("issue_date", "id"),
+        )
+
+    def next_visibility_change(self):
+        """The next moment a readable digest goes live or expires, or None: what readers see
+        changes then without any save, so nothing may cache a public page past it."""
         now = timezone.now()
         upcoming = Q(published_at__gt=now) | Q(expires_at__gt=now)
         found = self.filter(upcoming, status__in=Digest.READABLE_STATES).aggregate(
             go_live=models.Min("published_at", filter=Q(published_at__gt=now)),
             expiry=models.Min("expires_at", filter=Q(expires_at__gt=now)),
         )
-        return min((m.timestamp() for m in found.values() if m is not None), default=None)
+        return min((m for m in found.values() if m is not None), default=None)
 
     def with_entry_count(self, name: str = "n_entries"):
         """Each digest's number of papers as ``name``: a per-row subquery (an index lookup

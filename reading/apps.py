@@ -13,4 +13,8 @@ class ReadingConfig(AppConfig):
         from reading import signals  # noqa: F401 (connects the search rows' receivers)
 
         # Scheduled go-lives and expiries change what readers see without any save.
-        pages.register(expiry=lambda: Digest.objects.next_visibility_change())
+        def next_change():
+            moment = Digest.objects.next_visibility_change()
+            return None if moment is None else moment.timestamp()
+
+        pages.register(expiry=next_change)

@@ -11,12 +11,11 @@ from __future__ import annotations
 import calendar
 import datetime
 
-from django.core.cache.utils import make_template_fragment_key
 from django.db.models import Count, Prefetch, prefetch_related_objects
 from django.db.models.functions import TruncMonth
 from django.http import Http404, HttpResponse, HttpResponseNotAllowed, JsonResponse
 from django.urls import reverse
-from django.utils.translation import get_language, gettext, pgettext
+from django.utils.translation import gettext, pgettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.generic import TemplateView
@@ -29,7 +28,7 @@ from papers.models import Category, Entry, Section, SectionKind, published_q
 from reading import viewcounts
 from reading.filters import EntryFilter
 from reading.search import CappedCountPaginator, snippet
-from reading.views.pages import fragment_seconds, uncached
+from reading.views.pages import entry_fragment_key, fragment_seconds, uncached
 
 ENTRY_PAGE_SIZE = 20
 SECTION_PAGE_SIZE = 20
@@ -57,21 +56,8 @@ def entry_list_queryset(*, with_text: bool = False):
 
 
 def row_key(entry, names: str) -> str:
-    """The key of ``{% cache %}`` in templates/includes/_entry_row.html for ``entry``: the
-    same values, in the same order, as the template's tag names."""
-    digest = entry.digest
-    return make_template_fragment_key(
-        "entry-row",
-        [
-            entry.pk,
-            entry.updated_at,
-            entry.paper.updated_at,
-            digest.issue_date,
-            digest.slug,
-            names,
-            get_language(),
-        ],
-    )
+    """The key of ``{% cache %}`` in templates/includes/_entry_row.html for ``entry``."""
+    return entry_fragment_key("entry-row", entry, names)
 
 
 def list_rows(ids, *, with_text: bool = False) -> list:

@@ -13,7 +13,7 @@ import json
 from django.conf import settings
 from django.core.cache import caches
 from django.core.cache.utils import make_template_fragment_key
-from django.db.models import Exists, OuterRef, Prefetch, Q, Subquery, prefetch_related_objects
+from django.db.models import Exists, OuterRef, Prefetch, Subquery, prefetch_related_objects
 from django.db.models.functions import JSONObject
 from django.http import Http404
 from django.shortcuts import get_object_or_404
@@ -65,7 +65,7 @@ def _closure_annotation(digest_ref: str = "pk") -> dict:
 
 def _page_annotations() -> dict:
     """Subqueries of the page's main query, so they cost no query of their own: whether
-    comments are closed, the neighbouring published digests' ids (by issue date, then id)
+    comments are closed, the neighbouring published digests (by issue date, then id)
     and each paper's first uploaded figure (the share card's image)."""
     figures = Figure.objects.filter(entry=OuterRef("pk")).exclude(image="")
     return {
@@ -78,17 +78,12 @@ def _page_annotations() -> dict:
 def _neighbour_annotations(prefix: str = "") -> dict:
     """The published digests just before and after a digest (by issue date, then id), as
     subqueries giving their title, slug and date; ``prefix``: the path to the digest."""
-    published = Digest.objects.published_by_date()
     date, pk = OuterRef(f"{prefix}issue_date"), OuterRef(f"{prefix}id")
-    # The plain date bound beside the tie-break lets the walk start at the digest's date.
-    earlier = published.filter(Q(issue_date__lt=date) | Q(issue_date=date, id__lt=pk))
-    earlier = earlier.filter(issue_date__lte=date)
-    later = published.filter(Q(issue_date__gt=date) | Q(issue_date=date, id__gt=pk))
-    later = later.filter(issue_date__gte=date)
+    earlier, later = Digest.objects.published_by_date().around(date, pk)
     link = JSONObject(title="title", slug="slug", issue_date="issue_date")
     return {
-        "previous_link": Subquery(earlier.order_by("-issue_date", "-id").values(j=link)[:1]),
-        "next_link": Subquery(later.order_by("issue_date", "id").values(j=link)[:1]),
+        "previous_link": Subquery(earlier.values(j=link)[:1]),
+        "next_link": Subquery(later.values(j=link)[:1]),
     }
 
 
@@ -106,25 +101,18 @@ def _share_image(entries) -> str:
     return next((storage.url(entry.first_image) for entry in entries if entry.first_image), "")
 
 
-def block_fragment_key(page: str, entry, *, is_preview: bool, share: bool, names: str) -> str:
-    """The key of ``{% cache %}`` in templates/includes/_paper_block.html for ``entry``:
-    the same values, in the same order, as the template's tag names."""
+def entry_fragment_key(name: str, entry, names: str, *more) -> str:
+    """The key of an entry's ``{% cache name … %}`` fragment: what every such fragment shows
+    of its entry (id, update times, its digest's date and slug in the links), the names
+    version and the language, then ``more``, in the template's order."""
     digest = entry.digest
-    return make_template_fragment_key(
-        "paper-block",
-        [
-            page,
-            entry.pk,
-            entry.updated_at,
-            entry.paper.updated_at,
-            digest.issue_date,
-            digest.slug,
-            names,
-            get_language(),
-            is_preview,
-            share,
-        ],
-    )
+    values = [entry.pk, entry.updated_at, entry.paper.updated_at, digest.issue_date, digest.slug]
+    return make_template_fragment_key(name, [*values, names, get_language(), *more])
+
+
+def block_fragment_key(page: str, entry, *, is_preview: bool, share: bool, names: str) -> str:
+    """The key of ``{% cache %}`` in templates/includes/_paper_block.html for ``entry``."""
+    return entry_fragment_key("paper-block", entry, names, page, is_preview, share)
 
 
 def fragment_cache():
