@@ -199,11 +199,19 @@ else:
             "KEY_PREFIX": _KEY_PREFIX,
             "OPTIONS": {"MAX_ENTRIES": int(os.environ.get("LOCAL_CACHE_ENTRIES", "5000"))},
         },
+        # diskcache: SQLite files shared by the worker processes, bounded in bytes. Django's
+        # FileBasedCache lists its whole directory on every write (docs/performance.md).
         "pages": {
-            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
-            "LOCATION": str(VAR_DIR / "cache" / "pages"),
+            "BACKEND": "diskcache.DjangoCache",
+            "LOCATION": str(VAR_DIR / "cache" / "page-store"),
             "KEY_PREFIX": _KEY_PREFIX,
-            "OPTIONS": {"MAX_ENTRIES": int(os.environ.get("PAGE_CACHE_FILES", "3000"))},
+            "SHARDS": 8,
+            "DATABASE_TIMEOUT": 0.25,
+            "OPTIONS": {
+                "size_limit": int(os.environ.get("PAGE_CACHE_MB", "256")) * 2**20,
+                # Pages stay inside the SQLite files rather than one file each.
+                "disk_min_file_size": 2**20,
+            },
         },
         # View counters waiting for their write (reading/viewcounts.py), apart from the
         # fragments, whose churn would otherwise evict a counter.

@@ -33,7 +33,7 @@ pytestmark = pytest.mark.django_db
 TOKEN = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
 STAMP = re.compile(r'name="stamp" value="([^"]+)"')
 LOCMEM = "django.core.cache.backends.locmem.LocMemCache"
-FILES = "django.core.cache.backends.filebased.FileBasedCache"
+FILES = "diskcache.DjangoCache"
 
 
 @pytest.fixture(autouse=True)
