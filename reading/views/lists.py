@@ -11,6 +11,7 @@ from __future__ import annotations
 import calendar
 import datetime
 
+from django.core.paginator import InvalidPage
 from django.db.models import Count, Prefetch, prefetch_related_objects
 from django.db.models.functions import TruncMonth
 from django.http import Http404, HttpResponse, HttpResponseNotAllowed, JsonResponse
@@ -151,7 +152,7 @@ class EntryListView(TemplateView):
         page_number = request.GET.get("page") or 1
         try:
             page = paginator.page(page_number)
-        except Exception as exc:  # InvalidPage, or a non-number: no such page
+        except InvalidPage as exc:  # past the end, or not a number (a database error is a 503)
             raise Http404(gettext("There is no such page.")) from exc
         rows = self.rows(page, filterset, names)
         context = self.get_context_data(
