@@ -199,10 +199,11 @@ else:
             "KEY_PREFIX": _KEY_PREFIX,
             "OPTIONS": {"MAX_ENTRIES": int(os.environ.get("LOCAL_CACHE_ENTRIES", "5000"))},
         },
-        # diskcache: SQLite files shared by the worker processes, bounded in bytes. Django's
-        # FileBasedCache lists its whole directory on every write (docs/performance.md).
+        # diskcache (pagecache/backends.py): SQLite files shared by the worker processes,
+        # bounded in bytes. Django's FileBasedCache lists its whole directory on every write
+        # (docs/performance.md).
         "pages": {
-            "BACKEND": "diskcache.DjangoCache",
+            "BACKEND": "pagecache.backends.PageStore",
             "LOCATION": str(VAR_DIR / "cache" / "page-store"),
             "KEY_PREFIX": _KEY_PREFIX,
             "SHARDS": 8,

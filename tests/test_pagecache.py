@@ -33,7 +33,7 @@ pytestmark = pytest.mark.django_db
 TOKEN = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
 STAMP = re.compile(r'name="stamp" value="([^"]+)"')
 LOCMEM = "django.core.cache.backends.locmem.LocMemCache"
-FILES = "diskcache.DjangoCache"
+FILES = "pagecache.backends.PageStore"
 
 
 @pytest.fixture(autouse=True)
