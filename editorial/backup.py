@@ -12,10 +12,15 @@ The archive::
     manifest.json           format, version, time, the model files in load order, counts
     data/NN-app.model.json  one Django-serialised JSON array per model, in load order
     media/<name>            every stored file a FileField refers to, under its stored name
+
+Times are written to the microsecond (``ExactJSONEncoder``), so a restored site has the same
+``updated_at`` and so the same feeds, ETags and Last-Modified. Archives of older versions,
+whose times Django's encoder cut to milliseconds, import as they are: the reader takes both.
 """
 
 from __future__ import annotations
 
+import datetime
 import io
 import json
 import logging
@@ -30,6 +35,7 @@ from django.core import serializers
 from django.core.exceptions import ImproperlyConfigured
 from django.core.files.base import ContentFile
 from django.core.management.color import no_style
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, models, transaction
 from django.utils import timezone
 
@@ -71,6 +77,19 @@ CONTENT_MODELS = ["papers.Paper", "papers.Digest", "auth.User"]
 # Called after each model is loaded (model label, rows); the fault check uses it to kill an
 # import half-way (docs/operations.md).
 after_model_loaded: list[Callable[[str, int], None]] = []
+
+
+class ExactJSONEncoder(DjangoJSONEncoder):
+    """Django's encoder, without its cut of times to milliseconds (the ECMA-262 format it
+    follows for JavaScript): an archive keeps every time as the database holds it."""
+
+    def default(self, o):
+        if isinstance(o, datetime.datetime):
+            text = o.isoformat()
+            return text.removesuffix("+00:00") + "Z" if text.endswith("+00:00") else text
+        if isinstance(o, datetime.time) and o.utcoffset() is None:
+            return o.isoformat()
+        return super().default(o)  # dates, aware times (an error), decimals, ...
 
 
 class BackupError(Exception):
@@ -180,6 +199,7 @@ def export_site(path: str | Path, *, with_passwords: bool = False) -> dict[str, 
                             use_natural_foreign_keys=True,
                             use_natural_primary_keys=False,
                             ensure_ascii=False,
+                            cls=ExactJSONEncoder,
                         )
                     counts[label] = len(rows)
                     order.append(name)

@@ -24,6 +24,14 @@ has no feed-level id element, so the RSS documents do not show it (the generator
 it for Atom); only items carry a ``<guid>`` there.
 
 Everything read here goes through the ``published()``/``listed()`` queryset methods.
+
+Every field is either plain text or the sanitised HTML the page shows, never an editor's text
+taken as HTML. Fields that hold HTML (Atom's ``<summary type="html">`` and ``<content
+type="html">``, RSS's ``<description>`` of the channel and of each item, ``<content:encoded>``)
+get escaped text (the digest's summary with its line breaks, as the page shows it; the
+tagline; a list's heading) or the sections' ``body_html``, sanitised at save. Titles, names and
+categories are plain text, escaped once as XML: Atom says so (``type="text"``, the default),
+and RSS 2.0 allows HTML in descriptions only (tests/test_feed_safety.py reads them all).
 """
 
 from __future__ import annotations
@@ -36,6 +44,7 @@ from django.http import Http404, QueryDict
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.feedgenerator import Atom1Feed, Rss201rev2Feed
+from django.utils.html import escape, linebreaks
 from django.utils.translation import gettext as _
 
 from papers.models import SECTIONS_WITH_KIND, Digest, Entry, SiteSettings
@@ -101,9 +110,12 @@ class DigestFeed(BaseFeed):
         return self.site.site_name
 
     def subtitle(self):
+        # Atom's <subtitle> is text.
         return self.site.tagline
 
-    description = subtitle
+    def description(self):
+        # RSS's channel <description> is read as HTML: the tagline, escaped.
+        return escape(self.site.tagline)
 
     def link(self):
         return reverse("reading:home")
@@ -121,7 +133,8 @@ class DigestFeed(BaseFeed):
         return item.title
 
     def item_description(self, item):
-        return item.summary
+        # The summary is plain text: escaped, with its line breaks, as the page shows it.
+        return linebreaks(item.summary, autoescape=True) if item.summary else ""
 
     def item_link(self, item):
         return item.get_absolute_url()
@@ -182,7 +195,8 @@ class EntryFeed(BaseFeed):
         return f"{self.heading(obj)} · {self.site.site_name}"
 
     def description(self, obj):
-        return self.heading(obj)
+        # RSS's channel <description> is read as HTML; the heading holds names editors wrote.
+        return escape(self.heading(obj))
 
     def link(self, obj):
         return reverse(self.url_name, kwargs=obj)
@@ -203,8 +217,9 @@ class EntryFeed(BaseFeed):
         return f"[{item.paper.primary_category.short_code}] {item.paper.title}"
 
     def item_description(self, item):
+        # 一句话总结 as the page shows it: its sanitised HTML, never the Markdown source.
         summary = [s for s in item.sections.all() if s.kind.slug == "summary"]
-        return summary[0].body if summary else item.title_zh
+        return summary[0].body_html if summary else escape(item.title_zh)
 
     def item_link(self, item):
         return item.get_absolute_url()
