@@ -4,9 +4,9 @@ Every write lives here. Moderation functions check ``comments.moderate_comment``
 and run in a transaction, so admin actions, views and commands only call them. Every
 decision, automatic or by a moderator, writes a ``ModerationRecord`` with its reason.
 
-All rules are settings (``COMMENTS_*`` in digestsite/settings.py). Rate limits, the
-duplicate lock and the notification lock use Django's cache API with atomic operations
-(``add`` + ``incr``), so with Redis configured they hold across several app servers.
+All rules are settings (``COMMENTS_*`` in digestsite/settings.py). Rate limits (sliding
+windows, comments/ratelimit.py), the duplicate lock and the notification lock use Django's
+cache API with atomic ``add``, so with Redis configured they hold across several app servers.
 """
 
 import datetime
@@ -14,6 +14,7 @@ import hashlib
 import ipaddress
 import logging
 import time
+import unicodedata
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -32,6 +33,7 @@ from django.utils.crypto import get_random_string, salted_hmac
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from comments import ratelimit
 from comments.markup import count_links, neutralise
 from comments.models import (
     BlockedTerm,
@@ -180,31 +182,22 @@ def _my_ids(request) -> list[int]:
 
 
 def rate_limited(scope: str, identity: str, *, limits=None) -> int:
-    """Count one attempt by ``identity`` in every window of ``limits`` (a list of
-    (attempts, seconds); default ``COMMENTS_RATE_LIMITS``). Returns 0 when allowed,
-    else the seconds to wait.
+    """Count one attempt by ``identity`` against every limit of ``limits`` (a list of
+    (attempts, seconds); default ``COMMENTS_RATE_LIMITS``). Returns 0 when allowed, else
+    the seconds to wait (a refused attempt is not counted).
 
-    Fixed windows in the cache: ``add`` creates a window's counter atomically and ``incr``
-    counts atomically, so concurrent requests on several servers sharing Redis agree."""
+    Sliding windows in the cache (comments/ratelimit.py): "one per 15 s" means 15 s after
+    the last allowed comment, whatever the clock reads. Slots are taken with ``add``, atomic
+    on Redis, so several servers sharing it agree (a rare extra may pass: see there). A
+    failing cache limits nothing rather than failing the site."""
     if not identity:
         return 0
-    now = int(clock())
     ident = _hash(identity, "rate")[:32]
-    wait = 0
-    for limit, seconds in conf("RATE_LIMITS") if limits is None else limits:
-        window = now // seconds
-        key = f"comments:rate:{scope}:{ident}:{seconds}:{window}"
-        cache.add(key, 0, timeout=seconds + 1)
-        try:
-            count = cache.incr(key)
-        except ValueError:  # the counter expired between add and incr
-            cache.add(key, 1, timeout=seconds + 1)
-            count = 1
-        if count is None:  # the cache is down (logged by it): no limit rather than no site
-            continue
-        if count > limit:
-            wait = max(wait, (window + 1) * seconds - now)
-    return wait
+    windows = [
+        ratelimit.Limit(f"comments:rate:{scope}:{ident}:{limit}:{seconds}", limit, seconds)
+        for limit, seconds in (conf("RATE_LIMITS") if limits is None else limits)
+    ]
+    return ratelimit.attempt(cache, windows, now=clock())
 
 
 # --- the form stamp (minimum fill time without JavaScript) -----------------------------
@@ -263,6 +256,31 @@ class SubmitResult:
     duplicate: bool = False
 
 
+# Letters of other scripts that readers take for Latin ones (Unicode's confusables, the
+# common few): "саsinо" with a Cyrillic с, а and о must match "casino".
+_LOOKALIKES = str.maketrans(
+    "АВЕЅІЈКМНОРСТХУаеіјоѕрсхуһԁԛԝӏɡΑΒΕΖΗΙΚΜΝΟΡΤΥΧαικνορτυχ",
+    "ABESIJKMHOPCTXYaeijospcxyhdqwlgABEZHIKMNOPTYXaikvoptux",
+)
+
+
+# Format characters (zero-width space and joiners, soft hyphen, BOM, bidi controls) and
+# non-spacing marks (combining accents, the grapheme joiner, variation selectors).
+_INVISIBLE = {"Cf", "Mn"}
+
+
+def fold_for_matching(text: str) -> str:
+    """``text`` as the blocklist compares it: compatibility forms (full-width ｃａｓｉｎｏ,
+    𝐜𝐚𝐬𝐢𝐧𝐨, ⓒ) to plain ones (NFKC), invisible characters (zero-width spaces and joiners,
+    soft hyphens, variation selectors) and combining marks dropped, look-alike letters of
+    other scripts made Latin, case folded. Only for matching: the comment keeps its text."""
+    text = unicodedata.normalize("NFKD", text or "")
+    text = "".join(c for c in text if unicodedata.category(c) not in _INVISIBLE)
+    # Before and after folding the case: "В" is a Latin B, but its lower case "в" no b.
+    text = text.translate(_LOOKALIKES).casefold().translate(_LOOKALIKES)
+    return unicodedata.normalize("NFKC", text)
+
+
 def _hold_reasons(*, name: str, email: str, body: str, ip: str) -> list[str]:
     reasons = []
     links = count_links(body)
@@ -271,14 +289,15 @@ def _hold_reasons(*, name: str, email: str, body: str, ip: str) -> list[str]:
             _("%(count)d links (more than %(max)d)") % {"count": links, "max": conf("MAX_LINKS")}
         )
     haystacks = {
-        _("name"): name.lower(),
-        _("email"): email.lower(),
-        _("comment"): body.lower(),
+        _("name"): fold_for_matching(name),
+        _("email"): fold_for_matching(email),
+        _("comment"): fold_for_matching(body),
         _("IP address"): ip.lower(),
     }
     for term in BlockedTerm.objects.values_list("term", flat=True):
+        folded = fold_for_matching(term)
         for where, text in haystacks.items():
-            if term and term in text:
+            if folded and folded in text:
                 reasons.append(
                     _("blocked term “%(term)s” in %(where)s") % {"term": term, "where": where}
                 )

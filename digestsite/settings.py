@@ -253,6 +253,8 @@ AUTH_PASSWORD_VALIDATORS = [
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", _("Simplified Chinese")), ("en", _("English"))]
 LOCALE_PATHS = [BASE_DIR / "locale"]
+# The reader's language choice: same-site like the session's (Secure in production, below).
+LANGUAGE_COOKIE_SAMESITE = "Lax"
 TIME_ZONE = os.environ.get("TIME_ZONE", "Asia/Shanghai")
 USE_I18N = True
 USE_TZ = True
@@ -272,6 +274,7 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 SERVE_MEDIA = env_bool("SERVE_MEDIA", True)
 FIGURE_MAX_BYTES = int(os.environ.get("FIGURE_MAX_BYTES", 5 * 1024 * 1024))
+FIGURE_MAX_PIXELS = int(os.environ.get("FIGURE_MAX_PIXELS", 25_000_000))  # width × height
 
 LOGIN_URL = "admin:login"
 # Where a login lands when its next= is missing or points off-site (there is no profile page).
@@ -292,6 +295,7 @@ if not DEBUG:
     SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", True)
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
+    LANGUAGE_COOKIE_SECURE = True
 
 LOGGING = {
     "version": 1,
@@ -407,6 +411,7 @@ AXES_COOLOFF_TIME = float(os.environ.get("AXES_COOLOFF_HOURS", "1"))
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "axes_locked_out.html"
 AXES_CLIENT_IP_CALLABLE = "digestsite.client_ip.client_ip"
+AXES_USERNAME_CALLABLE = "editorial.admin.login.axes_username"  # cut to axes' 255 characters
 # How many reverse proxies in front of the app append to X-Forwarded-For (0: none, use the
 # socket's address). Only trust the header as far as your own proxies write it.
 TRUSTED_PROXY_COUNT = int(os.environ.get("TRUSTED_PROXY_COUNT", "0"))

@@ -21,7 +21,9 @@ def _private(response):
 
 class SharePreviewView(DetailView):
     """``/preview/<token>/``: the digest as it is now, draft or not, marked as a preview.
-    An unknown or forged token is a 404; an expired or revoked one a 410 that says so."""
+    An unknown or forged token is a 404; an expired or revoked one a 410 that says so.
+    No comment section: a reader's form cannot post to a draft (the context has no
+    ``comment_section``, so the template leaves it out)."""
 
     template_name = "papers/digest_detail.html"
     context_object_name = "digest"

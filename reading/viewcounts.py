@@ -6,7 +6,10 @@ beacon per reader visit (once per browser tab session and page, a ``fetch`` with
 calls ``record`` and answers with ``current``, the up-to-date count the page then shows.
 ``record`` ignores obvious bots by User-Agent and unpublished objects, counts a reader (their
 address and User-Agent, hashed) once per ``VIEW_COUNT_VISIT_SECONDS`` whatever the beacons
-they send (a reload, a second tab, a replayed request), and increments a counter in the
+they send (a reload, a second tab, a replayed request), counts at most
+``VIEW_COUNT_PER_ADDRESS`` readers of a page per address (a sliding window, whatever the
+User-Agent: rotating it no longer inflates 人气; an IPv6 address counts by its /64, which
+one subscriber usually holds whole), and increments a counter in the
 cache (atomic ``incr``; shared by all app servers when REDIS_URL is set; without Redis, in
 the ``views`` alias, each process's own memory apart from the blocks and rows, so that
 their churn never evicts a counter, and a visit is then remembered per process).
@@ -20,6 +23,7 @@ without Redis the counters live in the worker's memory and would die with it), a
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 import re
 import threading
@@ -30,6 +34,7 @@ from django.core.cache import caches
 from django.db.models import F
 from django.utils.crypto import salted_hmac
 
+from comments import ratelimit
 from papers.models import Digest, Entry
 
 MODELS = {"digest": Digest, "entry": Entry}
@@ -41,6 +46,9 @@ BOT_USER_AGENT = re.compile(
     r"httpclient|okhttp|go-http|java/|node-fetch|axios|scrapy|libwww|httpx|aiohttp",
     re.IGNORECASE,
 )
+# Readers of one page counted per address: (readers, seconds). Several readers may share an
+# address (an office, a campus, a carrier's NAT), so this is a cap on inflation, not one view.
+PER_ADDRESS = (10, 3600)
 # A process moves the counters it touched to the database at least this often.
 PENDING_FLUSH_SECONDS = 60
 
@@ -84,16 +92,42 @@ def _visit_key(kind: str, pk: int, visitor: str) -> str:
     return f"papers:viewed:{kind}:{pk}:{digest}"
 
 
-def record(kind: str, pk: int, *, user_agent: str, visitor: str = "") -> bool:
+def _network(address: str) -> str:
+    """The part of an address one subscriber holds: an IPv4 address, an IPv6 /64."""
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return address
+    if ip.version == 6:
+        if ip.ipv4_mapped is not None:
+            return str(ip.ipv4_mapped)
+        return str(ipaddress.ip_network(f"{ip}/64", strict=False))
+    return str(ip)
+
+
+def _address_full(kind: str, pk: int, address: str) -> bool:
+    """Whether the address has had its share of counted readers of this page lately (and
+    if not, one more is counted against it)."""
+    readers, seconds = getattr(settings, "VIEW_COUNT_PER_ADDRESS", PER_ADDRESS)
+    digest = salted_hmac("papers.viewcounts.address", _network(address)).hexdigest()[:32]
+    limit = ratelimit.Limit(f"papers:views-per-address:{kind}:{pk}:{digest}", readers, seconds)
+    return ratelimit.attempt(store(), [limit], now=time.time()) > 0
+
+
+def record(kind: str, pk: int, *, user_agent: str, visitor: str = "", address: str = "") -> bool:
     """Count one visit of a reader (``visitor``: what identifies them, e.g. their address
-    and User-Agent; empty: always counted). False for a bot or an unpublished object (not
-    countable); True otherwise, also when this reader's visit was counted already."""
+    and User-Agent; empty: always counted; ``address``: their network address, limited to
+    ``VIEW_COUNT_PER_ADDRESS`` counted readers of a page). False for a bot or an
+    unpublished object (not countable); True otherwise, also when this reader's visit was
+    counted already or their address has had its share."""
     if is_bot(user_agent) or not _is_published(kind, pk):
         return False
     cache = store()
     seconds = visit_seconds()
     if visitor and seconds and not cache.add(_visit_key(kind, pk, visitor), 1, seconds):
         return True  # a reload, another tab or a replay within the same visit
+    if address and _address_full(kind, pk, address):
+        return True  # e.g. one client rotating its User-Agent
     pending = _add_to_counter(counter_key(kind, pk), 1)
     if pending >= flush_every():
         flush_one(kind, pk)

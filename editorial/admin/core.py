@@ -226,6 +226,21 @@ class FigureInlineForm(forms.ModelForm):
         if image and getattr(image, "size", 0) > settings.FIGURE_MAX_BYTES:
             limit = settings.FIGURE_MAX_BYTES // (1024 * 1024)
             raise ValidationError(_("The image is larger than %(mb)s MB.") % {"mb": limit})
+        # A new upload carries the image Pillow opened (its header only): a small file can
+        # still hold a huge picture (a 140 KB PNG of 144 megapixels) for readers to decode.
+        opened = getattr(image, "image", None)
+        if opened is not None and opened.width * opened.height > settings.FIGURE_MAX_PIXELS:
+            raise ValidationError(
+                _(
+                    "The image is %(width)d × %(height)d pixels; at most %(max)s megapixels "
+                    "are accepted. Scale it down and upload it again."
+                )
+                % {
+                    "width": opened.width,
+                    "height": opened.height,
+                    "max": f"{settings.FIGURE_MAX_PIXELS / 1_000_000:g}",
+                }
+            )
         return image
 
 
@@ -236,10 +251,13 @@ class FigureInline(admin.TabularInline):
     fields = ["position", "image", "preview", "caption", "alt_text", "source_url", "licence"]
     readonly_fields = ["preview"]
 
+    class Media:
+        css = {"all": ["css/admin-figures.css"]}  # the preview's size (no inline styles: CSP)
+
     @admin.display(description=_("preview"))
     def preview(self, obj):
         if obj.image:
-            return format_html('<img src="{}" alt="" style="max-height:60px">', obj.image.url)
+            return format_html('<img src="{}" alt="" class="figure-preview">', obj.image.url)
         if obj.placeholder:
             return format_html("<em>{}</em>: {}", _("image to upload"), obj.placeholder)
         return "-"
@@ -318,7 +336,9 @@ class EntryAdmin(DigestAnnounceMixin, LargeTableAdminMixin, EntryWorkflowMixin, 
         (trigram indexes on PostgreSQL). Django's OR across the joined tables had to scan
         and join every entry."""
         words = [
-            unescape_string_literal(w) if w[:1] in "\"'" else w for w in smart_split(search_term)
+            # A quoted phrase is one word, as in Django's search; an unclosed quote is text.
+            unescape_string_literal(w) if w[0] in "\"'" and w[0] == w[-1] else w
+            for w in smart_split(search_term)
         ]
         for word in filter(None, (w.strip() for w in words)):
             papers = Paper.objects.filter(Q(title__icontains=word) | Q(arxiv_id__icontains=word))

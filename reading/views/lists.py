@@ -61,16 +61,25 @@ def row_key(entry, names: str) -> str:
     return entry_fragment_key("entry-row", entry, names)
 
 
+# What a list row shows (templates/includes/_entry_row.html) and keys its fragment by; the
+# rest (a paper's arXiv snapshot, a digest's summary, ...) is never read for a list.
+ROW_FIELDS = [
+    *("position", "title_zh", "view_count", "updated_at"),
+    *("digest", "digest__title", "digest__slug", "digest__issue_date"),
+    *("paper", "paper__arxiv_id", "paper__title", "paper__authors", "paper__affiliations"),
+    *("paper__updated_at", "paper__primary_category", "paper__primary_category__code"),
+    *("search", "search__summary"),
+]
+
+
 def list_rows(ids, *, with_text: bool = False) -> list:
     """The published entries ``ids``, in that order, with what their rows show
-    (templates/includes/_entry_row.html): two queries whatever their number."""
-    deferred = ["paper__abstract", "unplaced_text", "search__title_terms", "search__body_terms"]
-    if not with_text:
-        deferred.append("search__plain")
+    (templates/includes/_entry_row.html) and, ``with_text``, the text a search snippet is
+    cut from: one query whatever their number."""
     found = (
         Entry.objects.filter(published_q("search__"), pk__in=ids)
         .select_related("paper__primary_category", "digest", "search")
-        .defer(*deferred)
+        .only(*ROW_FIELDS, *(["search__plain"] if with_text else []))
         .in_bulk()
     )
     return [found[pk] for pk in ids if pk in found]
@@ -476,7 +485,11 @@ def view_beacon(request, kind, pk):
     if kind not in viewcounts.MODELS or pk > MAX_DB_ID:  # more overflows SQLite: a 500
         raise Http404
     agent = request.headers.get("User-Agent", "")
-    if viewcounts.record(kind, pk, user_agent=agent, visitor=f"{client_ip(request)}|{agent}"):
+    address = client_ip(request) or ""
+    # A reader is an address and a browser; an address counts a few readers of a page at
+    # most, so a client rotating its User-Agent cannot inflate the count.
+    visitor = f"{address}|{agent}"
+    if viewcounts.record(kind, pk, user_agent=agent, visitor=visitor, address=address):
         response = JsonResponse({"views": viewcounts.current(kind, pk)})
     else:
         response = HttpResponse(status=204)
