@@ -1,12 +1,14 @@
 """The back office's "Import digest" page: preview first, then create; permissions on the
 server; malformed input answered on the page, never with a 500."""
 
+import datetime
 from pathlib import Path
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
 from papers.models import Digest, Entry, Paper
 from tests import factories
@@ -57,6 +59,51 @@ def test_preview_shows_what_was_recognised_and_saves_nothing(editor):
     assert "这一行编辑忘了放在哪里" in page
     assert 'name="_create"' in page
     assert Digest.objects.count() == 0 and Paper.objects.count() == 0
+
+
+def test_preview_says_which_papers_are_new_and_which_known_fields_it_fills(editor):
+    factories.paper(arxiv_id="hep-th/9901001", title="Edited Title", affiliations="")
+    response = _post(_client(editor), {"text": TEXT, "_preview": "1"})
+    page = response.content.decode()
+    assert "Importing creates the draft ai-frontier-2024-03-14." in page
+    assert "1 new paper," in page and "1 already known" in page
+    assert "new paper, cs.LG" in page
+    # A known paper keeps its own category whatever the digest tags it with.
+    assert "known paper, cs.LG: its facts are kept (fills affiliations)" in page
+    assert Paper.objects.get(arxiv_id="hep-th/9901001").affiliations == ""
+    assert Digest.objects.count() == 0
+
+
+def test_preview_of_a_replacement_says_which_draft_it_rewrites_and_changes_nothing(editor):
+    client = _client(editor)
+    _post(client, {"text": TEXT, "_create": "1"})
+    draft = Digest.objects.get()
+    response = _post(
+        client, {"text": TEXT.replace("Sparse Mixtures", "Dense"), "replace": "on", "_preview": "1"}
+    )
+    page = response.content.decode()
+    assert "Importing rewrites the draft “AI前沿推介(3.14)” (2 papers now)." in page
+    assert "0 new papers" in page and "2 already known" in page
+    assert list(Entry.objects.values_list("pk", flat=True)) == list(
+        draft.entries.values_list("pk", flat=True)
+    )
+    assert not Paper.objects.filter(title__startswith="Dense").exists()
+
+
+def test_publishing_a_draft_whose_expiry_has_passed_is_refused_on_the_page(editor):
+    publisher = factories.user(
+        "publisher",
+        staff=True,
+        perms=["papers.add_digest", "papers.change_digest", "papers.publish_digest"],
+    )
+    client = _client(publisher)
+    _post(client, {"text": TEXT, "_create": "1"})
+    Digest.objects.update(expires_at=timezone.now() - datetime.timedelta(days=1))
+    for button in ("_preview", "_create"):
+        response = _post(client, {"text": TEXT, "replace": "on", "publish": "on", button: "1"})
+        assert response.status_code == 200
+        assert "expires before it would go live" in response.content.decode()
+    assert Digest.objects.get().status == Digest.Status.DRAFT
 
 
 def test_create_draft_stores_it_and_opens_it(editor):

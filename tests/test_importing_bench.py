@@ -17,11 +17,17 @@ pytestmark = pytest.mark.django_db
 def test_the_benchmark_reports_both_measures_and_writes_nothing_to_the_database(settings, tmp_path):
     settings.VAR_DIR = tmp_path
     out = StringIO()
-    call_command("bench_import", "--entries", "20", "--digests", "2", "--runs", "1", stdout=out)
+    call_command(
+        "bench_import",
+        *("--entries", "20", "--digests", "2", "--runs", "1", "--preview-papers", "20"),
+        stdout=out,
+    )
     output = out.getvalue()
     assert "arXiv: parse + store" in output and "digest import (text layout)" in output
+    assert "target: preview of a 20-paper paste" in output
     report = json.loads((tmp_path / "bench" / "import.json").read_text())
-    assert [b["items"] for b in report["benchmarks"]] == [20, 2]
+    assert [b["items"] for b in report["benchmarks"]] == [20, 2, 20]
+    assert 0 < report["preview"]["statements"] <= 10
     assert Paper.objects.count() == 0 and Digest.objects.count() == 0
 
 

@@ -1,14 +1,16 @@
 """Storing an import: one transaction, no duplicates, drafts unless published by someone
 allowed to; and the import_digest command around it."""
 
+import datetime
 from io import StringIO
 from pathlib import Path
 
 import pytest
 from django.core.exceptions import PermissionDenied
 from django.core.management import CommandError, call_command
+from django.utils import timezone
 
-from editorial.importing import DigestImportError, parse_digest, write_digest
+from editorial.importing import DigestImportError, parse_digest, plan_import, write_digest
 from papers.models import Digest, Entry, Figure, Paper, Section
 from tests import factories
 
@@ -117,8 +119,85 @@ def test_an_editor_may_import_and_publish_at_once():
 
 def test_a_dry_run_checks_everything_and_writes_nothing():
     result = write_digest(parse_digest(TEXT), dry_run=True)
-    assert result.dry_run
+    assert result.dry_run and result.digest.pk is None
+    assert result.created_papers == ["2403.01234", "hep-th/9901001"]
     assert _counts() == (0, 0, 0, 0, 0)
+
+
+def test_the_import_stores_exactly_the_rows_its_preview_planned():
+    factories.paper(arxiv_id="hep-th/9901001", title="Edited Title", affiliations="")
+    plan = plan_import(parse_digest(TEXT))
+    result = write_digest(parse_digest(TEXT))
+    digest = result.digest
+    assert (result.created_papers, result.reused_papers) == (
+        plan.created_papers,
+        plan.reused_papers,
+    )
+    assert plan.created_papers == ["2403.01234"] and plan.reused_papers == ["hep-th/9901001"]
+    assert [row.fills for row in plan.entries] == [{}, {"affiliations": "Sample Institute"}]
+    known = Paper.objects.get(arxiv_id="hep-th/9901001")
+    assert known.title == "Edited Title" and known.affiliations == "Sample Institute"
+    stored = list(digest.entries.order_by("position"))
+    assert [(e.position, e.paper.arxiv_id, e.title_zh, e.unplaced_text) for e in stored] == [
+        (row.entry["position"], row.arxiv_id, row.entry["title_zh"], row.entry["unplaced_text"])
+        for row in plan.entries
+    ]
+    for entry, row in zip(stored, plan.entries, strict=True):
+        assert sorted((s.kind_id, s.body) for s in entry.sections.all()) == sorted(
+            (kind.pk, body) for kind, body in row.sections
+        )
+        assert [(f.position, f.placeholder) for f in entry.figures.all()] == [
+            (f["position"], f["placeholder"]) for f in row.figures
+        ]
+
+
+def _refusal(call):
+    with pytest.raises((DigestImportError, PermissionDenied)) as refused:
+        call()
+    return type(refused.value), str(refused.value)
+
+
+@pytest.mark.parametrize(
+    "case",
+    [
+        "exists",
+        "published",
+        "commented",
+        "unknown tag",
+        "same paper twice",
+        "author publishes",
+        "expired draft published",
+    ],
+)
+def test_the_preview_refuses_exactly_what_the_import_refuses(case):
+    editor = factories.user("editor", staff=True, perms=["papers.publish_digest"])
+    author = factories.user("author", staff=True)
+    text, options = TEXT, {}
+    if case == "exists":
+        write_digest(parse_digest(TEXT))
+    elif case == "published":
+        write_digest(parse_digest(TEXT), by=editor, publish=True)
+        options = {"replace": True}
+    elif case == "commented":
+        factories.comment(on=write_digest(parse_digest(TEXT)).digest.entries.first(), body="评论")
+        options = {"replace": True}
+    elif case == "unknown tag":
+        text = TEXT.replace(
+            "[CL] Reading Tables Like Prose\n\nB", "[QQ] Reading Tables Like Prose\n\nB"
+        )
+    elif case == "same paper twice":
+        text = TEXT.replace("abs/hep-th/9901001", "abs/2403.01234")
+    elif case == "author publishes":
+        options = {"by": author, "publish": True}
+    elif case == "expired draft published":
+        draft = write_digest(parse_digest(TEXT)).digest
+        draft.expires_at = timezone.now() - datetime.timedelta(days=1)
+        draft.save()
+        options = {"by": editor, "publish": True, "replace": True}
+    before = _counts()
+    previewed = _refusal(lambda: plan_import(parse_digest(text), **options))
+    assert _refusal(lambda: write_digest(parse_digest(text), **options)) == previewed
+    assert _counts() == before
 
 
 # -- the command ---------------------------------------------------------------------------
@@ -141,6 +220,7 @@ def test_the_command_imports_a_file_and_prints_the_report():
 def test_the_command_dry_run_writes_nothing():
     output = _command(str(TEXT_PATH), "--dry-run")
     assert "nothing written" in output
+    assert "would create a digest with 2 new papers, 0 already known" in output
     assert Digest.objects.count() == 0
 
 

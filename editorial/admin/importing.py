@@ -1,6 +1,7 @@
 """The "Import digest" page of the back office: paste or upload a digest, see what was
-recognised (nothing is saved), then create the draft. Everything goes through
-papers.importing, like ``manage.py import_digest``."""
+recognised and what importing it would do (read from the database, nothing written), then
+create the draft. Everything goes through editorial.importing, like ``manage.py
+import_digest``."""
 
 import re
 from urllib.parse import urlencode
@@ -19,9 +20,15 @@ from django.utils.translation import gettext_lazy
 from editorial import services
 from editorial.arxiv_client import ArxivClient, ArxivError
 from editorial.arxiv_sync import FIELD_LABELS, TRACKED, store_records
-from editorial.importing import DigestImportError, decode_upload, parse_digest, write_digest
+from editorial.importing import (
+    DigestImportError,
+    decode_upload,
+    parse_digest,
+    plan_import,
+    write_digest,
+)
 from papers.arxiv_ids import parse_arxiv_id
-from papers.models import Digest, SectionKind
+from papers.models import Digest
 
 ADD_PERMISSION = "papers.add_digest"
 
@@ -95,25 +102,29 @@ class ImportDigestForm(forms.Form):
 
 
 def import_digest_view(request):
-    """GET: the form. POST "_preview": parse and check everything, save nothing. POST
-    "_create": the same, then create the draft and go to it."""
+    """GET: the form. POST "_preview": parse and check everything, and show what the import
+    would store, by reading alone (a fixed number of queries however long the paste, so a
+    large paste answers within the worker's timeout). POST "_create": the same checks, then
+    create the draft and go to it."""
     if not request.user.has_perm(ADD_PERMISSION):
         raise PermissionDenied
     form = ImportDigestForm(request.POST or None, request.FILES or None, user=request.user)
-    result = None
+    plan = None
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         if data.get("replace") and not request.user.has_perm("papers.change_digest"):
             raise PermissionDenied
+        options = {
+            "by": request.user,
+            "publish": bool(data.get("publish")),
+            "replace": bool(data.get("replace")),
+        }
         creating = "_create" in request.POST
         try:
-            result = write_digest(
-                form.parsed,
-                by=request.user,
-                publish=bool(data.get("publish")),
-                replace=bool(data.get("replace")),
-                dry_run=not creating,
-            )
+            if creating:
+                result = write_digest(form.parsed, **options)
+            else:
+                plan = plan_import(form.parsed, **options)
         except DigestImportError as exc:
             form.add_error(None, exc.display())
         except PermissionDenied as exc:
@@ -139,7 +150,7 @@ def import_digest_view(request):
                         % {"count": unplaced},
                     )
                 return HttpResponseRedirect(reverse("admin:papers_digest_change", args=[digest.pk]))
-    parsed = form.parsed if form.is_bound and not form.errors else None
+    parsed = form.parsed if plan is not None else None
     if parsed is not None and request.FILES:
         # A file input is empty when the page comes back: carry the uploaded text in the
         # text box, so "Create draft" imports exactly what was previewed.
@@ -152,8 +163,7 @@ def import_digest_view(request):
         "opts": Digest._meta,
         "form": form,
         "parsed": parsed,
-        "result": result,
-        "known_kinds": SectionKind.objects.all(),
+        "plan": plan,
         "add_kind_url": reverse("admin:papers_sectionkind_add"),
         "max_mb": settings.IMPORT_MAX_BYTES / 1024 / 1024,
         "max_bytes": settings.IMPORT_MAX_BYTES,

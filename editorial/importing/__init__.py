@@ -2,23 +2,28 @@
 structured draft.
 
 ``parse_digest(text, fmt)`` reads the text into plain structures (``common``) without
-touching the database except to read the SectionKind table; ``write_digest`` (``writer``)
-creates the rows in one transaction. The admin page and ``manage.py import_digest`` both go
-through these two functions.
+touching the database except to read the SectionKind table; ``plan_import`` (``plan``) finds
+what storing them would do by reading alone (the preview); ``write_digest`` (``writer``)
+makes that plan again in one transaction and stores it. The admin page and
+``manage.py import_digest`` both go through these functions.
 """
 
 from editorial.importing.common import DigestImportError, ImportReport, ParsedDigest, ParsedEntry
 from editorial.importing.parse import decode_upload, detect_format, parse_digest
+from editorial.importing.plan import ImportPlan, PlannedEntry, plan_import
 from editorial.importing.writer import WriteResult, write_digest
 
 __all__ = [
     "DigestImportError",
+    "ImportPlan",
     "ImportReport",
     "ParsedDigest",
     "ParsedEntry",
+    "PlannedEntry",
     "WriteResult",
     "decode_upload",
     "detect_format",
     "parse_digest",
+    "plan_import",
     "write_digest",
 ]

@@ -86,8 +86,13 @@ class Command(BaseCommand):
         for line in report_lines(parsed):
             self.stdout.write(line)
         if dry_run:
+            would = "rewrite the draft" if result.replaced else "create a digest"
             self.stdout.write(
-                self.style.SUCCESS("Dry run: everything checks out; nothing written.")
+                self.style.SUCCESS(
+                    f"Dry run: everything checks out; nothing written. The import would {would} "
+                    f"with {len(result.created_papers)} new papers, "
+                    f"{len(result.reused_papers)} already known."
+                )
             )
             return
         state = "published" if result.published else "draft"
