@@ -11,7 +11,8 @@ PYTHON ?= $(shell for p in python3.13 python3.12 python3.11 python3; do \
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install run test lint format messages clean serve loadtest faultcheck bench bench-quick
+.PHONY: install run test lint format messages clean serve loadtest faultcheck proxycheck bench \
+	bench-quick
 
 $(STAMP): pyproject.toml
 	@if [ -z "$(PYTHON)" ]; then echo "error: Python 3.11 or newer is needed (python3.11+ on PATH)"; exit 1; fi
@@ -24,6 +25,7 @@ install: $(STAMP)
 # One Python process prepares and serves: migrate, load the demo if missing, print the admin
 # login, runserver (editorial/management/commands/devserver.py). collectstatic (11 s: whitenoise
 # compresses every file) runs only when a static file or the installed packages changed.
+# `make run PORT=8080` serves on another port.
 STATIC_STAMP := var/static/.collected
 run: install $(STATIC_STAMP)
 	DEBUG=1 $(PY) manage.py devserver $(HOST):$(PORT) --site-url http://$(HOST):$(PORT)
@@ -69,8 +71,9 @@ bench-quick:
 	$(MAKE) bench QUICK=1
 
 # The production stack, locally: collectstatic, migrate, gunicorn with gunicorn.conf.py and
-# whitenoise. Needs the production variables (SECRET_KEY, ALLOWED_HOSTS); plain HTTP on
-# 127.0.0.1 unless SECURE_SSL_REDIRECT=1 is given.
+# whitenoise. Needs the production variables (SECRET_KEY, ALLOWED_HOSTS); plain HTTP unless
+# SECURE_SSL_REDIRECT=1 is given. gunicorn listens on 127.0.0.1 only, whatever HOST says:
+# readers come through nginx with deploy/nginx.conf (`make proxycheck` shows why).
 SECURE_SSL_REDIRECT ?= 0
 serve: install
 	@if [ -z "$$SECRET_KEY" ] || [ -z "$$ALLOWED_HOSTS" ]; then \
@@ -79,11 +82,18 @@ serve: install
 	  exit 1; fi
 	DEBUG=0 $(PY) manage.py collectstatic --noinput --verbosity 0
 	DEBUG=0 $(PY) manage.py migrate --noinput
-	DEBUG=0 SECURE_SSL_REDIRECT=$(SECURE_SSL_REDIRECT) HOST=$(HOST) PORT=$(PORT) $(VENV)/bin/gunicorn --config gunicorn.conf.py
+	DEBUG=0 SECURE_SSL_REDIRECT=$(SECURE_SSL_REDIRECT) GUNICORN_BIND=127.0.0.1:$(PORT) \
+	  $(VENV)/bin/gunicorn --config gunicorn.conf.py
 
 # Scripted production checks against 127.0.0.1 only (docs/operations.md). Not part of `make test`.
+# Each starts its own servers (gunicorn; nginx; for loadtest and faultcheck a private
+# PostgreSQL cluster and redis-server, which they stop on purpose); as root they install
+# Debian's nginx, wrk and redis-server when missing.
 loadtest: install
 	$(PY) scripts/loadtest.py
 
 faultcheck: install
 	$(PY) scripts/faultcheck.py
+
+proxycheck: install
+	$(PY) scripts/proxycheck.py

@@ -9,9 +9,11 @@ import multiprocessing
 import os
 
 wsgi_app = "digestsite.wsgi:application"
-bind = os.environ.get(
-    "GUNICORN_BIND", f"{os.environ.get('HOST', '127.0.0.1')}:{os.environ.get('PORT', '8000')}"
-)
+# The loopback address: readers reach gunicorn only through nginx (deploy/nginx.conf), which
+# holds slow clients; a sync worker facing one directly waits for it as long as it likes.
+# GUNICORN_BIND overrides it (say, a private address the proxy reaches across machines); the
+# shell's HOST (zsh sets it to the machine's name) does not.
+bind = os.environ.get("GUNICORN_BIND", f"127.0.0.1:{os.environ.get('PORT', '8000')}")
 workers = int(os.environ.get("WEB_CONCURRENCY", multiprocessing.cpu_count()))
 worker_class = "sync"
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))

@@ -1,13 +1,20 @@
 """Demo content for `manage.py load_demo`: two digests written for this project.
 
 Paper facts (titles, authors, arXiv ids, categories, abstracts) are the papers' own; all critique text is original.
+
+The demo is dated 27 and 28 September 2025, beside the real issues rather than on them:
+pasting the site's own 9.30 page (../shared/seed/digest-2025-09-30.txt), the first thing a
+newcomer tries, must not be refused as "exists already". ``former`` is where an earlier
+release put the same digest (title and date, slug ``ai-frontier-<date>``): a database that
+holds it there gets no second copy.
 """
 
 DIGESTS = [
     {
-        "title": "AI前沿推介(9.29)",
-        "slug": "ai-frontier-2025-09-29",
-        "issue_date": "2025-09-29",
+        "title": "AI前沿推介(9.27)",
+        "slug": "ai-frontier-2025-09-27",
+        "issue_date": "2025-09-27",
+        "former": {"title": "AI前沿推介(9.29)", "issue_date": "2025-09-29"},
         "summary": (
             "本期回顾三篇奠定当代深度学习格局的经典论文：以纯注意力机制取代循环与卷积的 Transformer、"
             "用残差连接突破网络深度瓶颈的 ResNet，以及凭借 1750 亿参数展示上下文少样本学习能力的 GPT-3。"
@@ -310,9 +317,10 @@ DIGESTS = [
         ],
     },
     {
-        "title": "AI前沿推介(9.30)",
-        "slug": "ai-frontier-2025-09-30",
-        "issue_date": "2025-09-30",
+        "title": "AI前沿推介(9.28)",
+        "slug": "ai-frontier-2025-09-28",
+        "issue_date": "2025-09-28",
+        "former": {"title": "AI前沿推介(9.30)", "issue_date": "2025-09-30"},
         "summary": (
             "本期精选五篇新作：以柯尔莫哥洛夫复杂度为 Transformer 构造渐近最优的描述长度目标；"
             "把规划抽象为图上寻路，从理论上比较监督微调、策略梯度与 Q-learning 在语言模型规划中的得失；"

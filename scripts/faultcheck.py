@@ -1,44 +1,63 @@
-"""Fault and multi-server checks (docs/operations.md). Needs REDIS_URL; 127.0.0.1 only.
+"""Fault and multi-server checks (docs/operations.md). 127.0.0.1 only.
 
-    REDIS_URL=redis://127.0.0.1:6379/N make faultcheck
+    make faultcheck          # = .venv/bin/python scripts/faultcheck.py
 
-It creates a throwaway PostgreSQL cluster under /tmp on its own port (so restarting it
-disturbs nobody), loads the demo, starts two gunicorn instances on two ports sharing that
-database and the Redis cache, and checks:
+It creates a throwaway PostgreSQL cluster under /tmp on its own port and a redis-server of
+its own (so stopping either disturbs nobody), loads the demo, starts two gunicorn instances
+on two ports sharing that database and that Redis, and checks:
 
 1. sessions are shared: a login on one instance is valid on the other;
 2. publishing changes show at once on the other instance (unpublish, publish);
 3. cached data is invalidated for both (site settings edited on one, seen on the other);
 4. admin login lockout is shared: failures spread over both instances lock the account;
 5. hostile raw HTTP (over-long request line and headers) gets 4xx from gunicorn;
-6. an import killed with SIGKILL half-way leaves its empty database empty, and can rerun;
-7. a database restart under load: errors only while it is down, /healthz says 503 then,
-   and the site recovers by itself.
-
-The Redis database in REDIS_URL is flushed first: give it one that nothing else uses.
+6. comments across servers: posted on one, approved on the other, rate limit shared;
+7. an import killed with SIGKILL half-way leaves its empty database empty, and can rerun;
+8. nginx with deploy/nginx.conf in front of one instance holds 20 slow clients (/healthz
+   within 1 s) and passes the forwarding headers the application trusts
+   (scripts/proxycheck.py);
+9. mixed traffic (pages, lists, searches, feeds and the API, comment posts, a moderator
+   approving them so pages are rendered again) answers without an error;
+10. the database restarted under that traffic: errors only while it is down, each a 503;
+11. the database stopped 3 s under that traffic, the page cache emptied as it stops so no
+    page can come from it: every request needing the database answers 503 with
+    Retry-After (lists and search included), /healthz 503, then all recovers by itself;
+12. Redis killed 3 s, then frozen 5 s (SIGSTOP: connections hang), under that traffic: every
+    answer as usual (from the database), /healthz 200 "degraded", then the cache works again
+    by itself;
+13. no comment lost: every comment answered "posted" is in the database.
 """
 
 import json
-import re
 import signal
 import subprocess
 import sys
-import threading
 import time
 from collections import Counter
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+import proxycheck  # noqa: E402
 from stack import (  # noqa: E402
+    NEEDS_DATABASE,
     PYTHON,
+    READ_KINDS,
     ROOT,
     Gunicorn,
     Http,
+    Nginx,
     PrivateCluster,
-    demo_urls,
+    PrivateRedis,
+    between,
+    find_binary,
+    fine,
+    free_port,
     manage,
-    production_env,
     say,
+    site_urls,
+    statuses,
+    summary,
+    under_traffic,
 )
 
 PASSWORD = "fault-check-only-Pw-8812"
@@ -142,21 +161,12 @@ def multi_server(env, a: Gunicorn, b: Gunicorn) -> None:
     comments_across_servers(env, on_a, a, b)
 
 
-def _comment_form(http: Http, url: str) -> dict[str, str]:
-    page = http.get(url).body
-    fields = {}
-    for name in ("target", "stamp"):
-        match = re.search(rf'name="{name}" value="([^"]+)"', page)
-        fields[name] = match.group(1) if match else ""
-    return fields
-
-
 def comments_across_servers(env, on_a: Http, a: Gunicorn, b: Gunicorn) -> None:
     """A comment posted through B, approved in A's admin, shows on B at once; the comment
     rate limit (1 per 15 s per address) counts posts made through either server (Redis)."""
     _digest_id, url = first_digest(env)
     reader_b = Http(b.port)
-    form = _comment_form(reader_b, url)
+    form = reader_b.comment_form(url)
     time.sleep(3.2)  # the form's minimum fill time
     body = f"Fault-check comment {time.time():.0f}"
     reader = {"website": "", "name": "Reader", "email": "reader@example.com", "body": body}
@@ -183,7 +193,7 @@ def comments_across_servers(env, on_a: Http, a: Gunicorn, b: Gunicorn) -> None:
         f"approve answered {approved}",
     )
     reader_a = Http(a.port)
-    form = _comment_form(reader_a, url)
+    form = reader_a.comment_form(url)
     time.sleep(3.2)
     again = reader_a.post("/comments/", {**form, **reader, "body": body + " again"}).status
     check(
@@ -209,7 +219,7 @@ backup.import_site(sys.argv[1])
 """
 
 COUNT = (
-    "import json; from papers import backup; print(json.dumps({m._meta.label_lower: "
+    "import json; from editorial import backup; print(json.dumps({m._meta.label_lower: "
     "m._base_manager.count() for m in backup.backup_models()}))"
 )
 
@@ -255,113 +265,232 @@ def killed_import(env, cluster: PrivateCluster, workdir: Path) -> None:
     )
 
 
-def restart_under_load(
-    cluster: PrivateCluster, servers: list[Gunicorn], *, outage: float, seconds: float = 18
-) -> None:
-    """8 client threads over both servers; the database goes away for ``outage`` seconds
-    (0: a plain ``pg_ctl restart -m fast``) a third of the way through."""
-    urls = [u for u in demo_urls(servers[0].port) if not u.startswith("/static/")]
-    stop = threading.Event()
-    log: list[tuple[float, int]] = []  # (time, status or 0 for a socket error)
-    health: list[tuple[float, int]] = []
+# --- nginx in front -----------------------------------------------------------------------------
 
-    def worker(index: int) -> None:
-        client = Http(servers[index % len(servers)].port, timeout=15)
-        n = index
-        while not stop.is_set():
-            n += 1
-            try:
-                status = client.get(urls[n % len(urls)]).status
-            except OSError:
-                status = 0
-            log.append((time.monotonic(), status))
 
-    def prober() -> None:
-        client = Http(servers[0].port, timeout=5)
-        while not stop.is_set():
-            try:
-                status = client.get("/healthz").status
-            except OSError:
-                status = 0
-            health.append((time.monotonic(), status))
-            time.sleep(0.1)
+def behind_nginx(env, a: Gunicorn) -> None:
+    """scripts/proxycheck.py's checks, with nginx in front of A."""
+    if find_binary("nginx", "nginx-light") is None:
+        check("nginx is installed (Debian: apt-get install nginx-light)", False)
+        return
+    proxy = Nginx(free_port(), a.port).start()
+    try:
+        say(f"nginx with deploy/nginx.conf on {proxy.port} in front of A")
+        proxycheck.pages_and_static(check, proxy.port)
+        proxycheck.run_checks(check, a.port, proxy.port)
+    finally:
+        proxy.stop()
+        manage("axes_reset", env=env)  # the forwarded-address check locked 127.0.0.1 out
 
-    threads = [threading.Thread(target=worker, args=(i,)) for i in range(8)]
-    threads.append(threading.Thread(target=prober))
-    start = time.monotonic()
-    for thread in threads:
-        thread.start()
-    time.sleep(seconds / 3)
-    down_at = time.monotonic()
-    if outage:
-        say(f"stopping PostgreSQL for {outage:.0f}s under load")
-        cluster.stop()
-        time.sleep(outage)
-        cluster.start_again()
-    else:
-        say("pg_ctl restart -m fast under load")
-        cluster.restart()
-    up_at = time.monotonic()
-    time.sleep(seconds * 2 / 3)
-    stop.set()
-    for thread in threads:
-        thread.join()
 
-    errors = [(t, s) for t, s in log if s != 200]
-    first_error = min((t for t, _ in errors), default=None)
-    last_error = max((t for t, _ in errors), default=None)
-    before = [s for t, s in log if t < down_at]
-    after = [s for t, s in log if t > up_at + 1]
-    health_down = [s for t, s in health if down_at + 0.3 < t < up_at - 0.3]
-    recovered = next((t for t, s in health if t > up_at and s == 200), None)
-    label = f"{outage:.0f}s outage" if outage else "fast restart"
-    detail = (
-        f"{len(log)} requests in {time.monotonic() - start:.0f}s; database down "
-        f"{up_at - down_at:.2f}s; non-200 {len(errors)} {dict(Counter(s for _, s in errors))}"
-        + (f" from +{first_error - down_at:.2f}s to +{last_error - down_at:.2f}s" if errors else "")
-        + f"; /healthz while down {dict(Counter(health_down))};"
-        + (f" /healthz 200 again {recovered - up_at:.2f}s after" if recovered else "")
-    )
-    say(f"{label}: {detail}")
-    check(f"{label}: no errors before", all(s == 200 for s in before))
+# --- traffic and outages ------------------------------------------------------------------------
+
+ALL_POSTED: list[str] = []
+DROPPED: list[tuple[str, float, str, str]] = []  # (phase, seconds into it, page, body)
+
+
+def keep_comments(label: str, traffic, marks) -> None:
+    ALL_POSTED.extend(traffic.posted)
+    for at, page, _stamp, body in traffic.dropped:
+        DROPPED.append((label, round(at - marks.get("down", marks["start"]), 2), page, body))
+
+
+def normal_traffic(ports, urls, moderator) -> None:
+    traffic, _health, marks = under_traffic(ports, urls, moderator, None, seconds=12)
+    keep_comments("no fault", traffic, marks)
+    hits = traffic.hits
+    say(f"mixed traffic, no fault: {summary(hits, marks['end'] - marks['start'])}")
+    kinds = {h.kind for h in hits}
     check(
-        f"{label}: errors only while the database was down, each a 503 (none a 500)",
+        "mixed traffic: every page, list, search, feed, comment post and approval answered "
+        "as it should",
+        all(fine(h) for h in hits) and {*READ_KINDS, "comment"} <= kinds,
+        f"{statuses(hits)}",
+    )
+    after_approval = [h for h in hits if h.kind == "page" and h.cache == "miss"]
+    check(
+        "approvals under traffic make pages render again (page cache misses), hits between",
+        traffic.approved > 0 and after_approval and any(h.cache == "hit" for h in hits),
+        f"{traffic.approved} comments approved; page answers by X-Page-Cache "
+        f"{dict(Counter(h.cache for h in hits if h.kind == 'page'))}",
+    )
+
+
+def database_restart(cluster, redis, ports, urls, moderator, *, outage: float) -> None:
+    """The database goes away under traffic: a fast restart (``outage`` 0) or stopped for
+    ``outage`` seconds with the page cache emptied as it stops."""
+
+    def fault():
+        marks = {"down": time.monotonic()}
+        if outage:
+            say(f"stopping PostgreSQL for {outage:.0f}s under traffic, emptying the page cache")
+            cluster.stop()
+            marks["stopped"] = time.monotonic()
+            redis.flush()  # every page must now come from the database
+            marks["flushed"] = time.monotonic()
+            time.sleep(outage)
+            marks["restart"] = time.monotonic()
+            cluster.start_again()
+        else:
+            say("pg_ctl restart -m fast under traffic")
+            cluster.restart()
+            marks["restart"] = time.monotonic()
+        marks["up"] = time.monotonic()
+        return marks
+
+    traffic, health, marks = under_traffic(ports, urls, moderator, fault, seconds=18)
+    hits, down, up = traffic.hits, marks["down"], marks["up"]
+    label = f"database stopped {outage:.0f}s" if outage else "database fast restart"
+    keep_comments(label, traffic, marks)
+    errors = [h for h in hits if not fine(h)]
+    first = min((h.ended for h in errors), default=None)
+    last = max((h.ended for h in errors), default=None)
+    window = f" between +{first - down:.2f}s and +{last - down:.2f}s" if errors else ""
+    say(
+        f"{label}: database down {up - down:.2f}s; {len(errors)} answers not as usual{window}\n"
+        f"  all: {summary(hits, marks['end'] - marks['start'])}"
+    )
+    check(f"{label}: no errors before", all(fine(h) for h in hits if h.ended < down))
+    check(
+        f"{label}: errors only while the database was down, each a 503 (none a 500 or 404)",
         not errors
-        or (
-            first_error >= down_at - 0.5
-            and last_error <= up_at + 1.0
-            and {s for _, s in errors} == {503}
-        ),
-        detail,
+        or (first >= down - 0.5 and last <= up + 1.0 and {h.status for h in errors} == {503}),
+        f"{statuses(errors)}",
     )
-    if health_down:
-        check(f"{label}: /healthz answered 503 while down", set(health_down) == {503})
+    if outage:
+        during = between(hits, marks["flushed"], marks["restart"])
+        needing = [h for h in during if h.kind in NEEDS_DATABASE]
+        say(f"  during the outage (page cache empty): {statuses(during)}")
+        check(
+            f"{label}: every request needing the database answered 503 with Retry-After "
+            "(pages, lists, search, feeds, API, comment posts, admin)",
+            bool(needing) and all(h.status == 503 and h.retry_after for h in needing),
+            f"{statuses(needing)}",
+        )
+        exercised = {h.kind for h in needing}
+        check(
+            f"{label}: pages, lists, searches, feeds and comment posts were all requested "
+            "while it was down",
+            {*READ_KINDS, "comment"} <= exercised,
+            f"requested: {sorted(exercised)}",
+        )
+        static = [h for h in during if h.kind == "static"]
+        if static:
+            check(
+                f"{label}: static files are still served (whitenoise, no database)",
+                all(h.status == 200 for h in static),
+                f"{statuses(static)}",
+            )
+        probes = [s for s, _ in health.between(marks["stopped"] + 0.3, marks["restart"])]
+        check(
+            f"{label}: /healthz answered 503 while down",
+            bool(probes) and set(probes) == {503},
+            f"{dict(Counter(probes))}",
+        )
+    after = [h for h in hits if h.started > up + 1]
     check(
-        f"{label}: recovered by itself (every request after the restart succeeded)",
-        bool(after) and all(s == 200 for s in after),
-        f"{len(after)} requests after",
+        f"{label}: recovered by itself (every request after the restart as usual)",
+        bool(after) and all(fine(h) for h in after),
+        f"{len(after)} requests after: {statuses(after)}",
     )
+    back = health.first_after(up, 200)
     check(
         f"{label}: /healthz is 200 again within 2 s",
-        recovered is not None and recovered - up_at < 2,
+        back is not None and back < 2,
+        f"after {back:.2f}s" if back is not None else "never",
+    )
+
+
+def redis_outage(redis, ports, urls, moderator, *, freeze: bool, outage: float = 3) -> None:
+    """Redis killed (a crash) or frozen (SIGSTOP: connections hang) for ``outage`` seconds
+    under traffic: the site answers from the database."""
+
+    def fault():
+        say(f"{'freezing' if freeze else 'killing'} Redis for {outage:.0f}s under traffic")
+        redis.freeze() if freeze else redis.kill()
+        marks = {"down": time.monotonic()}
+        time.sleep(outage)
+        marks["restart"] = time.monotonic()
+        redis.thaw() if freeze else redis.start()
+        marks["up"] = time.monotonic()
+        return marks
+
+    traffic, health, marks = under_traffic(ports, urls, moderator, fault, seconds=15)
+    hits, down, up = traffic.hits, marks["down"], marks["up"]
+    label = f"Redis {'frozen' if freeze else 'killed'} {outage:.0f}s"
+    keep_comments(label, traffic, marks)
+    # Requests begun while Redis was away (a frozen Redis makes some end after it is back).
+    during = [h for h in hits if down <= h.started <= marks["restart"]]
+    say(f"{label}: requests begun during it: {summary(during, marks['restart'] - down)}")
+    check(
+        f"{label}: every request answered as usual from the database (pages, lists, search, "
+        "feeds, comment posts, admin), none timed out",
+        bool(during) and all(fine(h) for h in during),
+        f"{statuses(during)}",
+    )
+    if not freeze:  # a frozen Redis costs each cache call its 0.25 s timeout: figures only
+        check(
+            f"{label}: every request begun during it answered within 5 s",
+            bool(during) and max(h.seconds for h in during) < 5,
+            f"slowest {max((h.seconds for h in during), default=0):.2f}s",
+        )
+    probes = health.between(down, marks["restart"])
+    check(
+        f'{label}: /healthz answered 200 "degraded" while it was down',
+        bool(probes) and set(probes) == {(200, "degraded")},
+        f"{dict(Counter(probes))}",
+    )
+    back = health.first_after(up, 200, "ok")
+    check(
+        f'{label}: the cache works again by itself (/healthz "ok" within 2 s)',
+        back is not None and back < 2,
+        f"after {back:.2f}s" if back is not None else "never",
+    )
+    hits_after = [h for h in hits if h.started > up + 1 and h.cache == "hit"]
+    check(
+        f"{label}: pages are served from the cache again afterwards",
+        bool(hits_after),
+        f"{len(hits_after)} cache hits after",
+    )
+    after = [h for h in hits if h.started > up]
+    check(f"{label}: every request after it as usual", all(fine(h) for h in after))
+
+
+def no_comment_lost(env) -> None:
+    stored = manage(
+        "shell",
+        "-c",
+        "import json; from comments.models import Comment; print(json.dumps(list("
+        "Comment.objects.filter(body__startswith='Load-check comment')"
+        ".values_list('body', flat=True))))",
+        env=env,
+    )
+    bodies = set(json.loads(stored.stdout.strip().splitlines()[-1]))
+    lost = [body for body in ALL_POSTED if body not in bodies]
+    check(
+        'no comment lost: every comment answered "stored" under traffic and faults is stored',
+        bool(ALL_POSTED) and not lost,
+        f"{len(ALL_POSTED)} posted, {len(lost)} missing",
+    )
+    check(
+        "no reader's comment taken for a bot's (answered as stored, silently dropped)",
+        not DROPPED,
+        f"{len(DROPPED)} dropped: {DROPPED[:6]}",
     )
 
 
 def main() -> int:
-    env = production_env()
-    if not env.get("REDIS_URL"):
-        sys.exit("error: set REDIS_URL to a Redis database nothing else uses (it is flushed)")
-    subprocess.run(
-        ["redis-cli", "-u", env["REDIS_URL"], "flushdb"], check=False, capture_output=True
-    )
     cluster = PrivateCluster().start()
+    redis = PrivateRedis().start()
     workdir = cluster.dir
     servers: list[Gunicorn] = []
     try:
         say(f"private PostgreSQL cluster in {cluster.dir} on port {cluster.port}")
-        env = dict(
-            env,
+        say(f"private redis-server on port {redis.port}")
+        # As behind deploy/nginx.conf: one proxy's X-Forwarded-For entry and Proto trusted.
+        env = proxycheck.proxy_env(
             DATABASE_URL=cluster.createdb("digest"),
+            REDIS_URL=redis.url,
             VAR_DIR=str(workdir / "var"),
             MEDIA_ROOT=str(workdir / "media"),
             STATIC_ROOT=str(workdir / "static"),
@@ -382,14 +511,31 @@ def main() -> int:
         say("two gunicorn instances: A on 8821, B on 8822")
         multi_server(env, *servers)
         killed_import(env, cluster, workdir)
-        restart_under_load(cluster, servers, outage=0)
-        restart_under_load(cluster, servers, outage=3)
+        behind_nginx(env, servers[0])
+        urls = site_urls(servers[0].port)
+        say(
+            "traffic URLs: "
+            + ", ".join(f"{len(v)} {k}" for k, v in urls.items())
+            + f" (e.g. {urls['list'][:3]}, {urls['search'][:2]})"
+        )
+        moderator = Http(servers[1].port, timeout=15)
+        check("moderator logs in on B", moderator.login("chief", PASSWORD).status == 302)
+        ports = [server.port for server in servers]
+        normal_traffic(ports, urls, moderator)
+        database_restart(cluster, redis, ports, urls, moderator, outage=0)
+        database_restart(cluster, redis, ports, urls, moderator, outage=3)
+        redis_outage(redis, ports, urls, moderator, freeze=False)
+        redis_outage(redis, ports, urls, moderator, freeze=True, outage=5)
+        no_comment_lost(env)
     finally:
         for server in servers:
             server.stop()
         cluster.destroy()
+        redis.stop()
     failed = [name for name, ok, _ in RESULTS if not ok]
     say(f"{len(RESULTS) - len(failed)}/{len(RESULTS)} checks passed")
+    for name in failed:
+        say(f"failed: {name}")
     return 1 if failed else 0
 
 

@@ -67,9 +67,9 @@ def test_reader_goes_from_home_to_a_digest_and_a_section_anchor(browser, live_se
     page = browser.new_page(locale="zh-CN")
     page.goto(live_server.url + "/")
     assert page.locator("h1").inner_text() == "最新推介"
-    page.get_by_role("link", name="AI前沿推介(9.30)").click()
-    page.wait_for_url("**/digests/2025-09-30/**")
-    assert page.locator("h1").inner_text() == "AI前沿推介(9.30)"
+    page.get_by_role("link", name="AI前沿推介(9.28)").click()
+    page.wait_for_url("**/digests/2025-09-28/**")
+    assert page.locator("h1").inner_text() == "AI前沿推介(9.28)"
     toc = page.locator(".toc li")
     assert toc.count() == 5
     assert toc.first.inner_text().startswith("[LG]")
@@ -89,7 +89,7 @@ def test_reader_goes_from_home_to_a_digest_and_a_section_anchor(browser, live_se
 
 def test_pages_fit_a_360px_phone_without_sideways_scrolling(browser, live_server, demo):
     page = browser.new_page(viewport={"width": 360, "height": 740})
-    for path in ("/", "/digests/2025-09-30/ai-frontier-2025-09-30/"):
+    for path in ("/", "/digests/2025-09-28/ai-frontier-2025-09-28/"):
         page.goto(live_server.url + path)
         overflow = page.evaluate(
             "document.documentElement.scrollWidth - document.documentElement.clientWidth"

@@ -36,8 +36,8 @@ def test_reader_browses_filters_and_searches_with_no_serious_axe_violations(
     page = browser.new_page(locale="zh-CN", color_scheme=scheme)
     page.goto(live_server.url + "/")
     assert_accessible(page)
-    page.get_by_role("link", name="AI前沿推介(9.30)").first.click()
-    page.wait_for_url("**/digests/2025-09-30/**")
+    page.get_by_role("link", name="AI前沿推介(9.28)").first.click()
+    page.wait_for_url("**/digests/2025-09-28/**")
     assert_accessible(page)
     page.locator("#paper-1 .entry-title a").click()
     page.wait_for_url("**/2509.22445/")
@@ -101,7 +101,7 @@ def test_a_digest_prints_black_on_white_from_a_dark_screen(browser, live_server,
     """The print stylesheet wins over the dark theme, whether the system's or the reader's
     own choice (which is more specific than site.css's print colours)."""
     page = browser.new_page(locale="zh-CN", color_scheme="dark")
-    page.goto(live_server.url + "/digests/2025-09-30/ai-frontier-2025-09-30/")
+    page.goto(live_server.url + "/digests/2025-09-28/ai-frontier-2025-09-28/")
     if chosen:
         page.locator(".theme-toggle").click()  # light
         page.locator(".theme-toggle").click()  # dark
@@ -139,7 +139,7 @@ def test_a_published_page_sends_one_view_beacon_per_visit(browser, live_server, 
     settings.VIEW_COUNT_FLUSH_EVERY = 1
     from papers.models import Digest
 
-    digest = Digest.objects.get(issue_date="2025-09-30")
+    digest = Digest.objects.get(issue_date="2025-09-28")
     # Headless Chromium says "HeadlessChrome", which the counter rightly ignores as a bot.
     page = browser.new_page(
         user_agent="Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 Chrome/120.0 Safari/537.36"

@@ -14,7 +14,7 @@ def quick_form(settings):
 
 def test_reader_posts_a_comment_and_sees_it_waiting(browser, live_server, demo, quick_form):  # noqa: F811
     page = browser.new_page(locale="zh-CN")
-    page.goto(live_server.url + "/digests/2025-09-30/ai-frontier-2025-09-30/")
+    page.goto(live_server.url + "/digests/2025-09-28/ai-frontier-2025-09-28/")
     # The honeypot is rendered off-screen (bots fill it, people never see it).
     box = page.locator("#comment-website").bounding_box()
     assert box["x"] + box["width"] <= 0

@@ -23,7 +23,7 @@ def test_load_demo_creates_two_published_digests_with_full_entries():
     out = StringIO()
     call_command("load_demo", "--admin", stdout=out)
     assert Digest.objects.published().count() == 2
-    newest = Digest.objects.get(issue_date="2025-09-30")
+    newest = Digest.objects.get(issue_date="2025-09-28")
     papers = [e.paper for e in newest.entries.select_related("paper__primary_category")]
     assert [p.arxiv_id for p in papers] == [
         "2509.22445",
@@ -58,8 +58,8 @@ def test_the_printed_admin_login_works_on_every_run():
 def test_demo_digest_pages_render_with_previous_issue_link():
     call_command("load_demo", stdout=StringIO())
     client = Client()
-    newest = Digest.objects.get(issue_date="2025-09-30")
-    older = Digest.objects.get(issue_date="2025-09-29")
+    newest = Digest.objects.get(issue_date="2025-09-28")
+    older = Digest.objects.get(issue_date="2025-09-27")
     html = client.get(newest.get_absolute_url()).content.decode()
     assert f'rel="prev" href="{older.get_absolute_url()}"' in html
     for entry in newest.entries.all():
@@ -75,7 +75,7 @@ def test_load_demo_adds_demo_comments_once_with_a_pin_a_staff_reply_and_one_wait
     assert Comment.objects.filter(is_staff_reply=True).count() == 1
     assert Comment.objects.filter(status="pending").count() == 1
     assert Comment.objects.count() == 5
-    newest = Digest.objects.get(issue_date="2025-09-30")
+    newest = Digest.objects.get(issue_date="2025-09-28")
     html = Client().get(newest.get_absolute_url()).content.decode()
     assert "badge-pinned" in html
 

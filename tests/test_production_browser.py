@@ -21,7 +21,7 @@ def _watch_csp(page) -> list[str]:
 def test_public_pages_load_without_a_single_policy_violation(browser, live_server, demo):  # noqa: F811
     page = browser.new_page(locale="zh-CN")
     violations = _watch_csp(page)
-    for path in ("/", "/digests/2025-09-30/ai-frontier-2025-09-30/", "/no-such-page/"):
+    for path in ("/", "/digests/2025-09-28/ai-frontier-2025-09-28/", "/no-such-page/"):
         page.goto(live_server.url + path)
         page.wait_for_load_state("load")
     assert violations == []

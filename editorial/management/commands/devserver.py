@@ -8,8 +8,15 @@ thread while the serving child process starts; the child waits for that preparat
 it answers a request, then skips the system checks and the migration check that the
 preparation has just done (``migrate`` runs every system check). Later restarts of the
 child after a code change check as runserver always does.
+
+The autoreloader announces "Watching for file changes" as the child starts, which is while
+the first process is still listing migrations: in the middle of that list it read like an
+error. The first start holds that line back and prints it once the site is ready, after the
+admin login. Its messages go to Django's own console handler only, not also to the
+project's timestamped root handler (each line used to appear twice).
 """
 
+import logging
 import os
 import sys
 import tempfile
@@ -30,6 +37,22 @@ RunserverCommand = type(load_command_class(get_commands()["runserver"], "runserv
 READY_FILE_ENV = "PAPERS_DEVSERVER_READY_FILE"
 READY, FAILED = "ready", "failed"
 
+reloader_log = logging.getLogger("django.utils.autoreload")
+
+
+class HoldWatcherNotice(logging.Filter):
+    """Keeps back the reloader's "Watching for file changes" line (see the module's text)."""
+
+    def __init__(self):
+        super().__init__()
+        self.held: list[str] = []
+
+    def filter(self, record):
+        if record.getMessage().startswith("Watching for file changes"):
+            self.held.append(record.getMessage())
+            return False
+        return True
+
 
 class Command(RunserverCommand):
     help = (
@@ -46,12 +69,19 @@ class Command(RunserverCommand):
         )
 
     def handle(self, *args, **options):
+        if options.get("use_reloader"):
+            reloader_log.propagate = False  # this process serves and watches; it ends with both
+        self.watcher_notice = None
         if os.environ.get(DJANGO_AUTORELOAD_ENV) != "true":
             # The first process: prepare once, alongside the server's start.
             fd, ready_file = tempfile.mkstemp(prefix="devserver-")
             os.close(fd)
             os.environ[READY_FILE_ENV] = ready_file
             threading.Thread(target=self._prepare, args=(ready_file, options), daemon=True).start()
+        elif os.path.exists(os.environ.get(READY_FILE_ENV, "")):
+            # The serving child's first start: its reloader speaks before the site is ready.
+            self.watcher_notice = HoldWatcherNotice()
+            reloader_log.addFilter(self.watcher_notice)
         super().handle(*args, **options)
 
     def _prepare(self, ready_file, options):
@@ -86,6 +116,11 @@ class Command(RunserverCommand):
             os.remove(ready_file)
             if outcome != READY:
                 raise CommandError("Preparing the site failed (see above); not serving.")
+            notice = getattr(self, "watcher_notice", None)
+            if notice is not None:
+                reloader_log.removeFilter(notice)
+                for line in notice.held:
+                    self.stdout.write(f"{line}: the server restarts when a Python file changes.")
             options = {**options, "skip_checks": True}
             self.check_migrations = lambda: None  # migrate has just applied everything
         super().inner_run(*args, **options)
