@@ -446,10 +446,16 @@ class Command(BaseCommand):
             client = admin if kind == "admin" else anonymous
             results = page.setdefault("in_process", {})[key] = {}
             modes = ("warm",) if kind != "public" else ("warm", "cold")
+            judged = kind == "public" and name != "home"
             for mode in modes:
-                results[mode] = self.time_page(client, urls[name], cold=mode == "cold")
+                paired = judged and mode == "cold"
+                results[mode] = self.time_page(
+                    client, urls[name], cold=mode == "cold", paired=paired
+                )
             if name in RENDERED_PAGES:
-                results["page-cold"] = self.time_page(client, urls[name], cold=False, changed=True)
+                results["page-cold"] = self.time_page(
+                    client, urls[name], cold=False, changed=True, paired=True
+                )
             line = "  ".join(
                 f"{mode} {r['p50_ms']:7.2f} ms {r['queries']:2d} q" for mode, r in results.items()
             )
@@ -459,9 +465,13 @@ class Command(BaseCommand):
             for figures in report["pages"][name]["in_process"][key].values():
                 figures["ratio_to_template"] = round(figures["p50_ms"] / template["p50_ms"], 3)
 
-    def time_page(self, client: Client, url: str, *, cold: bool, changed: bool = False) -> dict:
+    def time_page(
+        self, client: Client, url: str, *, cold: bool, changed: bool = False, paired: bool = False
+    ) -> dict:
         """p50/p95 of ``url``: warm, ``cold`` (every cache cleared before each request) or
-        ``changed`` (a new page-cache generation before each request: "page-cold")."""
+        ``changed`` (a new page-cache generation before each request: "page-cold").
+        ``paired``: the static template is also timed before each request (its p50 kept as
+        ``paired_template_p50_ms``), so the ratios judged share the machine's drift."""
 
         def prepare():
             if cold:
@@ -487,9 +497,14 @@ class Command(BaseCommand):
         counter = QueryCounter()
         response = get(counter)
         size = len(body_of(response))
-        timings = []
+        timings, references = [], []
+        reference = reverse("bench-template") if paired else None
         budget_end = time.perf_counter() + self.page_seconds
         while len(timings) < self.iterations:
+            if reference:
+                started = time.perf_counter()
+                body_of(client.get(reference))
+                references.append((time.perf_counter() - started) * 1000)
             prepare()
             started = time.perf_counter()
             if client.cookies.get(settings.SESSION_COOKIE_NAME) is None:
@@ -499,7 +514,7 @@ class Command(BaseCommand):
             timings.append((time.perf_counter() - started) * 1000)
             if len(timings) >= 5 and time.perf_counter() > budget_end:
                 break
-        return {
+        figures = {
             "p50_ms": round(statistics.median(timings), 3),
             "p95_ms": round(percentile(timings, 0.95), 3),
             "runs": len(timings),
@@ -507,6 +522,9 @@ class Command(BaseCommand):
             "bytes": size,
             "status": response.status_code,
         }
+        if references:
+            figures["paired_template_p50_ms"] = round(statistics.median(references), 3)
+        return figures
 
     def checks(self) -> dict:
         """Unpublished benchmark digests must be invisible to readers (404)."""
@@ -814,6 +832,15 @@ class Command(BaseCommand):
         def p50(name, mode="cold", size=full):
             return pages[name]["in_process"][size][mode]["p50_ms"]
 
+        def ratio_of(name, mode):
+            """The page's p50 over the template's: the template timed beside it when it was
+            (paired), else the one warm run of the template at the start."""
+            figures = pages[name]["in_process"][full][mode]
+            reference = figures.get("paired_template_p50_ms") or p50(
+                "reference: static template", "warm"
+            )
+            return figures["p50_ms"] / reference
+
         http = report.get("http", {})
         if http.get("pages"):
             share = http.get("paired", http["pages"]["digest"])["ratio_to_plain"]
@@ -828,7 +855,7 @@ class Command(BaseCommand):
             )
         else:
             add("warm digest req/s ÷ plain req/s", "≥ 0.50", None, None, "HTTP load skipped")
-        ratio = round(p50("digest", "page-cold") / p50("reference: static template", "warm"), 3)
+        ratio = round(ratio_of("digest", "page-cold"), 3)
         add(
             "cold digest (after a change) ÷ static template",
             f"≤ {TARGET_COLD_DIGEST_TEMPLATE_RATIO:.1f}",
@@ -838,7 +865,7 @@ class Command(BaseCommand):
             "loaded the home page since), the page rendered and stored from its papers' "
             "cached blocks, as the issue's remedies (per-entry fragments) intend",
         )
-        ratio = round(p50("digest") / p50("reference: static template", "warm"), 3)
+        ratio = round(ratio_of("digest", "cold"), 3)
         add(
             "digest, every cache empty ÷ static template",
             f"≤ {TARGET_EMPTY_DIGEST_TEMPLATE_RATIO:.1f}",
@@ -869,7 +896,6 @@ class Command(BaseCommand):
             "" if len(sizes) > 1 else "one size only",
         )
         note = "" if at_target else f"measured at {int(full):,} papers, not {TARGET_SIZE:,}"
-        template = p50("reference: static template", "warm")
         for group, label, goal in (
             ("list", "filtered list p50", TARGET_LIST_MS),
             ("search", "search p50", TARGET_SEARCH_MS),
@@ -878,14 +904,18 @@ class Command(BaseCommand):
                 ("page-cold", "after a change, slowest"),
                 ("cold", "every cache empty, slowest"),
             ):
-                value = max(p50(n, mode) for n, _k, g in PAGES if g == group)
+                slowest = max(
+                    (n for n, _k, g in PAGES if g == group), key=lambda n: ratio_of(n, mode)
+                )
+                value = p50(slowest, mode)
                 # The issue set its targets on a machine where the static template took
                 # 4.8 ms, and asks for figures as ratios to the references of the same run
                 # "so a noisy machine does not fool anyone": the goal is judged as that
-                # multiple of this run's template (here it took 7.5 to 16 ms from one run to
-                # the next); the milliseconds are the value, printed alongside.
-                ratio, allowed = value / template, goal / ISSUE_TEMPLATE_MS
-                scaled = f"{ratio:.2f}× this run's template, against {allowed:.2f}× "
+                # multiple of the template timed beside each page (here it took 7.5 to 24 ms
+                # from one run to the next); the milliseconds are the value, shown alongside.
+                ratio, allowed = ratio_of(slowest, mode), goal / ISSUE_TEMPLATE_MS
+                scaled = f"{ratio:.2f}× the template timed beside it ({slowest}), against "
+                scaled += f"{allowed:.2f}× "
                 scaled += f"({goal:g} ms where the issue's template took {ISSUE_TEMPLATE_MS} ms)"
                 passed = ratio <= allowed if at_target else None
                 add(
