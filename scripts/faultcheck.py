@@ -56,6 +56,7 @@ from stack import (  # noqa: E402
     say,
     site_urls,
     statuses,
+    stored_comments,
     summary,
     under_traffic,
 )
@@ -457,15 +458,7 @@ def redis_outage(redis, ports, urls, moderator, *, freeze: bool, outage: float =
 
 
 def no_comment_lost(env) -> None:
-    stored = manage(
-        "shell",
-        "-c",
-        "import json; from comments.models import Comment; print(json.dumps(list("
-        "Comment.objects.filter(body__startswith='Load-check comment')"
-        ".values_list('body', flat=True))))",
-        env=env,
-    )
-    bodies = set(json.loads(stored.stdout.strip().splitlines()[-1]))
+    bodies = stored_comments(env)
     lost = [body for body in ALL_POSTED if body not in bodies]
     check(
         'no comment lost: every comment answered "stored" under traffic and faults is stored',

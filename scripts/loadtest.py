@@ -55,6 +55,7 @@ from stack import (  # noqa: E402
     say,
     site_urls,
     statuses,
+    stored_comments,
     summary,
     under_traffic,
 )
@@ -319,15 +320,7 @@ def main() -> int:
 
 def check_lost(env) -> None:
     """Every comment answered 303 is stored (none lost to an outage)."""
-    stored = manage(
-        "shell",
-        "-c",
-        "import json; from comments.models import Comment; print(json.dumps(list("
-        "Comment.objects.filter(body__startswith='Load-check comment')"
-        ".values_list('body', flat=True))))",
-        env=env,
-    )
-    bodies = set(json.loads(stored.stdout.strip().splitlines()[-1]))
+    bodies = stored_comments(env)
     lost = [body for body in POSTED if body not in bodies]
     line = f"comments: {len(POSTED)} answered 303 in all phases, {len(lost)} of them not stored"
     FIGURES.append(line)

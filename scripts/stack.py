@@ -103,6 +103,22 @@ def manage(*args: str, env: dict[str, str], check: bool = True, **kwargs):
     )
 
 
+COMMENT_PREFIX = "Load-check comment"  # what the traffic's commenters write first
+
+
+def stored_comments(env: dict[str, str]) -> set[str]:
+    """The bodies of the traffic's comments that the database holds."""
+    stored = manage(
+        "shell",
+        "-c",
+        "import json; from comments.models import Comment; print(json.dumps(list("
+        f"Comment.objects.filter(body__startswith={COMMENT_PREFIX!r})"
+        ".values_list('body', flat=True))))",
+        env=env,
+    )
+    return set(json.loads(stored.stdout.strip().splitlines()[-1]))
+
+
 @dataclass
 class Gunicorn:
     port: int
@@ -712,7 +728,7 @@ class Traffic:
             self._stop.wait(3.2)
             if self._stop.is_set():
                 return
-            body = f"Load-check comment {index}-{n} at {time.time():.3f}"
+            body = f"{COMMENT_PREFIX} {index}-{n} at {time.time():.3f}"
             fields = {**form, "website": "", "name": f"Reader {index}", "email": "", "body": body}
             k = next(_ADDRESSES)  # each post from an address of its own, in every run
             address = f"10.{k // 62500 % 250 + 1}.{k // 250 % 250}.{k % 250 + 1}"
