@@ -65,3 +65,10 @@ def english():
 
     with translation.override("en"):
         yield
+
+
+@pytest.fixture
+def axes_on(settings):
+    """django-axes on (the test settings leave it off), locking at the third failure."""
+    settings.AXES_ENABLED = True
+    settings.AXES_FAILURE_LIMIT = 3

@@ -24,6 +24,7 @@ from django.urls import reverse
 from editorial.demo import figure_png
 from papers.models import Figure
 from tests import factories
+from tests.login_support import admin_login
 
 pytestmark = pytest.mark.django_db
 
@@ -236,26 +237,6 @@ def test_the_autocomplete_answer_is_json_with_the_nul_byte_dropped(staff_client)
 # --- The admin login under django-axes (item 2) --------------------------------------------
 
 
-@pytest.fixture
-def axes_on(settings):
-    settings.AXES_ENABLED = True
-    settings.AXES_FAILURE_LIMIT = 3
-
-
-def _login(client, username, password="wrong", ip="203.0.113.7"):
-    client.get(reverse("admin:login"))
-    return client.post(
-        reverse("admin:login"),
-        {
-            "username": username,
-            "password": password,
-            "csrfmiddlewaretoken": client.cookies["csrftoken"].value,
-            "next": "/admin/",
-        },
-        REMOTE_ADDR=ip,
-    )
-
-
 @pytest.mark.parametrize("length", [256, 5000])
 def test_a_username_longer_than_the_lockout_records_is_a_failed_login_counted_as_any(
     axes_on, caplog, length
@@ -268,15 +249,15 @@ def test_a_username_longer_than_the_lockout_records_is_a_failed_login_counted_as
     client = Client(enforce_csrf_checks=True, raise_request_exception=False)
     name = "名" * length
     for attempt in (1, 2):
-        response = _login(client, name)
+        response = admin_login(client, name)
         assert response.status_code == 200  # the form again, with its error
         assert response.context["form"].non_field_errors().as_data()[0].code == "invalid_login"
         record = AccessAttempt.objects.get()
         assert record.username == name[:255]
         assert record.failures_since_start == attempt
-    assert _login(client, name).status_code == 429  # the third failure locks, as any does
+    assert admin_login(client, name).status_code == 429  # the third failure locks, as any does
     # The address is locked: the right password from it does not get in.
-    assert _login(client, "chief", "pw-for-tests-only").status_code == 429
+    assert admin_login(client, "chief", "pw-for-tests-only").status_code == 429
     assert "_auth_user_id" not in client.session
     assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
 

@@ -17,6 +17,7 @@ from django.urls import reverse
 from digestsite.client_ip import client_ip
 from digestsite.logformat import JsonFormatter
 from tests import factories
+from tests.login_support import admin_login
 
 pytestmark = pytest.mark.django_db
 
@@ -149,40 +150,22 @@ def test_health_check_is_not_redirected_to_https(client, settings):
 # --- Admin login lockout (django-axes) -------------------------------------------------------
 
 
-@pytest.fixture
-def axes_on(settings):
-    settings.AXES_ENABLED = True
-    settings.AXES_FAILURE_LIMIT = 3
-
-
-def _login(client, username, password, ip="203.0.113.7"):
-    client.get(reverse("admin:login"))
-    return client.post(
-        reverse("admin:login"),
-        {
-            "username": username,
-            "password": password,
-            "csrfmiddlewaretoken": client.cookies["csrftoken"].value,
-            "next": "/admin/",
-        },
-        REMOTE_ADDR=ip,
-    )
-
-
 def test_repeated_failed_admin_logins_lock_the_account_even_with_the_right_password(axes_on):
     factories.user("editor", staff=True)
     client = Client(enforce_csrf_checks=True)
     for _ in range(2):
-        assert _login(client, "editor", "wrong").status_code == 200  # the form again, with an error
-    assert _login(client, "editor", "wrong").status_code == 429  # the third failure locks
-    locked = _login(client, "editor", "pw-for-tests-only")
+        assert (
+            admin_login(client, "editor", "wrong").status_code == 200
+        )  # the form again, with an error
+    assert admin_login(client, "editor", "wrong").status_code == 429  # the third failure locks
+    locked = admin_login(client, "editor", "pw-for-tests-only")
     assert locked.status_code == 429
     assert "Too many failed logins" in locked.content.decode() or "登录失败次数过多" in (
         locked.content.decode()
     )
     # Another address cannot get in either: the lock is per user as well as per address.
     elsewhere = Client(enforce_csrf_checks=True)
-    assert _login(elsewhere, "editor", "pw-for-tests-only", "198.51.100.9").status_code == 429
+    assert admin_login(elsewhere, "editor", "pw-for-tests-only", "198.51.100.9").status_code == 429
     assert "_auth_user_id" not in elsewhere.session
 
 
@@ -190,18 +173,18 @@ def test_an_address_guessing_many_usernames_is_locked_out(axes_on):
     factories.user("editor", staff=True)
     client = Client(enforce_csrf_checks=True)
     for name in ("alice", "bob", "carol"):
-        _login(client, name, "guess")
-    assert _login(client, "editor", "pw-for-tests-only").status_code == 429
+        admin_login(client, name, "guess")
+    assert admin_login(client, "editor", "pw-for-tests-only").status_code == 429
 
 
 def test_a_superuser_unlocks_an_account_from_the_command_line(axes_on):
     factories.user("editor", staff=True)
     client = Client(enforce_csrf_checks=True)
     for _ in range(3):
-        _login(client, "editor", "wrong", ip="203.0.113.8")
-    assert _login(client, "editor", "pw-for-tests-only", "198.51.100.1").status_code == 429
+        admin_login(client, "editor", "wrong", ip="203.0.113.8")
+    assert admin_login(client, "editor", "pw-for-tests-only", "198.51.100.1").status_code == 429
     call_command("axes_reset_username", "editor", stdout=StringIO())
-    response = _login(
+    response = admin_login(
         Client(enforce_csrf_checks=True), "editor", "pw-for-tests-only", "198.51.100.1"
     )
     assert response.status_code == 302
@@ -213,7 +196,7 @@ def test_a_superuser_sees_and_clears_lockouts_in_the_admin(axes_on):
 
     factories.user("editor", staff=True)
     for _ in range(3):
-        _login(Client(enforce_csrf_checks=True), "editor", "wrong")
+        admin_login(Client(enforce_csrf_checks=True), "editor", "wrong")
     assert AccessAttempt.objects.filter(username="editor").exists()
     admin = factories.user("boss", superuser=True)
     boss = Client()
@@ -224,13 +207,14 @@ def test_a_superuser_sees_and_clears_lockouts_in_the_admin(axes_on):
     boss.post(reverse("admin:axes_accessattempt_delete", args=[attempt.pk]), {"post": "yes"})
     assert not AccessAttempt.objects.filter(username="editor").exists()
     assert (
-        _login(Client(enforce_csrf_checks=True), "editor", "pw-for-tests-only").status_code == 302
+        admin_login(Client(enforce_csrf_checks=True), "editor", "pw-for-tests-only").status_code
+        == 302
     )
 
 
 def test_a_successful_login_works_with_lockout_protection_on(axes_on):
     get_user_model().objects.create_user("chief", password="pw-for-tests-only", is_staff=True)
-    response = _login(Client(enforce_csrf_checks=True), "chief", "pw-for-tests-only")
+    response = admin_login(Client(enforce_csrf_checks=True), "chief", "pw-for-tests-only")
     assert response.status_code == 302
 
 
