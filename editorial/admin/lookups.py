@@ -16,6 +16,7 @@ checks and failed later:
 libraries' (auth, taggit, axes) included.
 """
 
+from django.apps import apps
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.contrib.admin.views.main import ERROR_FLAG, SEARCH_VAR
 from django.core.exceptions import ValidationError
@@ -49,8 +50,10 @@ class LookupGuardMixin:
 def guard_every_admin(site):
     """Register every ModelAdmin of ``site`` again with ``LookupGuardMixin`` first in its
     order, so it wraps the admin's own methods (EntryAdmin's search, LeanChangeList)."""
-    for model, model_admin in list(site._registry.items()):
-        admin_class = type(model_admin)
+    for model in apps.get_models():
+        if not site.is_registered(model):
+            continue
+        admin_class = type(site.get_model_admin(model))
         if issubclass(admin_class, LookupGuardMixin):
             continue
         guarded = type(admin_class.__name__, (LookupGuardMixin, admin_class), {})
