@@ -14,7 +14,6 @@ from django.conf import settings
 from django.core.cache import caches
 from django.core.cache.utils import make_template_fragment_key
 from django.db.models import Exists, OuterRef, Prefetch, Subquery, prefetch_related_objects
-from django.db.models.functions import JSONObject
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
@@ -25,7 +24,7 @@ from django.views.generic import DetailView, ListView
 from comments.models import CommentClosure
 from comments.services import comments_context
 from papers.changes import names_version
-from papers.models import Category, Digest, Entry, Figure, Section
+from papers.models import Category, Digest, Entry, Figure, Section, neighbour_links
 
 DIGEST_PAGE, ENTRY_PAGE = "digest-paper", "entry-paper"
 
@@ -70,20 +69,8 @@ def _page_annotations() -> dict:
     figures = Figure.objects.filter(entry=OuterRef("pk")).exclude(image="")
     return {
         **_closure_annotation("digest_id"),
-        **_neighbour_annotations("digest__"),
+        **neighbour_links(f'"{Entry._meta.db_table}"."digest_id"'),
         "first_image": Subquery(figures.order_by("position", "id").values("image")[:1]),
-    }
-
-
-def _neighbour_annotations(prefix: str = "") -> dict:
-    """The published digests just before and after a digest (by issue date, then id), as
-    subqueries giving their title, slug and date; ``prefix``: the path to the digest."""
-    date, pk = OuterRef(f"{prefix}issue_date"), OuterRef(f"{prefix}id")
-    earlier, later = Digest.objects.published_by_date().around(date, pk)
-    link = JSONObject(title="title", slug="slug", issue_date="issue_date")
-    return {
-        "previous_link": Subquery(earlier.values(j=link)[:1]),
-        "next_link": Subquery(later.values(j=link)[:1]),
     }
 
 
@@ -223,7 +210,7 @@ class DigestDetailView(PreviewAwareMixin, DetailView):
                 entry.digest = digest
             return digest
         readable = Digest.objects.visible_to(user).annotate(
-            **_closure_annotation(), **_neighbour_annotations()
+            **_closure_annotation(), **neighbour_links(f'"{Digest._meta.db_table}"."id"')
         )
         return get_object_or_404(readable, **where)
 
