@@ -89,6 +89,7 @@ class Visit:
     html: str
     rendered: set[int] = field(default_factory=set)  # entries whose block was rendered
     rows: set[int] = field(default_factory=set)  # entries whose list row was rendered
+    issues: set[int] = field(default_factory=set)  # entries whose row's issue line was
     tags: int = 0  # digest tag lists rendered
     loaded: set[int] = field(default_factory=set)  # entries whose sections the view loaded
 
@@ -105,14 +106,17 @@ def visit(url: str, client: Client | None = None, **headers) -> Visit:
     new = _fragment_keys() - before
     if not new:
         return result
-    links = {
-        f'href="{entry.get_absolute_url()}"': entry.pk
-        for entry in Entry.objects.select_related("digest", "paper")
+    every = list(Entry.objects.select_related("digest", "paper"))
+    links = {f'href="{entry.get_absolute_url()}"': entry.pk for entry in every}
+    issue_links = {
+        f'href="{entry.digest.get_absolute_url()}#{entry.anchor}"': entry.pk for entry in every
     }
     for key in new:
         html = _fragment_cache().get(key) or ""
         entries = {pk for link, pk in links.items() if link in html}
-        if '<article class="entry"' in html:
+        if 'class="row-issue"' in html:
+            result.issues |= {pk for link, pk in issue_links.items() if link in html}
+        elif '<article class="entry"' in html:
             result.rendered |= entries
         elif 'class="entry-row-title"' in html:
             result.rows |= entries
@@ -335,6 +339,7 @@ def test_every_block_and_row_comes_from_the_cache_on_the_next_visit(site):
     for url in site.pages():
         again = visit(url)
         assert again.rendered == set() and again.rows == set() and not again.tags, url
+        assert again.issues == set(), url
 
 
 def test_a_change_elsewhere_on_the_site_re_renders_no_block(
@@ -509,6 +514,7 @@ def test_a_new_title_and_address_of_a_digest_re_render_its_papers_and_rows_only(
     listing = visit(ENTRY_LIST)
     assert "改名的一期" in row(listing.html, site.a) and "改名的一期" in row(listing.html, site.b)
     assert listing.rows == {site.a.pk, site.b.pk}  # c's row from the cache
+    assert listing.issues == {site.a.pk, site.b.pk}
 
 
 def test_a_status_change_of_the_digest_re_renders_no_block(site):
@@ -930,3 +936,5 @@ def test_a_digest_title_change_shows_in_its_rows_at_once(site):
     listing = visit(ENTRY_LIST)
     assert "第二期(新标题)" in row(listing.html, site.c)
     assert "第二期(新标题)" not in row(listing.html, site.a)
+    # Only the line naming the issue is rendered again; the row's heading and tags are kept.
+    assert listing.issues == {site.c.pk} and listing.rows == set()
