@@ -318,3 +318,73 @@ def test_capped_counts_loop_over_the_fts_matches_and_count_what_the_list_shows(s
     assert count("q=蒸馏&digest=" + str(shelf["plain"].digest_id)) == 2
     monkeypatch.setattr(search, "MAX_COUNTED_RESULTS", 1)
     assert count("tag=强化学习") == 2  # the cap and one more: "more than 1"
+
+
+def test_a_walk_of_tags_and_categories_alone_tests_each_rows_facets_and_pages_alike(
+    monkeypatch,
+):
+    """Past the counting cap, a list filtered by tags and categories alone walks the
+    list-order index and tests each row's facets there (no FTS5 match set is built): every
+    page holds the same entries, in the same order, as the FTS5 matches sorted, with drafts,
+    scheduled and expired issues left out, ``t1`` never taken for ``t12``, and a category
+    code naming several categories matching any of them."""
+    from django.http import QueryDict
+    from django.test.utils import CaptureQueriesContext
+
+    from reading.filters import EntryFilter
+    from reading.views.lists import entry_list_queryset
+
+    lg = factories.category("cs.LG", "Machine Learning")
+    stat_lg = factories.category("stat.ML", "Statistics ML")
+    other = factories.category("cs.CV", "Vision")
+    names = [f"主题{n}" for n in range(14)]  # enough tags for ids 1 and 12 to share a prefix
+    now = timezone.now()
+    shapes = [
+        {},
+        {"status": "draft"},
+        {"published_at": now + datetime.timedelta(days=1)},
+        {
+            "published_at": now - datetime.timedelta(days=3),
+            "expires_at": now - datetime.timedelta(days=1),
+        },
+    ]
+    for day in range(12):
+        digest = factories.digest(
+            issue_date=datetime.date(2025, 3, 1) + datetime.timedelta(days=day // 2),
+            **shapes[day % len(shapes)] if day % 3 == 0 else {},
+        )
+        for position in range(1, 5):
+            n = day * 4 + position
+            tags = [names[n % 14], names[(n * 5) % 14]]
+            category = (lg, stat_lg, other)[n % 3]
+            _entry(digest, title=f"Paper {n}", tags=tags, primary_category=category)
+    first_tag, twelfth = names[1], names[12]
+    filters = [
+        f"tag={first_tag}",
+        f"tag={twelfth}",
+        f"tag={first_tag}&category=LG",
+        f"tag={names[5]}&tag={names[11]}",
+        "category=LG",
+        f"category=cs.CV&tag={names[3]}",
+    ]
+
+    def pages(query):
+        results = EntryFilter(QueryDict(query), queryset=entry_list_queryset()).results()
+        return [results[start : start + 5] for start in range(0, 30, 5)]
+
+    expected = {query: pages(query) for query in filters}
+    assert any(len([pk for page in found for pk in page]) > 5 for found in expected.values())
+    monkeypatch.setattr(search, "MAX_COUNTED_RESULTS", 1)
+    for query in filters:
+        with CaptureQueriesContext(connection) as queries:
+            walked = pages(query)
+        assert walked == expected[query], query
+        order = '"papers_entrysearch"."issue_date" DESC'
+        page_queries = [q["sql"] for q in queries if order in q["sql"]]
+        assert page_queries and all("instr(" in sql for sql in page_queries), query
+        assert not any(search.FTS_TABLE in sql for sql in page_queries), query
+    # With words the walk still tests each id against the FTS5 matches.
+    results = EntryFilter(QueryDict(f"q=paper&tag={first_tag}"), queryset=entry_list_queryset())
+    with CaptureQueriesContext(connection) as queries:
+        results.results()[0:5]
+    assert any('+"papers_entrysearch"."entry_id" IN' in q["sql"] for q in queries)
