@@ -24,7 +24,7 @@ from django.views.generic import DetailView, ListView
 from comments.models import CommentClosure
 from comments.services import comments_context
 from papers.changes import names_version
-from papers.models import Category, Digest, Entry, Figure, Section, neighbour_links
+from papers.models import Category, Digest, Entry, Figure, Section, TaggedEntry, neighbour_links
 
 DIGEST_PAGE, ENTRY_PAGE = "digest-paper", "entry-paper"
 
@@ -137,7 +137,9 @@ def load_blocks(entries, page: str, *, names: str, is_preview: bool, share: bool
     lookups = [
         Prefetch("sections", queryset=Section.objects.select_related("kind")),
         Prefetch("figures", queryset=Figure.objects.order_by("position", "id")),
-        "tags",
+        # The tags through their rows: taggit's own prefetch of ``tags`` (a DISTINCT query
+        # with an extra column) is the slower way to the same names (docs/performance.md).
+        Prefetch("taggedentry_set", queryset=TaggedEntry.objects.select_related("tag")),
     ]
     if page == ENTRY_PAGE:
         lookups.append(Prefetch("paper__categories", queryset=Category.objects.order_by("code")))
@@ -145,6 +147,7 @@ def load_blocks(entries, page: str, *, names: str, is_preview: bool, share: bool
         prefetch_related_objects(missing, *lookups)
     for entry in missing:  # the digest page's anchors are "paper-N-…", the entry page's bare
         entry.block_prefix = f"{entry.anchor}-" if page == DIGEST_PAGE else ""
+        entry.block_tags = sorted(item.tag.name for item in entry.taggedentry_set.all())
     return {
         "block_page": page,
         "block_headings": ("h2", "h3") if page == DIGEST_PAGE else ("h1", "h2"),
