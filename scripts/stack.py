@@ -106,6 +106,17 @@ def manage(*args: str, env: dict[str, str], check: bool = True, **kwargs):
 COMMENT_PREFIX = "Load-check comment"  # what the traffic's commenters write first
 
 
+def stop_process(process, *, timeout: float) -> None:
+    """SIGTERM (gunicorn's graceful, nginx's fast shutdown), then SIGKILL after ``timeout``."""
+    if process and process.poll() is None:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
 def stored_comments(env: dict[str, str]) -> set[str]:
     """The bodies of the traffic's comments that the database holds."""
     stored = manage(
@@ -153,13 +164,7 @@ class Gunicorn:
         raise RuntimeError(f"gunicorn on {self.port} did not become healthy")
 
     def stop(self, *, keep_log: bool = False) -> None:
-        if self.process and self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)  # gunicorn's graceful shutdown
-            try:
-                self.process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        stop_process(self.process, timeout=30)
         if self.log and not keep_log:
             self.log.unlink(missing_ok=True)
 
@@ -498,13 +503,7 @@ class Nginx:
         return log.read_text()[-2000:] if log and log.exists() else ""
 
     def stop(self) -> None:
-        if self.process and self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)  # nginx's fast shutdown
-            try:
-                self.process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        stop_process(self.process, timeout=15)
         if self.dir:
             shutil.rmtree(self.dir, ignore_errors=True)
 
