@@ -191,11 +191,11 @@ def published_q(prefix: str = "", *, now=None) -> Q:
     )
 
 
-def neighbour_links(outer_digest_id: str) -> dict:
+def neighbour_links(model, field: str) -> dict:
     """The published digests just before and after a digest in reading order (issue date,
-    then id), as ``previous_link`` and ``next_link`` annotations: JSON objects of their
-    title, slug and issue date, or None. ``outer_digest_id``: the SQL column of the outer
-    query that holds the digest's id (``"papers_entry"."digest_id"``, say).
+    then id), as ``previous_link`` and ``next_link`` annotations of a query on ``model``:
+    JSON objects of their title, slug and issue date, or None. ``field``: the field of
+    ``model`` that holds the digest's id (``Entry, "digest"``; ``Digest, "id"``).
 
     Hand-written SQL for a measured need: built by the ORM, these two subqueries were a fifth
     of a digest page after a change (docs/performance.md, "Neighbour links"), and here they
@@ -206,7 +206,9 @@ def neighbour_links(outer_digest_id: str) -> dict:
     would read every readable digest first.
     """
     vendor = connection.vendor
-    table = connection.ops.quote_name(Digest._meta.db_table)
+    quote = connection.ops.quote_name
+    table = quote(Digest._meta.db_table)
+    outer = f"{quote(model._meta.db_table)}.{quote(model._meta.get_field(field).column)}"
     build = "json_build_object" if vendor == "postgresql" else "json_object"
     status = "+n.status" if vendor == "sqlite" else "n.status"
     now = connection.ops.adapt_datetimefield_value(timezone.now())
@@ -216,7 +218,7 @@ def neighbour_links(outer_digest_id: str) -> dict:
         sql = (
             f"SELECT {build}('title', n.title, 'slug', n.slug, 'issue_date', n.issue_date)"
             f" FROM {table} AS n, {table} AS cur"
-            f" WHERE cur.id = {outer_digest_id}"
+            f" WHERE cur.id = {outer}"
             f" AND {status} IN (%s, %s) AND n.published_at <= %s"
             " AND (n.expires_at IS NULL OR n.expires_at > %s)"
             f" AND n.issue_date {before}= cur.issue_date"

@@ -69,7 +69,7 @@ def _page_annotations() -> dict:
     figures = Figure.objects.filter(entry=OuterRef("pk")).exclude(image="")
     return {
         **_closure_annotation("digest_id"),
-        **neighbour_links(f'"{Entry._meta.db_table}"."digest_id"'),
+        **neighbour_links(Entry, "digest"),
         "first_image": Subquery(figures.order_by("position", "id").values("image")[:1]),
     }
 
@@ -213,7 +213,7 @@ class DigestDetailView(PreviewAwareMixin, DetailView):
                 entry.digest = digest
             return digest
         readable = Digest.objects.visible_to(user).annotate(
-            **_closure_annotation(), **neighbour_links(f'"{Digest._meta.db_table}"."id"')
+            **_closure_annotation(), **neighbour_links(Digest, "id")
         )
         return get_object_or_404(readable, **where)
 
