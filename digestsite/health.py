@@ -1,6 +1,6 @@
 """``/healthz`` for load balancers: 200 while the database answers (the cache is only a
 cache: when it fails the body says "degraded" and the site answers from the database), 503
-when the database does not."""
+when the database does not. "worker" says whether background tasks wait too long."""
 
 import logging
 import uuid
@@ -10,6 +10,8 @@ from django.db import connection
 from django.http import JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
+
+from background.recovery import worker_behind
 
 logger = logging.getLogger(__name__)
 
@@ -38,6 +40,13 @@ def _cache() -> bool:
         return False
 
 
+def _worker() -> str:
+    try:
+        return "behind" if worker_behind() else "ok"
+    except Exception:
+        return "unknown"
+
+
 @never_cache
 @require_safe
 def healthz(request):
@@ -47,5 +56,7 @@ def healthz(request):
         "status": status,
         "database": "ok" if database else "unavailable",
         "cache": "ok" if cache_ok else "degraded",
+        # Mail and sends wait while no worker runs (`manage.py worker`); pages do not.
+        "worker": _worker() if database else "unknown",
     }
     return JsonResponse(body, status=200 if database else 503)

@@ -47,6 +47,13 @@ if not SECRET_KEY:
     SECRET_KEY = _dev_key.read_text().strip()
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost,[::1]" if DEBUG else "")
+# Where readers reach the site: the prefix of every link in mail (and exports). Production
+# defaults to https:// and the first of ALLOWED_HOSTS; set SITE_URL when that is not it.
+SITE_URL = os.environ.get("SITE_URL", "").rstrip("/") or (
+    "http://127.0.0.1:8000"
+    if DEBUG or not ALLOWED_HOSTS or ALLOWED_HOSTS[0][:1] in (".", "*")
+    else f"https://{ALLOWED_HOSTS[0]}"
+)
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 
 INSTALLED_APPS = [
@@ -61,7 +68,10 @@ INSTALLED_APPS = [
     "django.contrib.sitemaps",
     "django_filters",
     "taggit",
+    "django_tasks",
+    "django_tasks_db",
     "pagecache",
+    "background",
     "papers",
     "comments",
     "reading",
@@ -151,7 +161,15 @@ def code_release() -> str:
     if os.environ.get("RELEASE"):
         return os.environ["RELEASE"]
     digest = hashlib.sha256()
-    folders = ("digestsite", "pagecache", "papers", "comments", "reading", "editorial")
+    folders = (
+        "digestsite",
+        "pagecache",
+        "background",
+        "papers",
+        "comments",
+        "reading",
+        "editorial",
+    )
     for folder in (*folders, "templates", "locale", "static"):
         for path in sorted((BASE_DIR / folder).rglob("*")):
             if path.is_file() and path.suffix not in {".pyc", ".po"}:
@@ -352,7 +370,6 @@ COMMENTS_CLOSE_AFTER_DAYS = int(os.environ.get("COMMENTS_CLOSE_AFTER_DAYS", "0")
 COMMENTS_NOTIFY_AFTER_MINUTES = 60  # email moderators when a comment waits longer
 COMMENTS_NOTIFY_INTERVAL_MINUTES = 60  # and at most this often
 COMMENTS_MODERATOR_EMAILS = env_list("COMMENTS_MODERATOR_EMAILS")
-COMMENTS_SITE_URL = os.environ.get("SITE_URL", "")  # prefix of links in moderator emails
 COMMENTS_SESSION_REMEMBER = 20  # own comments a reader's session remembers
 # Email (moderator notices): the console by default; SMTP through the environment.
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
@@ -361,7 +378,17 @@ EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "25"))
 EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
 EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+# The one sender of every mail the site sends (review notices, moderation notices, ...).
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "webmaster@localhost")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# Background work (background/): django-tasks with its database backend, run by
+# `manage.py worker` (started by `make run` and `make serve`; docs/deployment.md).
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+# A task running longer than this is taken for one whose worker died, and is enqueued again
+# when a worker starts (background/recovery.py); the project's tasks work in short batches.
+TASKS_ABANDONED_AFTER = int(os.environ.get("TASKS_ABANDONED_AFTER", "600"))
+MAIL_ATTEMPTS = 5  # a mail that fails is tried again, 30 s, 1, 2, 4 minutes later
+MAIL_RETRY_SECONDS = 30
 # Editorial workflow (editorial/workflow.py, editorial/services.py); email settings are above.
 SHARE_LINK_DAYS = int(os.environ.get("SHARE_LINK_DAYS", "7"))  # default life of a share link
 EDIT_PRESENCE_MINUTES = 5  # "also editing" on the digest page: opened within this many minutes

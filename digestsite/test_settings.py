@@ -18,6 +18,16 @@ STORAGES = {
 }
 MEDIA_ROOT = VAR_DIR / "test-media"
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+SITE_URL = "http://testserver.example"  # links in mail are absolute
+# Tasks run at once, in the process that enqueues them (mail lands in mail.outbox after the
+# commit); the tests of the worker itself set TEST_TASKS_BACKEND to the database backend.
+TASKS = {
+    "default": {
+        "BACKEND": os.environ.get(
+            "TEST_TASKS_BACKEND", "django_tasks.backends.immediate.ImmediateBackend"
+        )
+    }
+}
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # noqa: F405 (whitenoise warns when it is missing)
 # The arXiv tests talk to a local server: no 3-second spacing or long back-off between requests.
 ARXIV_MIN_INTERVAL = 0

@@ -225,7 +225,7 @@ def test_with_redis_stopped_every_page_the_api_admin_and_comments_answer_from_th
 
     health = Client().get("/healthz")
     assert health.status_code == 200
-    assert health.json() == {"status": "degraded", "database": "ok", "cache": "degraded"}
+    assert health.json()["status"] == "degraded" and health.json()["cache"] == "degraded"
 
     warned = [r for r in caplog.records if r.levelno >= logging.WARNING]
     assert any(r.name.startswith(("django_redis", "pagecache", "digestsite")) for r in warned)

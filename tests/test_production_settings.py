@@ -117,10 +117,10 @@ def test_the_server_error_page_is_static_and_says_nothing_technical(client):
 
 
 def test_health_check_reports_database_and_cache(client, django_assert_num_queries):
-    with django_assert_num_queries(1):
+    with django_assert_num_queries(2):  # the database, and the tasks waiting for a worker
         response = client.get("/healthz")
     assert response.status_code == 200
-    assert response.json() == {"status": "ok", "database": "ok", "cache": "ok"}
+    assert response.json() == {"status": "ok", "database": "ok", "cache": "ok", "worker": "ok"}
     assert "no-cache" in response["Cache-Control"]
 
 
@@ -138,7 +138,12 @@ def test_health_check_reports_a_failing_cache_as_degraded_not_the_app_as_down(cl
     with mock.patch("digestsite.health.cache.set", side_effect=ConnectionError("no redis")):
         response = client.get("/healthz")
     assert response.status_code == 200
-    assert response.json() == {"status": "degraded", "database": "ok", "cache": "degraded"}
+    assert response.json() == {
+        "status": "degraded",
+        "database": "ok",
+        "cache": "degraded",
+        "worker": "ok",
+    }
 
 
 def test_health_check_is_not_redirected_to_https(client, settings):
