@@ -24,7 +24,6 @@ from django.contrib.auth.models import Permission
 from django.core import signing
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.urls import reverse
@@ -32,7 +31,9 @@ from django.utils import timezone
 from django.utils.crypto import get_random_string, salted_hmac
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
+from django_tasks import task
 
+from background.tasks import enqueue_on_commit, queue_mail
 from comments import ratelimit
 from comments.markup import count_links, neutralise
 from comments.models import (
@@ -390,7 +391,13 @@ def comment_submit(
         )
         if status == Status.APPROVED:
             content_changed()
-        transaction.on_commit(notify_moderators_soon)
+        if status == Status.PENDING:
+            # The worker looks again once this comment is overdue: no cron needed.
+            enqueue_on_commit(
+                check_moderation_queue,
+                run_after=comment.created_at
+                + datetime.timedelta(minutes=conf("NOTIFY_AFTER_MINUTES"), seconds=5),
+            )
     return SubmitResult(comment)
 
 
@@ -619,6 +626,11 @@ def comment_flag(*, comment: Comment, reader: str, ip: str) -> bool:
                     reason=locked.held_reason,
                 )
                 content_changed()
+                enqueue_on_commit(
+                    check_moderation_queue,
+                    run_after=timezone.now()
+                    + datetime.timedelta(minutes=conf("NOTIFY_AFTER_MINUTES"), seconds=5),
+                )
     except IntegrityError:
         return False
     return True
@@ -663,7 +675,7 @@ def notify_moderators(*, now=None) -> str:
         return _("Another server is sending the notice.")
     try:
         total = waiting.count()
-        url = conf("SITE_URL").rstrip("/") + reverse("admin:comments_comment_changelist")
+        url = settings.SITE_URL + reverse("admin:comments_comment_changelist")
         subject = ngettext(
             "%(count)d comment is waiting for moderation",
             "%(count)d comments are waiting for moderation",
@@ -681,7 +693,7 @@ def notify_moderators(*, now=None) -> str:
                 _("Moderation queue: %(url)s") % {"url": f"{url}?status__exact=pending"},
             ]
         )
-        send_mail(subject, message, None, recipients)
+        queue_mail(subject=subject, body=message, to=recipients)
         ModerationRecord.objects.create(
             action=Action.NOTIFIED,
             reason=_("%(waiting)d waiting, %(overdue)d overdue, sent to %(people)d.")
@@ -695,15 +707,11 @@ def notify_moderators(*, now=None) -> str:
     }
 
 
-def notify_moderators_soon() -> None:
-    """The opportunistic check after a submission: at most once a minute per cache, and
-    never an error for the reader."""
-    if not cache.add("comments:notify-checked", 1, timeout=60):
-        return
-    try:
-        notify_moderators()
-    except Exception:  # a mail server down must not break commenting
-        logger.exception("Could not notify moderators about waiting comments")
+@task()
+def check_moderation_queue() -> str:
+    """The worker's look at the queue, enqueued for the moment a new comment becomes
+    overdue (``submit_comment``)."""
+    return notify_moderators()
 
 
 # --- the page hook -------------------------------------------------------------------

@@ -8,13 +8,13 @@ import secrets
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.mail import send_mail
 from django.db import transaction
 from django.db.models import Exists, F, OuterRef, Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from background.tasks import queue_mail
 from comments.models import Comment
 from editorial import workflow
 from editorial.models import AuditRecord, Revision, ShareLink
@@ -497,14 +497,14 @@ def _tell_submitter(digest: Digest, record: AuditRecord, submitter) -> None:
         "date": digest.issue_date.isoformat(),
         "when": workflow.site_time(record.created_at),
         "message": record.message,
-        "link": reverse("admin:papers_digest_change", args=[digest.pk]),
+        "link": settings.SITE_URL + reverse("admin:papers_digest_change", args=[digest.pk]),
     }
-    send_mail(subject, body, None, [submitter.email], fail_silently=True)
+    queue_mail(subject=subject, body=body, to=[submitter.email])
 
 
 def _tell_editors(digest: Digest, record: AuditRecord) -> None:
     """Email every editor (active users with the publish permission) that a digest waits
-    for review. Console backend by default (settings.EMAIL_BACKEND)."""
+    for review, through the worker (settings.EMAIL_BACKEND: the console by default)."""
     User = get_user_model()
     perm = Q(groups__permissions__codename="publish_digest") | Q(
         user_permissions__codename="publish_digest"
@@ -518,7 +518,7 @@ def _tell_editors(digest: Digest, record: AuditRecord) -> None:
     recipients = sorted({u.email for u in editors if u.pk != getattr(record.actor, "pk", None)})
     if not recipients:
         return
-    link = reverse("admin:papers_digest_change", args=[digest.pk])
+    link = settings.SITE_URL + reverse("admin:papers_digest_change", args=[digest.pk])
     subject = _("Waiting for review: %(title)s") % {"title": digest.title}
     body = _(
         "%(who)s submitted “%(title)s” (%(date)s) for review at %(when)s.\n\n"
@@ -531,7 +531,7 @@ def _tell_editors(digest: Digest, record: AuditRecord) -> None:
         "message": record.message or _("(no message)"),
         "link": link,
     }
-    send_mail(subject, body, None, recipients, fail_silently=True)
+    queue_mail(subject=subject, body=body, to=recipients)
 
 
 # Positions are unique per digest, so a reorder (1<->2) saved row by row would collide

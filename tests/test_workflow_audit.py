@@ -4,6 +4,7 @@ by email when something waits for review; the admin index is an editorial dashbo
 import datetime
 
 import pytest
+from django.conf import settings
 from django.core import mail
 from django.urls import reverse
 from django.utils import timezone
@@ -101,7 +102,9 @@ def test_editors_get_an_email_when_a_digest_is_submitted(django_capture_on_commi
     assert message.to == [editor.email]
     assert "等审的一期" in message.subject
     assert "第三篇需要看一下" in message.body and "author" in message.body
-    assert reverse("admin:papers_digest_change", args=[digest.pk]) in message.body
+    link = "http://testserver.example" + reverse("admin:papers_digest_change", args=[digest.pk])
+    assert link in message.body  # absolute: a mail client has no host to resolve it against
+    assert message.from_email == settings.DEFAULT_FROM_EMAIL
 
 
 def test_the_admin_index_is_an_editorial_dashboard(time_machine):
