@@ -23,12 +23,13 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 # One Python process prepares and serves: migrate, load the demo if missing, print the admin
-# login, runserver (editorial/management/commands/devserver.py). collectstatic (11 s: whitenoise
-# compresses every file) runs only when a static file or the installed packages changed.
-# `make run PORT=8080` serves on another port.
+# login, runserver, and the background worker beside it (editorial/management/commands/
+# devserver.py). collectstatic (11 s: whitenoise compresses every file) runs only when a
+# static file or the installed packages changed. `make run PORT=8080` serves on another port.
 STATIC_STAMP := var/static/.collected
 run: install $(STATIC_STAMP)
-	DEBUG=1 $(PY) manage.py devserver $(HOST):$(PORT) --site-url http://$(HOST):$(PORT)
+	DEBUG=1 SITE_URL=http://$(HOST):$(PORT) $(PY) manage.py devserver $(HOST):$(PORT) \
+	  --site-url http://$(HOST):$(PORT)
 
 $(STATIC_STAMP): $(STAMP) $(shell find static -type f 2>/dev/null)
 	DEBUG=1 $(PY) manage.py collectstatic --noinput --verbosity 0
@@ -71,7 +72,8 @@ bench-quick:
 	$(MAKE) bench QUICK=1
 
 # The production stack, locally: collectstatic, migrate, gunicorn with gunicorn.conf.py and
-# whitenoise. Needs the production variables (SECRET_KEY, ALLOWED_HOSTS); plain HTTP unless
+# whitenoise, and the background worker beside it (stopped with gunicorn; it finishes its task
+# first). Needs the production variables (SECRET_KEY, ALLOWED_HOSTS); plain HTTP unless
 # SECURE_SSL_REDIRECT=1 is given. gunicorn listens on 127.0.0.1 only, whatever HOST says:
 # readers come through nginx with deploy/nginx.conf (`make proxycheck` shows why).
 SECURE_SSL_REDIRECT ?= 0
@@ -82,6 +84,8 @@ serve: install
 	  exit 1; fi
 	DEBUG=0 $(PY) manage.py collectstatic --noinput --verbosity 0
 	DEBUG=0 $(PY) manage.py migrate --noinput
+	trap 'kill -TERM $$worker 2>/dev/null; wait $$worker' EXIT; \
+	DEBUG=0 $(PY) manage.py worker & worker=$$!; \
 	DEBUG=0 SECURE_SSL_REDIRECT=$(SECURE_SSL_REDIRECT) GUNICORN_BIND=127.0.0.1:$(PORT) \
 	  $(VENV)/bin/gunicorn --config gunicorn.conf.py
 

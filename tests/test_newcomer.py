@@ -20,6 +20,7 @@ from django.core.management import CommandError, call_command
 from editorial.demo_data import DIGESTS
 from papers.models import Digest
 from tests import factories
+from tests.background_support import ENQUEUE
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "scripts"))
@@ -213,6 +214,30 @@ def test_make_run_keeps_a_password_set_in_the_admin_and_prints_no_notice_mid_mig
         assert _retrying(lambda: server.client().login("admin", MINE)).status == 302
     finally:
         server.stop()
+
+
+def test_make_run_starts_the_background_worker_beside_the_server(tmp_path):
+    server = DevServer(tmp_path, free_port())
+    trace = tmp_path / "trace"
+    try:
+        server.wait_until_serving()
+        enqueue = subprocess.run(
+            [sys.executable, "-c", ENQUEUE, "record", str(trace), "工作中"],
+            cwd=ROOT,
+            env={**_dev_env(tmp_path), "DJANGO_SETTINGS_MODULE": "digestsite.settings"},
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert enqueue.returncode == 0, enqueue.stderr
+        deadline = time.monotonic() + 60
+        while not trace.exists():
+            assert time.monotonic() < deadline, server.output()
+            time.sleep(0.2)
+    finally:
+        server.stop()
+    assert trace.read_text() == "工作中\n"
+    assert "Starting worker" in server.output()
 
 
 # --- the README's commands ---------------------------------------------------------------------

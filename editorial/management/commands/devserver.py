@@ -16,14 +16,17 @@ admin login. Its messages go to Django's own console handler only, not also to t
 project's timestamped root handler (each line used to appear twice).
 """
 
+import atexit
 import logging
 import os
+import subprocess
 import sys
 import tempfile
 import threading
 import time
 import traceback
 
+from django.conf import settings
 from django.core.management import CommandError, call_command, get_commands, load_command_class
 from django.db import connections
 from django.template.loader import get_template
@@ -67,6 +70,12 @@ class Command(RunserverCommand):
             default="",
             help="Where the site is served, for the printed admin link (default: the address).",
         )
+        parser.add_argument(
+            "--no-worker",
+            action="store_false",
+            dest="worker",
+            help="Do not start the background worker beside the server.",
+        )
 
     def handle(self, *args, **options):
         if options.get("use_reloader"):
@@ -91,6 +100,8 @@ class Command(RunserverCommand):
             call_command("migrate", interactive=False, verbosity=verbosity)
             site_url = options["site_url"] or self._site_url(options.get("addrport"))
             call_command("load_demo", admin=True, site_url=site_url, verbosity=verbosity)
+            if options["worker"]:
+                self._start_worker()
             outcome = READY
         except BaseException:
             traceback.print_exc()
@@ -124,6 +135,13 @@ class Command(RunserverCommand):
             options = {**options, "skip_checks": True}
             self.check_migrations = lambda: None  # migrate has just applied everything
         super().inner_run(*args, **options)
+
+    @staticmethod
+    def _start_worker() -> None:
+        """The worker, in this terminal's process group: Ctrl-C stops it with the server (it
+        finishes its task first); it reloads on code changes as the server does."""
+        worker = subprocess.Popen([sys.executable, str(settings.BASE_DIR / "manage.py"), "worker"])
+        atexit.register(lambda: worker.poll() is None and worker.terminate())
 
     @staticmethod
     def _wait_for(ready_file) -> str:
