@@ -46,7 +46,7 @@ from comments.models import (
 )
 from pagecache import store as pages
 from papers.changes import content_changed
-from papers.models import Digest, Entry
+from papers.models import Digest, Entry, SiteSettings
 
 logger = logging.getLogger(__name__)
 
@@ -476,6 +476,12 @@ def comment_set_pinned(*, comment: Comment, by, pinned: bool) -> Comment:
     return locked
 
 
+def staff_display_name(user) -> str:
+    """The name readers see on a staff reply: the staff member's full name, else the site's
+    editors (a login name is never shown: it is half of what a password guesser needs)."""
+    return user.get_full_name() or _("%(site)s editors") % {"site": SiteSettings.load().site_name}
+
+
 def comment_reply(*, comment: Comment, by, body: str) -> Comment:
     """Publish a staff reply under ``comment`` (under its thread's top comment if it is a
     reply itself). Replying to a waiting comment approves it: the reply would be pointless
@@ -511,7 +517,7 @@ def comment_reply(*, comment: Comment, by, body: str) -> Comment:
         reply = Comment.objects.create(
             **kwargs,
             parent=parent,
-            author_name=(by.get_full_name() or by.get_username())[:60],
+            author_name=staff_display_name(by)[:60],
             body=body,
             body_hash=body_key(body),
             status=Status.APPROVED,

@@ -167,6 +167,16 @@ def test_a_staff_reply_is_published_with_a_badge_and_approves_its_parent():
     assert 'class="badge badge-staff"' in html and "编辑部" in html
 
 
+def test_a_staff_reply_never_shows_the_login_name(english):
+    digest = factories.digest(entries=1)
+    comment = factories.comment(on=digest, status="approved", body="有数据集链接吗?")
+    moderator = factories.moderator()  # no full name set
+    reply = svc.comment_reply(comment=comment, by=moderator, body="数据集在论文附录里。")
+    assert reply.author_name == "AI前沿推介 editors"
+    html = Client().get(digest.get_absolute_url()).content.decode()
+    assert moderator.get_username() not in html
+
+
 def test_the_change_page_decides_one_comment():
     comment = factories.comment(on=factories.digest(), status="pending")
     client = logged_in(factories.moderator())

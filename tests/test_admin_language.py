@@ -1,0 +1,89 @@
+"""The back office speaks the site's language (issue 17, item 5): the site's name in its
+header and title, the site's time zone stated once, every string of the project translated."""
+
+import re
+from pathlib import Path
+
+import pytest
+
+from papers.models import SiteSettings
+from tests import factories
+from tests.test_browser import HAVE_CHROMIUM, browser  # noqa: F401 (the shared fixture)
+from tests.workflow_support import change_url, client_for, role_user
+
+CATALOGUE = Path(__file__).resolve().parent.parent / "locale/zh_Hans/LC_MESSAGES/django.po"
+
+
+@pytest.mark.django_db
+def test_the_admin_carries_the_sites_name_not_djangos():
+    settings = SiteSettings.load()
+    settings.site_name = "论文速递"
+    settings.save()
+    html = client_for(role_user("editor")).get("/admin/").content.decode()
+    assert "<title>" in html and "论文速递 后台</title>" in html
+    assert re.search(r'<div id="site-name"><a href="/admin/">论文速递 后台</a>', html)
+    assert "Django" not in html.split("</header>")[0]
+
+
+@pytest.mark.django_db
+def test_the_sites_time_zone_is_stated_once_on_a_page_full_of_date_fields():
+    digest = factories.digest(entries=1, status="draft")
+    html = client_for(role_user("editor")).get(change_url(digest)).content.decode()
+    assert html.count("日期和时间均为站点时区:Asia/Shanghai(UTC+0800)") == 1
+    assert "css/admin-site" in html  # hides the per-field "hours ahead" notes
+
+
+def _catalogue_entries(text: str):
+    """(msgid, msgstr, flags) of each entry of a .po file (continuation lines joined)."""
+    for block in text.split("\n\n"):
+        fields, flags, current = {}, "", None
+        for line in block.splitlines():
+            if line.startswith("#,"):
+                flags += line
+            elif line.startswith(("msgid ", "msgid_plural ", "msgstr")):
+                current, _, rest = line.partition(" ")
+                fields[current] = rest.strip('"')
+            elif line.startswith('"') and current:
+                fields[current] += line.strip('"')
+        if fields.get("msgid"):
+            strings = [v for k, v in fields.items() if k.startswith("msgstr")]
+            yield fields["msgid"], strings, flags
+
+
+def test_every_string_of_the_project_has_its_chinese():
+    entries = list(_catalogue_entries(CATALOGUE.read_text()))
+    assert len(entries) > 500
+    untranslated = [msgid for msgid, strings, _flags in entries if not all(strings)]
+    fuzzy = [msgid for msgid, _strings, flags in entries if "fuzzy" in flags]
+    assert untranslated == [] and fuzzy == []
+
+
+@pytest.mark.browser
+@pytest.mark.skipif(not HAVE_CHROMIUM, reason="Debian's chromium is not installed")
+def test_an_editor_abroad_sees_the_zone_once_and_no_warning_under_each_field(
+    browser,  # noqa: F811
+    live_server,
+    transactional_db,
+):
+    import importlib
+
+    from django.apps import apps
+
+    importlib.import_module("papers.migrations.0002_seed_reference_data").seed(apps, None)
+    importlib.import_module("papers.migrations.0004_workflow_roles").create_roles(apps, None)
+    editor = role_user("editor")
+    digest = factories.digest(entries=1, status="draft")
+    context = browser.new_context(timezone_id="Europe/Berlin", locale="zh-CN")
+    page = context.new_page()
+    page.goto(live_server.url + "/admin/login/")
+    page.fill("#id_username", editor.get_username())
+    page.fill("#id_password", "pw-for-tests-only")
+    page.click("input[type=submit]")
+    page.wait_for_url(live_server.url + "/admin/")
+    page.goto(live_server.url + change_url(digest))
+    page.wait_for_selector(".datetimeshortcuts")  # the admin's date widgets have started
+    assert page.locator(".site-time-zone").is_visible()
+    warnings = page.locator(".timezonewarning")
+    assert warnings.count() > 0  # Django added its notes: seven hours behind Shanghai...
+    assert all(not warnings.nth(i).is_visible() for i in range(warnings.count()))
+    context.close()
