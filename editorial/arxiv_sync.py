@@ -12,15 +12,19 @@ cross-list rows) in one transaction, so 1,000 records store in well under two se
 
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 
+from django.contrib.auth import get_user_model
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.dateparse import parse_date
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
+from django_tasks import task
 
 from editorial import services
-from editorial.arxiv_client import ArxivRecord
+from editorial.arxiv_client import ArxivClient, ArxivError, ArxivRecord
 from papers.changes import content_changed
 from papers.models import Category, Entry, Paper
 from reading.search import refresh_entries
@@ -249,3 +253,29 @@ def _categories_for(records) -> dict:
         )
         found = {c.code: c for c in Category.objects.filter(code__in=codes)}
     return found
+
+
+@task()
+def fetch_and_store(
+    *, ids: list[str], overwrite: dict[str, list[str]] | None, user_id: int, language: str
+) -> dict:
+    """The admin's arXiv lookup, on the worker (arXiv can take 20 s to answer, or not answer):
+    fetch ``ids`` and store them as ``user_id``. Returns what the admin shows next: an error,
+    or the counts and the fields an editor corrected (``conflicts``), JSON as a task's result.
+    ``overwrite``: None on a first fetch; the fields ticked on the confirmation page after."""
+    user = get_user_model().objects.filter(pk=user_id, is_active=True).first()
+    with translation.override(language):
+        if user is None:
+            return {"error": gettext("Your account is no longer active. Nothing was changed.")}
+        try:
+            records = ArxivClient().fetch(ids)
+            result = store_records(
+                records.values(),
+                overwrite={key: set(names) for key, names in (overwrite or {}).items()} or False,
+                by=user,
+            )
+        except ArxivError as exc:
+            return {"error": gettext("%(error)s Nothing was changed.") % {"error": exc}}
+        except PermissionDenied as exc:
+            return {"error": str(exc)}
+    return {"fetched": list(records), **asdict(result)}

@@ -11,15 +11,16 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.admin import site
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import HttpResponseNotAllowed, HttpResponseRedirect
+from django.http import Http404, HttpResponseNotAllowed, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from django_tasks.exceptions import TaskResultDoesNotExist
 
 from editorial import services
-from editorial.arxiv_client import ArxivClient, ArxivError
-from editorial.arxiv_sync import FIELD_LABELS, TRACKED, store_records
+from editorial.arxiv_sync import FIELD_LABELS, TRACKED, fetch_and_store
 from editorial.importing import (
     DigestImportError,
     decode_upload,
@@ -178,8 +179,10 @@ _ID_SPLIT = re.compile(r"[\s,，]+")
 
 class ArxivFetchMixin:
     """For PaperAdmin: an "arXiv id or URL" box on the paper form and a list action that fill
-    or refresh metadata. Fields an editor corrected are listed on a confirmation page and
-    only overwritten when ticked there."""
+    or refresh metadata. The fetch runs on the worker (arXiv may take 20 s, or not answer): the
+    request answers at once with a page that follows the fetch and opens the filled paper.
+    Fields an editor corrected are listed on a confirmation page and only overwritten when
+    ticked there."""
 
     def get_urls(self):
         return [
@@ -187,6 +190,11 @@ class ArxivFetchMixin:
                 "fetch-arxiv/",
                 self.admin_site.admin_view(self.fetch_arxiv_view),
                 name="papers_paper_fetch_arxiv",
+            ),
+            path(
+                "fetch-arxiv/<uuid:result_id>/",
+                self.admin_site.admin_view(self.fetch_arxiv_status_view),
+                name="papers_paper_fetch_arxiv_status",
             ),
             *super().get_urls(),
         ]
@@ -202,12 +210,15 @@ class ArxivFetchMixin:
         return actions
 
     def fetch_from_arxiv(self, request, queryset):
-        return self._fetch_and_store(request, list(queryset.values_list("arxiv_id", flat=True)))
+        return self._start_fetch(request, list(queryset.values_list("arxiv_id", flat=True)))
+
+    def _may_fetch(self, request) -> bool:
+        return self.has_change_permission(request) or self.has_add_permission(request)
 
     def fetch_arxiv_view(self, request):
         if request.method != "POST":
             return HttpResponseNotAllowed(["POST"])
-        if not self.has_change_permission(request) and not self.has_add_permission(request):
+        if not self._may_fetch(request):
             raise PermissionDenied
         ids = [value for value in _ID_SPLIT.split(request.POST.get("arxiv_lookup", "")) if value]
         ids += request.POST.getlist("ids")
@@ -220,30 +231,69 @@ class ArxivFetchMixin:
             for value in request.POST.getlist("overwrite"):
                 arxiv_id, _sep, name = value.rpartition("|")
                 if name in TRACKED:
-                    overwrite.setdefault(arxiv_id, set()).add(name)
-        return self._fetch_and_store(request, ids, overwrite)
+                    overwrite.setdefault(arxiv_id, []).append(name)
+        return self._start_fetch(request, ids, overwrite)
 
-    def _fetch_and_store(self, request, ids, overwrite=None):
-        back = self._back_url(ids)
+    def _start_fetch(self, request, ids, overwrite=None):
+        for value in ids:  # a typo is answered now, not after a round trip to the worker
+            try:
+                parse_arxiv_id(value)
+            except ValidationError as exc:
+                messages.error(
+                    request, _("%(error)s Nothing was changed.") % {"error": " ".join(exc.messages)}
+                )
+                return HttpResponseRedirect(self._back_url(ids))
+        result = fetch_and_store.enqueue(
+            ids=ids,
+            overwrite=overwrite,
+            user_id=request.user.pk,
+            language=translation.get_language(),
+        )
+        if result.is_finished:  # a backend that runs tasks at once (the tests')
+            return self._fetch_finished(request, result, ids, overwrite)
+        return HttpResponseRedirect(
+            reverse("admin:papers_paper_fetch_arxiv_status", args=[result.id])
+        )
+
+    def fetch_arxiv_status_view(self, request, result_id):
+        """Where the lookup waits: refreshes itself (no script needed) until the worker has
+        answered, then shows what happened. Only the editor who asked sees it."""
+        if not self._may_fetch(request):
+            raise PermissionDenied
         try:
-            records = ArxivClient().fetch(ids)
-            result = store_records(records.values(), overwrite=overwrite or False, by=request.user)
-        except ArxivError as exc:
-            messages.error(request, _("%(error)s Nothing was changed.") % {"error": exc})
-            return HttpResponseRedirect(back)
-        except PermissionDenied as exc:
-            messages.error(request, str(exc))
-            return HttpResponseRedirect(back)
-        counts = {
-            "created": len(result.created),
-            "updated": len(result.updated),
-            "unchanged": len(result.unchanged),
+            result = fetch_and_store.get_result(str(result_id))
+        except TaskResultDoesNotExist:
+            raise Http404 from None
+        if result.kwargs.get("user_id") != request.user.pk:
+            raise Http404
+        ids, overwrite = result.kwargs["ids"], result.kwargs["overwrite"]
+        if result.is_finished:
+            return self._fetch_finished(request, result, ids, overwrite)
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("Asking arXiv"),
+            "opts": self.model._meta,
+            "ids": ids,
+            "refresh_seconds": 1,
         }
+        return TemplateResponse(request, "admin/papers/paper/arxiv_wait.html", context)
+
+    def _fetch_finished(self, request, result, ids, overwrite):
+        back = self._back_url(ids)
+        outcome = result.return_value if result.status == "SUCCESSFUL" else None
+        if outcome is None:
+            messages.error(request, _("The arXiv lookup failed. Nothing was changed."))
+            return HttpResponseRedirect(back)
+        if outcome.get("error"):
+            messages.error(request, outcome["error"])
+            return HttpResponseRedirect(back)
+        counts = {name: len(outcome[name]) for name in ("created", "updated", "unchanged")}
         messages.success(
             request,
             _("arXiv: %(created)d created, %(updated)d updated, %(unchanged)d unchanged.") % counts,
         )
-        if result.conflicts and overwrite is None:
+        conflicts = outcome["conflicts"]
+        if conflicts and overwrite is None:
             rows = [
                 {
                     "arxiv_id": arxiv_id,
@@ -252,7 +302,7 @@ class ArxivFetchMixin:
                     "current": current,
                     "theirs": theirs,
                 }
-                for arxiv_id, fields in result.conflicts.items()
+                for arxiv_id, fields in conflicts.items()
                 for name, (current, theirs) in fields.items()
             ]
             context = {
@@ -260,11 +310,11 @@ class ArxivFetchMixin:
                 "title": _("Overwrite fields an editor corrected?"),
                 "opts": self.model._meta,
                 "rows": rows,
-                "ids": list(records),
+                "ids": outcome["fetched"],
             }
             return TemplateResponse(request, "admin/papers/paper/arxiv_confirm.html", context)
-        if result.conflicts:
-            kept = sum(len(fields) for fields in result.conflicts.values())
+        if conflicts:
+            kept = sum(len(fields) for fields in conflicts.values())
             messages.info(
                 request, _("%(count)d corrected fields were kept as they are.") % {"count": kept}
             )
