@@ -332,6 +332,9 @@ LOGGING = {
     },
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
     "loggers": {
+        # Django's own messages reach the root's handler only: its default configuration adds
+        # a console handler of its own under DEBUG, and every line appeared twice.
+        "django": {"handlers": [], "level": "INFO"},
         "django.db.backends": {"level": "WARNING"},
         # axes announces itself at INFO on every start, management commands included.
         "axes.apps": {"level": "WARNING"},

@@ -250,6 +250,28 @@ def test_logs_are_one_json_object_per_line():
     assert "\n" not in line
 
 
+def test_a_message_of_django_is_logged_once_in_development(tmp_path):
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    script = (
+        "import logging, django; django.setup(); "
+        "logging.getLogger('django.utils.autoreload').info('Watching for file changes')"
+    )
+    env = {"PATH": "/usr/bin:/bin", "DEBUG": "1", "VAR_DIR": str(tmp_path)}
+    env["DJANGO_SETTINGS_MODULE"] = "digestsite.settings"
+    done = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=Path(__file__).resolve().parent.parent,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert (done.stdout + done.stderr).count("Watching for file changes") == 1
+
+
 def test_a_database_outage_answers_503_with_retry_after_not_500(client):
     client.raise_request_exception = False
     broken = mock.patch(
