@@ -352,7 +352,10 @@ COMMENTS_CLOSE_AFTER_DAYS = int(os.environ.get("COMMENTS_CLOSE_AFTER_DAYS", "0")
 COMMENTS_NOTIFY_AFTER_MINUTES = 60  # email moderators when a comment waits longer
 COMMENTS_NOTIFY_INTERVAL_MINUTES = 60  # and at most this often
 COMMENTS_MODERATOR_EMAILS = env_list("COMMENTS_MODERATOR_EMAILS")
-COMMENTS_SITE_URL = os.environ.get("SITE_URL", "")  # prefix of links in moderator emails
+# The site's public address (https://digest.example.com): the prefix of links in emails and
+# of images and links in exported digests (editorial/exporting/).
+SITE_URL = os.environ.get("SITE_URL", "").rstrip("/")
+COMMENTS_SITE_URL = SITE_URL  # prefix of links in moderator emails
 COMMENTS_SESSION_REMEMBER = 20  # own comments a reader's session remembers
 # Email (moderator notices): the console by default; SMTP through the environment.
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
