@@ -170,3 +170,10 @@ def test_the_plain_text_fallback_reads_as_the_article():
     assert "1、[LG] " + PAPERS[0]["title"] in plain
     assert "要点\n- 用描述长度衡量模型的复杂度" in plain
     assert "https://arxiv.org/abs/1706.03762" in plain
+
+
+def test_the_article_is_chinese_and_the_warnings_in_the_editors_language(english):
+    result = wechat(rich_digest())
+    assert "参考链接" in result.text and "本期网页版" in result.text
+    assert "参考链接" in result.plain_text
+    assert result.warnings[0].startswith("1 figure has no image yet")

@@ -1,6 +1,6 @@
 """The four formats. Each reads the digest loaded by ``core.load_digest`` and renders a
-template of templates/editorial/export/; the text is in the site's language (Chinese),
-whatever the language of the editor who asks for it."""
+template of templates/editorial/export/. The text is in the site's language (Chinese),
+whatever the language of the editor who asks for it; the warnings are in the editor's."""
 
 from __future__ import annotations
 
@@ -43,8 +43,7 @@ def render(digest: Digest, fmt: str, address: SiteAddress) -> Export:
             _("Unknown format “%(fmt)s”; choose one of: %(choices)s.")
             % {"fmt": fmt, "choices": ", ".join(FORMATS)}
         )
-    with translation.override(settings.LANGUAGE_CODE):
-        return RENDERERS[fmt](digest, address)
+    return RENDERERS[fmt](digest, address)
 
 
 # --- what the formats share ---------------------------------------------------------------
@@ -62,6 +61,12 @@ class References:
             self._numbers[url] = len(self.items) + 1
             self.items.append({"number": self._numbers[url], "url": url, "label": label})
         return self._numbers[url]
+
+
+def _content(template: str, context: dict) -> str:
+    """A template rendered for readers: in the site's language."""
+    with translation.override(settings.LANGUAGE_CODE):
+        return render_to_string(template, context)
 
 
 def _paragraphs(text: str) -> list[str]:
@@ -203,6 +208,8 @@ def _wechat(digest: Digest, address: SiteAddress) -> Export:
     context = _context(digest, address)
     warnings = _warnings(context["entries"], placeholders_left_out=True)
     references = References()
+    with translation.override(settings.LANGUAGE_CODE):
+        figure_source = _("Figure source")
     for row in context["entries"]:
         # Cited in the order the article shows them, so the numbers rise down the page.
         row["sections"] = []
@@ -221,15 +228,15 @@ def _wechat(digest: Digest, address: SiteAddress) -> Export:
             row["figures"].append(
                 {
                     **figure,
-                    "source_ref": references.cite(source, _("Figure source")) if source else None,
+                    "source_ref": references.cite(source, figure_source) if source else None,
                 }
             )
         row["arxiv_ref"] = references.cite(row["arxiv_url"], f"arXiv:{row['arxiv_id']}")
     context["site_ref"] = references.cite(context["site_url"], digest.title)
     context["references"] = references.items
 
-    markup = render_to_string("editorial/export/wechat.html", context)
-    stylesheet = render_to_string("editorial/export/wechat.css")
+    markup = _content("editorial/export/wechat.html", context)
+    stylesheet = _content("editorial/export/wechat.css", {})
     styled = _INLINER.inline_fragment(markup, stylesheet)
     fragment = nh3.clean(
         styled,
@@ -249,7 +256,7 @@ def _wechat(digest: Digest, address: SiteAddress) -> Export:
             )
             % {"count": f"{length:,}", "limit": f"{WECHAT_MAX_TEXT:,}"},
         )
-    plain = render_to_string("editorial/export/wechat.txt", context)
+    plain = _content("editorial/export/wechat.txt", context)
     return Export(
         digest=digest,
         format="wechat",
@@ -273,7 +280,7 @@ def _zhihu(digest: Digest, address: SiteAddress) -> Export:
             {"name": s.kind.name_zh, "text": s.body} for s in row["section_rows"] if s.body
         ]
         row["figures"] = row["image_figures"]
-    text = render_to_string("editorial/export/zhihu.md", context)
+    text = _content("editorial/export/zhihu.md", context)
     return Export(digest=digest, format="zhihu", text=_tidy(text), warnings=warnings)
 
 
@@ -327,7 +334,7 @@ def _markdown(digest: Digest, address: SiteAddress) -> Export:
         affiliations = row["affiliation_list"]
         separator = "; " if any("&" in a or "＆" in a for a in affiliations) else " & "
         row["affiliations"] = separator.join(affiliations)
-    text = render_to_string("editorial/export/digest.md", context)
+    text = _content("editorial/export/digest.md", context)
     return Export(digest=digest, format="markdown", text=_tidy(text), warnings=warnings)
 
 
