@@ -210,23 +210,20 @@ def digest_list(request):
     return error or _json(data)
 
 
-@api_view
-def digest_detail(request, date, slug):
-    # The digest comes with its entries (one query, not two): the answer stays within the
-    # page budget of 8 queries with the cache's own lookups (docs/architecture.md).
-    entries = list(
-        Entry.objects.published()
-        .filter(digest__issue_date=date, digest__slug=slug)
-        .select_related("digest", "paper__primary_category")
+def with_detail(entries):
+    """``entries`` with what ``digest_detail_data`` reads, in a fixed number of queries."""
+    return (
+        entries.select_related("digest", "paper__primary_category")
         .prefetch_related("tags", SECTIONS_WITH_KIND, "figures", "paper__categories")
         .order_by("position")
     )
-    if entries:
-        digest = entries[0].digest
-        for entry in entries:
-            entry.digest = digest
-    else:
-        digest = get_object_or_404(Digest.objects.published(), issue_date=date, slug=slug)
+
+
+def digest_detail_data(request, digest, entries) -> dict:
+    """The body of ``/api/v1/digests/<date>/<slug>/``: ``digest`` with ``entries`` (loaded by
+    ``with_detail``). ``request`` makes the addresses absolute: the request, or anything with
+    its ``build_absolute_uri`` (the digest export, editorial/exporting/, writes the same
+    document with the site's address)."""
     data = _digest_brief(request, digest)
     data.update(
         {
@@ -237,7 +234,23 @@ def digest_detail(request, date, slug):
         }
     )
     del data["api_url"]
-    return _json(data)
+    return data
+
+
+@api_view
+def digest_detail(request, date, slug):
+    # The digest comes with its entries (one query, not two): the answer stays within the
+    # page budget of 8 queries with the cache's own lookups (docs/architecture.md).
+    entries = list(
+        with_detail(Entry.objects.published().filter(digest__issue_date=date, digest__slug=slug))
+    )
+    if entries:
+        digest = entries[0].digest
+        for entry in entries:
+            entry.digest = digest
+    else:
+        digest = get_object_or_404(Digest.objects.published(), issue_date=date, slug=slug)
+    return _json(digest_detail_data(request, digest, entries))
 
 
 @api_view

@@ -21,6 +21,7 @@ from editorial.admin.workflow import (
     StaleEditFormMixin,
     WorkflowStateFilter,
 )
+from editorial.exporting.views import DigestExportMixin
 from papers.admin_scale import LargeTableAdminMixin
 from papers.models import Category, Digest, Entry, Figure, Paper, Section, SectionKind, SiteSettings
 
@@ -168,7 +169,13 @@ class EntryInline(admin.TabularInline):
 
 
 @admin.register(Digest)
-class DigestAdmin(DigestAnnounceMixin, LargeTableAdminMixin, DigestWorkflowMixin, admin.ModelAdmin):
+class DigestAdmin(
+    DigestAnnounceMixin,
+    LargeTableAdminMixin,
+    DigestExportMixin,
+    DigestWorkflowMixin,
+    admin.ModelAdmin,
+):
     list_display = ["title", "issue_date", "status_label", "go_live", "entry_count"]
     changelist_defer = ("summary",)
     list_filter = [WorkflowStateFilter, "issue_date"]
