@@ -168,16 +168,6 @@ class SiteAddress:
         return f"{parts.scheme}://{parts.netloc}"
 
 
-def site_address(override: str = "", request=None) -> SiteAddress:
-    """``override``, else ``SITE_URL``, else the address the admin was opened at."""
-    base = override or settings.SITE_URL
-    if not base and request is not None:
-        base = request.build_absolute_uri("/")
-    if not base:
-        raise ExportError(
-            _(
-                "Exports need the site's public address for images and links: set SITE_URL "
-                "(e.g. https://digest.example.com) or pass --site-url."
-            )
-        )
-    return SiteAddress(base)
+def site_address(override: str = "") -> SiteAddress:
+    """``override`` (the command's --site-url), else ``SITE_URL``."""
+    return SiteAddress(override or settings.SITE_URL)

@@ -4,7 +4,6 @@ editor will see it. Mixed into DigestAdmin (editorial/admin/core.py); admin page
 export is never reachable from a public URL."""
 
 from csp.decorators import csp_update
-from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse, HttpResponseRedirect
@@ -49,7 +48,7 @@ class DigestExportMixin:
         digest = self._exportable(request, pk)
         here = reverse("admin:papers_digest_export", args=[pk])
         try:
-            address = site_address(request=request)
+            address = site_address()
         except ExportError as exc:
             self.message_user(request, str(exc), messages.ERROR)
             return HttpResponseRedirect(reverse("admin:papers_digest_change", args=[pk]))
@@ -83,7 +82,6 @@ class DigestExportMixin:
             wechat_limit=f"{WECHAT_MAX_TEXT:,}",
             wechat_too_long=exports["wechat"].text_length > WECHAT_MAX_TEXT,
             site_url=address.base,
-            from_request=not settings.SITE_URL,
             is_published=digest.is_published,
         )
 
@@ -93,7 +91,7 @@ class DigestExportMixin:
         it has no script, and nh3 has cleaned what it shows."""
         digest = self._exportable(request, pk)
         try:
-            address = site_address(request=request)
+            address = site_address()
         except ExportError as exc:
             self.message_user(request, str(exc), messages.ERROR)
             return HttpResponseRedirect(reverse("admin:papers_digest_change", args=[pk]))
