@@ -101,6 +101,16 @@ def enqueue_on_commit(task, *args, run_after: datetime.datetime | None = None, *
     transaction.on_commit(enqueue)
 
 
+def unsubscribe_headers(url: str) -> dict[str, str]:
+    """The headers of a mail a reader can stop with one click (RFC 2369 and RFC 8058): mail
+    programs show an "unsubscribe" button that POSTs ``List-Unsubscribe=One-Click`` to
+    ``url``, which must then stop the mail without a login or any other step."""
+    return {
+        "List-Unsubscribe": f"<{url}>",
+        "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+    }
+
+
 def queue_mail(
     *,
     subject: str,

@@ -87,6 +87,13 @@ class Comment(models.Model):
         db_index=True,
         help_text=_("A keyed hash of the email, to count a commenter's earlier comments."),
     )
+    notify = models.BooleanField(
+        _("tell the commenter"),
+        default=False,
+        help_text=_(
+            "The commenter asked to be mailed when the comment is approved and when it is answered."
+        ),
+    )
     body = models.TextField(_("comment"))
     body_html = models.TextField(_("rendered comment"), editable=False, blank=True)
     body_hash = models.CharField(max_length=64, editable=False, db_index=True)
@@ -375,3 +382,25 @@ class DroppedSubmissionCount(models.Model):
 
     def __str__(self):
         return f"{self.day} {self.reason}: {self.count}"
+
+
+class CommentNotice(models.Model):
+    """A mail that told a commenter something about their comment: approved, or answered
+    (``event`` is ``approved`` or ``reply:<id>``). Unique, so each event is told once."""
+
+    comment = models.ForeignKey(
+        Comment, verbose_name=_("comment"), on_delete=models.CASCADE, related_name="notices"
+    )
+    event = models.CharField(_("event"), max_length=40)
+    created_at = models.DateTimeField(_("sent"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("comment notice")
+        verbose_name_plural = _("comment notices")
+        constraints = [
+            models.UniqueConstraint(fields=["comment", "event"], name="comment_notice_once")
+        ]
+
+    def __str__(self):
+        return f"#{self.comment_id} {self.event}"

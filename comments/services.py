@@ -26,14 +26,15 @@ from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q
+from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.crypto import get_random_string, salted_hmac
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django_tasks import task
 
-from background.tasks import enqueue_on_commit, queue_mail
+from background.tasks import enqueue_on_commit, queue_mail, unsubscribe_headers
 from comments import ratelimit
 from comments.markup import count_links, neutralise
 from comments.models import (
@@ -41,6 +42,7 @@ from comments.models import (
     Comment,
     CommentClosure,
     CommentFlag,
+    CommentNotice,
     DroppedSubmissionCount,
     ModerationRecord,
 )
@@ -306,11 +308,20 @@ def _hold_reasons(*, name: str, email: str, body: str, ip: str) -> list[str]:
 
 
 def comment_submit(
-    *, target, name: str, email: str, body: str, ip: str, user_agent: str, parent=None
+    *,
+    target,
+    name: str,
+    email: str,
+    body: str,
+    ip: str,
+    user_agent: str,
+    parent=None,
+    notify: bool = False,
 ) -> SubmitResult:
     """Store a reader's comment on a published, open ``target``: held for moderation,
     or approved when the commenter has enough approved comments and no rule holds it.
-    The same body on the same target within the duplicate window stores nothing new."""
+    The same body on the same target within the duplicate window stores nothing new.
+    ``notify``: the commenter (who gave an email) is mailed when it is approved and answered."""
     reason = closed_reason(target)
     if reason:
         raise ValidationError(reason)
@@ -378,6 +389,7 @@ def comment_submit(
             author_name=name,
             email=email,
             email_hash=hash_of_email,
+            notify=bool(notify and email),
             body=body,
             body_hash=body_hash,
             status=status,
@@ -391,6 +403,8 @@ def comment_submit(
         )
         if status == Status.APPROVED:
             content_changed()
+            # The reader sees it published at once: no mail says so again.
+            _approved(comment, quietly=True)
         if status == Status.PENDING:
             # The worker looks again once this comment is overdue: no cron needed.
             enqueue_on_commit(
@@ -420,6 +434,7 @@ def comment_moderate(*, comment: Comment, by, status: str, reason: str = "") -> 
         locked = Comment.objects.select_for_update().get(pk=comment.pk)
         if locked.is_staff_reply and status == Status.SPAM:
             raise ValidationError(_("A staff reply cannot be spam; reject it instead."))
+        newly_approved = status == Status.APPROVED and locked.status != Status.APPROVED
         locked.status = status
         if status != Status.APPROVED:
             locked.is_pinned = False
@@ -439,6 +454,8 @@ def comment_moderate(*, comment: Comment, by, status: str, reason: str = "") -> 
             actor=by,
             reason=reason,
         )
+        if newly_approved:
+            _approved(locked)
         content_changed()
     return locked
 
@@ -464,6 +481,7 @@ def comment_set_pinned(*, comment: Comment, by, pinned: bool) -> Comment:
                 actor=by,
                 reason=_("Approved by pinning."),
             )
+            _approved(locked)
         locked.is_pinned = pinned
         locked.save(update_fields=["is_pinned", "status", "moderated_at", "moderated_by"])
         ModerationRecord.objects.create(
@@ -513,6 +531,8 @@ def comment_reply(*, comment: Comment, by, body: str) -> Comment:
                 actor=by,
                 reason=_("Approved by replying."),
             )
+            # The answer's notice says it all: one mail, not two at once.
+            _approved(parent, quietly=True)
         kwargs = {"entry": target} if isinstance(target, Entry) else {"digest": target}
         reply = Comment.objects.create(
             **kwargs,
@@ -530,6 +550,7 @@ def comment_reply(*, comment: Comment, by, body: str) -> Comment:
         ModerationRecord.objects.create(
             action=Action.REPLIED, comment=reply, digest=digest, actor=by
         )
+        _tell(parent, f"reply:{reply.pk}", reply=reply)
         content_changed()
     return reply
 
@@ -718,6 +739,106 @@ def check_moderation_queue() -> str:
     """The worker's look at the queue, enqueued for the moment a new comment becomes
     overdue (``submit_comment``)."""
     return notify_moderators()
+
+
+# --- telling commenters --------------------------------------------------------------
+
+_LINK_SALT = "comments.notice-link"
+_STOP_SALT = "comments.notice-stop"
+
+
+def comment_link_token(comment: Comment) -> str:
+    """The signed id in a notice's link to the thread: resolved when followed, so the link
+    still leads to the comment after its digest's address changed."""
+    return signing.Signer(salt=_LINK_SALT).sign(str(comment.pk))
+
+
+def comment_for_link(token: str) -> Comment | None:
+    """The approved comment a notice's link names, on a published page; else None."""
+    try:
+        pk = signing.Signer(salt=_LINK_SALT).unsign(token or "")
+    except signing.BadSignature:
+        return None
+    comment = (
+        Comment.objects.approved()
+        .select_related("digest", "entry__digest")
+        .filter(pk=int(pk))
+        .first()
+    )
+    if comment is None or not _digest_of(comment.target).is_published:
+        return None
+    return comment
+
+
+def notices_stop_token(email_hash: str) -> str:
+    return signing.Signer(salt=_STOP_SALT).sign(email_hash)
+
+
+def email_hash_for_stop(token: str) -> str | None:
+    try:
+        return signing.Signer(salt=_STOP_SALT).unsign(token or "") or None
+    except signing.BadSignature:
+        return None
+
+
+def notices_stop(*, email: str = "", email_hash: str = "") -> int:
+    """No more notices to a commenter (one click in a notice, a bounce or a complaint):
+    "tell me" is switched off on every comment written with the address. Returns how many
+    comments had it on."""
+    key = email_hash or email_key(email)
+    if not key:
+        return 0
+    return Comment.objects.filter(email_hash=key, notify=True).update(notify=False)
+
+
+def _approved(comment: Comment, *, quietly: bool = False) -> None:
+    """``comment`` has just been approved (in the caller's transaction): its author is
+    told, unless ``quietly``; the author of the comment it answers is told of the answer."""
+    _tell(comment, "approved", quietly=quietly)
+    if comment.parent_id:
+        parent = Comment.objects.filter(pk=comment.parent_id, status=Status.APPROVED).first()
+        if parent is not None:
+            _tell(parent, f"reply:{comment.pk}", reply=comment)
+
+
+def _tell(comment: Comment, event: str, *, reply: Comment | None = None, quietly=False) -> None:
+    """Mail the commenter about ``event`` once (a ``CommentNotice`` per comment and event),
+    if they asked to be told; never about their own answer."""
+    if not comment.notify or not comment.email or comment.is_staff_reply:
+        return
+    if reply is not None and reply.email_hash and reply.email_hash == comment.email_hash:
+        return
+    try:
+        with transaction.atomic():
+            CommentNotice.objects.create(comment=comment, event=event)
+    except IntegrityError:
+        return  # told already
+    if quietly:
+        return
+    stop_url = settings.SITE_URL + reverse(
+        "comments:notices-stop", kwargs={"token": notices_stop_token(comment.email_hash)}
+    )
+    target = comment.target
+    with translation.override(settings.LANGUAGE_CODE):
+        context = {
+            "comment": comment,
+            "reply": reply,
+            "title": target.paper.title if isinstance(target, Entry) else target.title,
+            "digest": _digest_of(target),
+            "thread_url": settings.SITE_URL
+            + reverse("comments:comment-link", kwargs={"token": comment_link_token(comment)}),
+            "stop_url": stop_url,
+        }
+        if reply is None:
+            subject = _("Your comment is published")
+        elif reply.is_staff_reply:
+            subject = _("The editors answered your comment")
+        else:
+            subject = _("A reader answered your comment")
+        body = render_to_string("comments/mail/notice.txt", context)
+    queue_mail(
+        subject=subject, body=body, to=[comment.email], headers=unsubscribe_headers(stop_url)
+    )
 
 
 # --- the page hook -------------------------------------------------------------------

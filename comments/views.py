@@ -12,7 +12,7 @@ from django.utils.cache import patch_cache_control
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from comments import services as svc
 from comments.markup import neutralise
@@ -34,6 +34,10 @@ class CommentForm(forms.Form):
         label=gettext_lazy("Email (optional, never shown)"), required=False, max_length=254
     )
     body = forms.CharField(label=gettext_lazy("Comment"), widget=forms.Textarea)
+    notify = forms.BooleanField(
+        label=gettext_lazy("Mail me when it is published and when someone answers"),
+        required=False,
+    )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -46,6 +50,12 @@ class CommentForm(forms.Form):
         if not name:
             raise ValidationError(_("Give a name (any name you like)."))
         return name
+
+    def clean(self):
+        data = super().clean()
+        if data.get("notify") and not data.get("email") and "email" not in self.errors:
+            self.add_error("email", _("Give your email to be told about your comment."))
+        return data
 
     def clean_body(self):
         body = neutralise(self.cleaned_data["body"]).strip()
@@ -172,6 +182,7 @@ def _post_comment_checked(request):
             parent=parent,
             name=data["name"],
             email=data["email"],
+            notify=data["notify"],
             body=data["body"],
             ip=ip,
             user_agent=request.META.get("HTTP_USER_AGENT", ""),
@@ -254,3 +265,38 @@ def flag_comment(request, pk):
         text = _("You have already reported this comment.")
     messages.info(request, text, extra_tags=MESSAGE_TAG)
     return HttpResponseRedirect(f"{target.get_absolute_url()}#comments", status=303)
+
+
+@require_GET
+def comment_link(request, token):
+    """A notice's link to a comment: to its place in the thread, wherever the page is now."""
+    comment = svc.comment_for_link(token)
+    if comment is None:
+        return _error_page(
+            request,
+            status=404,
+            title=_("Comment not shown"),
+            message=_("This comment is not shown on the site any more."),
+        )
+    return HttpResponseRedirect(comment.get_absolute_url())
+
+
+@csrf_exempt  # one click in a mail program (RFC 8058): no form, no token, no login
+@require_http_methods(["GET", "HEAD", "POST"])
+def notices_stop(request, token):
+    """Stop the notices about one's comments. GET shows a button (mail scanners follow
+    links, so a GET changes nothing); POST, from that button or a mail program, stops."""
+    email_hash = svc.email_hash_for_stop(token)
+    if email_hash is None:
+        return _error_page(
+            request,
+            status=400,
+            title=_("Link not recognised"),
+            message=_("This link is incomplete or was changed. Copy the whole link from the mail."),
+        )
+    stopped = request.method == "POST"
+    if stopped:
+        svc.notices_stop(email_hash=email_hash)
+    response = render(request, "comments/notices_stop.html", {"stopped": stopped})
+    patch_cache_control(response, private=True, no_store=True)
+    return response

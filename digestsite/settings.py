@@ -70,11 +70,13 @@ INSTALLED_APPS = [
     "taggit",
     "django_tasks",
     "django_tasks_db",
+    "anymail",
     "pagecache",
     "background",
     "papers",
     "comments",
     "reading",
+    "subscriptions",
     "editorial",
     "axes",
 ]
@@ -168,6 +170,7 @@ def code_release() -> str:
         "papers",
         "comments",
         "reading",
+        "subscriptions",
         "editorial",
     )
     for folder in (*folders, "templates", "locale", "static"):
@@ -251,8 +254,18 @@ if DEBUG and not env_bool("FRAGMENT_CACHE_IN_DEBUG", False):
     CACHES["template_fragments"] = {"BACKEND": "django.core.cache.backends.dummy.DummyCache"}
 PAGE_CACHE_SECONDS = int(os.environ.get("PAGE_CACHE_SECONDS", "3600"))
 # Never cached (whatever the visitor): back office, previews, comment posting and reply forms,
-# the view beacon, the language switch and the health check. Static and media are added.
-PAGE_CACHE_EXCLUDE = ("/admin/", "/preview/", "/comments/", "/views/", "/i18n/", "/healthz")
+# the view beacon, the language switch, the health check, a subscriber's own pages (signed
+# links) and the mail providers' webhooks. Static and media are added.
+PAGE_CACHE_EXCLUDE = (
+    "/admin/",
+    "/preview/",
+    "/comments/",
+    "/views/",
+    "/i18n/",
+    "/healthz",
+    "/subscription/",
+    "/anymail/",
+)
 # Only pages whose query parameters are all among these are stored (a URL with made-up
 # parameters is rendered for its reader and not kept; so is a list or search that finds
 # nothing, or whose filter names nothing: reading/views/lists.py).
@@ -381,6 +394,7 @@ EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "25"))
 EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
 EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+EMAIL_TIMEOUT = int(os.environ.get("EMAIL_TIMEOUT", "30"))  # seconds; a hung server fails the send
 # The one sender of every mail the site sends (review notices, moderation notices, ...).
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "webmaster@localhost")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
@@ -392,6 +406,32 @@ TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 TASKS_ABANDONED_AFTER = int(os.environ.get("TASKS_ABANDONED_AFTER", "600"))
 MAIL_ATTEMPTS = 5  # a mail that fails is tried again, 30 s, 1, 2, 4 minutes later
 MAIL_RETRY_SECONDS = 30
+# Mail providers (django-anymail): EMAIL_BACKEND=anymail.backends.<provider>.EmailBackend and
+# the provider's settings as ANYMAIL_<NAME> variables (ANYMAIL_POSTMARK_SERVER_TOKEN=...).
+# Their tracking webhooks (/anymail/<provider>/tracking/) are served only with
+# ANYMAIL_WEBHOOK_SECRET set ("user:password", the basic auth the provider is given).
+# Open and click tracking stay off unless MAIL_TRACK_OPENS / MAIL_TRACK_CLICKS say otherwise.
+ANYMAIL = {
+    name.removeprefix("ANYMAIL_"): value
+    for name, value in os.environ.items()
+    if name.startswith("ANYMAIL_") and value
+}
+ANYMAIL["SEND_DEFAULTS"] = {
+    "track_opens": env_bool("MAIL_TRACK_OPENS", False),
+    "track_clicks": env_bool("MAIL_TRACK_CLICKS", False),
+}
+# Subscriptions (subscriptions/): double opt-in, the digest mailed when it goes live.
+SUBSCRIPTIONS_CONFIRM_HOURS = 48  # a confirmation link works this long
+SUBSCRIPTIONS_REMINDER_HOURS = 24  # one reminder this long after an unconfirmed sign-up
+SUBSCRIPTIONS_CONFIRMATION_INTERVAL_SECONDS = 3600  # at most one confirmation per address
+SUBSCRIPTIONS_RATE_LIMITS = [(3, 60), (20, 3600)]  # sign-ups per IP: (attempts, seconds)
+# Sending: mails per second (0: as fast as the server takes them; providers cap it, e.g.
+# 14/s), mails per task (each batch is a task of its own, so none runs long).
+SUBSCRIPTIONS_SEND_PER_SECOND = float(os.environ.get("SUBSCRIPTIONS_SEND_PER_SECOND", "10"))
+SUBSCRIPTIONS_BATCH_SIZE = int(os.environ.get("SUBSCRIPTIONS_BATCH_SIZE", "200"))
+# A digest published with a go-live time older than this (a back-dated old issue) is not
+# mailed: subscribers asked for new digests.
+SUBSCRIPTIONS_BACKDATED_HOURS = 24
 # Editorial workflow (editorial/workflow.py, editorial/services.py); email settings are above.
 SHARE_LINK_DAYS = int(os.environ.get("SHARE_LINK_DAYS", "7"))  # default life of a share link
 EDIT_PRESENCE_MINUTES = 5  # "also editing" on the digest page: opened within this many minutes

@@ -17,7 +17,11 @@ STORAGES = {
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 MEDIA_ROOT = VAR_DIR / "test-media"
-EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+# Mail lands in mail.outbox; the tests of the real path send to a local SMTP server instead
+# (TEST_EMAIL_BACKEND, EMAIL_HOST and EMAIL_PORT in a worker process's environment).
+EMAIL_BACKEND = os.environ.get(
+    "TEST_EMAIL_BACKEND", "django.core.mail.backends.locmem.EmailBackend"
+)
 SITE_URL = "http://testserver.example"  # links in mail are absolute
 # Tasks run at once, in the process that enqueues them (mail lands in mail.outbox after the
 # commit); the tests of the worker itself set TEST_TASKS_BACKEND to the database backend.
@@ -37,3 +41,4 @@ ARXIV_API_URL = "http://127.0.0.1:9/api/query"  # tests point it at their own se
 # django-axes needs the request in authenticate(), which Client.login() does not pass; the
 # tests that prove lockout and unlock switch it back on (tests/test_production_settings.py).
 AXES_ENABLED = False
+ANYMAIL["WEBHOOK_SECRET"] = "tracker:test-webhook-secret"  # noqa: F405

@@ -27,6 +27,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("", include("comments.urls")),
+    path("", include("subscriptions.urls")),
     path("", include("editorial.urls")),
     path("", include("reading.urls")),
 ]
@@ -40,6 +41,11 @@ def serve_media(request, path):
     response["X-Content-Type-Options"] = "nosniff"
     return response
 
+
+# Mail providers' tracking webhooks (bounces, complaints: subscriptions/bounces.py), only
+# with a secret for their basic auth: an open webhook would let anyone stop anyone's mail.
+if settings.ANYMAIL.get("WEBHOOK_SECRET"):
+    urlpatterns.insert(0, path("anymail/", include("anymail.urls")))
 
 if settings.SERVE_MEDIA:
     urlpatterns += [re_path(rf"^{settings.MEDIA_URL.lstrip('/')}(?P<path>.*)$", serve_media)]

@@ -23,6 +23,7 @@ from editorial.workflow import CHANGE_PERMISSION, RESTORE_PERMISSION, SHARE_PERM
 from papers.changes import content_changed
 from papers.models import Digest, Entry, Figure, Paper, Section, SectionKind, published_q
 from reading.search import sync_entry_state
+from subscriptions.services import digest_mailing_schedule
 
 PUBLISH_PERMISSION = "papers.publish_digest"
 
@@ -92,6 +93,8 @@ def _go_live(*, digest, by, at, expires_at, message, action, allowed, verb):
         )
         revision_record(digest=locked, by=by, message=message or _("Published"), published=True)
         content_changed()
+        # Subscribers get it when it goes live (now, or at the scheduled time).
+        digest_mailing_schedule(digest=locked)
     return locked
 
 

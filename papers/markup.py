@@ -40,3 +40,16 @@ def render_markdown(text: str) -> str:
         url_schemes={"http", "https", "mailto"},
         link_rel="nofollow noopener noreferrer",
     ).strip()
+
+
+def absolute_links(html: str, *, base: str) -> str:
+    """Stored section HTML with its relative links made absolute against ``base`` (the
+    site's address), for places read away from the site: mail, exports."""
+    return nh3.clean(
+        html or "",
+        tags=ALLOWED_TAGS,
+        attributes=ALLOWED_ATTRIBUTES,
+        url_schemes={"http", "https", "mailto"},
+        link_rel="nofollow noopener noreferrer",
+        url_relative=("rewrite_with_base", base.rstrip("/") + "/"),
+    ).strip()

@@ -175,10 +175,15 @@ def test_the_quick_benchmark_runs_end_to_end_and_reports_every_page(tmp_path):
         "0.1",
         "--output",
         str(tmp_path),
+        "--mail-subscribers",
+        "30",
         stdout=out,
     )
     printed = out.getvalue()
     assert "Targets (issue 7):" in printed
+    assert "Mail: queued and sent a digest to 30 subscribers through local SMTP" in printed
+    mail = json.loads((tmp_path / "latest.json").read_text())["mail"]
+    assert (mail["sent"], mail["distinct_recipients"], mail["failed"]) == (30, 30, 0)
     report = json.loads((tmp_path / "latest.json").read_text())
     assert len(list(tmp_path.glob("bench-*.json"))) == 1
     assert [(s["papers"], s["digests"], s["entries"]) for s in report["sizes"]] == [

@@ -8,11 +8,12 @@ the permission itself: hiding a button is a courtesy, never the protection.
 
 import datetime
 
+from csp.decorators import csp_replace
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.http import Http404, HttpResponseRedirect
+from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -24,6 +25,8 @@ from editorial import services, workflow
 from editorial.models import AuditRecord, Revision, ShareLink
 from papers.admin_scale import LargeTableAdminMixin
 from papers.models import Digest, published_q
+from subscriptions import services as subscriptions
+from subscriptions.models import Mailing
 
 
 class StaleEditFormMixin:
@@ -262,6 +265,7 @@ class DigestWorkflowMixin:
                 "site_zone": workflow.site_zone().key,
                 "last_send_back": _last_send_back(obj) if obj else None,
                 "can_share": user.has_perm(workflow.SHARE_PERMISSION),
+                "can_preview_mail": user.has_perm(subscriptions.PREVIEW_PERMISSION),
             }
         )
         return super().render_change_form(request, context, add, change, form_url, obj)
@@ -371,6 +375,12 @@ class DigestWorkflowMixin:
                 name="papers_digest_restore",
             ),
             path("<int:pk>/share/", wrap(self.share_view), name="papers_digest_share"),
+            path("<int:pk>/mail/", wrap(self.mail_view), name="papers_digest_mail"),
+            path(
+                "<int:pk>/mail/<str:part>/",
+                wrap(self.mail_part_view),
+                name="papers_digest_mail_part",
+            ),
         ] + super().get_urls()
 
     def _digest_for(self, request, pk):
@@ -530,6 +540,56 @@ class DigestWorkflowMixin:
             form=form,
             links=links,
         )
+
+    # --- the digest by mail --------------------------------------------------------------
+
+    def mail_view(self, request, pk):
+        """The mail subscribers get for this digest: who it is for, the send reports of its
+        mailings, the preview, and a test sent to the editor's own address."""
+        digest = self._digest_for(request, pk)
+        if request.method == "POST":
+            try:
+                address = subscriptions.digest_mail_test(digest=digest, by=request.user)
+            except ValidationError as exc:
+                self.message_user(request, " ".join(exc.messages), messages.ERROR)
+            else:
+                self.message_user(
+                    request,
+                    _("A test is on its way to %(address)s.") % {"address": address},
+                    messages.SUCCESS,
+                )
+            return HttpResponseRedirect(request.path)
+        if not request.user.has_perm(subscriptions.PREVIEW_PERMISSION):
+            raise PermissionDenied
+        mailings = list(Mailing.objects.filter(digest=digest).order_by("-created_at"))
+        counts = subscriptions.mailing_report(mailings)
+        for mailing in mailings:
+            mailing.counts = counts[mailing.pk]
+            mailing.when = workflow.site_time(mailing.go_live)
+        return self._page(
+            request,
+            digest,
+            "admin/papers/digest/mail.html",
+            _("Mail of %(digest)s") % {"digest": digest},
+            subject=digest.title,
+            audience=subscriptions.subscribers_for(digest).count(),
+            mailings=mailings,
+            can_test=request.user.has_perm(subscriptions.TEST_PERMISSION),
+            own_address=request.user.email,
+        )
+
+    @csp_replace({"style-src": ["'unsafe-inline'"], "img-src": ["*", "data:"], "sandbox": []})
+    def mail_part_view(self, request, pk, part):
+        """The mail as a mail program shows it (``html``) or its plain text (``text``). Its
+        styles are inline, as mail needs: this one response allows inline styles, in a
+        sandbox that runs nothing."""
+        digest = self._digest_for(request, pk)
+        if part not in ("html", "text"):
+            raise Http404("No such part")
+        preview = subscriptions.digest_mail_preview(digest=digest, by=request.user)
+        if part == "text":
+            return HttpResponse(preview.text, content_type="text/plain; charset=utf-8")
+        return HttpResponse(preview.html, content_type="text/html; charset=utf-8")
 
 
 class EntryWorkflowMixin:

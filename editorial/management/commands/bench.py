@@ -55,6 +55,7 @@ from comments.models import Comment
 from editorial.management.commands import generate_bench_data as gen
 from pagecache import store as pages
 from papers.models import Digest, Entry, Paper
+from subscriptions.benchmark import time_digest_send
 
 BASE_DIR = Path(settings.BASE_DIR)
 ADMIN_USERNAME = "bench-admin"
@@ -206,6 +207,18 @@ class Command(BaseCommand):
             "full one (tests; the database must hold no more than the small size)",
         )
         parser.add_argument("--output", help="directory for the JSON (default var/bench/)")
+        parser.add_argument(
+            "--mail-subscribers",
+            type=int,
+            default=10_000,
+            help="confirmed subscribers a digest is sent to, through a local SMTP server "
+            "(default 10,000; 0 skips the mail figure)",
+        )
+        parser.add_argument(
+            "--mail-only",
+            action="store_true",
+            help="only the mail figure, on the small database",
+        )
 
     # -- options ----------------------------------------------------------------------
 
@@ -280,6 +293,11 @@ class Command(BaseCommand):
             "sizes": [],
             "pages": {name: {"kind": kind, "group": group} for name, kind, group in PAGES},
         }
+        if options["mail_only"]:
+            self.prepare("small", *small)
+            figure = self.measure_mail()
+            self.stdout.write(self.mail_line(figure))
+            return
         with override_settings(
             ROOT_URLCONF="digestsite.bench_urls",
             ALLOWED_HOSTS=[*settings.ALLOWED_HOSTS, "testserver"],
@@ -293,6 +311,7 @@ class Command(BaseCommand):
                 self.measure_in_process(report, size)
             report["machine"] = self.machine()
             report["checks"] = self.checks()
+            report["mail"] = self.measure_mail()
             if options["no_http"]:
                 report["http"] = {"skipped": True}
             else:
@@ -385,6 +404,29 @@ class Command(BaseCommand):
             "database": redact(url) if url else "(configured database, in place)",
             "generation_seconds": round(generated, 1) if have != (papers, digests) else 0.0,
         }
+
+    # -- mail ---------------------------------------------------------------------------
+
+    def measure_mail(self) -> dict:
+        """Queue and send a digest to ``--mail-subscribers`` confirmed subscribers through a
+        local SMTP server, with the worker (subscriptions/benchmark.py)."""
+        count = self.options["mail_subscribers"]
+        if count <= 0:
+            return {"skipped": "--mail-subscribers 0"}
+        self.stdout.write(f"== mail: a digest to {count:,} subscribers through local SMTP")
+        return time_digest_send(subscribers=count)
+
+    @staticmethod
+    def mail_line(figure: dict) -> str:
+        if "skipped" in figure:
+            return f"Mail: skipped ({figure['skipped']})"
+        return (
+            f"Mail: queued and sent a digest to {figure['subscribers']:,} subscribers through "
+            f"local SMTP in {figure['seconds']:.1f} s ({figure['mails_per_second']:.0f} mails/s, "
+            f"{figure['kilobytes_per_mail']} KB each, {figure['sent']:,} sent, "
+            f"{figure['failed']} failed, {figure['distinct_recipients']:,} distinct recipients; "
+            f"{figure['database']})"
+        )
 
     # -- in-process ---------------------------------------------------------------------
 
@@ -1018,6 +1060,8 @@ class Command(BaseCommand):
                     f"Generated {size['papers']:,} papers / {size['digests']:,} digests in "
                     f"{size['generation_seconds']:.0f} s"
                 )
+        if "mail" in report:
+            w(self.mail_line(report["mail"]))
         w(
             f"Load average {machine['load_average_before']} → {machine['load_average_after']} "
             "(the machine may be shared: compare ratios, not absolute figures)"
