@@ -24,9 +24,10 @@ MODERATOR_PERMISSIONS = [
 def add_moderator_group(apps, schema_editor):
     # Permissions of new models are normally created after migrate; create them now.
     app_config = apps.get_app_config("papers")
+    models_module = getattr(app_config, "models_module", None)
     app_config.models_module = True
     create_permissions(app_config, verbosity=0, apps=apps)
-    app_config.models_module = None
+    app_config.models_module = models_module  # as it was
 
     Group = apps.get_model("auth", "Group")
     Permission = apps.get_model("auth", "Permission")
