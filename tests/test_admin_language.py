@@ -40,22 +40,43 @@ def _catalogue_entries(text: str):
         for line in block.splitlines():
             if line.startswith("#,"):
                 flags += line
-            elif line.startswith(("msgid ", "msgid_plural ", "msgstr")):
+            elif line.startswith(("msgctxt ", "msgid ", "msgid_plural ", "msgstr")):
                 current, _, rest = line.partition(" ")
                 fields[current] = rest.strip('"')
             elif line.startswith('"') and current:
                 fields[current] += line.strip('"')
         if fields.get("msgid"):
             strings = [v for k, v in fields.items() if k.startswith("msgstr")]
-            yield fields["msgid"], strings, flags
+            yield fields["msgid"], strings, flags, fields.get("msgctxt")
 
 
 def test_every_string_of_the_project_has_its_chinese():
     entries = list(_catalogue_entries(CATALOGUE.read_text()))
     assert len(entries) > 500
-    untranslated = [msgid for msgid, strings, _flags in entries if not all(strings)]
-    fuzzy = [msgid for msgid, _strings, flags in entries if "fuzzy" in flags]
+    untranslated = [msgid for msgid, strings, _flags, _ctx in entries if not all(strings)]
+    fuzzy = [msgid for msgid, _strings, flags, _ctx in entries if "fuzzy" in flags]
     assert untranslated == [] and fuzzy == []
+
+
+def test_the_site_speaks_the_catalogue_as_written_not_an_older_compiled_copy():
+    """The compiled django.mo is what Django reads: a catalogue edited (or merged) without
+    `make messages` leaves readers with English words on a Chinese page."""
+    import ast
+    import gettext
+
+    with CATALOGUE.with_suffix(".mo").open("rb") as compiled:
+        catalogue = gettext.GNUTranslations(compiled)
+    stale = []
+    for msgid, strings, _flags, context in _catalogue_entries(CATALOGUE.read_text()):
+        source, expected = (ast.literal_eval(f'"{s}"') for s in (msgid, strings[0]))
+        if context:
+            found = catalogue.pgettext(ast.literal_eval(f'"{context}"'), source)
+        else:
+            found = catalogue.ngettext(source, source, 1) if len(strings) > 1 else None
+            found = found or catalogue.gettext(source)
+        if found != expected:
+            stale.append(source)
+    assert stale == []
 
 
 @pytest.mark.browser
