@@ -152,6 +152,9 @@ def test_reference_views_exist_only_under_the_benchmark_urls(settings, django_as
     assert html.count('class="critique') + html.count('class="abstract"') == 45
 
 
+# The mail figure runs the real worker, which closes a connection left inside a transaction
+# (PostgreSQL's is then gone): this test commits, as the benchmark does on its own database.
+@pytest.mark.django_db(transaction=True)
 def test_the_quick_benchmark_runs_end_to_end_and_reports_every_page(tmp_path):
     out = StringIO()
     call_command(
