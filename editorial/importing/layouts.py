@@ -1,0 +1,198 @@
+"""What an editor pastes from elsewhere, brought to lines the parser reads, each remembering
+the line of the pasted text it came from.
+
+- HTML copied from a web page is converted to Markdown first (markdownify).
+- YAML front matter (``title:``, ``date:``) is read and set aside.
+- A line that lost its line breaks is cut where a section label starts ("要点：… 动机：…"),
+  where a bold-labelled part starts ("summary: **Motivation**: … **Method**: …"), and around
+  images inside text.
+
+Every pattern here matches in time linear in the line (no nested quantifiers that can
+backtrack over the same text), as the 2 MB timing test checks.
+"""
+
+import datetime
+import re
+from dataclasses import dataclass, field
+
+# Section labels in a line: known names come from the SectionKindIndex; unknown Chinese
+# labels (2-4 characters) start a new line only after a space, never inside a sentence.
+NOT_LABELS = {"例如", "比如", "其中", "注意", "包括", "即", "如下", "原因", "结果是", "也就是"}
+BOLD_LABEL = re.compile(
+    r"\*\*(?P<a>[^*\n:：]{1,30})\*\*\s*[:：]|\*\*(?P<b>[^*\n:：]{1,30})[:：]\s*\*\*"
+)
+INLINE_IMAGE = re.compile(
+    r"!\[[^\]\n]{0,500}\]\([^)\s]{1,4000}(?:\s+\"[^\"\n]{0,300}\")?\)|<img\b[^>]{0,4000}>",
+    flags=re.IGNORECASE,
+)
+FRONT_KEY = re.compile(r"^(?P<key>[A-Za-z_\u4e00-\u9fff]{1,20})\s*:\s*(?P<value>.*)$")
+ANY_DATE = re.compile(r"(?<!\d)(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})(?!\d)")
+HTML_HINT = re.compile(
+    r"<(?:html|body|div|p|h[1-6]|ul|ol|li|article|section|br|img|blockquote)\b[^>]{0,2000}>",
+    flags=re.IGNORECASE,
+)
+
+
+@dataclass
+class ImportOptions:
+    """The editor's choices, from the command's options or the preview's form."""
+
+    issue_date: datetime.date | None = None
+    title: str = ""
+    label_map: dict = field(default_factory=dict)  # label -> SectionKind
+    skip_unlinked: bool = False
+
+
+@dataclass
+class Prepared:
+    lines: list[str]
+    numbers: list[int]  # the pasted line each line comes from (1-based)
+    front: dict = field(default_factory=dict)  # front matter: key -> (value, line)
+    converted_from_html: bool = False
+
+
+def looks_like_html(text: str) -> bool:
+    """Copied from a web page: several block tags in the first 20,000 characters."""
+    head = text[:20000]
+    return len(HTML_HINT.findall(head)) >= 3 or head.lstrip()[:15].lower().startswith(
+        ("<!doctype", "<html")
+    )
+
+
+def html_to_markdown(text: str) -> str:
+    from markdownify import markdownify
+
+    markdown = markdownify(text, heading_style="ATX", bullets="-", strip=["script", "style"])
+    return re.sub(r"\n{3,}", "\n\n", markdown).strip() + "\n"
+
+
+def front_matter(lines: list[str]) -> tuple[dict, int]:
+    """YAML front matter at the top: ``---``, ``key: value`` lines, ``---``. Returns the
+    values (with their lines) and how many lines it takes (0 when there is none)."""
+    start = 0
+    while start < len(lines) and not lines[start].strip():
+        start += 1
+    if start >= len(lines) or lines[start].strip() != "---":
+        return {}, 0
+    values = {}
+    for i in range(start + 1, min(len(lines), start + 60)):
+        line = lines[i].strip()
+        if line in ("---", "..."):
+            return values, i + 1
+        found = FRONT_KEY.match(line)
+        if found:
+            value = found.group("value").strip().strip("\"'")
+            values[found.group("key").casefold()] = (value, i + 1)
+    return {}, 0
+
+
+def find_date(text: str) -> datetime.date | None:
+    found = ANY_DATE.search(text)
+    if not found:
+        return None
+    try:
+        return datetime.date(*(int(n) for n in found.groups()))
+    except ValueError:
+        return None
+
+
+class LineSplitter:
+    """Cuts a line that holds several things into lines of one thing each."""
+
+    def __init__(self, kind_names: str):
+        # kind_names: the alternation of every known label (SectionKindIndex.alternatives)
+        self.label_at = re.compile(
+            rf"(?:\*\*)?(?:(?P<known>{kind_names})|(?P<unknown>[\u4e00-\u9fff]{{2,4}}))"
+            r"(?:\*\*)?\s*[:：]",
+            flags=re.IGNORECASE,
+        )
+
+    def split(self, line: str) -> list[str]:
+        if len(line) < 4:
+            return [line]
+        pieces = self._images(line)
+        result = []
+        for piece in pieces:
+            result.extend(self._labels(piece))
+        return result
+
+    @staticmethod
+    def _images(line: str) -> list[str]:
+        if "![" not in line and "<img" not in line.lower():
+            return [line]
+        pieces, last = [], 0
+        for found in INLINE_IMAGE.finditer(line):
+            before = line[last : found.start()]
+            if before.strip():
+                pieces.append(before.rstrip())
+            pieces.append(found.group(0))
+            last = found.end()
+        if line[last:].strip():
+            pieces.append(line[last:].strip())
+        return pieces or [line]
+
+    def _cuts(self, line: str) -> list[int]:
+        cuts = []
+        lead = len(line) - len(line.lstrip(" -*>#"))
+        for found in BOLD_LABEL.finditer(line):
+            if found.start() > lead:
+                cuts.append(found.start())
+        if cuts:
+            return cuts
+        # Known labels after a space or the end of a sentence; unknown Chinese ones only
+        # after a space, and only on a line that starts with a label itself.
+        body = line.lstrip(" -*>#")
+        offset = len(line) - len(body)
+        if not self.label_at.match(body):
+            return []
+        for found in self.label_at.finditer(line, offset + 1):
+            before = line[found.start() - 1]
+            if found.group("known"):
+                name = found.group("known")
+                if name.isascii() or before not in " \t。；;！!？?）)":
+                    continue
+            else:
+                if before not in " \t" or found.group("unknown") in NOT_LABELS:
+                    continue
+            cuts.append(found.start())
+        return cuts
+
+    def _labels(self, line: str) -> list[str]:
+        if len(line) > 20000:
+            return [line]  # not a critique line: a paste of something else
+        cuts = self._cuts(line)
+        if not cuts:
+            return [line]
+        pieces, last = [], 0
+        for cut in cuts:
+            if line[last:cut].strip():
+                pieces.append(line[last:cut].rstrip())
+            last = cut
+        pieces.append(line[last:])
+        # A blank line between the pieces: each starts a section as a line after a break.
+        out = []
+        for piece in pieces:
+            if out:
+                out.append("")
+            out.append(piece)
+        return out
+
+
+def prepare(text: str, splitter: LineSplitter, clean) -> Prepared:
+    converted = False
+    if looks_like_html(text):
+        text = html_to_markdown(text)
+        converted = True
+    raw = text.split("\n")
+    front, skip = front_matter(raw)
+    lines, numbers = [], []
+    for index, line in enumerate(raw):
+        number = index + 1
+        if index < skip:
+            lines.append("")
+            numbers.append(number)
+            continue
+        for piece in splitter.split(clean(line)):
+            lines.append(piece)
+            numbers.append(number)
+    return Prepared(lines=lines, numbers=numbers, front=front, converted_from_html=converted)
