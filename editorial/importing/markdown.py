@@ -42,13 +42,15 @@ PAPER_HEADING = re.compile(
     r"[(（](?P<n3>\d{1,3})[)）])\s*(?P<rest>.*)$"
 )
 TAG = re.compile(r"^\[(?P<tag>[A-Za-z][A-Za-z.\-]{0,11})\](?!\()\s*")
-LINKED_TITLE = re.compile(r"^\[(?P<title>[^\]]{1,1000})\]\((?P<url>[^)\s]{1,2000})\)\s*(?P<rest>.*)$")
-# The kind that sub-headings inside a paper are kept in (papers migration 0019).
-DETAILS_SLUG = "details"
+LINKED_TITLE = re.compile(
+    r"^\[(?P<title>[^\]]{1,1000})\]\((?P<url>[^)\s]{1,2000})\)\s*(?P<rest>.*)$"
+)
+# Where a paper's sub-headings go when no section came before them.
+NEAREST_FALLBACK = "gist"
 
 
 def _strip_heading(text: str) -> str:
-    """"Motivation:" / "**要点**" / "TL;DR:" -> the label, trailing hashes and colon gone."""
+    """ "Motivation:" / "**要点**" / "TL;DR:" -> the label, trailing hashes and colon gone."""
     text = text.strip()
     while text.endswith("#"):
         text = text[:-1].rstrip()
@@ -189,7 +191,7 @@ class MarkdownLayoutParser(TextLayoutParser):
     def heading_line(self, parsed, entry, state, number, heading) -> None:
         """A heading inside a paper: a section label ("## Motivation:", "#### 要点"), a part
         heading between papers ("## 更多"), or a sub-heading of the paper, kept with its
-        label as a paragraph of the Details section."""
+        label as a bold paragraph of the nearest section."""
         level = len(heading.group("hashes"))
         text = _strip_heading(heading.group("text"))
         known = self.kinds.match(text)
@@ -208,17 +210,18 @@ class MarkdownLayoutParser(TextLayoutParser):
             parsed.report.ignore(number, heading.group(0))
             state.update(section=None)
             return
-        details = self.kinds.kind_for(DETAILS_SLUG) or next(
-            (k for k in self.kinds.kinds if k.slug == DETAILS_SLUG), None
-        )
-        if details is None:
-            parsed.report.unknown_section(label, number)
-            entry.unplaced.append(Note(number, heading.group(0)))
-            state.update(phase="body", section="unknown")
-            return
-        section = entry.section(DETAILS_SLUG)
+        # A sub-heading of the paper: a bold label paragraph of the nearest section (the one
+        # open, else the last one, else a 主旨 section), its paragraphs and figures below it.
+        section = state["section"] if isinstance(state["section"], ParsedSection) else None
+        section = section or (entry.sections[-1] if entry.sections else None)
         if section is None:
-            section = ParsedSection(kind=details, line=number)
+            gist = next((k for k in self.kinds.kinds if k.slug == NEAREST_FALLBACK), None)
+            if gist is None:
+                parsed.report.unknown_section(label, number)
+                entry.unplaced.append(Note(number, heading.group(0)))
+                state.update(phase="body", section="unknown")
+                return
+            section = ParsedSection(kind=gist, line=number)
             entry.sections.append(section)
         if section.parts and section.parts[-1] != "":
             section.parts.append("")

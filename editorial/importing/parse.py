@@ -136,7 +136,9 @@ def resolve_label_map(pairs, kinds) -> dict:
     return result
 
 
-def parse_digest(text: str, fmt: str = "auto", options: ImportOptions | None = None) -> ParsedDigest:
+def parse_digest(
+    text: str, fmt: str = "auto", options: ImportOptions | None = None
+) -> ParsedDigest:
     """Parse a whole digest; raises DigestImportError for input it cannot import."""
     if fmt not in FORMATS:
         raise DigestImportError(_("Unknown format “%(fmt)s”.") % {"fmt": fmt})

@@ -12,14 +12,14 @@ from editorial.importing.common import (
     ARXIV_BARE,
     ARXIV_URL,
     DATE_LINE,
+    HTML_ATTRIBUTE_ALT,
+    HTML_ATTRIBUTE_SRC,
+    HTML_IMAGE,
     IMAGE_PLACEHOLDER,
     MARKDOWN_IMAGE,
     SUMMARY_LINE,
     TITLE_WITH_DATE,
     UNKNOWN_HEADING,
-    HTML_ATTRIBUTE_ALT,
-    HTML_ATTRIBUTE_SRC,
-    HTML_IMAGE,
     UNKNOWN_LATIN_LABEL,
     URL_ANYWHERE,
     DigestImportError,
@@ -43,7 +43,18 @@ from papers.arxiv_ids import parse_arxiv_id
 META_DASH = re.compile(r"^(?:[-*+•·]\s*)+")
 BOOK_TITLE = re.compile(r"^《(?P<title>[^《》]{1,1000})》$")
 METADATA = re.compile(r"^(?P<key>[^:：]{1,24}?)\s*[:：]\s*(?P<value>.*)$")
-URL_KEYS = {"url", "链接", "arxiv", "论文链接", "论文地址", "paper", "论文", "原文链接", "pdf", "link"}
+URL_KEYS = {
+    "url",
+    "链接",
+    "arxiv",
+    "论文链接",
+    "论文地址",
+    "paper",
+    "论文",
+    "原文链接",
+    "pdf",
+    "link",
+}
 CODE_KEYS = {"official code", "code", "代码", "代码链接", "开源代码", "github", "代码地址"}
 PROJECT_KEYS = {"项目主页", "project page", "project", "主页", "homepage", "项目地址", "项目链接"}
 AFFILIATION_KEYS = {"单位", "机构", "affiliation", "affiliations", "institution", "institutions"}
@@ -52,8 +63,14 @@ ENGLISH_TITLE_KEYS = {"原文", "英文标题", "english title", "原标题", "p
 TITLE_KEYS = {"中文标题", "标题", "title", "译名"}
 TYPE_KEYS = {"类型", "type", "领域", "方向"}
 META_KEYS = (
-    URL_KEYS | CODE_KEYS | PROJECT_KEYS | AFFILIATION_KEYS | AUTHOR_KEYS | ENGLISH_TITLE_KEYS
-    | TITLE_KEYS | TYPE_KEYS
+    URL_KEYS
+    | CODE_KEYS
+    | PROJECT_KEYS
+    | AFFILIATION_KEYS
+    | AUTHOR_KEYS
+    | ENGLISH_TITLE_KEYS
+    | TITLE_KEYS
+    | TYPE_KEYS
 )
 AFFILIATIONS = re.compile(r"^[\[［【](?P<text>.+)[\]］】]$")
 AFFILIATION_SEPARATOR = re.compile(r"\s+(?:&|＆)\s+|\s*[,;；、，]\s*")
@@ -100,6 +117,8 @@ def split_glued_header(text: str):
         ],
         "rest": found.group("rest").strip(),
     }
+
+
 AUTHOR_SEPARATOR = re.compile(r"\s*[,，、]\s*|\s+and\s+")
 TRUNCATION = re.compile(r"(?:\.{3}|…+|\bet al\.?)$")
 
@@ -218,7 +237,10 @@ class TextLayoutParser:
             if entry.arxiv_id in seen:
                 report.skip(
                     entry.line,
-                    _("“%(title)s” is the same arXiv paper (%(id)s) as paper %(n)d: not imported again.")
+                    _(
+                        "“%(title)s” is the same arXiv paper (%(id)s) as paper %(n)d: "
+                        "not imported again."
+                    )
                     % {"title": entry.title[:80], "id": entry.arxiv_id, "n": seen[entry.arxiv_id]},
                 )
                 continue
@@ -227,7 +249,9 @@ class TextLayoutParser:
             self._check_entry(parsed, entry)
             parsed.entries.append(entry)
         if not parsed.entries and not parsed.unlinked:
-            raise DigestImportError(_("No papers found: every paper heading was left out (see above)."))
+            raise DigestImportError(
+                _("No papers found: every paper heading was left out (see above).")
+            )
         self._check_toc(parsed)
         self._news_into_summary(parsed)
         return parsed
@@ -278,7 +302,8 @@ class TextLayoutParser:
         if self.options.skip_unlinked:
             parsed.report.skip(
                 entry.line,
-                _("“%(title)s” has no arXiv link: skipped, as chosen.") % {"title": entry.title[:80]},
+                _("“%(title)s” has no arXiv link: skipped, as chosen.")
+                % {"title": entry.title[:80]},
             )
         else:
             parsed.report.skip(
@@ -302,9 +327,7 @@ class TextLayoutParser:
         fallback = None
         front_title = self.front.get("title")
         if front_title and front_title[0]:
-            index = next(
-                (i for i, n in enumerate(self.numbers) if n == front_title[1]), 0
-            )
+            index = next((i for i, n in enumerate(self.numbers) if n == front_title[1]), 0)
             return index, front_title[0]
         for i in range(end):
             line = self.lines[i].strip()
