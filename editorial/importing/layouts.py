@@ -139,20 +139,20 @@ class LineSplitter:
                 cuts.append(found.start())
         if cuts:
             return cuts
-        # Known labels after a space or the end of a sentence; unknown Chinese ones only
-        # after a space, and only on a line that starts with a label itself.
+        # Known Chinese labels after a space or the end of a sentence; unknown ones (2-4
+        # characters) only after a space, on a line that holds a label before them.
         body = line.lstrip(" -*>#")
         offset = len(line) - len(body)
-        if not self.label_at.match(body):
-            return []
+        labelled = bool(self.label_at.match(body))
         for found in self.label_at.finditer(line, offset + 1):
             before = line[found.start() - 1]
             if found.group("known"):
                 name = found.group("known")
                 if name.isascii() or before not in " \t。；;！!？?）)":
                     continue
+                labelled = True
             else:
-                if before not in " \t" or found.group("unknown") in NOT_LABELS:
+                if not labelled or before not in " \t" or found.group("unknown") in NOT_LABELS:
                     continue
             cuts.append(found.start())
         return cuts

@@ -31,7 +31,7 @@ from editorial.importing.common import (
     has_cjk,
     is_latin_prose,
 )
-from editorial.importing.text import NOT_A_TITLE, TextLayoutParser
+from editorial.importing.text import AFFILIATIONS, NOT_A_TITLE, TextLayoutParser
 
 QUOTE = re.compile(r"^\s*>\s?(?P<text>.*)$")
 TOP_BULLET = re.compile(r"^[-*+]\s+(?P<text>\S.*)$")
@@ -175,7 +175,14 @@ class MarkdownLayoutParser(TextLayoutParser):
         if state.get("section") == "unknown" and line.startswith((" ", "\t")) and stripped:
             entry.unplaced.append(Note(number, line.rstrip()))
             return
-        if state["phase"] == "header" and is_latin_prose(stripped) and not self._glued(stripped):
+        if state["phase"] == "header" and self.meta_line(parsed, entry, number, stripped):
+            return
+        if (
+            state["phase"] == "header"
+            and is_latin_prose(stripped)
+            and not AFFILIATIONS.match(stripped)
+            and not self._glued(stripped)
+        ):
             # English prose before any section is the abstract, not an author line.
             state.update(phase="abstract", section=None)
             entry.abstract_lines.append(stripped)
@@ -243,7 +250,7 @@ class MarkdownLayoutParser(TextLayoutParser):
         link = URL_ANYWHERE.fullmatch(bare)
         if link:
             self.link_line(parsed, entry, number, bare)
-        elif has_cjk(bare) and not entry.title_zh and not re.match(r"^[^:：]{1,24}[:：]", bare):
+        elif has_cjk(bare) and not entry.title_zh and not (entry.arxiv_id or entry.authors):
             entry.title_zh, entry.title_zh_line = bare, number
         else:
             # Anything else: kept for the editor, never dropped.

@@ -103,8 +103,6 @@ def split_glued_header(text: str):
     if not tail:
         return None
     title = found.group("pre")[: tail.start("authors")].strip()
-    if not title:
-        return None
     authors_text = tail.group("authors")
     truncated = bool(TRUNCATION.search(authors_text))
     authors_text = TRUNCATION.sub("", authors_text).strip().rstrip(",，")
@@ -209,6 +207,8 @@ class TextLayoutParser:
         preamble_end = paper_indexes[0] if paper_indexes else len(lines)
         self._preamble(parsed, title_index + 1, preamble_end, set(toc_indexes))
         self._issue_date(parsed, title_index, preamble_end)
+        if parsed.date_line:
+            report.ignored = [n for n in report.ignored if n.line != parsed.date_line]
         if parsed.issue_date is None:
             raise DigestImportError(
                 _(
@@ -273,8 +273,11 @@ class TextLayoutParser:
         )
         if match.get("url"):
             self.link_line(parsed, entry, self.number(start), match["url"])
+        if has_cjk(title_text):
+            # "### 1. 中文标题": the Chinese title (an English one may follow as 原文:).
+            entry.title_zh, entry.title_zh_line = title_text, entry.line
         glued = split_glued_header(title_text)
-        if glued:
+        if glued and glued["title"]:
             entry.title = glued["title"]
             entry.authors = glued["authors"]
             entry.affiliations = glued["affiliations"]
@@ -284,8 +287,6 @@ class TextLayoutParser:
         self.parse_block(parsed, entry, start + 1 if start not in self.synthetic else start, end)
         if has_cjk(entry.title) and entry.title_en:
             # "### 1. 中文标题" then "原文: English title"
-            if not entry.title_zh:
-                entry.title_zh, entry.title_zh_line = entry.title, entry.line
             entry.title = entry.title_en
         elif not entry.title and entry.title_en:
             entry.title = entry.title_en
@@ -310,9 +311,9 @@ class TextLayoutParser:
                 entry.line,
                 _(
                     "“%(title)s” has no arXiv link: not a paper entry; kept as a line of the "
-                    "digest's summary with its link."
+                    "digest's summary with its link (%(link)s), its other text not imported."
                 )
-                % {"title": entry.title[:80]},
+                % {"title": entry.title[:80], "link": entry.link or _("no link")},
             )
         parsed.unlinked.append(entry)
 
@@ -488,7 +489,7 @@ class TextLayoutParser:
                     % {"n": number, "title": entry.title},
                 )
         written = [entry.number for entry in parsed.entries]
-        if written != list(range(1, len(parsed.entries) + 1)):
+        if written != list(range(1, len(parsed.entries) + 1)) and written != [None]:
             shown = ", ".join("–" if n is None else str(n) for n in written[:40])
             parsed.report.warn(
                 None,
@@ -509,6 +510,11 @@ class TextLayoutParser:
 
     def block_line(self, parsed, entry, state, number: int, line: str) -> None:
         stripped = line.strip()
+        if not entry.link and "http" in stripped:
+            # An item's own link (a news item without an arXiv link keeps it).
+            found = URL_ANYWHERE.search(stripped)
+            if found and not ARXIV_URL.match(found.group(0)):
+                entry.link = found.group(0).rstrip(".,;。，")
         section = state["section"]
         # A heading starts after a blank line or a bullet, never inside a run of prose
         # ("例如：…" continuing a paragraph is not a section heading).
@@ -630,8 +636,10 @@ class TextLayoutParser:
         if entry.arxiv_id and entry.arxiv_id != arxiv_id:
             parsed.report.warn(
                 number,
-                _("A second arXiv link (%(id)s) in paper %(n)d; the first one is kept.")
-                % {"id": arxiv_id, "n": entry.position},
+                _(
+                    "A second arXiv link (%(id)s) in the paper of line %(line)d; the first one is kept."
+                )
+                % {"id": arxiv_id, "line": entry.line},
             )
             entry.unplaced.append(Note(number, stripped))
             return
@@ -642,11 +650,14 @@ class TextLayoutParser:
         if section is None:
             section = ParsedSection(kind=kind, line=number)
             entry.sections.append(section)
-        else:
+        elif any(part.strip() for part in section.parts):
             parsed.report.warn(
                 number,
-                _("A second “%(name)s” heading in paper %(n)d; its text joins the first.")
-                % {"name": kind.name_zh, "n": entry.position},
+                _(
+                    "A second “%(name)s” heading in the paper of line %(line)d; its text joins "
+                    "the first."
+                )
+                % {"name": kind.name_zh, "line": entry.line},
             )
         if rest:
             self.section_line(section, rest)
@@ -694,7 +705,7 @@ class TextLayoutParser:
         elif links_only:
             return False
         if key in URL_KEYS:
-            arxiv = ARXIV_URL.match(value) or ARXIV_BARE.match("arXiv:" + value)
+            arxiv = ARXIV_URL.match(value) or (not link and ARXIV_BARE.match("arXiv:" + value))
             if arxiv:
                 self.arxiv_link(parsed, entry, number, arxiv.group(arxiv.lastgroup), text)
             elif link:
