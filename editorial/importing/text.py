@@ -637,7 +637,8 @@ class TextLayoutParser:
             parsed.report.warn(
                 number,
                 _(
-                    "A second arXiv link (%(id)s) in the paper of line %(line)d; the first one is kept."
+                    "A second arXiv link (%(id)s) in the paper of line %(line)d; the first "
+                    "one is kept."
                 )
                 % {"id": arxiv_id, "line": entry.line},
             )
