@@ -195,7 +195,9 @@ def test_a_paper_heading_without_a_title_is_left_out_and_reported_at_its_line():
 
 
 def test_a_second_part_numbering_from_1_again_keeps_every_paper_in_order():
-    text = TEXT.replace("2、[CL] Reading Tables Like Prose\n\nB Liskov", "1、[CL] Reading\n\nB Liskov")
+    text = TEXT.replace(
+        "2、[CL] Reading Tables Like Prose\n\nB Liskov", "1、[CL] Reading\n\nB Liskov"
+    )
     parsed = parse_digest(text)
     assert [(e.position, e.number, e.arxiv_id) for e in parsed.entries] == [
         (1, 1, "2403.01234"),

@@ -266,7 +266,9 @@ def test_the_command_names_the_line_of_malformed_input(tmp_path):
 
 
 def test_the_command_reads_markdown_with_an_explicit_format():
-    output = _command(str(SAMPLES / "digest-markdown.md"), "--format", "markdown", "--allow-unplaced")
+    output = _command(
+        str(SAMPLES / "digest-markdown.md"), "--format", "markdown", "--allow-unplaced"
+    )
     assert "markdown layout" in output
     assert "unknown section “动机”" in output
     entry = Entry.objects.get(position=1)

@@ -25,6 +25,8 @@ INLINE_IMAGE = re.compile(
     r"!\[[^\]\n]{0,500}\]\([^)\s]{1,4000}(?:\s+\"[^\"\n]{0,300}\")?\)|<img\b[^>]{0,4000}>",
     flags=re.IGNORECASE,
 )
+COLON = re.compile(r"[:：]")
+MAX_LABELS_IN_LINE = 20
 FRONT_KEY = re.compile(r"^(?P<key>[A-Za-z_\u4e00-\u9fff]{1,20})\s*:\s*(?P<value>.*)$")
 ANY_DATE = re.compile(r"(?<!\d)(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})(?!\d)")
 HTML_HINT = re.compile(
@@ -99,8 +101,10 @@ def find_date(text: str) -> datetime.date | None:
 class LineSplitter:
     """Cuts a line that holds several things into lines of one thing each."""
 
-    def __init__(self, kind_names: str):
-        # kind_names: the alternation of every known label (SectionKindIndex.alternatives)
+    def __init__(self, kind_names: str, known_names=()):
+        # kind_names: the alternation of every known label (SectionKindIndex.alternatives);
+        # known_names: the same names, normalised (casefolded), for look-ups.
+        self.known = {name for name in known_names if not name.isascii()}
         self.label_at = re.compile(
             rf"(?:\*\*)?(?:(?P<known>{kind_names})|(?P<unknown>[\u4e00-\u9fff]{{2,4}}))"
             r"(?:\*\*)?\s*[:：]",
@@ -108,8 +112,8 @@ class LineSplitter:
         )
 
     def split(self, line: str) -> list[str]:
-        if len(line) < 4:
-            return [line]
+        if len(line) < 4 or len(line) > 20000:
+            return [line]  # a line of 20,000 characters is no critique: a paste of something else
         pieces = self._images(line)
         result = []
         for piece in pieces:
@@ -134,34 +138,65 @@ class LineSplitter:
     def _cuts(self, line: str) -> list[int]:
         cuts = []
         lead = len(line) - len(line.lstrip(" -*>#"))
-        for found in BOLD_LABEL.finditer(line):
-            if found.start() > lead:
-                cuts.append(found.start())
-        if cuts:
+        if "**" in line:
+            for found in BOLD_LABEL.finditer(line):
+                if found.start() > lead:
+                    cuts.append(found.start())
+            if cuts:
+                return cuts
+        if "：" not in line and ":" not in line:
             return cuts
         # Known Chinese labels after a space or the end of a sentence; unknown ones (2-4
-        # characters) only after a space, on a line that holds a label before them.
-        body = line.lstrip(" -*>#")
-        offset = len(line) - len(body)
-        labelled = bool(self.label_at.match(body))
-        for found in self.label_at.finditer(line, offset + 1):
-            before = line[found.start() - 1]
-            if found.group("known"):
-                name = found.group("known")
-                if name.isascii() or before not in " \t。；;！!？?）)":
+        # characters) only after a space, on a line that holds a label before them. Found
+        # from each colon backwards, a bounded look: linear in the line.
+        labelled = bool(self.label_at.match(line, lead))
+        for found in COLON.finditer(line, lead + 1):
+            colon = found.start()
+            label = self._label_before(line, colon, lead)
+            if label is None:
+                continue
+            start, name, before = label
+            if name in self.known:
+                if before not in " \t。；;！!？?）)":
                     continue
                 labelled = True
-            else:
-                if not labelled or before not in " \t" or found.group("unknown") in NOT_LABELS:
-                    continue
-            cuts.append(found.start())
+            elif not labelled or before not in " \t" or not 2 <= len(name) <= 4:
+                continue
+            elif name in NOT_LABELS:
+                continue
+            cuts.append(start)
         return cuts
+
+    @staticmethod
+    def _label_before(line: str, colon: int, lead: int):
+        """(start, label, the character before it) of a Chinese label ending at ``colon``
+        ("要点：", "**动机**：", "方法 ："), or None."""
+        end = colon
+        while end > lead and line[end - 1] in " \t":
+            end -= 1
+        if line[end - 2 : end] == "**":
+            end -= 2
+        start = end
+        while start > lead and end - start < 12 and "\u4e00" <= line[start - 1] <= "\u9fff":
+            start -= 1
+        if start == end or start <= lead:
+            return None
+        if line[start - 2 : start] == "**":
+            start -= 2
+            name = line[start + 2 : end]
+        else:
+            name = line[start:end]
+        if start <= lead:
+            return None
+        return start, name.casefold(), line[start - 1]
 
     def _labels(self, line: str) -> list[str]:
         if len(line) > 20000:
             return [line]  # not a critique line: a paste of something else
         cuts = self._cuts(line)
-        if not cuts:
+        if not cuts or len(cuts) > MAX_LABELS_IN_LINE:
+            # More labels than any critique line holds: a runaway paste, left whole (and
+            # reported as unplaced text) rather than cut into thousands of sections.
             return [line]
         pieces, last = [], 0
         for cut in cuts:

@@ -40,6 +40,7 @@ from editorial.importing.common import (
 from editorial.importing.layouts import ImportOptions, LineSplitter, find_date, prepare
 from papers.arxiv_ids import parse_arxiv_id
 
+KEY_CLEAN = re.compile(r"\*\*|\s+")
 META_DASH = re.compile(r"^(?:[-*+•·]\s*)+")
 BOOK_TITLE = re.compile(r"^《(?P<title>[^《》]{1,1000})》$")
 METADATA = re.compile(r"^(?P<key>[^:：]{1,24}?)\s*[:：]\s*(?P<value>.*)$")
@@ -117,6 +118,7 @@ def split_glued_header(text: str):
     }
 
 
+UNPLACED_WARNINGS = 50  # per paper; the rest in one warning
 AUTHOR_SEPARATOR = re.compile(r"\s*[,，、]\s*|\s+and\s+")
 TRUNCATION = re.compile(r"(?:\.{3}|…+|\bet al\.?)$")
 
@@ -133,12 +135,15 @@ class TextLayoutParser:
     def __init__(self, text: str, kinds, options: ImportOptions | None = None):
         self.options = options or ImportOptions()
         self.kinds = SectionKindIndex(kinds, self.options.label_map)
-        prepared = prepare(text, LineSplitter(self.kinds.alternatives), clean_line)
+        prepared = prepare(
+            text, LineSplitter(self.kinds.alternatives, self.kinds.by_name), clean_line
+        )
         self.lines = prepared.lines
         self.numbers = prepared.numbers
         self.front = prepared.front
         self.converted_from_html = prepared.converted_from_html
         self.synthetic = {}  # index -> heading info of a paper without a numbered heading
+        self._texts = {}
 
     def number(self, index: int) -> int:
         """The pasted line (1-based) that line ``index`` comes from."""
@@ -398,7 +403,7 @@ class TextLayoutParser:
         if len(run) < 2:
             return []
         numbers = [self.heading_at(i)["pos"] for i in run]
-        later = [self.heading_at(i)["pos"] for i in headings if i > run[-1]]
+        later = {self.heading_at(i)["pos"] for i in headings if i > run[-1]}
         return run if later and all(n in later for n in numbers) else []
 
     def _preamble(self, parsed, start: int, end: int, toc: set) -> None:
@@ -465,11 +470,29 @@ class TextLayoutParser:
                 )
                 % {"n": entry.position},
             )
-        for note in entry.unplaced:
+        if not entry.unplaced:
+            return
+        # One warning a line for the first lines, then one for the rest (a runaway paste
+        # gives thousands): every line stays in the entry's unplaced text.
+        template = _("Paper %(n)d: text not placed in a section, kept as unplaced text: %(text)s")
+        for note in entry.unplaced[:UNPLACED_WARNINGS]:
             parsed.report.warn(
-                note.line,
-                _("Paper %(n)d: text not placed in a section, kept as unplaced text: %(text)s")
-                % {"n": entry.position, "text": note.message[:80]},
+                note.line, template % {"n": entry.position, "text": note.message[:80]}
+            )
+        rest = entry.unplaced[UNPLACED_WARNINGS:]
+        if rest:
+            parsed.report.warn(
+                rest[0].line,
+                _(
+                    "Paper %(n)d: %(count)d more lines not placed in a section (lines "
+                    "%(first)d to %(last)d), kept as unplaced text."
+                )
+                % {
+                    "n": entry.position,
+                    "count": len(rest),
+                    "first": rest[0].line,
+                    "last": rest[-1].line,
+                },
             )
 
     def _check_toc(self, parsed) -> None:
@@ -651,7 +674,8 @@ class TextLayoutParser:
         if section is None:
             section = ParsedSection(kind=kind, line=number)
             entry.sections.append(section)
-        elif any(part.strip() for part in section.parts):
+        elif any(section.parts) and kind.slug not in state.setdefault("joined", set()):
+            state["joined"].add(kind.slug)  # once per kind and paper
             parsed.report.warn(
                 number,
                 _(
@@ -679,8 +703,9 @@ class TextLayoutParser:
     def meta_line(self, parsed, entry, number: int, text: str, *, links_only=False) -> bool:
         """A metadata line ("URL：…", "单位：A、B", "Official Code：…", "原文: …", "《…》"),
         quoted or not, with or without a list dash. True when it was one."""
-        text = META_DASH.sub("", text, count=1)
-        if not text:
+        if text[:1] in "-*+•·":
+            text = META_DASH.sub("", text, count=1)
+        if not text or ("：" not in text and ":" not in text and not text.startswith("《")):
             return False
         book = BOOK_TITLE.match(text)
         if book:
@@ -694,7 +719,7 @@ class TextLayoutParser:
         meta = METADATA.match(text)
         if not meta:
             return False
-        key = re.sub(r"\*\*|\s+", " ", meta.group("key")).strip().casefold()
+        key = KEY_CLEAN.sub(" ", meta.group("key")).strip().casefold()
         value = meta.group("value").strip().strip("*").strip()
         if key not in META_KEYS or not value:
             return False
