@@ -157,6 +157,8 @@ class MarkdownLayoutParser(TextLayoutParser):
         if quote:
             self.quote_line(parsed, entry, state, number, quote.group("text").strip())
             return
+        if stripped[:1] in "!<" and self.figure_line(parsed, entry, number, stripped):
+            return
         top = TOP_BULLET.match(line)
         if top:
             text = top.group("text")
