@@ -797,6 +797,9 @@ class TextLayoutParser:
             self.set_authors(entry, stripped)
             return True
         if has_cjk(stripped) and not entry.title_zh:
+            label = UNKNOWN_HEADING.match(stripped)
+            if label and len(label.group("name")) <= 4:
+                return False  # "动机：…" is a section label, not the Chinese title
             entry.title_zh, entry.title_zh_line = stripped, number
             return True
         return False
