@@ -115,6 +115,8 @@ def resolve_label_map(pairs, kinds) -> dict:
     slug, Chinese or English name or an alias ("main-idea" reads as "main idea")."""
     if isinstance(pairs, dict):
         pairs = [f"{k}={v}" for k, v in pairs.items()]
+    if not pairs:
+        return {}  # no query for nothing to map
     kinds = list(kinds)
     index = SectionKindIndex(kinds)
     result = {}
