@@ -54,6 +54,8 @@ class PaperAdminForm(forms.ModelForm):
             "comment",
             "journal_ref",
             "doi",
+            "code_url",
+            "project_url",
         ]
         widgets = {
             "authors": forms.Textarea(attrs={"rows": 4}),
@@ -101,6 +103,7 @@ class PaperAdmin(AnnounceChangesMixin, LargeTableAdminMixin, ArxivFetchMixin, ad
     date_hierarchy = "published_on"
     fieldsets = [
         (None, {"fields": ["arxiv_id", "title", "authors", "affiliations", "abstract"]}),
+        (_("Links"), {"fields": ["code_url", "project_url"]}),
         (_("Categories"), {"fields": ["primary_category", "categories"]}),
         (
             _("Publication details"),
