@@ -39,6 +39,13 @@ class CategoryAdmin(AnnounceChangesMixin, admin.ModelAdmin):
 
 
 class PaperAdminForm(forms.ModelForm):
+    code_url = forms.URLField(
+        label=_("code"), required=False, assume_scheme="https", max_length=500
+    )
+    project_url = forms.URLField(
+        label=_("project page"), required=False, assume_scheme="https", max_length=500
+    )
+
     class Meta:
         model = Paper
         fields = [

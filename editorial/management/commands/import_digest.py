@@ -131,28 +131,27 @@ class Command(BaseCommand):
                 skip_unlinked=options["skip_unlinked"],
             )
             parsed = parse_digest(decode_upload(data), format, choices)
-            self.stdout.write(
-                f"{parsed.format} layout"
-                + (" (converted from HTML)" if parsed.converted_from_html else "")
-                + f": “{parsed.title}” {parsed.issue_date}, {len(parsed.entries)} papers, "
-                f"{len(parsed.unlinked)} items without an arXiv link"
+        except DigestImportError as exc:
+            raise CommandError(f"{path}: {exc.display()}") from None
+        unplaced = parsed.unplaced_count
+        if unplaced and not allow_unplaced:
+            self._report(parsed)
+            raise CommandError(
+                f"{path}: {unplaced} lines were left unplaced (listed above); nothing was "
+                "imported. Map unknown labels with --map-label LABEL=KIND, or import with "
+                "--allow-unplaced to keep them as each entry's unplaced text."
             )
-            for line in report_lines(parsed):
-                self.stdout.write(line)
-            unplaced = parsed.unplaced_count
-            if unplaced and not allow_unplaced:
-                raise CommandError(
-                    f"{path}: {unplaced} lines were left unplaced (listed above); nothing was "
-                    "imported. Map unknown labels with --map-label LABEL=KIND, or import with "
-                    "--allow-unplaced to keep them as each entry's unplaced text."
-                )
+        try:
             result = write_digest(
                 parsed, by=acting, publish=publish, replace=replace, dry_run=dry_run
             )
         except DigestImportError as exc:
+            self._report(parsed)
             raise CommandError(f"{path}: {exc.display()}") from None
         except PermissionDenied as exc:
             raise CommandError(str(exc)) from None
+        # The report after the write (a watcher of the output sees nothing before it).
+        self._report(parsed)
         digest = result.digest
         warnings = len(parsed.report.warnings) + len(parsed.report.skipped)
         style = self.style.WARNING if warnings else self.style.SUCCESS
@@ -177,6 +176,16 @@ class Command(BaseCommand):
                 f"{len(result.reused_papers)} already known.{tail}"
             )
         )
+
+    def _report(self, parsed) -> None:
+        self.stdout.write(
+            f"{parsed.format} layout"
+            + (" (converted from HTML)" if parsed.converted_from_html else "")
+            + f": “{parsed.title}” {parsed.issue_date}, {len(parsed.entries)} papers, "
+            f"{len(parsed.unlinked)} items without an arXiv link"
+        )
+        for line in report_lines(parsed):
+            self.stdout.write(line)
 
     def _read(self, path: str) -> bytes:
         import sys
