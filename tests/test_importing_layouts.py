@@ -570,3 +570,14 @@ def test_the_command_takes_date_title_and_skip_unlinked():
     assert (digest.title, digest.issue_date.isoformat()) == ("AI 日报（修订）", "2023-11-08")
     assert "OpenAI" not in digest.summary
     assert output.count("skipped, as chosen") == 3
+
+
+def test_the_title_is_the_digests_never_a_separator_or_a_table_of_contents():
+    text = (
+        "---\ndate: 2024-01-02\n---\n\n---\n\n## Table of Contents\n\n- [Adam](#adam)\n\n"
+        "# 真正的标题\n\n### 1、[LG] Adam: A Method for Stochastic Optimization\n\n"
+        "> URL：https://arxiv.org/abs/1412.6980\n"
+    )
+    parsed = parse_digest(text)
+    assert (parsed.title, parsed.issue_date.isoformat()) == ("真正的标题", "2024-01-02")
+    assert [e.arxiv_id for e in parsed.entries] == ["1412.6980"]
