@@ -117,6 +117,12 @@ class Paper(models.Model):
     comment = models.CharField(_("arXiv comment"), max_length=500, blank=True)
     journal_ref = models.CharField(_("journal reference"), max_length=500, blank=True)
     doi = models.CharField(_("DOI"), max_length=200, blank=True)
+    code_url = models.URLField(
+        _("code"), max_length=500, blank=True, help_text=_("The paper's official code.")
+    )
+    project_url = models.URLField(
+        _("project page"), max_length=500, blank=True, help_text=_("The paper's project page.")
+    )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
     arxiv_snapshot = models.JSONField(

@@ -28,7 +28,14 @@ def _client(user):
 
 def _post(client, data, files=None):
     client.get(URL)
-    data = {"format": "auto", **data, "csrfmiddlewaretoken": client.cookies["csrftoken"].value}
+    # The samples hold unplaced text on purpose; creating without "allow_unplaced" is refused
+    # (its own test below).
+    data = {
+        "format": "auto",
+        "allow_unplaced": "on",
+        **data,
+        "csrfmiddlewaretoken": client.cookies["csrftoken"].value,
+    }
     if files:
         data.update(files)
     return client.post(URL, data, HTTP_ACCEPT_LANGUAGE="en")
@@ -143,9 +150,9 @@ def test_a_second_import_of_the_same_digest_is_refused_on_the_page(editor):
         ({"text": ""}, SimpleUploadedFile("big.txt", b"x" * (10 * 1024 * 1024)), "10.0 MB"),
         ({"text": "AI前沿推介(3.14)\n时间:2024-03-14\n"}, None, "No papers found"),
         (
-            {"text": TEXT.replace("[CL] Reading Tables Like Prose\n\nB", "[CL]\n\nB")},
+            {"text": TEXT.replace("时间:2024-03-14", "时间:2024-13-14")},
             None,
-            "Line 52",
+            "Line 5",
         ),
     ],
 )
@@ -221,3 +228,44 @@ def test_a_previewed_upload_is_carried_to_create_draft(editor):
     response = _post(client, {"text": carried, "_create": "1"})
     assert response.status_code == 302
     assert Digest.objects.get().entries.count() == 2
+
+
+LAYOUTS = SAMPLES / "layouts"
+
+
+def test_create_is_refused_while_text_is_unplaced_and_the_page_says_so(editor):
+    client = _client(editor)
+    response = _post(client, {"text": TEXT, "allow_unplaced": "", "_create": "1"})
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert "could not be placed in a section" in page and "the draft was not created" in page
+    assert "Sparse Mixtures of Tiny Experts" in page  # the preview stays beside the error
+    assert Digest.objects.count() == 0
+
+
+def test_the_preview_maps_labels_and_takes_the_date_title_and_unlinked_choice(editor):
+    text = (LAYOUTS / "07-mixed-daily.md").read_text(encoding="utf-8")
+    text = text.replace("要点：\n- 损失", "动机：想知道模型该做多大。\n\n要点：\n- 损失")
+    client = _client(editor)
+    page = _post(client, {"text": text, "_preview": "1"}).content.decode()
+    assert 'name="map:动机"' in page
+    assert page.count("has no arXiv link") == 3
+    data = {
+        "text": text,
+        "issue_date": "2023-11-09",
+        "title": "AI 日报（改）",
+        "unlinked": "skip",
+        "map:动机": "gist",
+        "allow_unplaced": "",
+    }
+    page = _post(client, {**data, "_preview": "1"}).content.decode()
+    assert "could not be placed" not in page
+    assert '<option value="gist" selected>' in page  # the choice is kept for Create
+    response = _post(client, {**data, "_create": "1"})
+    assert response.status_code == 302
+    digest = Digest.objects.get()
+    assert (digest.title, digest.issue_date.isoformat()) == ("AI 日报（改）", "2023-11-09")
+    assert "OpenAI" not in digest.summary
+    entry = digest.entries.get(paper__arxiv_id="2001.08361")
+    assert entry.sections.get(kind__slug="gist").body == "想知道模型该做多大。"
+    assert entry.unplaced_text == ""

@@ -135,7 +135,9 @@ def test_unknown_markdown_sections_are_reported_and_kept_as_unplaced_text():
     first = parsed.entries[0]
     assert "- 动机：长文档检索太慢。" in first.unplaced_text
     assert "  - 先打分再裁剪。" in first.unplaced_text
-    assert "Official Code：https://github.com/example/fewer-tokens" in first.unplaced_text
+    # Official Code is now a link of the paper, not unplaced text.
+    assert first.code_url == "https://github.com/example/fewer-tokens"
+    assert "Official Code" not in first.unplaced_text
 
 
 def test_a_section_kind_added_by_an_editor_is_recognised_on_the_next_import():
@@ -184,30 +186,32 @@ def test_a_digest_without_a_date_is_refused_at_its_title_line():
     assert error.line == 2 and "date" in error.message
 
 
-def test_a_paper_without_a_title_is_refused_at_its_line():
+def test_a_paper_heading_without_a_title_is_left_out_and_reported_at_its_line():
     text = TEXT.replace("2、[CL] Reading Tables Like Prose\n\nB Liskov", "2、[CL]  \n\nB Liskov")
-    error = _error(text)
-    assert error.line == 52
-    assert "no English title" in error.message
+    parsed = parse_digest(text)
+    assert [e.arxiv_id for e in parsed.entries] == ["2403.01234"]
+    assert [note.line for note in parsed.report.skipped] == [52]
+    assert "no title" in parsed.report.skipped[0].display()
 
 
-def test_duplicate_positions_are_refused_naming_both_lines():
+def test_a_second_part_numbering_from_1_again_keeps_every_paper_in_order():
     text = TEXT.replace(
         "2、[CL] Reading Tables Like Prose\n\nB Liskov", "1、[CL] Reading\n\nB Liskov"
     )
-    error = _error(text)
-    assert error.line == 52
-    assert "lines 13 and 52" in error.message
+    parsed = parse_digest(text)
+    assert [(e.position, e.number, e.arxiv_id) for e in parsed.entries] == [
+        (1, 1, "2403.01234"),
+        (2, 1, "hep-th/9901001"),
+    ]
+    assert any("as written are 1, 1" in note.message for note in parsed.report.warnings)
 
 
-def test_a_paper_without_an_arxiv_link_is_refused_at_its_heading():
-    error = _error(TEXT.replace("https://arxiv.org/abs/hep-th/9901001\n", ""))
-    assert error.line == 52 and "arXiv link" in error.message
-
-
-def test_errors_read_with_their_line_number():
-    error = _error(TEXT.replace("2、[CL] Reading Tables Like Prose\n\nB", "2、[CL]\n\nB"))
-    assert error.display().startswith("Line 52:")
+def test_a_paper_without_an_arxiv_link_is_listed_not_a_refusal_of_the_digest():
+    parsed = parse_digest(TEXT.replace("https://arxiv.org/abs/hep-th/9901001\n", ""))
+    assert [e.arxiv_id for e in parsed.entries] == ["2403.01234"]
+    assert [note.line for note in parsed.report.skipped] == [52]
+    assert "no arXiv link" in parsed.report.skipped[0].display()
+    assert parsed.report.skipped[0].display().startswith("Line 52:")
 
 
 def test_windows_line_ends_and_wide_spaces_from_a_word_processor_are_handled():

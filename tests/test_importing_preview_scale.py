@@ -87,5 +87,5 @@ def test_a_1500_paper_paste_near_the_limit_previews_in_the_reads_of_a_two_paper_
     assert plan.reused_papers == ["3001.00001", "3001.00002"]
     assert plan.filled_papers == ["3001.00002"]
     assert "997 new papers" in page and "2 already known" in page
-    assert "A second “要点” heading in paper 999" in page
+    assert "A second “要点” heading in the paper of line" in page
     assert Paper.objects.get(arxiv_id="3001.00002").abstract == ""

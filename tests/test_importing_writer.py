@@ -88,11 +88,13 @@ def test_an_error_half_way_leaves_no_digest_entry_or_paper_behind():
     assert _counts() == (0, 0, 0, 0, 0)
 
 
-def test_the_same_paper_twice_in_one_digest_is_refused():
+def test_the_same_paper_twice_in_one_digest_is_imported_once_and_the_second_reported():
     text = TEXT.replace("https://arxiv.org/abs/hep-th/9901001", "https://arxiv.org/abs/2403.01234")
-    with pytest.raises(DigestImportError, match="same arXiv paper"):
-        write_digest(parse_digest(text))
-    assert _counts() == (0, 0, 0, 0, 0)
+    parsed = parse_digest(text)
+    write_digest(parsed)
+    assert [e.paper.arxiv_id for e in Digest.objects.get().entries.all()] == ["2403.01234"]
+    assert [note.line for note in parsed.report.skipped] == [52]
+    assert "same arXiv paper" in parsed.report.skipped[0].message
 
 
 def test_a_known_paper_keeps_its_facts_and_is_reused():
@@ -164,7 +166,6 @@ def _refusal(call):
         "published",
         "commented",
         "unknown tag",
-        "same paper twice",
         "author publishes",
         "expired draft published",
     ],
@@ -185,8 +186,6 @@ def test_the_preview_refuses_exactly_what_the_import_refuses(case):
         text = TEXT.replace(
             "[CL] Reading Tables Like Prose\n\nB", "[QQ] Reading Tables Like Prose\n\nB"
         )
-    elif case == "same paper twice":
-        text = TEXT.replace("abs/hep-th/9901001", "abs/2403.01234")
     elif case == "author publishes":
         options = {"by": author, "publish": True}
     elif case == "expired draft published":
@@ -209,8 +208,17 @@ def _command(*args):
     return out.getvalue()
 
 
+def test_the_command_refuses_unplaced_text_unless_allowed_and_exits_non_zero():
+    with pytest.raises(CommandError, match="2 lines were left unplaced") as refused:
+        _command(str(TEXT_PATH))
+    assert refused.value.returncode == 1
+    assert Digest.objects.count() == 0
+    output = _command(str(TEXT_PATH), "--allow-unplaced")
+    assert "Created draft digest" in output and "review them" in output
+
+
 def test_the_command_imports_a_file_and_prints_the_report():
-    output = _command(str(TEXT_PATH))
+    output = _command(str(TEXT_PATH), "--allow-unplaced")
     assert "Created draft digest" in output
     assert "unknown section “神秘段落” (lines 61)" in output
     assert "left out (page chrome" in output and "联系我们" in output
@@ -218,17 +226,17 @@ def test_the_command_imports_a_file_and_prints_the_report():
 
 
 def test_the_command_dry_run_writes_nothing():
-    output = _command(str(TEXT_PATH), "--dry-run")
+    output = _command(str(TEXT_PATH), "--dry-run", "--allow-unplaced")
     assert "nothing written" in output
     assert "would create a digest with 2 new papers, 0 already known" in output
     assert Digest.objects.count() == 0
 
 
 def test_the_command_refuses_a_second_import_and_replaces_on_request():
-    _command(str(TEXT_PATH))
+    _command(str(TEXT_PATH), "--allow-unplaced")
     with pytest.raises(CommandError, match="exists already"):
-        _command(str(TEXT_PATH))
-    assert "Replaced draft digest" in _command(str(TEXT_PATH), "--replace")
+        _command(str(TEXT_PATH), "--allow-unplaced")
+    assert "Replaced draft digest" in _command(str(TEXT_PATH), "--replace", "--allow-unplaced")
     assert Digest.objects.count() == 1
 
 
@@ -240,13 +248,14 @@ def test_the_command_publishes_only_for_a_named_user_allowed_to():
     with pytest.raises(CommandError, match="may not publish"):
         _command(str(TEXT_PATH), "--publish", "--user", "author")
     assert Digest.objects.count() == 0
-    assert "Created published digest" in _command(str(TEXT_PATH), "--publish", "--user", "editor")
+    output = _command(str(TEXT_PATH), "--publish", "--user", "editor", "--allow-unplaced")
+    assert "Created published digest" in output
 
 
 def test_the_command_names_the_line_of_malformed_input(tmp_path):
     broken = tmp_path / "broken.txt"
-    broken.write_text(TEXT.replace("2、[CL] Reading Tables Like Prose\n\nB", "2、[CL]\n\nB"))
-    with pytest.raises(CommandError, match="Line 52: Paper 2 has no English title"):
+    broken.write_text(TEXT.replace("时间:2024-03-14", "时间:2024-13-14"))
+    with pytest.raises(CommandError, match="Line 5: .*not a valid date"):
         _command(str(broken))
     binary = tmp_path / "figure.png"
     binary.write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00")
@@ -257,7 +266,9 @@ def test_the_command_names_the_line_of_malformed_input(tmp_path):
 
 
 def test_the_command_reads_markdown_with_an_explicit_format():
-    output = _command(str(SAMPLES / "digest-markdown.md"), "--format", "markdown")
+    output = _command(
+        str(SAMPLES / "digest-markdown.md"), "--format", "markdown", "--allow-unplaced"
+    )
     assert "markdown layout" in output
     assert "unknown section “动机”" in output
     entry = Entry.objects.get(position=1)

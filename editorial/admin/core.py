@@ -39,6 +39,13 @@ class CategoryAdmin(AnnounceChangesMixin, admin.ModelAdmin):
 
 
 class PaperAdminForm(forms.ModelForm):
+    code_url = forms.URLField(
+        label=_("code"), required=False, assume_scheme="https", max_length=500
+    )
+    project_url = forms.URLField(
+        label=_("project page"), required=False, assume_scheme="https", max_length=500
+    )
+
     class Meta:
         model = Paper
         fields = [
@@ -54,6 +61,8 @@ class PaperAdminForm(forms.ModelForm):
             "comment",
             "journal_ref",
             "doi",
+            "code_url",
+            "project_url",
         ]
         widgets = {
             "authors": forms.Textarea(attrs={"rows": 4}),
@@ -101,6 +110,7 @@ class PaperAdmin(AnnounceChangesMixin, LargeTableAdminMixin, ArxivFetchMixin, ad
     date_hierarchy = "published_on"
     fieldsets = [
         (None, {"fields": ["arxiv_id", "title", "authors", "affiliations", "abstract"]}),
+        (_("Links"), {"fields": ["code_url", "project_url"]}),
         (_("Categories"), {"fields": ["primary_category", "categories"]}),
         (
             _("Publication details"),

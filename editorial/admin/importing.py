@@ -23,15 +23,18 @@ from editorial import services
 from editorial.arxiv_sync import FIELD_LABELS, TRACKED, fetch_and_store
 from editorial.importing import (
     DigestImportError,
+    ImportOptions,
     decode_upload,
     parse_digest,
     plan_import,
+    resolve_label_map,
     write_digest,
 )
 from papers.arxiv_ids import parse_arxiv_id
-from papers.models import Digest
+from papers.models import Digest, SectionKind
 
 ADD_PERMISSION = "papers.add_digest"
+MAP_PREFIX = "map:"
 
 
 class ImportDigestForm(forms.Form):
@@ -59,6 +62,36 @@ class ImportDigestForm(forms.Form):
         ],
         initial="auto",
     )
+    issue_date = forms.DateField(
+        label=gettext_lazy("Issue date"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        help_text=gettext_lazy("Leave empty to take the date from the text."),
+    )
+    title = forms.CharField(
+        label=gettext_lazy("Title"),
+        required=False,
+        max_length=200,
+        help_text=gettext_lazy("Leave empty to take the title from the text."),
+    )
+    unlinked = forms.ChoiceField(
+        label=gettext_lazy("Items without an arXiv link"),
+        choices=[
+            ("keep", gettext_lazy("Keep each as a line (title and link) of the digest's summary")),
+            ("skip", gettext_lazy("Skip them (each is listed below)")),
+        ],
+        initial="keep",
+        required=False,
+        widget=forms.RadioSelect,
+    )
+    allow_unplaced = forms.BooleanField(
+        label=gettext_lazy("Create even with unplaced text"),
+        required=False,
+        help_text=gettext_lazy(
+            "Text the importer could not place is kept as each entry's unplaced text. Without "
+            "this, such a digest is not created: map its labels to section kinds first."
+        ),
+    )
     replace = forms.BooleanField(
         label=gettext_lazy("Replace the draft"),
         required=False,
@@ -77,6 +110,34 @@ class ImportDigestForm(forms.Form):
         if not user.has_perm(services.PUBLISH_PERMISSION):
             del self.fields["publish"]
         self.parsed = None
+        self.label_map = {}  # label -> slug, as chosen in the preview
+
+    def mapped_labels(self):
+        """The labels the editor mapped in the preview ("map:动机" = "gist")."""
+        result = {}
+        for key in self.data:
+            if key.startswith(MAP_PREFIX) and len(key) <= len(MAP_PREFIX) + 40:
+                value = self.data.get(key) or ""
+                if value:
+                    result[key[len(MAP_PREFIX) :]] = value
+        return result
+
+    def label_rows(self):
+        """Each label to choose a kind for: the unknown ones and those already mapped."""
+        chosen = dict(self.label_map)
+        names = list(chosen)
+        if self.parsed is not None:
+            names += [n for n in self.parsed.report.unknown_sections if n not in chosen]
+        lines = self.parsed.report.unknown_sections if self.parsed is not None else {}
+        return [
+            {
+                "name": name,
+                "field": MAP_PREFIX + name,
+                "chosen": chosen.get(name, ""),
+                "lines": lines.get(name, []),
+            }
+            for name in names
+        ]
 
     def clean(self):
         cleaned = super().clean()
@@ -95,7 +156,14 @@ class ImportDigestForm(forms.Form):
                 text = decode_upload(upload.read())
             elif not text.strip():
                 raise DigestImportError(_("Paste the digest or choose a file."))
-            self.parsed = parse_digest(text, cleaned.get("format") or "auto")
+            self.label_map = self.mapped_labels()
+            options = ImportOptions(
+                issue_date=cleaned.get("issue_date"),
+                title=cleaned.get("title") or "",
+                label_map=resolve_label_map(self.label_map, SectionKind.objects.all()),
+                skip_unlinked=cleaned.get("unlinked") == "skip",
+            )
+            self.parsed = parse_digest(text, cleaned.get("format") or "auto", options)
         except DigestImportError as exc:
             raise forms.ValidationError(exc.display()) from None
         cleaned["text"] = text
@@ -111,6 +179,7 @@ def import_digest_view(request):
         raise PermissionDenied
     form = ImportDigestForm(request.POST or None, request.FILES or None, user=request.user)
     plan = None
+    options = {}
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         if data.get("replace") and not request.user.has_perm("papers.change_digest"):
@@ -121,6 +190,18 @@ def import_digest_view(request):
             "replace": bool(data.get("replace")),
         }
         creating = "_create" in request.POST
+        unplaced = form.parsed.unplaced_count
+        if creating and unplaced and not data.get("allow_unplaced"):
+            form.add_error(
+                None,
+                _(
+                    "%(count)d lines could not be placed in a section (listed below); the "
+                    "draft was not created. Choose a section kind for each unknown label and "
+                    "preview again, or tick “Create even with unplaced text”."
+                )
+                % {"count": unplaced},
+            )
+            creating = False
         try:
             if creating:
                 result = write_digest(form.parsed, **options)
@@ -151,6 +232,11 @@ def import_digest_view(request):
                         % {"count": unplaced},
                     )
                 return HttpResponseRedirect(reverse("admin:papers_digest_change", args=[digest.pk]))
+    if plan is None and form.parsed is not None and not form.errors.get("text"):
+        try:  # the preview stays on the page beside the error that kept the draft back
+            plan = plan_import(form.parsed, **options)
+        except (DigestImportError, PermissionDenied):
+            plan = None
     parsed = form.parsed if plan is not None else None
     if parsed is not None and request.FILES:
         # A file input is empty when the page comes back: carry the uploaded text in the
@@ -166,6 +252,8 @@ def import_digest_view(request):
         "parsed": parsed,
         "plan": plan,
         "add_kind_url": reverse("admin:papers_sectionkind_add"),
+        "label_rows": form.label_rows() if form.parsed is not None else [],
+        "kinds": SectionKind.objects.all(),
         "max_mb": settings.IMPORT_MAX_BYTES / 1024 / 1024,
         "max_bytes": settings.IMPORT_MAX_BYTES,
     }

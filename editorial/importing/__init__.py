@@ -9,12 +9,19 @@ makes that plan again in one transaction and stores it. The admin page and
 """
 
 from editorial.importing.common import DigestImportError, ImportReport, ParsedDigest, ParsedEntry
-from editorial.importing.parse import decode_upload, detect_format, parse_digest
+from editorial.importing.layouts import ImportOptions
+from editorial.importing.parse import (
+    decode_upload,
+    detect_format,
+    parse_digest,
+    resolve_label_map,
+)
 from editorial.importing.plan import ImportPlan, PlannedEntry, plan_import
 from editorial.importing.writer import WriteResult, write_digest
 
 __all__ = [
     "DigestImportError",
+    "ImportOptions",
     "ImportPlan",
     "ImportReport",
     "ParsedDigest",
@@ -24,6 +31,7 @@ __all__ = [
     "decode_upload",
     "detect_format",
     "parse_digest",
+    "resolve_label_map",
     "plan_import",
     "write_digest",
 ]

@@ -48,6 +48,8 @@ class ImportReport:
     ignored: list[Note] = field(default_factory=list)
     # Section headings not in the SectionKind table: name -> line numbers.
     unknown_sections: dict[str, list[int]] = field(default_factory=dict)
+    # Recognised paper headings not imported as papers, with the reason.
+    skipped: list[Note] = field(default_factory=list)
 
     def warn(self, line, message):
         self.warnings.append(Note(line, message))
@@ -57,6 +59,9 @@ class ImportReport:
 
     def unknown_section(self, name, line):
         self.unknown_sections.setdefault(name, []).append(line)
+
+    def skip(self, line, message):
+        self.skipped.append(Note(line, message))
 
 
 # -- parsed structures --------------------------------------------------------------------
@@ -107,6 +112,15 @@ class ParsedEntry:
     abstract_lines: list[str] = field(default_factory=list)
     figures: list[ParsedFigure] = field(default_factory=list)
     unplaced: list[Note] = field(default_factory=list)
+    number: int | None = None  # the number as written (parts may number from 0 or renumber)
+    heading_level: int = 0  # Markdown: how many # the paper heading has
+    title_zh_line: int | None = None
+    title_en: str = ""  # from 原文: / 《…》 when the heading gives the Chinese title
+    code_url: str = ""
+    project_url: str = ""
+    link: str = ""  # the first non-arXiv link (an item without an arXiv link keeps it)
+    labels: list[str] = field(default_factory=list)  # 类型: …, stored as the entry's tags
+    pending_label: str = ""  # the sub-heading the lines below belong to (figure captions)
 
     @property
     def abstract(self) -> str:
@@ -137,25 +151,74 @@ class ParsedDigest:
     toc: list[tuple[int, str, str]] = field(default_factory=list)  # (position, tag, title)
     entries: list[ParsedEntry] = field(default_factory=list)
     report: ImportReport = field(default_factory=ImportReport)
+    unlinked: list[ParsedEntry] = field(default_factory=list)  # items without an arXiv link
+    date_line: int | None = None
+    converted_from_html: bool = False
+
+    @property
+    def unplaced_count(self) -> int:
+        """Lines left unplaced (kept as each entry's unplaced text)."""
+        return sum(len(entry.unplaced) for entry in self.entries)
 
 
 # -- line classifiers ---------------------------------------------------------------------
 
 CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 LATIN = re.compile(r"[A-Za-z]")
-ARXIV_URL = re.compile(
-    r"^(?:arxiv\s*[:：]\s*)?(?P<url>https?://(?:www\.|export\.)?arxiv\.org/(?:abs|pdf|html)/\S+?)"
-    r"[\s.,;。，]*$",
+_ARXIV_URL_START = re.compile(
+    r"(?:arxiv\s*[:：]\s*)?(?P<url>https?://(?:www\.|export\.)?arxiv\.org/(?:abs|pdf|html)/\S+)",
     flags=re.IGNORECASE,
 )
+_URL_TAIL = ".,;。，"
+
+
+class _ArxivUrlMatch:
+    def __init__(self, url):
+        self._url = url
+        self.lastgroup = "url"
+
+    def group(self, name="url"):
+        return self._url
+
+
+class _ArxivUrl:
+    """A line that is an arXiv link and nothing else ("arXiv: https://arxiv.org/abs/…",
+    trailing punctuation allowed). Matched in linear time: the old pattern (a lazy \\S+?
+    before an anchored tail) took quadratic time on a long line."""
+
+    def match(self, text: str):
+        found = _ARXIV_URL_START.match(text)
+        if not found:
+            return None
+        url = found.group("url")
+        rest = text[found.end() :]
+        if rest.strip(" \t" + _URL_TAIL):
+            return None
+        url = url.rstrip(_URL_TAIL)
+        return _ArxivUrlMatch(url) if url else None
+
+
+ARXIV_URL = _ArxivUrl()
 IMAGE_PLACEHOLDER = re.compile(r"^(?:Image on\b.*|\[(?:图片|图|image|img)[^\]]*\])$", re.IGNORECASE)
+HTML_IMAGE = re.compile(r"^<img\b(?P<attributes>[^>]{0,4000})/?>$", re.IGNORECASE)
+HTML_ATTRIBUTE_SRC = re.compile(r"\bsrc\s*=\s*[\"'](?P<value>[^\"']*)[\"']", re.IGNORECASE)
+HTML_ATTRIBUTE_ALT = re.compile(r"\balt\s*=\s*[\"'](?P<value>[^\"']*)[\"']", re.IGNORECASE)
+# An unknown label in Latin letters: "**Motivation**: …" or "**Motivation:** …".
+UNKNOWN_LATIN_LABEL = re.compile(
+    r"^(?:[-*+]\s+)?\*\*(?P<name>[A-Za-z][A-Za-z0-9 ;&/'\-]{0,30}?)(?:\*\*\s*[:：]|[:：]\*\*)"
+    r"\s*(?P<rest>.*)$"
+)
+URL_ANYWHERE = re.compile(r"https?://[^\s<>\"')\]）】]{1,2000}")
 MARKDOWN_IMAGE = re.compile(r"^!\[(?P<caption>[^\]]*)\]\((?P<url>[^)\s]+)(?:\s+\"[^\"]*\")?\)$")
 # "• item", "· item", "- item", "* item", "1. item", "1) item", "(1) item", "①"
 BULLET = re.compile(
     r"^(?P<indent>[ \t]*)(?:[•·●▪◦][ \t]*|(?:[-*+]|\d{1,2}[.)、]|[(（]\d{1,2}[)）])[ \t]+)(?=\S)"
 )
 # A bullet glued to the end of the previous sentence: "…的视角。 -“多样性崩塌”…".
-GLUED_BULLET = re.compile(r"(?<=[。！？；!?;…”\"）)])[ \t]*(?:[•·●▪◦]|[ \t]-)[ \t]*(?=\S)")
+GLUED_BULLET = re.compile(
+    r"(?<=[。！？；!?;…”\"）)])[ \t]*(?:[•·●▪◦]|[ \t][-–])[ \t]*(?=\S)"
+    r"|(?<=[。！？；])[-–](?![\d-])[ \t]*(?=\S)"
+)
 GLUED_DOT = re.compile(r"[ \t]+[•●▪◦][ \t]*(?=\S)")
 DATE_LINE = re.compile(
     r"^时间\s*[:：]\s*(?P<date>\d{4}\s*[-/.年]\s*\d{1,2}\s*[-/.月]\s*\d{1,2})\s*日?"
@@ -239,25 +302,31 @@ def parse_issue_date(text: str) -> datetime.date | None:
 
 class SectionKindIndex:
     """Recognises section headings by the SectionKind table: Chinese name, English name and
-    aliases, case-insensitively, with a half- or full-width colon or alone on the line."""
+    aliases, case-insensitively, with a half- or full-width colon or alone on the line; and
+    the labels an editor mapped to a kind for this import (``label_map``: label -> kind)."""
 
-    def __init__(self, kinds):
+    def __init__(self, kinds, label_map=None):
         self.kinds = list(kinds)
         self.by_name = {}
+        for label, kind in (label_map or {}).items():
+            self.by_name[self._key(label)] = kind
         for kind in self.kinds:
             for name in [kind.name_zh, kind.name_en, *kind.alias_list]:
                 self.by_name.setdefault(self._key(name), kind)
         names = sorted(self.by_name, key=len, reverse=True)
-        alternatives = "|".join(re.escape(n) for n in names) or r"(?!x)x"
+        self.alternatives = "|".join(re.escape(n) for n in names) or r"(?!x)x"
         self._heading = re.compile(
-            rf"^\s*(?:\*\*)?(?P<name>{alternatives})(?:\*\*)?\s*"
-            rf"(?:(?P<colon>[:：])(?:\*\*)?\s*(?P<rest>.*))?$",
-            flags=re.IGNORECASE,
+            rf"^\s*(?P<open>\*\*)?(?P<name>{self.alternatives})(?P<close>\*\*)?\s*"
+            rf"(?:(?P<colon>[:：])(?P<after>\*\*)?\s*(?P<rest>.*))?$",
+            flags=re.IGNORECASE | re.DOTALL,
         )
 
     @staticmethod
     def _key(name: str) -> str:
         return unicodedata.normalize("NFKC", name).strip().casefold()
+
+    def kind_for(self, name: str):
+        return self.by_name.get(self._key(name))
 
     def match(self, line: str):
         """(kind, rest of the line) when ``line`` is a heading, else None."""
@@ -267,7 +336,11 @@ class SectionKindIndex:
         kind = self.by_name.get(self._key(found.group("name")))
         if kind is None:
             return None
-        return kind, (found.group("rest") or "").strip()
+        rest = found.group("rest") or ""
+        if found.group("after") and not (found.group("open") and not found.group("close")):
+            # "主旨:**弥合**…": the bold belongs to the text, not to the label.
+            rest = "**" + rest
+        return kind, rest.strip()
 
 
 def add_section_text(section: ParsedSection, text: str, *, indent: int = 0, bullet: bool) -> None:

@@ -25,36 +25,119 @@ from editorial.importing.common import (
     ARXIV_URL,
     TITLE_WITH_DATE,
     UNKNOWN_HEADING,
+    URL_ANYWHERE,
     Note,
+    ParsedSection,
     has_cjk,
     is_latin_prose,
 )
-from editorial.importing.text import AFFILIATION_SEPARATOR, TextLayoutParser
+from editorial.importing.text import AFFILIATIONS, NOT_A_TITLE, TextLayoutParser
 
 QUOTE = re.compile(r"^\s*>\s?(?P<text>.*)$")
-METADATA = re.compile(r"^(?P<key>[^:：]{1,20}?)\s*[:：]\s*(?P<value>.*)$")
 TOP_BULLET = re.compile(r"^[-*+]\s+(?P<text>\S.*)$")
-HEADING = re.compile(r"^#{1,6}\s+(?P<text>.*?)\s*#*\s*$")
+HEADING = re.compile(r"^(?P<hashes>#{1,6})\s+(?P<text>.*)$")
+# "### 1、Title", "### [1] [Title](url)", "## 0.[Title](url)", "### 1) Title", "### （1）Title"
+PAPER_HEADING = re.compile(
+    r"^(?P<hashes>#{2,4})\s*(?:\[(?P<n1>\d{1,3})\]|(?P<n2>\d{1,3})\s*[、.．)）:：]|"
+    r"[(（](?P<n3>\d{1,3})[)）])\s*(?P<rest>.*)$"
+)
+TAG = re.compile(r"^\[(?P<tag>[A-Za-z][A-Za-z.\-]{0,11})\](?!\()\s*")
+LINKED_TITLE = re.compile(
+    r"^\[(?P<title>[^\]]{1,1000})\]\((?P<url>[^)\s]{1,2000})\)\s*(?P<rest>.*)$"
+)
+# Where a paper's sub-headings go when no section came before them.
+NEAREST_FALLBACK = "gist"
 
-URL_KEYS = {"url", "链接", "arxiv", "论文链接", "论文地址", "paper"}
-AFFILIATION_KEYS = {"单位", "机构", "affiliation", "affiliations", "institution"}
-AUTHOR_KEYS = {"作者", "author", "authors"}
-TITLE_KEYS = {"中文标题", "标题", "title"}
+
+def _strip_heading(text: str) -> str:
+    """ "Motivation:" / "**要点**" / "TL;DR:" -> the label, trailing hashes and colon gone."""
+    text = text.strip()
+    while text.endswith("#"):
+        text = text[:-1].rstrip()
+    text = text.replace("**", "").strip()
+    return text
 
 
 class MarkdownLayoutParser(TextLayoutParser):
     format = "markdown"
-    paper_heading_re = re.compile(
-        r"^#{2,4}\s*(?P<pos>\d{1,3})\s*[、.．]\s*"
-        r"(?:\[(?P<tag>[A-Za-z][A-Za-z.\-]{0,11})\]\s*)?(?P<title>.*?)\s*#*\s*$"
-    )
+    paper_heading_re = PAPER_HEADING
+
+    def paper_heading(self, line: str):
+        if not line.startswith("#"):
+            return None
+        match = PAPER_HEADING.match(line)
+        if not match:
+            return None
+        pos = match.group("n1") or match.group("n2") or match.group("n3")
+        rest = _strip_heading(match.group("rest"))
+        tag = TAG.match(rest)
+        if tag:
+            rest = rest[tag.end() :]
+        url = ""
+        linked = LINKED_TITLE.match(rest)
+        if linked:
+            url = linked.group("url")
+            rest = (linked.group("title") + " " + linked.group("rest")).strip()
+        return {
+            "pos": pos,
+            "tag": tag.group("tag") if tag else "",
+            "title": rest,
+            "level": len(match.group("hashes")),
+            "url": url,
+        }
+
+    def find_headings(self) -> list[int]:
+        """Paper headings are the numbered headings at the level of the first one; a
+        numbered heading deeper than that is a sub-heading of a paper."""
+        found = [(i, self.paper_heading(line)) for i, line in enumerate(self.lines)]
+        found = [(i, h) for i, h in found if h]
+        if not found:
+            return []
+        level = found[0][1]["level"]
+        return [i for i, h in found if h["level"] == level]
+
+    def single_paper(self):
+        """A post of one paper: no numbered heading, one arXiv link. Its first heading (or
+        its first line) is the paper."""
+        links = [i for i, line in enumerate(self.lines) if "arxiv.org/" in line or "arXiv:" in line]
+        if not links:
+            return None
+        for i in range(links[0]):
+            line = self.lines[i].strip()
+            heading = HEADING.match(line)
+            if heading and not NOT_A_TITLE.match(line) and not self._front_line(i):
+                title = _strip_heading(heading.group("text"))
+                linked = LINKED_TITLE.match(title)
+                self.synthetic[i] = {
+                    "pos": None,
+                    "tag": "",
+                    "title": linked.group("title") if linked else title,
+                    "level": len(heading.group("hashes")),
+                    "url": linked.group("url") if linked else "",
+                }
+                # The block starts on the heading's next line.
+                self.synthetic[i]["start"] = i + 1
+                return i
+        return None
+
+    def parse_block(self, parsed, entry, start, end):
+        if start in self.synthetic:
+            start = self.synthetic[start]["start"]
+        super().parse_block(parsed, entry, start, end)
 
     def title_from(self, line: str) -> str | None:
         heading = HEADING.match(line.strip())
         if heading and line.startswith("# "):
-            return heading.group("text")
+            text = _strip_heading(heading.group("text"))
+            return None if NOT_A_TITLE.match(text) else text
         match = TITLE_WITH_DATE.match(line.strip())
         return match.group("title") if match else None
+
+    def _find_title(self, end):
+        if self.synthetic and not self.front.get("title"):
+            index = next(iter(self.synthetic))
+            return index, self.synthetic[index]["title"]
+        return super()._find_title(end)
 
     def _preamble(self, parsed, start, end, toc):
         # "## 摘要" as a heading introduces the summary paragraph below it.
@@ -66,20 +149,21 @@ class MarkdownLayoutParser(TextLayoutParser):
 
     def block_line(self, parsed, entry, state, number, line):
         stripped = line.strip()
-        heading = HEADING.match(stripped)
+        heading = HEADING.match(stripped) if stripped.startswith("#") else None
         if heading:
-            # "## 更多" and other part headings between papers: the papers under them are
-            # entries like the others.
-            parsed.report.ignore(number, stripped)
-            state.update(section=None)
+            self.heading_line(parsed, entry, state, number, heading)
             return
         quote = QUOTE.match(line)
         if quote:
-            self.quote_line(parsed, entry, number, quote.group("text").strip())
+            self.quote_line(parsed, entry, state, number, quote.group("text").strip())
+            return
+        if stripped[:1] in "!<" and self.figure_line(parsed, entry, number, stripped):
             return
         top = TOP_BULLET.match(line)
         if top:
             text = top.group("text")
+            if self.meta_line(parsed, entry, number, text, links_only=state["phase"] != "header"):
+                return
             known = self.kinds.match(text)
             if known:
                 self.start_section(parsed, entry, state, number, *known)
@@ -93,36 +177,83 @@ class MarkdownLayoutParser(TextLayoutParser):
         if state.get("section") == "unknown" and line.startswith((" ", "\t")) and stripped:
             entry.unplaced.append(Note(number, line.rstrip()))
             return
-        if state["phase"] == "header" and is_latin_prose(stripped):
+        if state["phase"] == "header" and self.meta_line(parsed, entry, number, stripped):
+            return
+        if (
+            state["phase"] == "header"
+            and is_latin_prose(stripped)
+            and not AFFILIATIONS.match(stripped)
+            and not self._glued(stripped)
+        ):
             # English prose before any section is the abstract, not an author line.
             state.update(phase="abstract", section=None)
             entry.abstract_lines.append(stripped)
             return
         super().block_line(parsed, entry, state, number, line)
 
-    def quote_line(self, parsed, entry, number: int, text: str) -> None:
+    @staticmethod
+    def _glued(stripped):
+        from editorial.importing.text import split_glued_header
+
+        return split_glued_header(stripped) is not None
+
+    def heading_line(self, parsed, entry, state, number, heading) -> None:
+        """A heading inside a paper: a section label ("## Motivation:", "#### 要点"), a part
+        heading between papers ("## 更多"), or a sub-heading of the paper, kept with its
+        label as a bold paragraph of the nearest section."""
+        level = len(heading.group("hashes"))
+        text = _strip_heading(heading.group("text"))
+        known = self.kinds.match(text)
+        if known:
+            self.start_section(parsed, entry, state, number, *known)
+            return
+        label = text.rstrip(":：").strip()
+        is_label = text.endswith((":", "：")) and 0 < len(label) <= 30
+        if is_label:
+            parsed.report.unknown_section(label, number)
+            entry.unplaced.append(Note(number, heading.group(0)))
+            state.update(phase="body", section="unknown")
+            return
+        if entry.heading_level and level <= entry.heading_level or not text:
+            # "## 更多" and other part headings between papers.
+            parsed.report.ignore(number, heading.group(0))
+            state.update(section=None)
+            return
+        # A sub-heading of the paper: a bold label paragraph of the nearest section (the one
+        # open, else the last one, else a 主旨 section), its paragraphs and figures below it.
+        section = state["section"] if isinstance(state["section"], ParsedSection) else None
+        section = section or (entry.sections[-1] if entry.sections else None)
+        if section is None:
+            gist = next((k for k in self.kinds.kinds if k.slug == NEAREST_FALLBACK), None)
+            if gist is None:
+                parsed.report.unknown_section(label, number)
+                entry.unplaced.append(Note(number, heading.group(0)))
+                state.update(phase="body", section="unknown")
+                return
+            section = ParsedSection(kind=gist, line=number)
+            entry.sections.append(section)
+        if section.parts and section.parts[-1] != "":
+            section.parts.append("")
+        section.parts.append(f"**{label}**")
+        section.parts.append("")
+        entry.pending_label = label
+        state.update(phase="body", section=section)
+
+    def quote_line(self, parsed, entry, state, number: int, text: str) -> None:
         if not text:
             return
         url = ARXIV_URL.match(text)
-        meta = METADATA.match(text)
-        key = meta.group("key").strip().casefold() if meta else ""
-        value = meta.group("value").strip() if meta else ""
         if url:
             self.arxiv_link(parsed, entry, number, url.group("url"), text)
-        elif key in URL_KEYS and ARXIV_URL.match(value):
-            self.arxiv_link(parsed, entry, number, ARXIV_URL.match(value).group("url"), text)
-        elif key in AFFILIATION_KEYS and value:
-            entry.affiliations = [
-                part.strip()
-                for part in AFFILIATION_SEPARATOR.split(value.strip("[]［］"))
-                if part.strip()
-            ]
-        elif key in AUTHOR_KEYS and value:
-            self.set_authors(entry, value)
-        elif key in TITLE_KEYS and value and not entry.title_zh:
-            entry.title_zh = value[:300]
-        elif not meta and has_cjk(text) and not entry.title_zh:
-            entry.title_zh = text[:300]
+            return
+        if self.meta_line(parsed, entry, number, text):
+            return
+        bare = text.lstrip("-*+ ").strip()
+        link = URL_ANYWHERE.fullmatch(bare)
+        if link:
+            self.link_line(parsed, entry, number, bare)
+        elif has_cjk(bare) and not entry.title_zh and not (entry.arxiv_id or entry.authors):
+            entry.title_zh, entry.title_zh_line = bare, number
         else:
-            # Official Code and anything else: kept for the editor, never dropped.
+            # Anything else: kept for the editor, never dropped.
             entry.unplaced.append(Note(number, text))

@@ -24,7 +24,7 @@ DEFAULT_CATEGORY = "cs.AI"
 SLUG_PREFIX = "ai-frontier"  # as the demo and the site's addresses: ai-frontier-2025-09-30
 # The facts a digest may give a known paper, only where the paper has none (editors or arXiv
 # wrote the rest).
-FILLABLE = ("authors", "affiliations", "abstract")
+FILLABLE = ("authors", "affiliations", "abstract", "code_url", "project_url")
 
 
 @dataclass
@@ -41,6 +41,7 @@ class PlannedEntry:
     entry: dict = field(default_factory=dict)  # the entry's fields (but digest and paper)
     sections: list[tuple[SectionKind, str]] = field(default_factory=list)  # kind, body
     figures: list[dict] = field(default_factory=list)  # each figure's fields (but entry)
+    tags: list[str] = field(default_factory=list)  # the item's 类型 labels
 
     @property
     def is_new(self) -> bool:
@@ -252,16 +253,17 @@ def _planned_entry(item: ParsedEntry, existing: dict, primary: dict) -> PlannedE
             {
                 "position": number,
                 "caption": figure.caption,
-                "source_url": figure.source_url[:200],
+                "source_url": figure.source_url,
                 "placeholder": figure.placeholder,
             }
             for number, figure in enumerate(item.figures, start=1)
         ],
+        tags=[label[:100] for label in item.labels],
     )
     if paper is None:
         row.new_paper = {
             "arxiv_id": item.arxiv_id,
-            "title": item.title[:500],
+            "title": item.title,
             **values,
             "primary_category": row.category,
         }
@@ -278,8 +280,14 @@ def _planned_entry(item: ParsedEntry, existing: dict, primary: dict) -> PlannedE
     return row
 
 
-def _fillable_values(item: ParsedEntry) -> tuple[str, str, str]:
-    return "\n".join(item.authors), "\n".join(item.affiliations), item.abstract
+def _fillable_values(item: ParsedEntry) -> tuple[str, ...]:
+    return (
+        "\n".join(item.authors),
+        "\n".join(item.affiliations),
+        item.abstract,
+        item.code_url,
+        item.project_url,
+    )
 
 
 @functools.cache
@@ -293,14 +301,26 @@ def _limits(model) -> list[tuple[str, int, str]]:
 
 
 def _check_fits(model, values: dict, item: ParsedEntry) -> None:
-    """Every text the import stores fits its column (PostgreSQL refuses a longer one)."""
+    """Every text the import stores fits its column (PostgreSQL refuses a longer one): a
+    longer one is refused with its line, never cut."""
     for name, limit, label in _limits(model):
         value = values.get(name)
         if isinstance(value, str) and len(value) > limit:
+            line = item.title_zh_line if name == "title_zh" and item.title_zh_line else item.line
             raise DigestImportError(
-                _("Paper %(n)d: the %(field)s is longer than %(limit)d characters.")
-                % {"n": item.position, "field": label, "limit": limit},
-                line=item.line,
+                _(
+                    "Paper %(n)d: the %(field)s is %(length)d characters, longer than the "
+                    "%(limit)d it may have (is a section run into it?). Nothing was cut or "
+                    "imported: shorten it or add the line break it lost. It begins: %(start)s"
+                )
+                % {
+                    "n": item.position,
+                    "field": label,
+                    "limit": limit,
+                    "length": len(value),
+                    "start": value[:60],
+                },
+                line=line,
             )
 
 

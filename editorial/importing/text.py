@@ -3,6 +3,7 @@ browser or a word processor (see shared/seed/); the Markdown layout (``markdown.
 this machinery with its own heading, quote and bullet conventions."""
 
 import re
+from html import unescape
 
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
@@ -11,11 +12,16 @@ from editorial.importing.common import (
     ARXIV_BARE,
     ARXIV_URL,
     DATE_LINE,
+    HTML_ATTRIBUTE_ALT,
+    HTML_ATTRIBUTE_SRC,
+    HTML_IMAGE,
     IMAGE_PLACEHOLDER,
     MARKDOWN_IMAGE,
     SUMMARY_LINE,
     TITLE_WITH_DATE,
     UNKNOWN_HEADING,
+    UNKNOWN_LATIN_LABEL,
+    URL_ANYWHERE,
     DigestImportError,
     Note,
     ParsedDigest,
@@ -31,10 +37,88 @@ from editorial.importing.common import (
     parse_issue_date,
     strip_bullet,
 )
+from editorial.importing.layouts import ImportOptions, LineSplitter, find_date, prepare
 from papers.arxiv_ids import parse_arxiv_id
 
+KEY_CLEAN = re.compile(r"\*\*|\s+")
+META_DASH = re.compile(r"^(?:[-*+•·]\s*)+")
+BOOK_TITLE = re.compile(r"^《(?P<title>[^《》]{1,1000})》$")
+METADATA = re.compile(r"^(?P<key>[^:：]{1,24}?)\s*[:：]\s*(?P<value>.*)$")
+URL_KEYS = {
+    "url",
+    "链接",
+    "arxiv",
+    "论文链接",
+    "论文地址",
+    "paper",
+    "论文",
+    "原文链接",
+    "pdf",
+    "link",
+}
+CODE_KEYS = {"official code", "code", "代码", "代码链接", "开源代码", "github", "代码地址"}
+PROJECT_KEYS = {"项目主页", "project page", "project", "主页", "homepage", "项目地址", "项目链接"}
+AFFILIATION_KEYS = {"单位", "机构", "affiliation", "affiliations", "institution", "institutions"}
+AUTHOR_KEYS = {"作者", "author", "authors"}
+ENGLISH_TITLE_KEYS = {"原文", "英文标题", "english title", "原标题", "paper title"}
+TITLE_KEYS = {"中文标题", "标题", "title", "译名"}
+TYPE_KEYS = {"类型", "type", "领域", "方向"}
+META_KEYS = (
+    URL_KEYS
+    | CODE_KEYS
+    | PROJECT_KEYS
+    | AFFILIATION_KEYS
+    | AUTHOR_KEYS
+    | ENGLISH_TITLE_KEYS
+    | TITLE_KEYS
+    | TYPE_KEYS
+)
 AFFILIATIONS = re.compile(r"^[\[［【](?P<text>.+)[\]］】]$")
-AFFILIATION_SEPARATOR = re.compile(r"\s+(?:&|＆)\s+|\s*[;；]\s*")
+AFFILIATION_SEPARATOR = re.compile(r"\s+(?:&|＆)\s+|\s*[,;；、，]\s*")
+# Lines of the preamble that say the date ("日期：…", "Date: …", "date: …").
+DATE_HINT = re.compile(r"^(?:日期|时间|date|发布时间|发布日期)\s*[:：]", re.IGNORECASE)
+# Never the digest's title: separators, tables of contents, front-matter fences.
+NOT_A_TITLE = re.compile(
+    r"^(?:#+\s*)?(?:[-*_=~]{3,}|\[?toc\]?|table of contents|contents|目录|目錄)\s*[:：]?$",
+    re.IGNORECASE,
+)
+# "Title words A Author, B Author[Affiliation] 中文标题": a header whose line breaks were lost.
+GLUED_HEADER = re.compile(
+    r"^(?P<pre>[^\[\]［］【】]{3,1000}?)\s*[\[［【](?P<aff>[^\]］】\[]{1,500})[\]］】]\s*(?P<rest>.*)$"
+)
+_INITIALS = r"(?:[A-Z]{1,2}\.?\s)+[A-Z][\w'\-]+"
+AUTHOR_TAIL = re.compile(
+    rf"(?:^|\s)(?P<authors>{_INITIALS}(?:\s*,\s*{_INITIALS})*(?:\s*,?\s*(?:\.\.\.|…|et al\.?))?)$"
+)
+
+
+def split_glued_header(text: str):
+    """{"title", "authors", "affiliations", "rest"} when ``text`` is a paper's title, its
+    authors (initials and surnames) and [affiliations] run together, else None."""
+    if "[" not in text and "［" not in text and "【" not in text:
+        return None
+    found = GLUED_HEADER.match(text)
+    if not found or has_cjk(found.group("pre")):
+        return None
+    tail = AUTHOR_TAIL.search(found.group("pre"))
+    if not tail:
+        return None
+    title = found.group("pre")[: tail.start("authors")].strip()
+    authors_text = tail.group("authors")
+    truncated = bool(TRUNCATION.search(authors_text))
+    authors_text = TRUNCATION.sub("", authors_text).strip().rstrip(",，")
+    return {
+        "title": title,
+        "authors": [a.strip() for a in AUTHOR_SEPARATOR.split(authors_text) if a.strip()],
+        "truncated": truncated,
+        "affiliations": [
+            part.strip() for part in AFFILIATION_SEPARATOR.split(found.group("aff")) if part.strip()
+        ],
+        "rest": found.group("rest").strip(),
+    }
+
+
+UNPLACED_WARNINGS = 50  # per paper; the rest in one warning
 AUTHOR_SEPARATOR = re.compile(r"\s*[,，、]\s*|\s+and\s+")
 TRUNCATION = re.compile(r"(?:\.{3}|…+|\bet al\.?)$")
 
@@ -48,14 +132,49 @@ class TextLayoutParser:
         r"^\s*(?P<pos>\d{1,3})\s*[、.．]\s*\[(?P<tag>[A-Za-z][A-Za-z.\-]{0,11})\]\s*(?P<title>.*)$"
     )
 
-    def __init__(self, text: str, kinds):
-        self.lines = [clean_line(line) for line in text.split("\n")]
-        self.kinds = SectionKindIndex(kinds)
+    def __init__(self, text: str, kinds, options: ImportOptions | None = None):
+        self.options = options or ImportOptions()
+        self.kinds = SectionKindIndex(kinds, self.options.label_map)
+        prepared = prepare(
+            text, LineSplitter(self.kinds.alternatives, self.kinds.by_name), clean_line
+        )
+        self.lines = prepared.lines
+        self.numbers = prepared.numbers
+        self.front = prepared.front
+        self.converted_from_html = prepared.converted_from_html
+        self.synthetic = {}  # index -> heading info of a paper without a numbered heading
+        self._texts = {}
+
+    def number(self, index: int) -> int:
+        """The pasted line (1-based) that line ``index`` comes from."""
+        if index >= len(self.numbers):
+            return (self.numbers[-1] if self.numbers else 0) + 1
+        return self.numbers[index]
 
     # -- the digest as a whole -----------------------------------------------------------
 
     def paper_heading(self, line: str):
-        return self.paper_heading_re.match(line)
+        """A dict (pos, tag, title, level, url) when ``line`` is a paper heading."""
+        match = self.paper_heading_re.match(line)
+        if not match:
+            return None
+        return {
+            "pos": match.group("pos"),
+            "tag": match.group("tag") or "",
+            "title": match.group("title"),
+            "level": 0,
+            "url": "",
+        }
+
+    def heading_at(self, index: int):
+        return self.synthetic.get(index) or self.paper_heading(self.lines[index])
+
+    def find_headings(self) -> list[int]:
+        return [i for i, line in enumerate(self.lines) if self.paper_heading(line)]
+
+    def single_paper(self) -> int | None:
+        """The start of a post of a single paper with no numbered heading, if it is one."""
+        return None
 
     def title_from(self, line: str) -> str | None:
         match = TITLE_WITH_DATE.match(line.strip())
@@ -63,29 +182,45 @@ class TextLayoutParser:
 
     def parse(self) -> ParsedDigest:
         lines = self.lines
-        headings = [i for i, line in enumerate(lines) if self.paper_heading(line)]
-        first_heading = headings[0] if headings else len(lines)
-        title_index, title = self._find_title(first_heading)
-        parsed = ParsedDigest(
-            format=self.format, title=title, title_line=title_index + 1, issue_date=None
-        )
-        report = parsed.report
-        for i in range(title_index):
-            if lines[i].strip():
-                report.ignore(i + 1, lines[i].strip())
-
+        headings = self.find_headings()
+        if not headings:
+            single = self.single_paper()
+            if single is not None:
+                headings = [single]
         toc_indexes = self._table_of_contents(headings)
         paper_indexes = [i for i in headings if i not in toc_indexes]
+        first_heading = (toc_indexes or paper_indexes or [len(lines)])[0]
+        title_index, title = self._find_title(first_heading)
+        parsed = ParsedDigest(
+            format=self.format,
+            title=title,
+            title_line=self.number(title_index),
+            issue_date=None,
+            converted_from_html=self.converted_from_html,
+        )
+        if self.options.title:
+            parsed.title = self.options.title.strip()
+        report = parsed.report
+        for i in range(min(title_index, first_heading)):
+            if lines[i].strip() and not self._front_line(i):
+                report.ignore(self.number(i), lines[i].strip())
+
         for i in toc_indexes:
-            match = self.paper_heading(lines[i])
-            parsed.toc.append((int(match.group("pos")), match.group("tag"), match.group("title")))
+            match = self.heading_at(i)
+            parsed.toc.append((int(match["pos"]), match["tag"], match["title"]))
 
         preamble_end = paper_indexes[0] if paper_indexes else len(lines)
         self._preamble(parsed, title_index + 1, preamble_end, set(toc_indexes))
+        self._issue_date(parsed, title_index, preamble_end)
+        if parsed.date_line:
+            report.ignored = [n for n in report.ignored if n.line != parsed.date_line]
         if parsed.issue_date is None:
             raise DigestImportError(
-                _("No issue date: add a line such as “时间:2025-09-30” below the title."),
-                line=title_index + 1,
+                _(
+                    "No issue date: add a line such as “时间:2025-09-30” below the title, "
+                    "or give the date (--date, or the date field of the preview)."
+                ),
+                line=self.number(title_index),
             )
         if not paper_indexes:
             raise DigestImportError(
@@ -98,49 +233,123 @@ class TextLayoutParser:
         seen = {}
         bounds = paper_indexes + [len(lines)]
         for start, end in zip(bounds, bounds[1:], strict=False):
-            match = self.paper_heading(lines[start])
-            position = int(match.group("pos"))
-            title_text = match.group("title").strip()
-            if position < 1:
-                raise DigestImportError(_("Paper numbers start at 1."), line=start + 1)
-            if position in seen:
-                raise DigestImportError(
-                    _("Paper number %(n)d appears twice (lines %(first)d and %(second)d).")
-                    % {"n": position, "first": seen[position], "second": start + 1},
-                    line=start + 1,
+            entry = self._entry(parsed, start, end)
+            if entry is None:
+                continue
+            if not entry.arxiv_id:
+                self._unlinked(parsed, entry)
+                continue
+            if entry.arxiv_id in seen:
+                report.skip(
+                    entry.line,
+                    _(
+                        "“%(title)s” is the same arXiv paper (%(id)s) as paper %(n)d: "
+                        "not imported again."
+                    )
+                    % {"title": entry.title[:80], "id": entry.arxiv_id, "n": seen[entry.arxiv_id]},
                 )
-            seen[position] = start + 1
-            if not title_text:
-                raise DigestImportError(
-                    _("Paper %(n)d has no English title after its number.") % {"n": position},
-                    line=start + 1,
-                )
-            entry = ParsedEntry(
-                position=position,
-                line=start + 1,
-                tag=(match.groupdict().get("tag") or "").strip(),
-                title=title_text,
-            )
-            self.parse_block(parsed, entry, start + 1, end)
+                continue
+            entry.position = len(parsed.entries) + 1
+            seen[entry.arxiv_id] = entry.position
             self._check_entry(parsed, entry)
             parsed.entries.append(entry)
-
+        if not parsed.entries and not parsed.unlinked:
+            raise DigestImportError(
+                _("No papers found: every paper heading was left out (see above).")
+            )
         self._check_toc(parsed)
+        self._news_into_summary(parsed)
         return parsed
+
+    def _front_line(self, index: int) -> bool:
+        return any(line == self.number(index) for _value, line in self.front.values())
+
+    def _entry(self, parsed, start: int, end: int):
+        match = self.heading_at(start)
+        number = int(match["pos"]) if match["pos"] is not None else None
+        title_text = match["title"].strip()
+        entry = ParsedEntry(
+            position=0,
+            number=number,
+            line=self.number(start),
+            tag=(match.get("tag") or "").strip(),
+            title=title_text,
+            heading_level=match.get("level", 0),
+        )
+        if match.get("url"):
+            self.link_line(parsed, entry, self.number(start), match["url"])
+        if has_cjk(title_text):
+            # "### 1. 中文标题": the Chinese title (an English one may follow as 原文:).
+            entry.title_zh, entry.title_zh_line = title_text, entry.line
+        glued = split_glued_header(title_text)
+        if glued and glued["title"]:
+            entry.title = glued["title"]
+            entry.authors = glued["authors"]
+            entry.affiliations = glued["affiliations"]
+            entry.authors_truncated = glued["truncated"]
+            if glued["rest"]:
+                entry.title_zh, entry.title_zh_line = glued["rest"], entry.line
+        self.parse_block(parsed, entry, start + 1 if start not in self.synthetic else start, end)
+        if has_cjk(entry.title) and entry.title_en:
+            # "### 1. 中文标题" then "原文: English title"
+            entry.title = entry.title_en
+        elif not entry.title and entry.title_en:
+            entry.title = entry.title_en
+        if not entry.title:
+            parsed.report.skip(
+                entry.line,
+                _("Paper heading %(n)s has no title after its number: not imported.")
+                % {"n": number if number is not None else ""},
+            )
+            return None
+        return entry
+
+    def _unlinked(self, parsed, entry) -> None:
+        if self.options.skip_unlinked:
+            parsed.report.skip(
+                entry.line,
+                _("“%(title)s” has no arXiv link: skipped, as chosen.")
+                % {"title": entry.title[:80]},
+            )
+        else:
+            parsed.report.skip(
+                entry.line,
+                _(
+                    "“%(title)s” has no arXiv link: not a paper entry; kept as a line of the "
+                    "digest's summary with its link (%(link)s), its other text not imported."
+                )
+                % {"title": entry.title[:80], "link": entry.link or _("no link")},
+            )
+        parsed.unlinked.append(entry)
+
+    def _news_into_summary(self, parsed) -> None:
+        if self.options.skip_unlinked or not parsed.unlinked:
+            return
+        lines = [f"- {e.title}" + (f" {e.link}" if e.link else "") for e in parsed.unlinked]
+        news = _("Other news") + ":\n" + "\n".join(lines)
+        parsed.summary = (parsed.summary + "\n\n" + news).strip()
 
     def _find_title(self, end: int) -> tuple[int, str]:
         fallback = None
+        front_title = self.front.get("title")
+        if front_title and front_title[0]:
+            index = next((i for i, n in enumerate(self.numbers) if n == front_title[1]), 0)
+            return index, front_title[0]
         for i in range(end):
             line = self.lines[i].strip()
             if not line or DATE_LINE.match(line) or SUMMARY_LINE.match(line):
                 continue
+            if self._front_line(i) or NOT_A_TITLE.match(line):
+                continue
             title = self.title_from(self.lines[i])
             if title:
                 return i, title
-            if fallback is None and not is_chrome(line):
-                fallback = (i, line)
+            if fallback is None and not is_chrome(line) and len(line) <= 200:
+                fallback = (i, line.lstrip("#").strip())
         if fallback is not None:
             return fallback
+        if self.options.title:
+            return 0, self.options.title
         raise DigestImportError(
             _(
                 "No title found: the first line should be the digest's title, "
@@ -149,10 +358,41 @@ class TextLayoutParser:
             line=1,
         )
 
+    def _issue_date(self, parsed, title_index: int, end: int) -> None:
+        """The date: the editor's choice, else the 时间 line (read in the preamble), else the
+        front matter, else a date in a heading or a line before the first paper."""
+        if self.options.issue_date:
+            parsed.issue_date = self.options.issue_date
+            return
+        if parsed.issue_date is not None:
+            return
+        front_date = self.front.get("date")
+        if front_date:
+            parsed.issue_date = find_date(front_date[0])
+            if parsed.issue_date is None:
+                raise DigestImportError(
+                    _("“%(date)s” is not a valid date (use YYYY-MM-DD).") % {"date": front_date[0]},
+                    line=front_date[1],
+                )
+            parsed.date_line = front_date[1]
+            return
+        for i in range(min(end, len(self.lines))):
+            line = self.lines[i]
+            if len(line) > 300 or not line.strip():
+                continue
+            if line.startswith("#") or DATE_HINT.match(line.strip()) or i == title_index:
+                found = find_date(line)
+                if found:
+                    parsed.issue_date = found
+                    parsed.date_line = self.number(i)
+                    return
+
     def _table_of_contents(self, headings: list[int]) -> list[int]:
-        """The first run of numbered headings separated only by blank lines is the table of
-        contents when the same numbers come again later as paper blocks."""
-        if not headings:
+        """The first run of two or more numbered headings separated only by blank lines is
+        the table of contents when the same numbers come again later as paper blocks. (A
+        single heading is a paper: a second part that numbers from 1 again is no table of
+        contents.)"""
+        if len(headings) < 2:
             return []
         run = [headings[0]]
         for index in headings[1:]:
@@ -160,19 +400,17 @@ class TextLayoutParser:
             if any(line.strip() for line in between):
                 break
             run.append(index)
-        first_number = self.paper_heading(self.lines[run[0]]).group("pos")
-        later = [
-            i
-            for i in headings
-            if i > run[-1] and self.paper_heading(self.lines[i]).group("pos") == first_number
-        ]
-        return run if later else []
+        if len(run) < 2:
+            return []
+        numbers = [self.heading_at(i)["pos"] for i in run]
+        later = {self.heading_at(i)["pos"] for i in headings if i > run[-1]}
+        return run if later and all(n in later for n in numbers) else []
 
     def _preamble(self, parsed, start: int, end: int, toc: set) -> None:
         summary, in_summary = [], False
         for i in range(start, end):
             line = self.lines[i].strip()
-            if i in toc:
+            if i in toc or self._front_line(i):
                 in_summary = False
                 continue
             if not line:
@@ -182,11 +420,12 @@ class TextLayoutParser:
             date = DATE_LINE.match(line)
             if date and parsed.issue_date is None:
                 parsed.issue_date = parse_issue_date(date.group("date"))
+                parsed.date_line = self.number(i)
                 if parsed.issue_date is None:
                     raise DigestImportError(
                         _("“%(date)s” is not a valid date (use YYYY-MM-DD).")
                         % {"date": date.group("date")},
-                        line=i + 1,
+                        line=self.number(i),
                     )
                 self._check_title_date(parsed)
                 continue
@@ -198,7 +437,7 @@ class TextLayoutParser:
             if in_summary:
                 summary.append(line)
                 continue
-            parsed.report.ignore(i + 1, line)
+            parsed.report.ignore(self.number(i), line)
         parsed.summary = "\n".join(s for s in summary if s)
 
     def _check_title_date(self, parsed) -> None:
@@ -216,15 +455,6 @@ class TextLayoutParser:
             )
 
     def _check_entry(self, parsed, entry) -> None:
-        if not entry.arxiv_id:
-            raise DigestImportError(
-                _(
-                    "Paper %(n)d has no arXiv link (a line such as "
-                    "https://arxiv.org/abs/2509.22445) before the next paper."
-                )
-                % {"n": entry.position},
-                line=entry.line,
-            )
         if not entry.authors:
             parsed.report.warn(
                 entry.line,
@@ -240,35 +470,58 @@ class TextLayoutParser:
                 )
                 % {"n": entry.position},
             )
-        for note in entry.unplaced:
+        if not entry.unplaced:
+            return
+        # One warning a line for the first lines, then one for the rest (a runaway paste
+        # gives thousands): every line stays in the entry's unplaced text.
+        template = _("Paper %(n)d: text not placed in a section, kept as unplaced text: %(text)s")
+        for note in entry.unplaced[:UNPLACED_WARNINGS]:
             parsed.report.warn(
-                note.line,
-                _("Paper %(n)d: text not placed in a section, kept as unplaced text: %(text)s")
-                % {"n": entry.position, "text": note.message[:80]},
+                note.line, template % {"n": entry.position, "text": note.message[:80]}
+            )
+        rest = entry.unplaced[UNPLACED_WARNINGS:]
+        if rest:
+            parsed.report.warn(
+                rest[0].line,
+                _(
+                    "Paper %(n)d: %(count)d more lines not placed in a section (lines "
+                    "%(first)d to %(last)d), kept as unplaced text."
+                )
+                % {
+                    "n": entry.position,
+                    "count": len(rest),
+                    "first": rest[0].line,
+                    "last": rest[-1].line,
+                },
             )
 
     def _check_toc(self, parsed) -> None:
-        by_position = {entry.position: entry for entry in parsed.entries}
-        for position, _tag, title in parsed.toc:
-            entry = by_position.get(position)
+        by_number = {entry.number: entry for entry in parsed.entries}
+        for number, _tag, title in parsed.toc:
+            entry = by_number.get(number)
             if entry is None:
                 parsed.report.warn(
                     None,
                     _("The table of contents lists paper %(n)d, which has no block.")
-                    % {"n": position},
+                    % {"n": number},
                 )
             elif _comparable(title) != _comparable(entry.title):
                 parsed.report.warn(
                     entry.line,
                     _("Paper %(n)d's title differs from the table of contents; kept: %(title)s")
-                    % {"n": position, "title": entry.title},
+                    % {"n": number, "title": entry.title},
                 )
-        expected = list(range(1, len(parsed.entries) + 1))
-        if sorted(by_position) != expected:
+        written = [entry.number for entry in parsed.entries]
+        if written != list(range(1, len(parsed.entries) + 1)) and written != [None]:
+            shown = ", ".join("–" if n is None else str(n) for n in written[:40])
             parsed.report.warn(
                 None,
-                _("Paper numbers are not 1 to %(count)d; they are kept as given.")
-                % {"count": len(parsed.entries)},
+                _(
+                    "Paper numbers as written are %(numbers)s (a part that numbers again, a "
+                    "count from 0, or a paper without a number); stored as 1 to %(count)d in "
+                    "the order of the text."
+                )
+                % {"numbers": shown, "count": len(parsed.entries)},
             )
 
     # -- one paper block -----------------------------------------------------------------
@@ -276,10 +529,15 @@ class TextLayoutParser:
     def parse_block(self, parsed, entry: ParsedEntry, start: int, end: int) -> None:
         state = {"phase": "header", "section": None}
         for i in range(start, end):
-            self.block_line(parsed, entry, state, i + 1, self.lines[i])
+            self.block_line(parsed, entry, state, self.number(i), self.lines[i])
 
     def block_line(self, parsed, entry, state, number: int, line: str) -> None:
         stripped = line.strip()
+        if not entry.link and "http" in stripped:
+            # An item's own link (a news item without an arXiv link keeps it).
+            found = URL_ANYWHERE.search(stripped)
+            if found and not ARXIV_URL.match(found.group(0)):
+                entry.link = found.group(0).rstrip(".,;。，")
         section = state["section"]
         # A heading starts after a blank line or a bullet, never inside a run of prose
         # ("例如：…" continuing a paragraph is not a section heading).
@@ -294,7 +552,11 @@ class TextLayoutParser:
         if state["phase"] in ("header", "tail") and is_chrome(stripped):
             parsed.report.ignore(number, stripped)
             return
-        if self.figure_line(entry, number, stripped):
+        if self.figure_line(parsed, entry, number, stripped):
+            return
+        if not line.startswith((" ", "\t")) and self.meta_line(
+            parsed, entry, number, stripped, links_only=state["phase"] != "header"
+        ):
             return
         url = ARXIV_URL.match(stripped) or ARXIV_BARE.match(stripped)
         if url:
@@ -307,7 +569,7 @@ class TextLayoutParser:
             return
         if state["phase"] == "header" and self.header_line(entry, number, stripped):
             return
-        unknown = UNKNOWN_HEADING.match(stripped)
+        unknown = UNKNOWN_HEADING.match(stripped) or UNKNOWN_LATIN_LABEL.match(stripped)
         if (
             unknown
             and after_break
@@ -327,22 +589,65 @@ class TextLayoutParser:
             return
         entry.unplaced.append(Note(number, stripped))
 
-    def figure_line(self, entry, number: int, stripped: str) -> bool:
+    def figure_line(self, parsed, entry, number: int, stripped: str) -> bool:
         image = MARKDOWN_IMAGE.match(stripped)
         if image:
-            entry.figures.append(
-                ParsedFigure(
-                    number,
-                    placeholder=image.group("url")[:300],
-                    caption=image.group("caption").strip()[:500],
-                    source_url=image.group("url") if image.group("url").startswith("http") else "",
+            url, caption = image.group("url"), image.group("caption").strip()
+        else:
+            html = HTML_IMAGE.match(stripped)
+            if not html:
+                if IMAGE_PLACEHOLDER.match(stripped):
+                    entry.figures.append(ParsedFigure(number, placeholder=stripped[:300]))
+                    return True
+                return False
+            attributes = html.group("attributes")
+            src = HTML_ATTRIBUTE_SRC.search(attributes)
+            alt = HTML_ATTRIBUTE_ALT.search(attributes)
+            if not src:
+                return False
+            url = unescape(src.group("value").strip())
+            caption = unescape(alt.group("value").strip()) if alt else ""
+        self.add_figure(parsed, entry, number, url, caption or entry.pending_label)
+        return True
+
+    def add_figure(self, parsed, entry, number: int, url: str, caption: str) -> None:
+        remote = url.startswith(("http://", "https://"))
+        figure = ParsedFigure(number, placeholder="", caption=caption, source_url="")
+        if len(caption) > 500:
+            parsed.report.warn(
+                number,
+                _(
+                    "A figure caption is %(length)d characters, longer than 500: it is kept "
+                    "whole in the unplaced text, not cut."
                 )
+                % {"length": len(caption)},
             )
-            return True
-        if IMAGE_PLACEHOLDER.match(stripped):
-            entry.figures.append(ParsedFigure(number, placeholder=stripped[:300]))
-            return True
-        return False
+            entry.unplaced.append(Note(number, caption))
+            figure.caption = ""
+        if not remote:
+            parsed.report.warn(
+                number,
+                _(
+                    "A figure's address is relative (%(url)s): it points to nowhere on this "
+                    "site, so it is not stored as its source; upload the image to the figure."
+                )
+                % {"url": url[:120]},
+            )
+            figure.placeholder = url[:300] if len(url) <= 300 else ""
+        elif len(url) > 200:
+            parsed.report.warn(
+                number,
+                _(
+                    "A figure's source address is %(length)d characters, longer than the 200 "
+                    "a source may have: it is kept whole in the unplaced text, not cut."
+                )
+                % {"length": len(url)},
+            )
+            entry.unplaced.append(Note(number, url))
+            figure.placeholder = _("image whose address is in the unplaced text")
+        else:
+            figure.source_url = figure.placeholder = url
+        entry.figures.append(figure)
 
     def arxiv_link(self, parsed, entry, number: int, url: str, stripped: str) -> None:
         try:
@@ -354,8 +659,11 @@ class TextLayoutParser:
         if entry.arxiv_id and entry.arxiv_id != arxiv_id:
             parsed.report.warn(
                 number,
-                _("A second arXiv link (%(id)s) in paper %(n)d; the first one is kept.")
-                % {"id": arxiv_id, "n": entry.position},
+                _(
+                    "A second arXiv link (%(id)s) in the paper of line %(line)d; the first "
+                    "one is kept."
+                )
+                % {"id": arxiv_id, "line": entry.line},
             )
             entry.unplaced.append(Note(number, stripped))
             return
@@ -366,11 +674,15 @@ class TextLayoutParser:
         if section is None:
             section = ParsedSection(kind=kind, line=number)
             entry.sections.append(section)
-        else:
+        elif any(section.parts) and kind.slug not in state.setdefault("joined", set()):
+            state["joined"].add(kind.slug)  # once per kind and paper
             parsed.report.warn(
                 number,
-                _("A second “%(name)s” heading in paper %(n)d; its text joins the first.")
-                % {"name": kind.name_zh, "n": entry.position},
+                _(
+                    "A second “%(name)s” heading in the paper of line %(line)d; its text joins "
+                    "the first."
+                )
+                % {"name": kind.name_zh, "line": entry.line},
             )
         if rest:
             self.section_line(section, rest)
@@ -388,6 +700,78 @@ class TextLayoutParser:
         else:
             add_section_text(section, line, bullet=False)
 
+    def meta_line(self, parsed, entry, number: int, text: str, *, links_only=False) -> bool:
+        """A metadata line ("URL：…", "单位：A、B", "Official Code：…", "原文: …", "《…》"),
+        quoted or not, with or without a list dash. True when it was one."""
+        if text[:1] in "-*+•·":
+            text = META_DASH.sub("", text, count=1)
+        if not text or ("：" not in text and ":" not in text and not text.startswith("《")):
+            return False
+        book = BOOK_TITLE.match(text)
+        if book:
+            value = book.group("title").strip()
+            if has_cjk(value):
+                if not entry.title_zh:
+                    entry.title_zh, entry.title_zh_line = value, number
+            else:
+                entry.title_en = value
+            return True
+        meta = METADATA.match(text)
+        if not meta:
+            return False
+        key = KEY_CLEAN.sub(" ", meta.group("key")).strip().casefold()
+        value = meta.group("value").strip().strip("*").strip()
+        if key not in META_KEYS or not value:
+            return False
+        link = URL_ANYWHERE.search(value)
+        link = link.group(0).rstrip(".,;。，") if link else ""
+        if key in URL_KEYS | CODE_KEYS | PROJECT_KEYS:
+            if not link and not (key in URL_KEYS and ARXIV_BARE.match("arXiv:" + value)):
+                return False
+        elif links_only:
+            return False
+        if key in URL_KEYS:
+            arxiv = ARXIV_URL.match(value) or (not link and ARXIV_BARE.match("arXiv:" + value))
+            if arxiv:
+                self.arxiv_link(parsed, entry, number, arxiv.group(arxiv.lastgroup), text)
+            elif link:
+                self.link_line(parsed, entry, number, link)
+            else:
+                entry.unplaced.append(Note(number, text))
+        elif key in CODE_KEYS and link:
+            entry.code_url = entry.code_url or link
+        elif key in PROJECT_KEYS and link:
+            entry.project_url = entry.project_url or link
+        elif key in AFFILIATION_KEYS:
+            entry.affiliations = [
+                part.strip()
+                for part in AFFILIATION_SEPARATOR.split(value.strip("[]［］【】"))
+                if part.strip()
+            ]
+        elif key in AUTHOR_KEYS:
+            self.set_authors(entry, value)
+        elif key in ENGLISH_TITLE_KEYS:
+            entry.title_en = value
+        elif key in TITLE_KEYS:
+            if not has_cjk(value):
+                entry.title_en = value
+            elif not entry.title_zh:
+                entry.title_zh, entry.title_zh_line = value, number
+        elif key in TYPE_KEYS:
+            entry.labels += [p.strip() for p in re.split(r"[,，、/]", value) if p.strip()][:5]
+        else:
+            entry.unplaced.append(Note(number, text))
+        return True
+
+    def link_line(self, parsed, entry, number: int, url: str) -> None:
+        """A link that is not an arXiv paper's: an arXiv link where one is expected, else the
+        item's own link (a news item's source)."""
+        arxiv = ARXIV_URL.match(url)
+        if arxiv:
+            self.arxiv_link(parsed, entry, number, arxiv.group("url"), url)
+        elif not entry.link:
+            entry.link = url
+
     def header_line(self, entry, number: int, stripped: str) -> bool:
         """Authors, [affiliations] and the Chinese title, in that order, before the sections."""
         affiliations = AFFILIATIONS.match(stripped)
@@ -398,11 +782,25 @@ class TextLayoutParser:
                 if part.strip()
             ]
             return True
+        glued = split_glued_header(stripped) if not entry.authors else None
+        if glued:
+            if not entry.title:
+                entry.title = glued["title"]
+            elif not entry.title_en and not has_cjk(glued["title"]):
+                entry.title_en = glued["title"]
+            entry.authors, entry.affiliations = glued["authors"], glued["affiliations"]
+            entry.authors_truncated = glued["truncated"]
+            if glued["rest"] and has_cjk(glued["rest"]) and not entry.title_zh:
+                entry.title_zh, entry.title_zh_line = glued["rest"], number
+            return True
         if not entry.authors and not has_cjk(stripped) and not entry.title_zh:
             self.set_authors(entry, stripped)
             return True
         if has_cjk(stripped) and not entry.title_zh:
-            entry.title_zh = stripped[:300]
+            label = UNKNOWN_HEADING.match(stripped)
+            if label and len(label.group("name")) <= 4:
+                return False  # "动机：…" is a section label, not the Chinese title
+            entry.title_zh, entry.title_zh_line = stripped, number
             return True
         return False
 

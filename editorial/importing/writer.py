@@ -100,6 +100,9 @@ def _store(plan: ImportPlan, *, by) -> None:
         child.entry_id = child.entry.pk
     Section.objects.bulk_create(sections)
     Figure.objects.bulk_create(figures)
+    for entry, row in zip(entries, plan.entries, strict=True):
+        if row.tags:  # 类型 labels of another site's digest, as the entry's topic tags
+            entry.tags.add(*row.tags)
     refresh_entries([entry.pk for entry in entries])
     # The workflow's history: an audit record and a first revision (or a new revision when
     # the draft was rewritten), as for a digest made in the admin.

@@ -1,3 +1,5 @@
+import argparse
+import datetime
 from pathlib import Path
 
 from django.contrib.auth import get_user_model
@@ -5,31 +7,58 @@ from django.core.exceptions import PermissionDenied
 from django.core.management.base import BaseCommand, CommandError, no_translations
 
 from editorial import services
-from editorial.importing import DigestImportError, decode_upload, parse_digest, write_digest
+from editorial.importing import (
+    DigestImportError,
+    ImportOptions,
+    decode_upload,
+    parse_digest,
+    resolve_label_map,
+    write_digest,
+)
 from editorial.importing.parse import FORMATS
+from papers.models import SectionKind
 
 
 def report_lines(parsed) -> list[str]:
-    """The import report as plain lines (shared by the command and the benchmark)."""
+    """The import report as plain lines (shared by the command and the benchmark): every
+    paper found in order, every paper heading left out with its reason, then warnings."""
     report = parsed.report
     lines = []
     for entry in parsed.entries:
+        written = "" if entry.number == entry.position else f" (numbered {entry.number})"
+        pairs = (("code", entry.code_url), ("project", entry.project_url))
+        links = [f"{name} {url}" for name, url in pairs if url]
         lines.append(
-            f"  {entry.position}. [{entry.tag or '?'}] {entry.arxiv_id} {entry.title[:60]} — "
-            f"{len(entry.sections)} sections, {len(entry.figures)} figures"
+            f"  {entry.position}{written}. line {entry.line}: [{entry.tag or '?'}] "
+            f"{entry.arxiv_id} "
+            f"{entry.title[:60]} — {len(entry.authors)} authors, "
+            f"{len(entry.affiliations)} affiliations, {len(entry.sections)} sections "
+            f"({', '.join(s.kind.slug for s in entry.sections) or 'none'}), "
+            f"{len(entry.figures)} figures"
+            + (f", {', '.join(links)}" if links else "")
             + (f", {len(entry.unplaced)} unplaced lines" if entry.unplaced else "")
         )
+    for note in report.skipped:
+        lines.append(f"not imported: {note.display()}")
     for note in report.warnings:
         lines.append(f"warning: {note.display()}")
     for name, numbers in report.unknown_sections.items():
         where = ", ".join(str(n) for n in numbers)
         lines.append(
-            f"unknown section “{name}” (lines {where}): kept as unplaced text; add it as a "
-            "section kind (or as an alias of one) and import again"
+            f"unknown section “{name}” (lines {where}): kept as unplaced text; map it with "
+            f"--map-label {name}=KIND, or add it as a section kind (or as an alias of one) and "
+            "import again"
         )
     for note in report.ignored:
         lines.append(f"left out (page chrome or text outside the digest): {note.display()}")
     return lines
+
+
+def _date(value: str) -> datetime.date:
+    try:
+        return datetime.date.fromisoformat(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"“{value}” is not a date (YYYY-MM-DD).") from None
 
 
 class Command(BaseCommand):
@@ -55,9 +84,34 @@ class Command(BaseCommand):
         parser.add_argument(
             "--dry-run", action="store_true", help="Parse and check everything, write nothing."
         )
+        parser.add_argument(
+            "--date", type=_date, help="The issue date (YYYY-MM-DD), whatever the text says."
+        )
+        parser.add_argument("--title", help="The digest's title, whatever the text says.")
+        parser.add_argument(
+            "--map-label",
+            action="append",
+            default=[],
+            metavar="LABEL=KIND",
+            help="Read a section label as a kind (slug, name or alias), e.g. 动机=gist. "
+            "Repeatable.",
+        )
+        parser.add_argument(
+            "--skip-unlinked",
+            action="store_true",
+            help="Leave out items without an arXiv link (by default each is kept as a line of "
+            "the digest's summary with its link).",
+        )
+        parser.add_argument(
+            "--allow-unplaced",
+            action="store_true",
+            help="Import even when some text could not be placed in a section (it is kept as "
+            "the entry's unplaced text). Without it such an import is refused (exit status 1).",
+        )
 
     @no_translations  # one language in the output: the command's own lines are English
     def handle(self, path, format, publish, user, replace, dry_run, **options):
+        allow_unplaced = options["allow_unplaced"]
         acting = None
         if user:
             acting = get_user_model().objects.filter(username=user, is_active=True).first()
@@ -70,40 +124,68 @@ class Command(BaseCommand):
                 raise CommandError(f"{user} may not publish digests; nothing was imported.")
         try:
             data = self._read(path)
-            parsed = parse_digest(decode_upload(data), format)
+            choices = ImportOptions(
+                issue_date=options["date"],
+                title=options["title"] or "",
+                label_map=resolve_label_map(options["map_label"], SectionKind.objects.all()),
+                skip_unlinked=options["skip_unlinked"],
+            )
+            parsed = parse_digest(decode_upload(data), format, choices)
+        except DigestImportError as exc:
+            raise CommandError(f"{path}: {exc.display()}") from None
+        unplaced = parsed.unplaced_count
+        if unplaced and not allow_unplaced:
+            self._report(parsed)
+            raise CommandError(
+                f"{path}: {unplaced} lines were left unplaced (listed above); nothing was "
+                "imported. Map unknown labels with --map-label LABEL=KIND, or import with "
+                "--allow-unplaced to keep them as each entry's unplaced text."
+            )
+        try:
             result = write_digest(
                 parsed, by=acting, publish=publish, replace=replace, dry_run=dry_run
             )
         except DigestImportError as exc:
+            self._report(parsed)
             raise CommandError(f"{path}: {exc.display()}") from None
         except PermissionDenied as exc:
             raise CommandError(str(exc)) from None
+        # The report after the write (a watcher of the output sees nothing before it).
+        self._report(parsed)
         digest = result.digest
-        self.stdout.write(
-            f"{parsed.format} layout: “{parsed.title}” {parsed.issue_date}, "
-            f"{len(parsed.entries)} papers"
-        )
-        for line in report_lines(parsed):
-            self.stdout.write(line)
+        warnings = len(parsed.report.warnings) + len(parsed.report.skipped)
+        style = self.style.WARNING if warnings else self.style.SUCCESS
+        tail = f" {warnings} warnings and left-out headings above: review them." if warnings else ""
         if dry_run:
             would = "rewrite the draft" if result.replaced else "create a digest"
+            head = "everything checks out" if not warnings else "it can be imported"
             self.stdout.write(
-                self.style.SUCCESS(
-                    f"Dry run: everything checks out; nothing written. The import would {would} "
+                style(
+                    f"Dry run: {head}; nothing written. The import would {would} "
                     f"with {len(result.created_papers)} new papers, "
-                    f"{len(result.reused_papers)} already known."
+                    f"{len(result.reused_papers)} already known.{tail}"
                 )
             )
             return
         state = "published" if result.published else "draft"
         verb = "Replaced" if result.replaced else "Created"
         self.stdout.write(
-            self.style.SUCCESS(
+            style(
                 f"{verb} {state} digest #{digest.pk} “{digest.title}” ({digest.issue_date}): "
                 f"{len(result.created_papers)} new papers, "
-                f"{len(result.reused_papers)} already known."
+                f"{len(result.reused_papers)} already known.{tail}"
             )
         )
+
+    def _report(self, parsed) -> None:
+        self.stdout.write(
+            f"{parsed.format} layout"
+            + (" (converted from HTML)" if parsed.converted_from_html else "")
+            + f": “{parsed.title}” {parsed.issue_date}, {len(parsed.entries)} papers, "
+            f"{len(parsed.unlinked)} items without an arXiv link"
+        )
+        for line in report_lines(parsed):
+            self.stdout.write(line)
 
     def _read(self, path: str) -> bytes:
         import sys
