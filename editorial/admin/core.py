@@ -45,6 +45,7 @@ class PaperAdminForm(forms.ModelForm):
             "arxiv_id",
             "title",
             "authors",
+            "authors_shortened",
             "affiliations",
             "abstract",
             "primary_category",
@@ -100,7 +101,19 @@ class PaperAdmin(AnnounceChangesMixin, LargeTableAdminMixin, ArxivFetchMixin, ad
     autocomplete_fields = ["primary_category", "categories"]
     date_hierarchy = "published_on"
     fieldsets = [
-        (None, {"fields": ["arxiv_id", "title", "authors", "affiliations", "abstract"]}),
+        (
+            None,
+            {
+                "fields": [
+                    "arxiv_id",
+                    "title",
+                    "authors",
+                    "authors_shortened",
+                    "affiliations",
+                    "abstract",
+                ]
+            },
+        ),
         (_("Categories"), {"fields": ["primary_category", "categories"]}),
         (
             _("Publication details"),
