@@ -1,5 +1,5 @@
-"""Schema.org data of the public pages (JSON-LD): a digest is a ``BlogPosting`` of the
-site's ``Blog``; a paper's page is a ``ScholarlyArticle`` (the paper, with the digest's
+"""Schema.org data of the public pages (JSON-LD): the home page is the site's ``Blog``, a
+digest a ``BlogPosting`` of it; a paper's page is a ``ScholarlyArticle`` (the paper, with the digest's
 one-line summary as its review). Built from what the pages have loaded anyway: no query.
 Written into the page by reading/templatetags/reading.py (``ld_json``), never as HTML."""
 
@@ -20,6 +20,25 @@ def _paper_ref(entry, absolute) -> dict:
         "url": absolute(entry.get_absolute_url()),
         "sameAs": paper.abs_url,
         "identifier": f"arXiv:{paper.arxiv_id}",
+    }
+
+
+def site_blog(digests, *, site, absolute) -> dict:
+    """The home page as the site's ``Blog``, listing the digests it shows."""
+    return {
+        "@context": CONTEXT,
+        **_blog(site, absolute),
+        "description": site.tagline,
+        "inLanguage": "zh-Hans",
+        "blogPost": [
+            {
+                "@type": "BlogPosting",
+                "headline": digest.title,
+                "url": absolute(digest.get_absolute_url()),
+                "datePublished": digest.published_at,
+            }
+            for digest in digests
+        ],
     }
 
 

@@ -217,7 +217,8 @@ def test_the_structured_data_is_json_of_the_right_types_and_breaks_no_policy(
     browser, live_server, demo
 ):
     page = phone(browser, "light")
-    for path, kind in ((DIGEST, "BlogPosting"), (DIGEST + "2509.22445/", "ScholarlyArticle")):
+    pages = (("/", "Blog"), (DIGEST, "BlogPosting"), (DIGEST + "2509.22445/", "ScholarlyArticle"))
+    for path, kind in pages:
         page.goto(live_server.url + path)
         page.wait_for_load_state("load")
         text = page.locator('script[type="application/ld+json"]').text_content()

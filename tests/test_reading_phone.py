@@ -217,6 +217,16 @@ def _ld(html: str) -> dict:
     return json.loads(found[0])
 
 
+def test_the_home_page_describes_the_site_as_a_blog_of_its_digests(client):
+    older = factories.digest(entries=1, issue_date=datetime.date(2025, 3, 1))
+    newer = factories.digest(entries=1, issue_date=datetime.date(2025, 3, 2))
+    factories.digest(entries=1, status="draft")
+    data = _ld(html_of(client, "/"))
+    assert data["@type"] == "Blog" and data["url"] == "http://testserver/"
+    assert [post["headline"] for post in data["blogPost"]] == [newer.title, older.title]
+    assert {post["@type"] for post in data["blogPost"]} == {"BlogPosting"}
+
+
 def test_a_digest_page_describes_itself_as_a_blog_posting_of_the_sites_blog(client):
     digest = factories.digest(entries=2, summary="本期两篇。")
     data = _ld(html_of(client, digest.get_absolute_url()))

@@ -70,6 +70,13 @@ def _absolute(context):
 
 
 @register.simple_tag(takes_context=True)
+def home_structured_data(context, digests):
+    """The home page's JSON-LD: the site's Blog and the digests it lists."""
+    data = structured_data.site_blog(digests, site=context["site"], absolute=_absolute(context))
+    return ld_json(data)
+
+
+@register.simple_tag(takes_context=True)
 def digest_structured_data(context, digest, entries, image_path=""):
     """The digest page's JSON-LD (reading/structured_data.py), ready for a script element."""
     absolute = _absolute(context)
