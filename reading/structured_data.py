@@ -1,7 +1,8 @@
 """Schema.org data of the public pages (JSON-LD): the home page is the site's ``Blog``, a
-digest a ``BlogPosting`` of it; a paper's page is a ``ScholarlyArticle`` (the paper, with the digest's
-one-line summary as its review). Built from what the pages have loaded anyway: no query.
-Written into the page by reading/templatetags/reading.py (``ld_json``), never as HTML."""
+digest a ``BlogPosting`` of it; a paper's page is a ``ScholarlyArticle`` (the paper, with
+the digest's one-line summary as its review). Built from what the pages have loaded anyway:
+no query. Written into the page by reading/templatetags/reading.py (``ld_json``), never as
+HTML."""
 
 from django.urls import reverse
 
