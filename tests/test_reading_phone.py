@@ -310,6 +310,16 @@ def test_the_alternates_answer_in_their_language_and_are_cached_apart(client):
     assert "sessionid" not in english.cookies and "django_language" not in english.cookies
 
 
+def test_each_language_version_is_its_own_canonical_address(client):
+    digest = factories.digest(entries=1)
+    entry = digest.entries.get()
+    for url in ("/", digest.get_absolute_url(), entry.get_absolute_url()):
+        canonical = f'<link rel="canonical" href="http://testserver{url}'
+        assert canonical + '">' in html_of(client, url)
+        assert canonical + '?lang=en">' in html_of(client, url + "?lang=en")
+        assert canonical + '">' in html_of(client, url + "?lang=klingon")
+
+
 def test_a_made_up_language_changes_nothing_and_is_not_kept(client):
     factories.digest(entries=1)
     cache.clear()

@@ -1,6 +1,7 @@
 """Template helpers of the reading pages."""
 
 import json
+from urllib.parse import urlencode
 
 from django import template
 from django.conf import settings
@@ -36,6 +37,24 @@ def ld_json(value) -> str:
     (json_script's escaping; json_script itself only writes ``application/json``)."""
     text = json.dumps(value, cls=DjangoJSONEncoder, ensure_ascii=False, sort_keys=True)
     return mark_safe(text.translate(_SCRIPT_ESCAPES))
+
+
+def chosen_language(request) -> str | None:
+    """The interface language the address names (``?lang=``, digestsite/middleware.py)."""
+    codes = request.GET.getlist("lang") if request is not None else []
+    return codes[0] if len(codes) == 1 and codes[0] in dict(settings.LANGUAGES) else None
+
+
+@register.simple_tag(takes_context=True)
+def canonical_query(context, page=1) -> str:
+    """The query of a page's canonical address: the page number past the first, and the
+    language when the address names one (each hreflang alternate is its own canonical)."""
+    params = {}
+    if page and int(page) > 1:
+        params["page"] = page
+    if language := chosen_language(context.get("request")):
+        params["lang"] = language
+    return f"?{urlencode(params)}" if params else ""
 
 
 def hreflang(code: str) -> str:
