@@ -681,6 +681,12 @@ class Figure(models.Model):
         return not self.image
 
 
+def site_image_upload_to(instance, filename):
+    """The footer's image gets a generated name too (as figures do)."""
+    suffix = PurePath(filename).suffix.lower()[:6] or ".png"
+    return f"site/{uuid.uuid4().hex}{suffix}"
+
+
 class SiteSettings(models.Model):
     """Site-wide texts editors can change: the site name, tagline and the footer. The
     footer is light Markdown, rendered and sanitised once at save, like a section's body."""
@@ -701,7 +707,7 @@ class SiteSettings(models.Model):
     footer_html = models.TextField(editable=False, blank=True, default="")
     footer_image = models.ImageField(
         _("footer image"),
-        upload_to="site/",
+        upload_to=site_image_upload_to,
         blank=True,
         width_field="footer_image_width",
         height_field="footer_image_height",

@@ -190,7 +190,7 @@ def test_the_footer_shows_an_uploaded_image_with_its_size_and_text(client, setti
     site.save()
     footer = html_of(client, "/").split('<footer class="site-footer"')[1]
     assert re.search(
-        r'<img class="footer-image" src="/media/site/qr[^"]*\.png" alt="微信公众号二维码" '
+        r'<img class="footer-image" src="/media/site/[0-9a-f]{32}\.png" alt="微信公众号二维码" '
         r'width="2" height="3"',
         footer,
     )

@@ -2,6 +2,7 @@
 
 from django.db import migrations, models
 
+import papers.models
 from papers.markup import render_footer
 
 
@@ -34,7 +35,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='sitesettings',
             name='footer_image',
-            field=models.ImageField(blank=True, height_field='footer_image_height', help_text='An image beside the footer text, e.g. the QR code of the WeChat account.', upload_to='site/', verbose_name='footer image', width_field='footer_image_width'),
+            field=models.ImageField(blank=True, height_field='footer_image_height', help_text='An image beside the footer text, e.g. the QR code of the WeChat account.', upload_to=papers.models.site_image_upload_to, verbose_name='footer image', width_field='footer_image_width'),
         ),
         migrations.AddField(
             model_name='sitesettings',
