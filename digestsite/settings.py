@@ -88,6 +88,8 @@ MIDDLEWARE = [
     "django.middleware.http.ConditionalGetMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
+    # ?lang= for one request: the hreflang alternates' addresses (digestsite/middleware.py).
+    "digestsite.middleware.QueryLanguageMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -271,7 +273,7 @@ PAGE_CACHE_EXCLUDE = (
 # nothing, or whose filter names nothing: reading/views/lists.py).
 PAGE_CACHE_QUERY_PARAMS = frozenset(
     {"q", "page", "sort", "tag", "category", "affiliation", "author", "date_from", "date_to"}
-    | {"digest"}
+    | {"digest", "lang"}
 )
 
 AUTH_PASSWORD_VALIDATORS = [

@@ -167,6 +167,8 @@ def store_records(
                 editor_wrote = not _empty(now_value) and not (
                     name in snapshot and _same(now_value, snapshot[name])
                 )
+                if name == "authors" and paper.authors_shortened:
+                    editor_wrote = False  # the digest's first names ("…"): arXiv has them all
                 if editor_wrote and not (overwrite is True or name in allowed):
                     result.conflicts.setdefault(record.arxiv_id, {})[name] = (
                         _display(now_value),
@@ -177,6 +179,8 @@ def store_records(
                     category_changes[paper.pk] = new_value
                 else:
                     _assign(paper, name, new_value, categories)
+                if name == "authors":
+                    paper.authors_shortened = False
                 touched = True
             paper.arxiv_snapshot, paper.arxiv_fetched_at = wanted, now
             changed.append(paper)
@@ -191,6 +195,7 @@ def store_records(
                 [
                     "title",
                     "authors",
+                    "authors_shortened",
                     "affiliations",
                     "abstract",
                     "primary_category",

@@ -1,7 +1,9 @@
-"""Markdown for critique sections: rendered once at save time, sanitised, stored as HTML.
+"""Markdown rendered once at save time, sanitised, stored as HTML: critique sections, and
+the light Markdown of reader comments (comments/markup.py) and of the site's footer.
 
 Raw HTML in the source is never passed through (markdown-it with ``html`` off), and the
-result is cleaned by nh3 on an allowlist, so a section can never carry a script.
+result is cleaned by nh3 on an allowlist, so a section, a comment or the footer can never
+carry a script.
 """
 
 import re
@@ -53,3 +55,52 @@ def absolute_links(html: str, *, base: str) -> str:
         link_rel="nofollow noopener noreferrer",
         url_relative=("rewrite_with_base", base.rstrip("/") + "/"),
     ).strip()
+
+
+# Light Markdown (comments, the footer): paragraphs, emphasis, links, code, quotes and lists;
+# headings, rules, images, raw HTML and reference definitions switched off.
+_LIGHT_RULES = ["image", "heading", "lheading", "hr", "html_block", "html_inline", "reference"]
+_light = MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False})
+_light.disable(_LIGHT_RULES)
+# The footer's lines are lines (a postal address, a phone number): a newline is a break.
+_light_breaks = MarkdownIt(
+    "commonmark", {"html": False, "linkify": False, "typographer": False, "breaks": True}
+)
+_light_breaks.disable(_LIGHT_RULES)
+
+LIGHT_TAGS = {"p", "br", "em", "strong", "code", "pre", "a", "blockquote", "ul", "ol", "li"}
+
+# Characters that reorder text for display (LRE, RLE, PDF, LRO, RLO, LRI, RLI, FSI, PDI):
+# an "RTL override" can make a link or a name read differently from what it is.
+BIDI_CONTROLS = re.compile("[\u202a-\u202e\u2066-\u2069]")
+# Other invisible controls (C0 except tab and newline, DEL, C1); NUL is refused by forms.
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+
+
+def neutralise(text: str) -> str:
+    """Drop bidi overrides and control characters; normalise line ends."""
+    text = (text or "").replace("\r\n", "\n").replace("\r", "\n")
+    return _CONTROL.sub("", BIDI_CONTROLS.sub("", text))
+
+
+def render_light_markdown(
+    text: str, *, url_schemes: set[str], link_rel: str, breaks: bool = False
+) -> str:
+    """Light Markdown source -> safe HTML: links keep only ``url_schemes`` and get
+    ``link_rel``; with ``breaks`` a newline is a line break."""
+    html = (_light_breaks if breaks else _light).render(neutralise(text))
+    return nh3.clean(
+        html,
+        tags=LIGHT_TAGS,
+        attributes={"a": {"href"}},
+        url_schemes=url_schemes,
+        link_rel=link_rel,
+    ).strip()
+
+
+def render_footer(text: str) -> str:
+    """The site footer's Markdown -> safe HTML (links to web pages, mail and phone numbers,
+    such as a licence number linked to its registry)."""
+    return render_light_markdown(
+        text, url_schemes={"http", "https", "mailto", "tel"}, link_rel="noopener", breaks=True
+    )

@@ -19,7 +19,7 @@ from taggit.managers import TaggableManager
 from taggit.models import TaggedItemBase
 
 from papers.arxiv_ids import parse_arxiv_id
-from papers.markup import normalise_section_text, render_markdown
+from papers.markup import normalise_section_text, render_footer, render_markdown
 
 
 def split_lines(text: str) -> list[str]:
@@ -92,6 +92,14 @@ class Paper(models.Model):
     authors = models.TextField(
         _("authors"),
         help_text=_("One author per line, in the paper's order."),
+    )
+    authors_shortened = models.BooleanField(
+        _("author list shortened"),
+        default=False,
+        help_text=_(
+            "The digest named only the first authors (“S Wang, Y Shen…”): pages end the list "
+            "with “…”. Fetching the paper from arXiv fills in every author and clears this."
+        ),
     )
     affiliations = models.TextField(
         _("affiliations"),
@@ -301,11 +309,14 @@ class DigestQuerySet(models.QuerySet):
         return self.published()
 
     def with_toc(self):
-        """Prefetch what a table of contents shows: entries in order, paper, category."""
+        """Prefetch what a table of contents shows: entries in order, paper, category, and
+        each entry's one-line summary (``summary_html``, a subquery: no query of its own)."""
+        summary = Section.objects.filter(entry=models.OuterRef("pk"), kind__slug="summary")
         return self.prefetch_related(
             models.Prefetch(
                 "entries",
-                queryset=Entry.objects.select_related("paper__primary_category").only(
+                queryset=Entry.objects.select_related("paper__primary_category")
+                .only(
                     "id",
                     "digest_id",
                     "position",
@@ -313,7 +324,8 @@ class DigestQuerySet(models.QuerySet):
                     "paper__arxiv_id",
                     "paper__title",
                     "paper__primary_category__code",
-                ),
+                )
+                .annotate(summary_html=models.Subquery(summary.values("body_html")[:1])),
             )
         )
 
@@ -675,8 +687,15 @@ class Figure(models.Model):
         return not self.image
 
 
+def site_image_upload_to(instance, filename):
+    """The footer's image gets a generated name too (as figures do)."""
+    suffix = PurePath(filename).suffix.lower()[:6] or ".png"
+    return f"site/{uuid.uuid4().hex}{suffix}"
+
+
 class SiteSettings(models.Model):
-    """Site-wide texts editors can change: the site name, tagline and the footer."""
+    """Site-wide texts editors can change: the site name, tagline and the footer. The
+    footer is light Markdown, rendered and sanitised once at save, like a section's body."""
 
     site_name = models.CharField(_("site name"), max_length=100, default="AI前沿推介")
     tagline = models.CharField(
@@ -685,7 +704,28 @@ class SiteSettings(models.Model):
     footer_text = models.TextField(
         _("footer and contact text"),
         blank=True,
-        help_text=_("Shown at the bottom of every page. Plain text; line breaks are kept."),
+        help_text=_(
+            "Shown at the bottom of every page. Light Markdown: line breaks are kept, "
+            "**bold**, and links such as [京ICP备12345678号](https://beian.miit.gov.cn/) "
+            "or [mail us](mailto:team@example.com). HTML is shown as text."
+        ),
+    )
+    footer_html = models.TextField(editable=False, blank=True, default="")
+    footer_image = models.ImageField(
+        _("footer image"),
+        upload_to=site_image_upload_to,
+        blank=True,
+        width_field="footer_image_width",
+        height_field="footer_image_height",
+        help_text=_("An image beside the footer text, e.g. the QR code of the WeChat account."),
+    )
+    footer_image_width = models.PositiveIntegerField(null=True, blank=True, editable=False)
+    footer_image_height = models.PositiveIntegerField(null=True, blank=True, editable=False)
+    footer_image_alt = models.CharField(
+        _("footer image text"),
+        max_length=200,
+        blank=True,
+        help_text=_("What the image is, for readers who cannot see it, e.g. “WeChat QR code”."),
     )
 
     class Meta:
@@ -697,6 +737,7 @@ class SiteSettings(models.Model):
 
     def save(self, *args, **kwargs):
         self.pk = 1
+        self.footer_html = render_footer(self.footer_text)
         super().save(*args, **kwargs)
 
     @classmethod

@@ -82,6 +82,7 @@ def test_reader_goes_from_home_to_a_digest_and_a_section_anchor(browser, live_se
     assert image.evaluate("img => img.naturalWidth") == 640
     page.locator("#paper-1 .entry-title a").click()
     page.wait_for_url("**/2509.22445/")
+    page.get_by_text("目录", exact=True).click()  # the sections are in the contents menu
     page.get_by_role("link", name="不足").first.click()
     assert page.url.endswith("#limitations")
     page.close()

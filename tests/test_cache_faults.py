@@ -365,6 +365,7 @@ MADE_UP_VALUES = {
     "an archive month without digests": lambda n: f"/archive/{2000 + n}/1/",
     "the feed of an affiliation nobody has": lambda n: f"/affiliations/nobody-{n}/feed/atom/",
     "the first page spelt another way": lambda n: "/papers/?page=1" + "&" * (n + 1),
+    "an interface language that does not exist": lambda n: f"/papers/?lang=xx-{n}",
 }
 
 

@@ -585,7 +585,7 @@ def _rename(site, what):
     kind = SectionKind.objects.get(slug="limitations")
     url = reverse("admin:papers_sectionkind_change", args=[kind.pk])
     admin_save(site.admin, url, "sectionkind_form", {"name_zh": "局限"})
-    return ">局限</a>", None
+    return '-h">局限</h', None
 
 
 @pytest.mark.parametrize("what", ["tag", "category", "section kind"])
@@ -873,7 +873,8 @@ def test_the_view_reads_the_key_the_template_writes(site, language):
 
 def test_the_entry_page_and_the_digest_page_each_show_their_own_block(site):
     """The same paper is a block of the digest page (h2, anchors "paper-N-…") and of its
-    own page (h1, the list of sections, the cross-lists): neither is served the other's."""
+    own page (h1, the contents menu of its sections, the cross-lists): neither is served
+    the other's."""
     robotics = factories.category("cs.RO", "Robotics")
     site.a.paper.categories.add(robotics)
     site.save_entry(site.a, {"title_zh": "两种页面"})  # nothing of A's is cached now
@@ -881,14 +882,14 @@ def test_the_entry_page_and_the_digest_page_each_show_their_own_block(site):
     assert '<h2 class="entry-title" id="paper-1-title">' in block(digest_page.html, 1)
     entry_page = visit(url_of(site.a))
     assert '<h1 class="entry-title"' in entry_page.html
-    assert 'id="sections-title"' in entry_page.html and "cs.RO" in entry_page.html
+    assert 'id="sections-list"' in entry_page.html and "cs.RO" in entry_page.html
     assert entry_page.rendered == {site.a.pk}
     # And the other way round: the entry page first.
     site.save_entry(site.a, {"title_zh": "两种页面,又改"})
     assert '<h1 class="entry-title"' in visit(url_of(site.a)).html
     digest_page = visit(url_of(site.one)).html
     assert '<h2 class="entry-title" id="paper-1-title">' in block(digest_page, 1)
-    assert 'id="sections-title"' not in digest_page
+    assert 'id="sections-list"' not in digest_page
 
 
 # --- list rows ------------------------------------------------------------------------------

@@ -52,10 +52,21 @@ MOVED = {
 # columns), with their indexes and constraints: papers/migrations/0015_drop_cache_counters.py
 # drops the two cache counters.
 DROPPED_COLUMNS = {"papers_digest": {"tags_version"}, "papers_entry": {"block_version"}}
-# Columns later releases add to old tables (table -> columns): comments 0002's "tell me", the
-# papers' code and project links (papers 0018). The old rows are compared without them
-# (SQLite rebuilds the table, so the order may change too).
-ADDED_COLUMNS = {"papers_comment": {"notify"}, "papers_paper": {"code_url", "project_url"}}
+# Columns later releases add to old tables (table -> columns): comments 0002's "tell me". The
+# old rows are compared without them (SQLite rebuilds the table, so the order may change too).
+ADDED_COLUMNS = {
+    "papers_comment": {"notify"},
+    # Issue 18: code and project links; issue 21: the digest's "…" kept on a paper, the
+    # footer as Markdown with an image.
+    "papers_paper": {"code_url", "project_url", "authors_shortened"},
+    "papers_sitesettings": {
+        "footer_html",
+        "footer_image",
+        "footer_image_alt",
+        "footer_image_height",
+        "footer_image_width",
+    },
+}
 # Tables where migrate may add rows but must keep every old one: the migration records, and
 # content types and permissions of new models (check_content_types says which may be new).
 GROWING_TABLES = {"django_migrations", "django_content_type", "auth_permission"}

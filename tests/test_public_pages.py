@@ -126,7 +126,7 @@ def test_digest_page_shows_the_seed_layout_in_order(client):
             entry.title_zh,
         ):
             assert text in block
-        positions = [block.index(f">{kind.name_zh}</a>") for kind in kinds]
+        positions = [block.index(f'-h">{kind.name_zh}</h') for kind in kinds]
         assert positions == sorted(positions), "sections must follow the kinds' order"
         for section in entry.sections.all():
             assert section.body_html in block

@@ -52,6 +52,7 @@ class PaperAdminForm(forms.ModelForm):
             "arxiv_id",
             "title",
             "authors",
+            "authors_shortened",
             "affiliations",
             "abstract",
             "primary_category",
@@ -109,7 +110,19 @@ class PaperAdmin(AnnounceChangesMixin, LargeTableAdminMixin, ArxivFetchMixin, ad
     autocomplete_fields = ["primary_category", "categories"]
     date_hierarchy = "published_on"
     fieldsets = [
-        (None, {"fields": ["arxiv_id", "title", "authors", "affiliations", "abstract"]}),
+        (
+            None,
+            {
+                "fields": [
+                    "arxiv_id",
+                    "title",
+                    "authors",
+                    "authors_shortened",
+                    "affiliations",
+                    "abstract",
+                ]
+            },
+        ),
         (_("Links"), {"fields": ["code_url", "project_url"]}),
         (_("Categories"), {"fields": ["primary_category", "categories"]}),
         (

@@ -37,7 +37,7 @@ class PlannedEntry:
     category: Category  # a new paper's primary category, or the known paper's own
     paper: Paper | None  # the known paper, or None: a new one
     new_paper: dict = field(default_factory=dict)  # a new paper's fields
-    fills: dict[str, str] = field(default_factory=dict)  # known paper: empty field -> value
+    fills: dict[str, str | bool] = field(default_factory=dict)  # known paper: empty field -> value
     entry: dict = field(default_factory=dict)  # the entry's fields (but digest and paper)
     sections: list[tuple[SectionKind, str]] = field(default_factory=list)  # kind, body
     figures: list[dict] = field(default_factory=list)  # each figure's fields (but entry)
@@ -265,6 +265,7 @@ def _planned_entry(item: ParsedEntry, existing: dict, primary: dict) -> PlannedE
             "arxiv_id": item.arxiv_id,
             "title": item.title,
             **values,
+            "authors_shortened": item.authors_truncated and bool(item.authors),
             "primary_category": row.category,
         }
         _check_fits(Paper, row.new_paper, item)
@@ -274,6 +275,9 @@ def _planned_entry(item: ParsedEntry, existing: dict, primary: dict) -> PlannedE
             for name, value in values.items()
             if value and not getattr(paper, name).strip()
         }
+        if "authors" in row.fills and item.authors_truncated:
+            # The digest's "…" (dropped from the names) is kept as a flag, so pages show it.
+            row.fills["authors_shortened"] = True
     _check_fits(Entry, row.entry, item)
     for figure in row.figures:
         _check_fits(Figure, figure, item)
