@@ -36,6 +36,9 @@ class AuditRecord(models.Model):
         WENT_LIVE = "went_live", _("Went live")
         SHARE = "share", _("Share link created")
         REVOKE = "revoke", _("Share link revoked")
+        WORKING_COPY = "working_copy", _("Changes to the live version started")
+        PUBLISH_CHANGES = "publish_changes", _("Changes published")
+        DISCARD_CHANGES = "discard_changes", _("Changes discarded")
 
     digest = models.ForeignKey(
         Digest,

@@ -101,8 +101,13 @@ def _go_live(*, digest, by, at, expires_at, message, action, allowed, verb):
 def digest_publish(*, digest: Digest, by, at=None, expires_at=None, message="") -> Digest:
     """Publish ``digest`` at ``at`` (default: its scheduled go-live time if it has one,
     else now). A future time schedules it; readers see it from then on. Editors only; a
-    published digest may be published again to change its times."""
+    published digest may be published again to change its times. Publishing a working
+    copy publishes its changes into the live digest (``working_copy_publish``)."""
     _require(by, PUBLISH_PERMISSION)
+    if digest.is_working_copy:
+        return working_copy_publish(
+            copy=digest, by=by, at=at, expires_at=expires_at, message=message
+        )
     return _go_live(
         digest=digest,
         by=by,
@@ -121,6 +126,10 @@ def digest_schedule(*, digest: Digest, by, at, expires_at=None, message="") -> D
     _require(by, PUBLISH_PERMISSION)
     if at is None or at <= timezone.now():
         raise ValidationError(_("Give a go-live time in the future to schedule the digest."))
+    if digest.is_working_copy:
+        return working_copy_publish(
+            copy=digest, by=by, at=at, expires_at=expires_at, message=message
+        )
     return _go_live(
         digest=digest,
         by=by,
@@ -135,8 +144,10 @@ def digest_schedule(*, digest: Digest, by, at, expires_at=None, message="") -> D
 
 def digest_approve(*, digest: Digest, by, at=None, message="") -> Digest:
     """An editor approves a digest in review: it is published (at ``at`` or its go-live
-    time if one is set, else now)."""
+    time if one is set, else now). Approving a working copy publishes its changes."""
     _require(by, PUBLISH_PERMISSION)
+    if digest.is_working_copy:
+        return working_copy_publish(copy=digest, by=by, at=at, message=message, approve=True)
     return _go_live(
         digest=digest,
         by=by,
@@ -201,6 +212,15 @@ def digest_unpublish(*, digest: Digest, by, message="") -> Digest:
         locked = _locked(digest)
         _require_status(locked, Digest.READABLE_STATES, _("unpublished"))
         previous = locked.status
+        copy = Digest.objects.select_for_update().filter(working_copy_of=locked).first()
+        notes = []
+        if copy is not None:
+            # Off the site, the digest is edited in place: its unpublished changes become
+            # its content (nothing typed is lost), and the working copy goes.
+            data = workflow.snapshot(copy)
+            _refuse_losing_comments(locked, data, _("Unpublishing with these changes"))
+            notes = _apply_snapshot(locked, data)
+            _absorb_working_copy(locked, copy)
         locked.status = Digest.Status.DRAFT
         locked.save(update_fields=["status", "updated_at"])
         _audit(
@@ -208,8 +228,10 @@ def digest_unpublish(*, digest: Digest, by, message="") -> Digest:
             by=by,
             action=AuditRecord.Action.UNPUBLISH,
             from_status=previous,
-            message=message,
+            message=" ".join([message, *notes]).strip(),
         )
+        if copy is not None:
+            revision_record(digest=locked, by=by, message=_("Unpublished with its changes"))
         content_changed()
     return locked
 
@@ -235,9 +257,10 @@ def digest_archive(*, digest: Digest, by, message="") -> Digest:
 
 
 def digest_restore_revision(*, digest: Digest, revision: Revision, by, message="") -> Revision:
-    """Write an earlier revision's content back as a new draft: the digest becomes a draft
-    (off the site until published again) and a new revision records the restore. No
-    revision is changed or removed."""
+    """Write an earlier revision's content back as a new revision. A draft (or a working
+    copy) takes it in place; a live digest stays on the site as it is and the content goes
+    into its working copy, published like any change. No revision is changed or removed.
+    Returns the new revision (of the working copy, for a live digest)."""
     _require(by, PUBLISH_PERMISSION)
     _require(by, RESTORE_PERMISSION)
     if revision.digest_id != digest.pk:
@@ -245,36 +268,165 @@ def digest_restore_revision(*, digest: Digest, revision: Revision, by, message="
     with transaction.atomic():
         locked = _locked(digest)
         data = revision.snapshot
-        clash = Digest.objects.filter(issue_date=data["issue_date"], slug=data["slug"]).exclude(
-            pk=locked.pk
-        )
-        if clash.exists():
-            raise ValidationError(
-                _("Another digest now uses the address of revision %(n)s (%(date)s/%(slug)s).")
-                % {"n": revision.number, "date": data["issue_date"], "slug": data["slug"]}
-            )
-        dropped = locked.entries.exclude(paper_id__in=[e["paper"] for e in data["entries"]])
-        lost = Comment.objects.filter(entry__in=dropped).count()
-        if lost:
-            raise ValidationError(
-                _(
-                    "Restoring revision %(n)s would remove papers that readers commented on "
-                    "(%(count)d comments would be deleted). Nothing was changed; remove those "
-                    "comments first if that is what you want."
-                )
-                % {"n": revision.number, "count": lost}
-            )
+        what = _("Restoring revision %(n)s") % {"n": revision.number}
+        live = locked.working_copy_of if locked.is_working_copy else locked
+        _refuse_address_clash(live, data, what)
+        _refuse_losing_comments(live, data, what)
         previous = locked.status
-        notes = _apply_snapshot(locked, data)
-        locked.status = Digest.Status.DRAFT
-        locked.save(update_fields=["status", "updated_at"])
+        target = locked
+        if locked.status in Digest.READABLE_STATES:
+            # Never unpublish: readers keep the live version; the revision becomes the
+            # working copy's content, to be reviewed and published like any change.
+            target = working_copy_start(digest=locked, by=by)
+        notes = _apply_snapshot(target, data)
+        target.status = Digest.Status.DRAFT
+        target.save(update_fields=["status", "updated_at"])
         text = message or _("Restored revision %(n)s") % {"n": revision.number}
         if notes:
             text = " ".join([text, *notes])
         _audit(locked, by=by, action=AuditRecord.Action.RESTORE, from_status=previous, message=text)
-        if previous in Digest.READABLE_STATES:
-            content_changed()
-        return revision_record(digest=locked, by=by, message=text[:300])
+        return revision_record(digest=target, by=by, message=text[:300])
+
+
+def _refuse_address_clash(live: Digest, data: dict, what: str) -> None:
+    """Refuse content whose date and slug another digest now uses (``what``: the action)."""
+    clash = Digest.objects.originals().filter(issue_date=data["issue_date"], slug=data["slug"])
+    if clash.exclude(pk=live.pk).exists():
+        raise ValidationError(
+            _("%(what)s: another digest now uses the address %(date)s/%(slug)s.")
+            % {"what": what, "date": data["issue_date"], "slug": data["slug"]}
+        )
+
+
+def _refuse_losing_comments(digest: Digest, data: dict, what: str) -> None:
+    """Refuse content that drops papers of ``digest`` readers commented on."""
+    dropped = digest.entries.exclude(paper_id__in=[e["paper"] for e in data["entries"]])
+    lost = Comment.objects.filter(entry__in=dropped).count()
+    if lost:
+        raise ValidationError(
+            _(
+                "%(what)s would remove papers that readers commented on (%(count)d comments "
+                "would be deleted). Nothing was changed; remove those comments first if that "
+                "is what you want."
+            )
+            % {"what": what, "count": lost}
+        )
+
+
+# --- changes to a live digest: its working copy ----------------------------------------
+
+
+def working_copy_start(*, digest: Digest, by, message="") -> Digest:
+    """The working copy of the live ``digest``, made now (a draft holding a copy of its
+    content, at no address) unless it has one. Authors and editors edit it in the admin as
+    any draft; readers keep the live version until an editor publishes the changes."""
+    _require(by, CHANGE_PERMISSION)
+    with transaction.atomic():
+        locked = _locked(digest)
+        if locked.is_working_copy:
+            return locked
+        existing = Digest.objects.filter(working_copy_of=locked).first()
+        if existing is not None:
+            return existing
+        _require_status(locked, Digest.READABLE_STATES, _("edited through a working copy"))
+        copy = Digest.objects.create(
+            title=locked.title,
+            slug=locked.slug,
+            issue_date=locked.issue_date,
+            summary=locked.summary,
+            status=Digest.Status.DRAFT,
+            published_at=locked.published_at,
+            expires_at=locked.expires_at,
+            working_copy_of=locked,
+        )
+        _apply_snapshot(copy, workflow.snapshot(locked))
+        _audit(
+            locked,
+            by=by,
+            action=AuditRecord.Action.WORKING_COPY,
+            from_status=locked.status,
+            message=message,
+        )
+        revision_record(digest=copy, by=by, message=message or _("Copy of the live version"))
+    return copy
+
+
+def working_copy_publish(
+    *, copy: Digest, by, at=None, expires_at=None, message="", approve=False
+) -> Digest:
+    """Publish the changes of a working copy: its content (and go-live and expiry times)
+    is written into the live digest in one transaction, matching entries by paper, so
+    comments and view counts stay. The working copy goes; its audit records join the live
+    digest's; a published revision keeps what went live. Editors only; ``approve`` asks
+    that the changes were submitted for review."""
+    _require(by, PUBLISH_PERMISSION)
+    with transaction.atomic():
+        live = Digest.objects.select_for_update().filter(pk=copy.working_copy_of_id).first()
+        locked = Digest.objects.select_for_update().filter(pk=copy.pk).first()
+        if live is None or locked is None:
+            raise ValidationError(_("These changes were published or discarded already."))
+        allowed = (
+            (Digest.Status.REVIEW,) if approve else (Digest.Status.DRAFT, Digest.Status.REVIEW)
+        )
+        _require_status(locked, allowed, _("approved") if approve else _("published"))
+        _require_status(live, Digest.READABLE_STATES, _("changed"))
+        if not locked.entries.exists():
+            raise ValidationError(_("Add at least one paper before publishing this digest."))
+        data = workflow.snapshot(locked)
+        what = _("Publishing these changes")
+        _refuse_address_clash(live, data, what)
+        _refuse_losing_comments(live, data, what)
+        go_live = at or locked.published_at or live.published_at
+        expiry = expires_at if expires_at is not None else locked.expires_at
+        if expiry and expiry <= go_live:
+            raise ValidationError(_("The expiry time must come after the go-live time."))
+        if expiry and expiry <= timezone.now():
+            raise ValidationError(_("The expiry time is in the past: clear it or move it later."))
+        notes = _apply_snapshot(live, data)
+        moved = go_live != live.published_at
+        live.published_at, live.expires_at = go_live, expiry
+        live.save(update_fields=["published_at", "expires_at", "updated_at"])
+        _absorb_working_copy(live, locked)
+        text = " ".join([message or str(_("Changes published")), *notes])
+        _audit(
+            live,
+            by=by,
+            action=AuditRecord.Action.PUBLISH_CHANGES,
+            from_status=live.status,
+            message=text,
+            effective_at=live.published_at,
+        )
+        revision_record(digest=live, by=by, message=text, published=True)
+        content_changed()
+        if moved:
+            digest_mailing_schedule(digest=live)
+    return live
+
+
+def working_copy_discard(*, copy: Digest, by, message="") -> Digest:
+    """Throw away the unpublished changes of a live digest (readers saw none of them).
+    Anyone who may edit them may discard them. Returns the live digest."""
+    _require(by, CHANGE_PERMISSION)
+    with transaction.atomic():
+        live = Digest.objects.select_for_update().filter(pk=copy.working_copy_of_id).first()
+        locked = Digest.objects.select_for_update().filter(pk=copy.pk).first()
+        if live is None or locked is None:
+            raise ValidationError(_("These changes were published or discarded already."))
+        _absorb_working_copy(live, locked)
+        _audit(
+            live,
+            by=by,
+            action=AuditRecord.Action.DISCARD_CHANGES,
+            from_status=live.status,
+            message=message,
+        )
+    return live
+
+
+def _absorb_working_copy(live: Digest, copy: Digest) -> None:
+    """Delete ``copy``; its audit records (submitted, sent back…) join ``live``'s log."""
+    AuditRecord.objects.filter(digest=copy).update(digest=live)
+    copy.delete()
 
 
 def _apply_snapshot(digest: Digest, data: dict) -> list[str]:
@@ -397,10 +549,14 @@ def revision_record(*, digest: Digest, by, message="", published=False) -> Revis
 
 
 def digest_check_editable(*, digest: Digest | None, by) -> None:
-    """Refuse a content change ``by`` may not make (an author editing a published digest)."""
+    """Refuse a content change ``by`` may not make: any change in place to a published,
+    scheduled or archived digest (its working copy takes them), or without the right."""
     if not workflow.can_edit_content(by, digest):
         raise PermissionDenied(
-            _("Only editors can change a digest that is published, scheduled or archived.")
+            _(
+                "A digest on the site (published, scheduled or archived) is not changed in "
+                "place: edit its working copy, then publish the changes."
+            )
         )
 
 
