@@ -432,15 +432,21 @@ def _absorb_working_copy(live: Digest, copy: Digest) -> None:
 def _apply_snapshot(digest: Digest, data: dict) -> list[str]:
     """Write the content of a snapshot back into ``digest`` and its entries (inside the
     caller's transaction). Entries are matched by paper, so an entry that stays keeps its
-    id (and whatever points at it). Returns notes on what could not be restored."""
+    id (and whatever points at it); an entry whose content is already the snapshot's is not
+    touched, so its cached block stays valid (publishing a working copy re-renders only the
+    papers it changed). Returns notes on what could not be restored."""
 
     notes = []
-    digest.title = data["title"]
-    digest.slug = data["slug"]
-    digest.issue_date = datetime.date.fromisoformat(data["issue_date"])
-    digest.summary = data["summary"]
-    digest.save(update_fields=["title", "slug", "issue_date", "summary", "updated_at"])
-    digest.tags.set(data["tags"])
+    before = workflow.snapshot(digest)
+    fields = ("title", "slug", "issue_date", "summary")
+    if any(before[name] != data[name] for name in fields) or before["tags"] != data["tags"]:
+        digest.title = data["title"]
+        digest.slug = data["slug"]
+        digest.issue_date = datetime.date.fromisoformat(data["issue_date"])
+        digest.summary = data["summary"]
+        digest.save(update_fields=["title", "slug", "issue_date", "summary", "updated_at"])
+        digest.tags.set(data["tags"])
+    unchanged = {item["paper"]: item for item in before["entries"]}
 
     wanted = {}
     papers = Paper.objects.in_bulk([e["paper"] for e in data["entries"]])
@@ -464,7 +470,10 @@ def _apply_snapshot(digest: Digest, data: dict) -> list[str]:
         ]
     )
     kinds = {kind.slug: kind for kind in SectionKind.objects.all()}
+    rewritten = []
     for paper_id, item in wanted.items():
+        if paper_id in current and unchanged.get(paper_id) == item:
+            continue  # the same content: the entry and its block stay as they are
         entry = current.get(paper_id) or Entry(digest=digest, paper_id=paper_id)
         entry.position = item["position"]
         entry.title_zh = item["title_zh"]
@@ -479,6 +488,7 @@ def _apply_snapshot(digest: Digest, data: dict) -> list[str]:
                 % {"id": item["arxiv_id"]}
             )
         entry.save()
+        rewritten.append(entry.pk)
         entry.tags.set(item["tags"])
         entry.sections.all().delete()
         for section in item["sections"]:
@@ -504,7 +514,7 @@ def _apply_snapshot(digest: Digest, data: dict) -> list[str]:
         Entry.objects.filter(pk=entry.pk).update(updated_at=timezone.now())
     if any(f["image"] for item in wanted.values() for f in item["figures"]):
         # bulk_create skips the image dimension fields; fill them from the files.
-        for figure in Figure.objects.filter(entry__digest=digest).exclude(image=""):
+        for figure in Figure.objects.filter(entry__in=rewritten).exclude(image=""):
             try:
                 figure.width, figure.height = figure.image.width, figure.image.height
                 figure.save(update_fields=["width", "height"])
