@@ -243,6 +243,13 @@ class _Unindexed(models.Func):
     output_field = models.CharField()
 
 
+def digest_address(date, slug) -> dict:
+    """The lookup of the digest at ``date``/``slug``: with "not a working copy", which the
+    unique index of addresses is limited to, so that index finds it (SQLite, without
+    statistics, would otherwise walk every readable digest by status)."""
+    return {"issue_date": date, "slug": slug, "working_copy_of__isnull": True}
+
+
 class DigestQuerySet(models.QuerySet):
     def _status_unindexed(self):
         """(this queryset, the name to test the status by). SQLite keeps no statistics and

@@ -52,9 +52,10 @@ MOVED = {
 # columns), with their indexes and constraints: papers/migrations/0015_drop_cache_counters.py
 # drops the two cache counters.
 DROPPED_COLUMNS = {"papers_digest": {"tags_version"}, "papers_entry": {"block_version"}}
-# Columns later releases add to old tables (table -> columns): comments 0002's "tell me". The
+# Columns later releases add to old tables (table -> columns): comments 0002's "tell me",
+# papers 0018's link of a working copy to its live digest. The
 # old rows are compared without them (SQLite rebuilds the table, so the order may change too).
-ADDED_COLUMNS = {"papers_comment": {"notify"}}
+ADDED_COLUMNS = {"papers_comment": {"notify"}, "papers_digest": {"working_copy_of_id"}}
 # Tables where migrate may add rows but must keep every old one: the migration records, and
 # content types and permissions of new models (check_content_types says which may be new).
 GROWING_TABLES = {"django_migrations", "django_content_type", "auth_permission"}
