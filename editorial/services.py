@@ -15,9 +15,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from background.tasks import queue_mail
+from comments.markup import neutralise
 from comments.models import Comment
 from editorial import workflow
-from editorial.models import AuditRecord, Revision, ShareLink
+from editorial.models import AuditRecord, ReviewComment, Revision, ShareLink
 from editorial.signals import digest_went_live
 from editorial.workflow import CHANGE_PERMISSION, RESTORE_PERMISSION, SHARE_PERMISSION
 from papers.changes import content_changed
@@ -613,6 +614,132 @@ def share_link_revoke(*, link: ShareLink, by) -> ShareLink:
     return link
 
 
+# --- reviewer feedback through share links ----------------------------------------------
+
+REVIEW_NAME_MAX, REVIEW_BODY_MAX = 80, 4000
+
+
+def review_comment_add(*, link: ShareLink | None, name: str, body: str, target="") -> ReviewComment:
+    """A remark by whoever holds ``link`` (no account), on the digest or, with ``target``
+    (``"<paper id>:<section kind slug>"`` of a paper the link shows), on one section. The
+    link's expiry and revocation apply. The digest's authors and the editors are emailed."""
+    if link is None or not link.is_active:
+        raise PermissionDenied(_("This link no longer works: ask for a new one."))
+    name = " ".join(neutralise(name).split())
+    body = neutralise(body).strip()
+    if not name or not body:
+        raise ValidationError(_("Give your name and a comment."))
+    if len(name) > REVIEW_NAME_MAX or len(body) > REVIEW_BODY_MAX:
+        raise ValidationError(
+            _("A name has at most %(name)d characters, a comment %(body)d.")
+            % {"name": REVIEW_NAME_MAX, "body": REVIEW_BODY_MAX}
+        )
+    paper = kind = None
+    if target:
+        shown = workflow.working_copy(link.digest) or link.digest
+        paper_id, _sep, slug = str(target).partition(":")
+        entry = (
+            Entry.objects.filter(digest=shown, paper_id=int(paper_id))
+            .select_related("paper")
+            .first()
+            if paper_id.isdigit()
+            else None
+        )
+        kind = SectionKind.objects.filter(slug=slug).first() if slug else None
+        if entry is None or (slug and kind is None):
+            raise ValidationError(_("Choose the digest or one of its sections."))
+        paper = entry.paper
+    with transaction.atomic():
+        comment = ReviewComment.objects.create(
+            digest=link.digest, link=link, paper=paper, kind=kind, name=name, body=body
+        )
+        _tell_about_review(comment)  # queued: sent once the comment is committed
+    return comment
+
+
+def review_comment_reply(*, comment: ReviewComment, by, body: str) -> ReviewComment:
+    """A staff member answers a reviewer's remark (replies are one level deep)."""
+    _require(by, CHANGE_PERMISSION)
+    body = neutralise(body).strip()
+    if not body:
+        raise ValidationError(_("Write a reply first."))
+    if len(body) > REVIEW_BODY_MAX:
+        raise ValidationError(_("A reply has at most %(n)d characters.") % {"n": REVIEW_BODY_MAX})
+    root = comment.parent or comment
+    return ReviewComment.objects.create(
+        digest=root.digest,
+        parent=root,
+        paper=root.paper,
+        kind=root.kind,
+        name=workflow.user_label(by)[:REVIEW_NAME_MAX],
+        author=by,
+        body=body,
+    )
+
+
+def review_comment_resolve(*, comment: ReviewComment, by, resolved: bool = True) -> ReviewComment:
+    """Mark a reviewer's remark as dealt with (or open it again)."""
+    _require(by, CHANGE_PERMISSION)
+    with transaction.atomic():
+        locked = ReviewComment.objects.select_for_update().get(pk=(comment.parent_id or comment.pk))
+        locked.resolved_at, locked.resolved_by = (timezone.now(), by) if resolved else (None, None)
+        locked.save(update_fields=["resolved_at", "resolved_by"])
+    return locked
+
+
+def _editors():
+    """Active users who may publish (editors and superusers) with an address."""
+    User = get_user_model()
+    perm = Q(groups__permissions__codename="publish_digest") | Q(
+        user_permissions__codename="publish_digest"
+    )
+    return (
+        User.objects.filter(is_active=True)
+        .filter(perm | Q(is_superuser=True))
+        .exclude(email="")
+        .distinct()
+    )
+
+
+def _tell_about_review(comment: ReviewComment) -> None:
+    """Email the digest's authors (who created it or submitted it, or its changes) and the
+    editors that a reviewer wrote, with an absolute link to where the remark shows."""
+    digest = comment.digest
+    actions = (AuditRecord.Action.CREATE, AuditRecord.Action.SUBMIT)
+    authors = {
+        record.actor
+        for record in digest.audit_records.filter(action__in=actions).select_related("actor")
+        if record.actor and record.actor.is_active and record.actor.email
+    }
+    recipients = sorted({u.email for u in authors} | {u.email for u in _editors()})
+    if not recipients:
+        return
+    shown = workflow.working_copy(digest) or digest
+    where = reverse("admin:papers_digest_change", args=[shown.pk])
+    if comment.paper_id:
+        entry = Entry.objects.filter(digest=shown, paper_id=comment.paper_id).first()
+        if entry is not None:
+            where = reverse("admin:papers_entry_change", args=[entry.pk])
+    section = _("the whole digest")
+    if comment.paper_id:
+        section = comment.paper.arxiv_id
+        if comment.kind_id:
+            section = f"{section} · {comment.kind.name_zh}"
+    subject = _("Reviewer comment on %(title)s") % {"title": digest.title}
+    body = _(
+        "%(name)s commented on %(section)s of “%(title)s” (%(date)s) through a share link:"
+        "\n\n%(body)s\n\nAnswer or resolve it in the admin: %(link)s"
+    ) % {
+        "name": comment.name,
+        "section": section,
+        "title": digest.title,
+        "date": digest.issue_date.isoformat(),
+        "body": comment.body,
+        "link": settings.SITE_URL + where,
+    }
+    queue_mail(subject=subject, body=body, to=recipients)
+
+
 def digests_went_live(*, now=None, dry_run=False) -> list[Digest]:
     """Digests readable now whose going live has not been recorded yet (for each go-live
     time). Records it and sends ``digest_went_live`` unless ``dry_run``; idempotent."""
@@ -674,16 +801,7 @@ def _tell_submitter(digest: Digest, record: AuditRecord, submitter) -> None:
 def _tell_editors(digest: Digest, record: AuditRecord) -> None:
     """Email every editor (active users with the publish permission) that a digest waits
     for review, through the worker (settings.EMAIL_BACKEND: the console by default)."""
-    User = get_user_model()
-    perm = Q(groups__permissions__codename="publish_digest") | Q(
-        user_permissions__codename="publish_digest"
-    )
-    editors = (
-        User.objects.filter(is_active=True)
-        .filter(perm | Q(is_superuser=True))
-        .exclude(email="")
-        .distinct()
-    )
+    editors = _editors()
     recipients = sorted({u.email for u in editors if u.pk != getattr(record.actor, "pk", None)})
     if not recipients:
         return

@@ -6,4 +6,5 @@ app_name = "editorial"
 
 urlpatterns = [
     path("preview/<str:token>/", views.share_preview, name="share-preview"),
+    path("preview/<str:token>/comments/", views.share_comment, name="share-comment"),
 ]

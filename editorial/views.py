@@ -1,12 +1,17 @@
-"""The share-link preview: a reviewer without an account sees a digest's current draft,
-with the preview banner, for as long as the link is valid."""
+"""The share-link preview: a reviewer without an account sees a digest's current draft
+(or a live digest's unpublished changes), with the preview banner, and may comment on it or
+on one section, for as long as the link is valid; the admin's preview of the same."""
 
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpResponseRedirect
 from django.shortcuts import render
 from django.utils.cache import patch_cache_control
+from django.views.decorators.http import require_POST
 
-from editorial import workflow
+from editorial import services, workflow
+from editorial.models import ReviewComment
 from papers.changes import names_version
-from papers.models import Digest, Entry
+from papers.models import Digest, Entry, SectionKind
 from reading.views.pages import digest_page_context, page_entries
 
 
@@ -18,7 +23,7 @@ def _private(response):
     return response
 
 
-def preview_response(request, digest, *, link=None):
+def preview_response(request, digest, *, link=None, review=None):
     """The digest page of ``digest`` as readers would see it, marked as a preview: a draft,
     a live digest's working copy, or (for a share ``link``) whichever of the two the link's
     digest has. Never cached, never indexed."""
@@ -33,10 +38,39 @@ def preview_response(request, digest, *, link=None):
             digest, entries, names=names, is_preview=True, share=link is not None
         ),
     }
+    status = 200
     if link is not None:
         context["share_link"] = link
         context["share_until"] = workflow.site_time(link.expires_at)
-    return _private(render(request, "papers/digest_detail.html", context))
+        context.update(_review_context(request, link, entries, review or {}))
+        status = 400 if review and review.get("error") else 200
+    return _private(render(request, "papers/digest_detail.html", context, status=status))
+
+
+def _review_context(request, link, entries, review: dict) -> dict:
+    """The reviewers' comments under a shared digest and the form to add one: on the
+    digest or on one section of one of its papers."""
+    kinds = list(SectionKind.objects.all())
+    targets = [
+        (
+            f"{entry.paper_id}:{kind.slug}",
+            f"{entry.position}. {entry.paper.title[:60]} · {kind.name_zh}",
+        )
+        for entry in entries
+        for kind in kinds
+    ]
+    comments = (
+        ReviewComment.objects.filter(digest=link.digest_id, parent=None)
+        .select_related("paper", "kind")
+        .prefetch_related("replies")
+    )
+    return {
+        "review_comments": comments,
+        "review_targets": targets,
+        "review_error": review.get("error", ""),
+        "review_values": review.get("values", {}),
+        "review_thanks": "thanks" in request.GET,
+    }
 
 
 def share_preview(request, token):
@@ -46,6 +80,15 @@ def share_preview(request, token):
     No comment section: a reader's form cannot post to a draft (the context has no
     ``comment_section``, so the template leaves it out)."""
     link = workflow.share_link_from_token(token)
+    gone = _gone(request, link)
+    if gone is not None:
+        return gone
+    digest = Digest.objects.filter(working_copy_of=link.digest_id).first() or link.digest
+    return preview_response(request, digest, link=link)
+
+
+def _gone(request, link):
+    """The answer for a link that no longer opens its page (or None while it does)."""
     if link is None:
         return _private(
             render(request, "papers/share_link_gone.html", {"reason": "unknown"}, status=404)
@@ -54,5 +97,24 @@ def share_preview(request, token):
         reason = "revoked" if link.revoked_at else "expired"
         context = {"reason": reason, "when": workflow.site_time(link.expires_at)}
         return _private(render(request, "papers/share_link_gone.html", context, status=410))
-    digest = Digest.objects.filter(working_copy_of=link.digest_id).first() or link.digest
-    return preview_response(request, digest, link=link)
+    return None
+
+
+@require_POST
+def share_comment(request, token):
+    """``/preview/<token>/comments/``: a reviewer's remark, with a name, on the digest or one
+    section. Whoever holds a valid link may write; an expired or revoked one may not (410)."""
+    link = workflow.share_link_from_token(token)
+    gone = _gone(request, link)
+    if gone is not None:
+        return gone
+    values = {key: request.POST.get(key, "") for key in ("name", "body", "target")}
+    try:
+        services.review_comment_add(link=link, **values)
+    except (ValidationError, PermissionDenied) as exc:
+        error = " ".join(getattr(exc, "messages", None) or [str(exc)])
+        digest = Digest.objects.filter(working_copy_of=link.digest_id).first() or link.digest
+        return preview_response(
+            request, digest, link=link, review={"error": error, "values": values}
+        )
+    return _private(HttpResponseRedirect(link.get_absolute_url() + "?thanks=1#review"))

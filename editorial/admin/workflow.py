@@ -18,11 +18,12 @@ from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
 from editorial import services, workflow
-from editorial.models import AuditRecord, Revision, ShareLink
+from editorial.models import AuditRecord, ReviewComment, Revision, ShareLink
 from editorial.views import preview_response
 from papers.admin_scale import LargeTableAdminMixin
 from papers.models import Digest, Entry, published_q
@@ -336,6 +337,7 @@ class DigestWorkflowMixin:
                 buttons.append(("_archive", _("Archive")))
         context.update(
             {
+                "review_comments": review_comments(obj) if obj else [],
                 "working_copy": copy,
                 "live_digest": obj.working_copy_of if is_copy else None,
                 "can_publish": editor,
@@ -459,6 +461,11 @@ class DigestWorkflowMixin:
             ),
             path("<int:pk>/share/", wrap(self.share_view), name="papers_digest_share"),
             path("<int:pk>/preview/", wrap(self.preview_view), name="papers_digest_preview"),
+            path(
+                "<int:pk>/review/<int:comment>/",
+                wrap(self.review_view),
+                name="papers_digest_review",
+            ),
             path("<int:pk>/changes/", wrap(self.changes_view), name="papers_digest_changes"),
             path("<int:pk>/mail/", wrap(self.mail_view), name="papers_digest_mail"),
             path(
@@ -591,6 +598,35 @@ class DigestWorkflowMixin:
         unpublished changes (a working copy has no address of its own)."""
         digest = self._digest_for(request, pk)
         return preview_response(request, digest)
+
+    def review_view(self, request, pk, comment):
+        """Reply to a reviewer's comment, resolve it or open it again (POST), then back to
+        the page it was answered from."""
+        digest = self._digest_for(request, pk)
+        live = digest.working_copy_of if digest.is_working_copy else digest
+        remark = get_object_or_404(ReviewComment, pk=comment, digest=live)
+        if request.method != "POST":
+            return HttpResponseRedirect(reverse("admin:papers_digest_change", args=[pk]))
+        action = request.POST.get("action", "")
+        try:
+            if action == "reply":
+                services.review_comment_reply(
+                    comment=remark, by=request.user, body=request.POST.get("body", "")
+                )
+            elif action in ("resolve", "reopen"):
+                services.review_comment_resolve(
+                    comment=remark, by=request.user, resolved=action == "resolve"
+                )
+            else:
+                raise ValidationError(_("Choose what to do with the comment."))
+        except ValidationError as exc:
+            self.message_user(request, " ".join(exc.messages), messages.ERROR)
+        else:
+            self.message_user(request, _("Done."), messages.SUCCESS)
+        back = request.POST.get("next", "")
+        if not url_has_allowed_host_and_scheme(back, {request.get_host()}, request.is_secure()):
+            back = reverse("admin:papers_digest_change", args=[pk])
+        return HttpResponseRedirect(back)
 
     def changes_view(self, request, pk):
         """A live digest's unpublished changes compared with the live version, section by
@@ -810,6 +846,7 @@ class EntryWorkflowMixin:
     def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
         context["site_zone"] = workflow.site_zone().key
         if obj is not None:
+            context["review_comments"] = review_comments(obj.digest, paper_id=obj.paper_id)
             context["digest_is_copy"] = obj.digest.is_working_copy
             context["digest_is_live"] = obj.digest.status in Digest.READABLE_STATES
         return super().render_change_form(request, context, add, change, form_url, obj)
@@ -824,6 +861,25 @@ class ShareLinkForm(forms.Form):
     )
     days = forms.IntegerField(
         label=gettext_lazy("Valid for (days)"), min_value=1, max_value=90, initial=7
+    )
+
+
+def review_comments(digest, *, paper_id=None) -> list:
+    """Reviewers' comments on ``digest`` (kept on the live digest for a working copy) with
+    their replies, in the order of the editor's page: the digest's, then by paper and
+    section (``paper_id``: that paper's only)."""
+    live = digest.working_copy_of if digest.is_working_copy else digest
+    found = ReviewComment.objects.filter(digest=live, parent=None)
+    if paper_id is not None:
+        found = found.filter(paper=paper_id)
+    found = list(
+        found.select_related("paper", "kind").prefetch_related("replies").order_by("created_at")
+    )
+    for comment in found:
+        comment.when = workflow.site_time(comment.created_at)
+    return sorted(
+        found,
+        key=lambda c: (c.paper_id is not None, c.paper_id or 0, c.kind.order if c.kind else 0),
     )
 
 
