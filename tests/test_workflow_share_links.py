@@ -33,7 +33,7 @@ def draft():
 def _assert_private(response):
     assert "private" in response["Cache-Control"] and "no-store" in response["Cache-Control"]
     assert "noindex" in response["X-Robots-Tag"]
-    assert response["Referrer-Policy"] == "no-referrer"
+    assert response["Referrer-Policy"] == "same-origin"  # no Referer to other sites
 
 
 def test_a_reviewer_without_an_account_sees_the_current_draft_with_a_banner(editor, draft):

@@ -117,3 +117,45 @@ def test_restoring_a_revision_in_the_browser_keeps_the_digest_online(
     assert Digest.objects.get(pk=digest.pk).is_published
     reader.close()
     editor_page.close()
+
+
+def test_a_reviewer_comments_on_one_section_and_the_editor_resolves_it(
+    browser,  # noqa: F811
+    live_server,
+    people,
+):
+    """Through a share link, in a browser without an account (its CSRF cookie set by the
+    page itself), then in the editor."""
+    from editorial.models import ReviewComment
+
+    author, editor, digest = people
+    services.working_copy_start(digest=digest, by=editor)
+    link = services.share_link_create(digest=digest, by=editor, note="王老师")
+    entry = digest.entries.get()
+    reviewer = browser.new_page(locale="zh-CN")
+    reviewer.goto(live_server.url + link.get_absolute_url())
+    reviewer.select_option("#review-target", f"{entry.paper_id}:limitations")
+    reviewer.fill("#review-name", "王老师")
+    reviewer.fill("#review-body", "不足部分应提到数据集偏差。")
+    with reviewer.expect_navigation():
+        reviewer.click("#review button[type=submit]")
+    assert "不足部分应提到数据集偏差" in reviewer.locator("#review").inner_text()
+    comment = ReviewComment.objects.get()
+    assert comment.kind.slug == "limitations"
+
+    editor_page = _logged_in_page(browser, live_server, "editor")
+    editor_page.goto(f"{live_server.url}/admin/papers/entry/{entry.pk}/change/")
+    # Redirected to the paper in the working copy, the remark beside it.
+    box = editor_page.locator(f"#review-{comment.pk}")
+    assert "不足部分应提到数据集偏差" in box.inner_text()
+    box.locator("textarea").fill("已补上。")
+    with editor_page.expect_navigation():
+        box.locator("button[value=reply]").click()
+    with editor_page.expect_navigation():
+        editor_page.locator(f"#review-{comment.pk} button[value=resolve]").click()
+    comment.refresh_from_db()
+    assert comment.resolved_by == editor and comment.replies.get().body == "已补上。"
+    reviewer.reload()
+    assert "已补上" in reviewer.locator("#review").inner_text()
+    reviewer.close()
+    editor_page.close()
