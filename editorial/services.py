@@ -636,7 +636,7 @@ def review_comment_add(*, link: ShareLink | None, name: str, body: str, target="
         )
     paper = kind = None
     if target:
-        shown = workflow.working_copy(link.digest) or link.digest
+        shown = workflow.shared_digest(link)
         paper_id, _sep, slug = str(target).partition(":")
         entry = (
             Entry.objects.filter(digest=shown, paper_id=int(paper_id))

@@ -11,7 +11,7 @@ from django.views.decorators.http import require_POST
 from editorial import services, workflow
 from editorial.models import ReviewComment
 from papers.changes import names_version
-from papers.models import Digest, Entry, SectionKind
+from papers.models import Entry, SectionKind
 from reading.views.pages import digest_page_context, page_entries
 
 
@@ -85,7 +85,7 @@ def share_preview(request, token):
     gone = _gone(request, link)
     if gone is not None:
         return gone
-    digest = Digest.objects.filter(working_copy_of=link.digest_id).first() or link.digest
+    digest = workflow.shared_digest(link)
     return preview_response(request, digest, link=link)
 
 
@@ -115,7 +115,7 @@ def share_comment(request, token):
         services.review_comment_add(link=link, **values)
     except (ValidationError, PermissionDenied) as exc:
         error = " ".join(getattr(exc, "messages", None) or [str(exc)])
-        digest = Digest.objects.filter(working_copy_of=link.digest_id).first() or link.digest
+        digest = workflow.shared_digest(link)
         return preview_response(
             request, digest, link=link, review={"error": error, "values": values}
         )

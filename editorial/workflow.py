@@ -233,13 +233,27 @@ def share_token(link: ShareLink) -> str:
     return link.token
 
 
+def shared_digest(link: ShareLink) -> Digest:
+    """What a share link shows: its digest's working copy if it has one (the unpublished
+    changes to a live digest), else the digest (a draft as it stands)."""
+    try:
+        return link.digest.working_copy
+    except Digest.working_copy.RelatedObjectDoesNotExist:
+        return link.digest
+
+
 def share_link_from_token(token: str) -> ShareLink | None:
     """The link a token names, or None when it is forged, garbled or unknown."""
     try:
         link_id, key = signing.loads(token, salt=SHARE_SALT)
     except (signing.BadSignature, TypeError, ValueError):
         return None
-    link = ShareLink.objects.select_related("digest").filter(pk=link_id).first()
+    # With the digest's working copy, if any: what the link shows (one query for both).
+    link = (
+        ShareLink.objects.select_related("digest", "digest__working_copy")
+        .filter(pk=link_id)
+        .first()
+    )
     if link is None or not isinstance(key, str) or link.key != key:
         return None
     return link
