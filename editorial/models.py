@@ -36,6 +36,9 @@ class AuditRecord(models.Model):
         WENT_LIVE = "went_live", _("Went live")
         SHARE = "share", _("Share link created")
         REVOKE = "revoke", _("Share link revoked")
+        WORKING_COPY = "working_copy", _("Changes to the live version started")
+        PUBLISH_CHANGES = "publish_changes", _("Changes published")
+        DISCARD_CHANGES = "discard_changes", _("Changes discarded")
 
     digest = models.ForeignKey(
         Digest,
@@ -217,3 +220,81 @@ class EditPresence(models.Model):
 
     def __str__(self):
         return f"{self.user_id} on {self.digest_id} at {self.seen_at:%H:%M}"
+
+
+class ReviewComment(models.Model):
+    """A reviewer's remark left through a share link, on the whole digest or on one section
+    of one paper, or a staff member's reply to one. Editors resolve them. Sections are
+    named by paper and kind, not by row, so a remark outlives the working copy it was made
+    on (publishing rewrites the rows)."""
+
+    digest = models.ForeignKey(
+        Digest, verbose_name=_("digest"), on_delete=models.CASCADE, related_name="review_comments"
+    )
+    link = models.ForeignKey(
+        ShareLink,
+        verbose_name=_("share link"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="comments",
+    )
+    parent = models.ForeignKey(
+        "self",
+        verbose_name=_("reply to"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="replies",
+    )
+    paper = models.ForeignKey(
+        "papers.Paper",
+        verbose_name=_("paper"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="+",
+    )
+    kind = models.ForeignKey(
+        "papers.SectionKind",
+        verbose_name=_("section"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    name = models.CharField(_("name"), max_length=80)
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("staff member"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    body = models.TextField(_("comment"))
+    created_at = models.DateTimeField(_("written"), default=timezone.now)
+    resolved_at = models.DateTimeField(_("resolved"), null=True, blank=True)
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("resolved by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        verbose_name = _("reviewer comment")
+        verbose_name_plural = _("reviewer comments")
+        indexes = [models.Index(fields=["digest", "paper"], name="review_digest_paper_idx")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(kind__isnull=True) | Q(paper__isnull=False),
+                name="review_section_names_its_paper",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.name}: {self.body[:40]}"

@@ -15,9 +15,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from background.tasks import queue_mail
+from comments.markup import neutralise
 from comments.models import Comment
 from editorial import workflow
-from editorial.models import AuditRecord, Revision, ShareLink
+from editorial.models import AuditRecord, ReviewComment, Revision, ShareLink
 from editorial.signals import digest_went_live
 from editorial.workflow import CHANGE_PERMISSION, RESTORE_PERMISSION, SHARE_PERMISSION
 from papers.changes import content_changed
@@ -101,8 +102,13 @@ def _go_live(*, digest, by, at, expires_at, message, action, allowed, verb):
 def digest_publish(*, digest: Digest, by, at=None, expires_at=None, message="") -> Digest:
     """Publish ``digest`` at ``at`` (default: its scheduled go-live time if it has one,
     else now). A future time schedules it; readers see it from then on. Editors only; a
-    published digest may be published again to change its times."""
+    published digest may be published again to change its times. Publishing a working
+    copy publishes its changes into the live digest (``working_copy_publish``)."""
     _require(by, PUBLISH_PERMISSION)
+    if digest.is_working_copy:
+        return working_copy_publish(
+            copy=digest, by=by, at=at, expires_at=expires_at, message=message
+        )
     return _go_live(
         digest=digest,
         by=by,
@@ -121,6 +127,10 @@ def digest_schedule(*, digest: Digest, by, at, expires_at=None, message="") -> D
     _require(by, PUBLISH_PERMISSION)
     if at is None or at <= timezone.now():
         raise ValidationError(_("Give a go-live time in the future to schedule the digest."))
+    if digest.is_working_copy:
+        return working_copy_publish(
+            copy=digest, by=by, at=at, expires_at=expires_at, message=message
+        )
     return _go_live(
         digest=digest,
         by=by,
@@ -135,8 +145,10 @@ def digest_schedule(*, digest: Digest, by, at, expires_at=None, message="") -> D
 
 def digest_approve(*, digest: Digest, by, at=None, message="") -> Digest:
     """An editor approves a digest in review: it is published (at ``at`` or its go-live
-    time if one is set, else now)."""
+    time if one is set, else now). Approving a working copy publishes its changes."""
     _require(by, PUBLISH_PERMISSION)
+    if digest.is_working_copy:
+        return working_copy_publish(copy=digest, by=by, at=at, message=message, approve=True)
     return _go_live(
         digest=digest,
         by=by,
@@ -201,6 +213,15 @@ def digest_unpublish(*, digest: Digest, by, message="") -> Digest:
         locked = _locked(digest)
         _require_status(locked, Digest.READABLE_STATES, _("unpublished"))
         previous = locked.status
+        copy = Digest.objects.select_for_update().filter(working_copy_of=locked).first()
+        notes = []
+        if copy is not None:
+            # Off the site, the digest is edited in place: its unpublished changes become
+            # its content (nothing typed is lost), and the working copy goes.
+            data = workflow.snapshot(copy)
+            _refuse_losing_comments(locked, data, _("Unpublishing with these changes"))
+            notes = _apply_snapshot(locked, data)
+            _absorb_working_copy(locked, copy)
         locked.status = Digest.Status.DRAFT
         locked.save(update_fields=["status", "updated_at"])
         _audit(
@@ -208,8 +229,10 @@ def digest_unpublish(*, digest: Digest, by, message="") -> Digest:
             by=by,
             action=AuditRecord.Action.UNPUBLISH,
             from_status=previous,
-            message=message,
+            message=" ".join([message, *notes]).strip(),
         )
+        if copy is not None:
+            revision_record(digest=locked, by=by, message=_("Unpublished with its changes"))
         content_changed()
     return locked
 
@@ -235,9 +258,10 @@ def digest_archive(*, digest: Digest, by, message="") -> Digest:
 
 
 def digest_restore_revision(*, digest: Digest, revision: Revision, by, message="") -> Revision:
-    """Write an earlier revision's content back as a new draft: the digest becomes a draft
-    (off the site until published again) and a new revision records the restore. No
-    revision is changed or removed."""
+    """Write an earlier revision's content back as a new revision. A draft (or a working
+    copy) takes it in place; a live digest stays on the site as it is and the content goes
+    into its working copy, published like any change. No revision is changed or removed.
+    Returns the new revision (of the working copy, for a live digest)."""
     _require(by, PUBLISH_PERMISSION)
     _require(by, RESTORE_PERMISSION)
     if revision.digest_id != digest.pk:
@@ -245,50 +269,185 @@ def digest_restore_revision(*, digest: Digest, revision: Revision, by, message="
     with transaction.atomic():
         locked = _locked(digest)
         data = revision.snapshot
-        clash = Digest.objects.filter(issue_date=data["issue_date"], slug=data["slug"]).exclude(
-            pk=locked.pk
-        )
-        if clash.exists():
-            raise ValidationError(
-                _("Another digest now uses the address of revision %(n)s (%(date)s/%(slug)s).")
-                % {"n": revision.number, "date": data["issue_date"], "slug": data["slug"]}
-            )
-        dropped = locked.entries.exclude(paper_id__in=[e["paper"] for e in data["entries"]])
-        lost = Comment.objects.filter(entry__in=dropped).count()
-        if lost:
-            raise ValidationError(
-                _(
-                    "Restoring revision %(n)s would remove papers that readers commented on "
-                    "(%(count)d comments would be deleted). Nothing was changed; remove those "
-                    "comments first if that is what you want."
-                )
-                % {"n": revision.number, "count": lost}
-            )
+        what = _("Restoring revision %(n)s") % {"n": revision.number}
+        live = locked.working_copy_of if locked.is_working_copy else locked
+        _refuse_address_clash(live, data, what)
+        _refuse_losing_comments(live, data, what)
         previous = locked.status
-        notes = _apply_snapshot(locked, data)
-        locked.status = Digest.Status.DRAFT
-        locked.save(update_fields=["status", "updated_at"])
+        target = locked
+        if locked.status in Digest.READABLE_STATES:
+            # Never unpublish: readers keep the live version; the revision becomes the
+            # working copy's content, to be reviewed and published like any change.
+            target = working_copy_start(digest=locked, by=by)
+        notes = _apply_snapshot(target, data)
+        target.status = Digest.Status.DRAFT
+        target.save(update_fields=["status", "updated_at"])
         text = message or _("Restored revision %(n)s") % {"n": revision.number}
         if notes:
             text = " ".join([text, *notes])
         _audit(locked, by=by, action=AuditRecord.Action.RESTORE, from_status=previous, message=text)
-        if previous in Digest.READABLE_STATES:
-            content_changed()
-        return revision_record(digest=locked, by=by, message=text[:300])
+        return revision_record(digest=target, by=by, message=text[:300])
+
+
+def _refuse_address_clash(live: Digest, data: dict, what: str) -> None:
+    """Refuse content whose date and slug another digest now uses (``what``: the action)."""
+    clash = Digest.objects.originals().filter(issue_date=data["issue_date"], slug=data["slug"])
+    if clash.exclude(pk=live.pk).exists():
+        raise ValidationError(
+            _("%(what)s: another digest now uses the address %(date)s/%(slug)s.")
+            % {"what": what, "date": data["issue_date"], "slug": data["slug"]}
+        )
+
+
+def _refuse_losing_comments(digest: Digest, data: dict, what: str) -> None:
+    """Refuse content that drops papers of ``digest`` readers commented on."""
+    dropped = digest.entries.exclude(paper_id__in=[e["paper"] for e in data["entries"]])
+    lost = Comment.objects.filter(entry__in=dropped).count()
+    if lost:
+        raise ValidationError(
+            _(
+                "%(what)s would remove papers that readers commented on (%(count)d comments "
+                "would be deleted). Nothing was changed; remove those comments first if that "
+                "is what you want."
+            )
+            % {"what": what, "count": lost}
+        )
+
+
+# --- changes to a live digest: its working copy ----------------------------------------
+
+
+def working_copy_start(*, digest: Digest, by, message="") -> Digest:
+    """The working copy of the live ``digest``, made now (a draft holding a copy of its
+    content, at no address) unless it has one. Authors and editors edit it in the admin as
+    any draft; readers keep the live version until an editor publishes the changes."""
+    _require(by, CHANGE_PERMISSION)
+    with transaction.atomic():
+        locked = _locked(digest)
+        if locked.is_working_copy:
+            return locked
+        existing = Digest.objects.filter(working_copy_of=locked).first()
+        if existing is not None:
+            return existing
+        _require_status(locked, Digest.READABLE_STATES, _("edited through a working copy"))
+        copy = Digest.objects.create(
+            title=locked.title,
+            slug=locked.slug,
+            issue_date=locked.issue_date,
+            summary=locked.summary,
+            status=Digest.Status.DRAFT,
+            published_at=locked.published_at,
+            expires_at=locked.expires_at,
+            working_copy_of=locked,
+        )
+        _apply_snapshot(copy, workflow.snapshot(locked))
+        _audit(
+            locked,
+            by=by,
+            action=AuditRecord.Action.WORKING_COPY,
+            from_status=locked.status,
+            message=message,
+        )
+        revision_record(digest=copy, by=by, message=message or _("Copy of the live version"))
+    return copy
+
+
+def working_copy_publish(
+    *, copy: Digest, by, at=None, expires_at=None, message="", approve=False
+) -> Digest:
+    """Publish the changes of a working copy: its content (and go-live and expiry times)
+    is written into the live digest in one transaction, matching entries by paper, so
+    comments and view counts stay. The working copy goes; its audit records join the live
+    digest's; a published revision keeps what went live. Editors only; ``approve`` asks
+    that the changes were submitted for review."""
+    _require(by, PUBLISH_PERMISSION)
+    with transaction.atomic():
+        live = Digest.objects.select_for_update().filter(pk=copy.working_copy_of_id).first()
+        locked = Digest.objects.select_for_update().filter(pk=copy.pk).first()
+        if live is None or locked is None:
+            raise ValidationError(_("These changes were published or discarded already."))
+        allowed = (
+            (Digest.Status.REVIEW,) if approve else (Digest.Status.DRAFT, Digest.Status.REVIEW)
+        )
+        _require_status(locked, allowed, _("approved") if approve else _("published"))
+        _require_status(live, Digest.READABLE_STATES, _("changed"))
+        if not locked.entries.exists():
+            raise ValidationError(_("Add at least one paper before publishing this digest."))
+        data = workflow.snapshot(locked)
+        what = _("Publishing these changes")
+        _refuse_address_clash(live, data, what)
+        _refuse_losing_comments(live, data, what)
+        go_live = at or locked.published_at or live.published_at
+        expiry = expires_at if expires_at is not None else locked.expires_at
+        if expiry and expiry <= go_live:
+            raise ValidationError(_("The expiry time must come after the go-live time."))
+        if expiry and expiry <= timezone.now():
+            raise ValidationError(_("The expiry time is in the past: clear it or move it later."))
+        notes = _apply_snapshot(live, data)
+        moved = go_live != live.published_at
+        live.published_at, live.expires_at = go_live, expiry
+        live.save(update_fields=["published_at", "expires_at", "updated_at"])
+        _absorb_working_copy(live, locked)
+        text = " ".join([message or str(_("Changes published")), *notes])
+        _audit(
+            live,
+            by=by,
+            action=AuditRecord.Action.PUBLISH_CHANGES,
+            from_status=live.status,
+            message=text,
+            effective_at=live.published_at,
+        )
+        revision_record(digest=live, by=by, message=text, published=True)
+        content_changed()
+        if moved:
+            digest_mailing_schedule(digest=live)
+    return live
+
+
+def working_copy_discard(*, copy: Digest, by, message="") -> Digest:
+    """Throw away the unpublished changes of a live digest (readers saw none of them).
+    Anyone who may edit them may discard them. Returns the live digest."""
+    _require(by, CHANGE_PERMISSION)
+    with transaction.atomic():
+        live = Digest.objects.select_for_update().filter(pk=copy.working_copy_of_id).first()
+        locked = Digest.objects.select_for_update().filter(pk=copy.pk).first()
+        if live is None or locked is None:
+            raise ValidationError(_("These changes were published or discarded already."))
+        _absorb_working_copy(live, locked)
+        _audit(
+            live,
+            by=by,
+            action=AuditRecord.Action.DISCARD_CHANGES,
+            from_status=live.status,
+            message=message,
+        )
+    return live
+
+
+def _absorb_working_copy(live: Digest, copy: Digest) -> None:
+    """Delete ``copy``; its audit records (submitted, sent back…) join ``live``'s log."""
+    AuditRecord.objects.filter(digest=copy).update(digest=live)
+    copy.delete()
 
 
 def _apply_snapshot(digest: Digest, data: dict) -> list[str]:
     """Write the content of a snapshot back into ``digest`` and its entries (inside the
     caller's transaction). Entries are matched by paper, so an entry that stays keeps its
-    id (and whatever points at it). Returns notes on what could not be restored."""
+    id (and whatever points at it); an entry whose content is already the snapshot's is not
+    touched, so its cached block stays valid (publishing a working copy re-renders only the
+    papers it changed). Returns notes on what could not be restored."""
 
     notes = []
-    digest.title = data["title"]
-    digest.slug = data["slug"]
-    digest.issue_date = datetime.date.fromisoformat(data["issue_date"])
-    digest.summary = data["summary"]
-    digest.save(update_fields=["title", "slug", "issue_date", "summary", "updated_at"])
-    digest.tags.set(data["tags"])
+    before = workflow.snapshot(digest)
+    fields = ("title", "slug", "issue_date", "summary")
+    if any(before[name] != data[name] for name in fields) or before["tags"] != data["tags"]:
+        digest.title = data["title"]
+        digest.slug = data["slug"]
+        digest.issue_date = datetime.date.fromisoformat(data["issue_date"])
+        digest.summary = data["summary"]
+        digest.save(update_fields=["title", "slug", "issue_date", "summary", "updated_at"])
+        digest.tags.set(data["tags"])
+    unchanged = {item["paper"]: item for item in before["entries"]}
 
     wanted = {}
     papers = Paper.objects.in_bulk([e["paper"] for e in data["entries"]])
@@ -312,7 +471,10 @@ def _apply_snapshot(digest: Digest, data: dict) -> list[str]:
         ]
     )
     kinds = {kind.slug: kind for kind in SectionKind.objects.all()}
+    rewritten = []
     for paper_id, item in wanted.items():
+        if paper_id in current and unchanged.get(paper_id) == item:
+            continue  # the same content: the entry and its block stay as they are
         entry = current.get(paper_id) or Entry(digest=digest, paper_id=paper_id)
         entry.position = item["position"]
         entry.title_zh = item["title_zh"]
@@ -327,6 +489,7 @@ def _apply_snapshot(digest: Digest, data: dict) -> list[str]:
                 % {"id": item["arxiv_id"]}
             )
         entry.save()
+        rewritten.append(entry.pk)
         entry.tags.set(item["tags"])
         entry.sections.all().delete()
         for section in item["sections"]:
@@ -352,7 +515,7 @@ def _apply_snapshot(digest: Digest, data: dict) -> list[str]:
         Entry.objects.filter(pk=entry.pk).update(updated_at=timezone.now())
     if any(f["image"] for item in wanted.values() for f in item["figures"]):
         # bulk_create skips the image dimension fields; fill them from the files.
-        for figure in Figure.objects.filter(entry__digest=digest).exclude(image=""):
+        for figure in Figure.objects.filter(entry__in=rewritten).exclude(image=""):
             try:
                 figure.width, figure.height = figure.image.width, figure.image.height
                 figure.save(update_fields=["width", "height"])
@@ -397,10 +560,14 @@ def revision_record(*, digest: Digest, by, message="", published=False) -> Revis
 
 
 def digest_check_editable(*, digest: Digest | None, by) -> None:
-    """Refuse a content change ``by`` may not make (an author editing a published digest)."""
+    """Refuse a content change ``by`` may not make: any change in place to a published,
+    scheduled or archived digest (its working copy takes them), or without the right."""
     if not workflow.can_edit_content(by, digest):
         raise PermissionDenied(
-            _("Only editors can change a digest that is published, scheduled or archived.")
+            _(
+                "A digest on the site (published, scheduled or archived) is not changed in "
+                "place: edit its working copy, then publish the changes."
+            )
         )
 
 
@@ -445,6 +612,132 @@ def share_link_revoke(*, link: ShareLink, by) -> ShareLink:
                 message=link.note or link.key[:6],
             )
     return link
+
+
+# --- reviewer feedback through share links ----------------------------------------------
+
+REVIEW_NAME_MAX, REVIEW_BODY_MAX = 80, 4000
+
+
+def review_comment_add(*, link: ShareLink | None, name: str, body: str, target="") -> ReviewComment:
+    """A remark by whoever holds ``link`` (no account), on the digest or, with ``target``
+    (``"<paper id>:<section kind slug>"`` of a paper the link shows), on one section. The
+    link's expiry and revocation apply. The digest's authors and the editors are emailed."""
+    if link is None or not link.is_active:
+        raise PermissionDenied(_("This link no longer works: ask for a new one."))
+    name = " ".join(neutralise(name).split())
+    body = neutralise(body).strip()
+    if not name or not body:
+        raise ValidationError(_("Give your name and a comment."))
+    if len(name) > REVIEW_NAME_MAX or len(body) > REVIEW_BODY_MAX:
+        raise ValidationError(
+            _("A name has at most %(name)d characters, a comment %(body)d.")
+            % {"name": REVIEW_NAME_MAX, "body": REVIEW_BODY_MAX}
+        )
+    paper = kind = None
+    if target:
+        shown = workflow.shared_digest(link)
+        paper_id, _sep, slug = str(target).partition(":")
+        entry = (
+            Entry.objects.filter(digest=shown, paper_id=int(paper_id))
+            .select_related("paper")
+            .first()
+            if paper_id.isdigit()
+            else None
+        )
+        kind = SectionKind.objects.filter(slug=slug).first() if slug else None
+        if entry is None or (slug and kind is None):
+            raise ValidationError(_("Choose the digest or one of its sections."))
+        paper = entry.paper
+    with transaction.atomic():
+        comment = ReviewComment.objects.create(
+            digest=link.digest, link=link, paper=paper, kind=kind, name=name, body=body
+        )
+        _tell_about_review(comment)  # queued: sent once the comment is committed
+    return comment
+
+
+def review_comment_reply(*, comment: ReviewComment, by, body: str) -> ReviewComment:
+    """A staff member answers a reviewer's remark (replies are one level deep)."""
+    _require(by, CHANGE_PERMISSION)
+    body = neutralise(body).strip()
+    if not body:
+        raise ValidationError(_("Write a reply first."))
+    if len(body) > REVIEW_BODY_MAX:
+        raise ValidationError(_("A reply has at most %(n)d characters.") % {"n": REVIEW_BODY_MAX})
+    root = comment.parent or comment
+    return ReviewComment.objects.create(
+        digest=root.digest,
+        parent=root,
+        paper=root.paper,
+        kind=root.kind,
+        name=workflow.user_label(by)[:REVIEW_NAME_MAX],
+        author=by,
+        body=body,
+    )
+
+
+def review_comment_resolve(*, comment: ReviewComment, by, resolved: bool = True) -> ReviewComment:
+    """Mark a reviewer's remark as dealt with (or open it again)."""
+    _require(by, CHANGE_PERMISSION)
+    with transaction.atomic():
+        locked = ReviewComment.objects.select_for_update().get(pk=(comment.parent_id or comment.pk))
+        locked.resolved_at, locked.resolved_by = (timezone.now(), by) if resolved else (None, None)
+        locked.save(update_fields=["resolved_at", "resolved_by"])
+    return locked
+
+
+def _editors():
+    """Active users who may publish (editors and superusers) with an address."""
+    User = get_user_model()
+    perm = Q(groups__permissions__codename="publish_digest") | Q(
+        user_permissions__codename="publish_digest"
+    )
+    return (
+        User.objects.filter(is_active=True)
+        .filter(perm | Q(is_superuser=True))
+        .exclude(email="")
+        .distinct()
+    )
+
+
+def _tell_about_review(comment: ReviewComment) -> None:
+    """Email the digest's authors (who created it or submitted it, or its changes) and the
+    editors that a reviewer wrote, with an absolute link to where the remark shows."""
+    digest = comment.digest
+    actions = (AuditRecord.Action.CREATE, AuditRecord.Action.SUBMIT)
+    authors = {
+        record.actor
+        for record in digest.audit_records.filter(action__in=actions).select_related("actor")
+        if record.actor and record.actor.is_active and record.actor.email
+    }
+    recipients = sorted({u.email for u in authors} | {u.email for u in _editors()})
+    if not recipients:
+        return
+    shown = workflow.working_copy(digest) or digest
+    where = reverse("admin:papers_digest_change", args=[shown.pk])
+    if comment.paper_id:
+        entry = Entry.objects.filter(digest=shown, paper_id=comment.paper_id).first()
+        if entry is not None:
+            where = reverse("admin:papers_entry_change", args=[entry.pk])
+    section = _("the whole digest")
+    if comment.paper_id:
+        section = comment.paper.arxiv_id
+        if comment.kind_id:
+            section = f"{section} · {comment.kind.name_zh}"
+    subject = _("Reviewer comment on %(title)s") % {"title": digest.title}
+    body = _(
+        "%(name)s commented on %(section)s of “%(title)s” (%(date)s) through a share link:"
+        "\n\n%(body)s\n\nAnswer or resolve it in the admin: %(link)s"
+    ) % {
+        "name": comment.name,
+        "section": section,
+        "title": digest.title,
+        "date": digest.issue_date.isoformat(),
+        "body": comment.body,
+        "link": settings.SITE_URL + where,
+    }
+    queue_mail(subject=subject, body=body, to=recipients)
 
 
 def digests_went_live(*, now=None, dry_run=False) -> list[Digest]:
@@ -508,16 +801,7 @@ def _tell_submitter(digest: Digest, record: AuditRecord, submitter) -> None:
 def _tell_editors(digest: Digest, record: AuditRecord) -> None:
     """Email every editor (active users with the publish permission) that a digest waits
     for review, through the worker (settings.EMAIL_BACKEND: the console by default)."""
-    User = get_user_model()
-    perm = Q(groups__permissions__codename="publish_digest") | Q(
-        user_permissions__codename="publish_digest"
-    )
-    editors = (
-        User.objects.filter(is_active=True)
-        .filter(perm | Q(is_superuser=True))
-        .exclude(email="")
-        .distinct()
-    )
+    editors = _editors()
     recipients = sorted({u.email for u in editors if u.pk != getattr(record.actor, "pk", None)})
     if not recipients:
         return

@@ -5,5 +5,6 @@ from editorial import views
 app_name = "editorial"
 
 urlpatterns = [
-    path("preview/<str:token>/", views.SharePreviewView.as_view(), name="share-preview"),
+    path("preview/<str:token>/", views.share_preview, name="share-preview"),
+    path("preview/<str:token>/comments/", views.share_comment, name="share-comment"),
 ]

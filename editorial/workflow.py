@@ -32,13 +32,30 @@ def is_editor(user) -> bool:
 
 
 def can_edit_content(user, digest: Digest | None) -> bool:
-    """Authors edit drafts and digests in review; once a digest is published, scheduled or
-    archived only editors may change its content in place."""
+    """Authors and editors edit drafts and digests in review (working copies included). A
+    published, scheduled or archived digest is never changed in place: its changes are
+    made in its working copy (``can_start_working_copy``) and published from there."""
     if not (user and user.is_active and user.has_perm(CHANGE_PERMISSION)):
         return False
-    if digest is None or digest.status not in Digest.READABLE_STATES:
-        return True
-    return is_editor(user)
+    return digest is None or digest.status not in Digest.READABLE_STATES
+
+
+def can_start_working_copy(user, digest: Digest | None) -> bool:
+    """Whether ``user`` may start (or open) the working copy of a live ``digest``."""
+    return bool(
+        digest is not None
+        and digest.status in Digest.READABLE_STATES
+        and user
+        and user.is_active
+        and user.has_perm(CHANGE_PERMISSION)
+    )
+
+
+def working_copy(digest: Digest | None) -> Digest | None:
+    """The working copy of the live ``digest``, or None (one query)."""
+    if digest is None or digest.pk is None or digest.is_working_copy:
+        return None
+    return Digest.objects.filter(working_copy_of=digest).first()
 
 
 # --- times in the site's zone ----------------------------------------------------------
@@ -216,13 +233,27 @@ def share_token(link: ShareLink) -> str:
     return link.token
 
 
+def shared_digest(link: ShareLink) -> Digest:
+    """What a share link shows: its digest's working copy if it has one (the unpublished
+    changes to a live digest), else the digest (a draft as it stands)."""
+    try:
+        return link.digest.working_copy
+    except Digest.working_copy.RelatedObjectDoesNotExist:
+        return link.digest
+
+
 def share_link_from_token(token: str) -> ShareLink | None:
     """The link a token names, or None when it is forged, garbled or unknown."""
     try:
         link_id, key = signing.loads(token, salt=SHARE_SALT)
     except (signing.BadSignature, TypeError, ValueError):
         return None
-    link = ShareLink.objects.select_related("digest").filter(pk=link_id).first()
+    # With the digest's working copy, if any: what the link shows (one query for both).
+    link = (
+        ShareLink.objects.select_related("digest", "digest__working_copy")
+        .filter(pk=link_id)
+        .first()
+    )
     if link is None or not isinstance(key, str) or link.key != key:
         return None
     return link

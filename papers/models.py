@@ -257,6 +257,13 @@ class _Unindexed(models.Func):
     output_field = models.CharField()
 
 
+def digest_address(date, slug) -> dict:
+    """The lookup of the digest at ``date``/``slug``: with "not a working copy", which the
+    unique index of addresses is limited to, so that index finds it (SQLite, without
+    statistics, would otherwise walk every readable digest by status)."""
+    return {"issue_date": date, "slug": slug, "working_copy_of__isnull": True}
+
+
 class DigestQuerySet(models.QuerySet):
     def _status_unindexed(self):
         """(this queryset, the name to test the status by). SQLite keeps no statistics and
@@ -303,10 +310,15 @@ class DigestQuerySet(models.QuerySet):
 
     def visible_to(self, user):
         """What ``user`` may open: editorial staff (who may view digests in the admin) see
-        drafts as previews; everyone else, moderators included, only published ones."""
+        drafts as previews; everyone else, moderators included, only published ones. A
+        working copy is at no address (it shares its live digest's): the admin previews it."""
         if may_preview(user):
-            return self.all()
+            return self.filter(working_copy_of__isnull=True)
         return self.published()
+
+    def originals(self):
+        """Digests that are not working copies: what a date and slug name."""
+        return self.filter(working_copy_of__isnull=True)
 
     def with_toc(self):
         """Prefetch what a table of contents shows: entries in order, paper, category, and
@@ -389,6 +401,19 @@ class Digest(models.Model):
     )
     view_count = models.PositiveIntegerField(_("views"), default=0, editable=False)
     tags = TaggableManager(through=TaggedDigest, blank=True, verbose_name=_("tags"))
+    working_copy_of = models.OneToOneField(
+        "self",
+        verbose_name=_("working copy of"),
+        null=True,
+        blank=True,
+        editable=False,
+        on_delete=models.CASCADE,
+        related_name="working_copy",
+        help_text=_(
+            "Set on the draft of changes to a live digest: readers keep the live one until "
+            "an editor publishes these changes into it."
+        ),
+    )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
@@ -427,7 +452,16 @@ class Digest(models.Model):
             ),
         ]
         constraints = [
-            models.UniqueConstraint(fields=["issue_date", "slug"], name="digest_unique_date_slug"),
+            # A working copy shares its live digest's address (it is never at it).
+            models.UniqueConstraint(
+                fields=["issue_date", "slug"],
+                condition=Q(working_copy_of__isnull=True),
+                name="digest_unique_date_slug",
+            ),
+            models.CheckConstraint(
+                condition=Q(working_copy_of__isnull=True) | Q(status__in=["draft", "review"]),
+                name="digest_working_copy_is_a_draft",
+            ),
             models.CheckConstraint(
                 condition=~Q(status__in=["published", "archived"]) | Q(published_at__isnull=False),
                 name="digest_published_has_time",
@@ -458,6 +492,11 @@ class Digest(models.Model):
         )
 
     @property
+    def is_working_copy(self) -> bool:
+        """A draft of changes to a live digest (see ``working_copy_of``)."""
+        return self.working_copy_of_id is not None
+
+    @property
     def is_scheduled(self) -> bool:
         return (
             self.status == self.Status.PUBLISHED
@@ -478,7 +517,7 @@ class EntryQuerySet(models.QuerySet):
     def visible_to(self, user):
         """Entries of the digests ``user`` may open (see ``DigestQuerySet.visible_to``)."""
         if may_preview(user):
-            return self.all()
+            return self.filter(digest__working_copy_of__isnull=True)
         return self.published()
 
 

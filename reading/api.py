@@ -17,7 +17,7 @@ from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
 from django.views.decorators.http import require_GET
 
-from papers.models import SECTIONS_WITH_KIND, Digest, Entry, SectionKind
+from papers.models import SECTIONS_WITH_KIND, Digest, Entry, SectionKind, digest_address
 from reading import converters  # noqa: F401 (registers the path converters)
 from reading.filters import EntryFilter
 from reading.search import CappedCountPaginator
@@ -241,15 +241,18 @@ def digest_detail_data(request, digest, entries) -> dict:
 def digest_detail(request, date, slug):
     # The digest comes with its entries (one query, not two): the answer stays within the
     # page budget of 8 queries with the cache's own lookups (docs/architecture.md).
+    address = digest_address(date, slug)
     entries = list(
-        with_detail(Entry.objects.published().filter(digest__issue_date=date, digest__slug=slug))
+        with_detail(
+            Entry.objects.published().filter(**{f"digest__{k}": v for k, v in address.items()})
+        )
     )
     if entries:
         digest = entries[0].digest
         for entry in entries:
             entry.digest = digest
     else:
-        digest = get_object_or_404(Digest.objects.published(), issue_date=date, slug=slug)
+        digest = get_object_or_404(Digest.objects.published(), **address)
     return _json(digest_detail_data(request, digest, entries))
 
 

@@ -315,11 +315,30 @@ class Site:
         for url in self.pages():
             visit(url)
 
+    def edit_url(self, obj) -> str:
+        """Where ``obj`` (a live digest or one of its entries) is edited: the change page
+        of its working copy (made now if need be), never of the live rows."""
+        live = Digest.objects.get(pk=obj.pk if isinstance(obj, Digest) else obj.digest_id)
+        copy = services.working_copy_start(digest=live, by=self.editor)
+        if isinstance(obj, Digest):
+            return digest_admin_url(copy)
+        return entry_url(copy.entries.get(paper_id=obj.paper_id))
+
+    def publish_changes(self, digest) -> None:
+        """The editor's "Save and publish the changes" on the working copy's page."""
+        copy = Digest.objects.get(working_copy_of=digest.pk)
+        admin_save(self.admin, digest_admin_url(copy), "digest_form", {"_publish": "1"})
+        assert not Digest.objects.filter(pk=copy.pk).exists()
+
     def save_entry(self, entry, changes: dict) -> dict:
-        return admin_save(self.admin, entry_url(entry), "entry_form", changes)
+        data = admin_save(self.admin, self.edit_url(entry), "entry_form", changes)
+        self.publish_changes(entry.digest)
+        return data
 
     def save_digest(self, digest, changes: dict) -> dict:
-        return admin_save(self.admin, digest_admin_url(digest), "digest_form", changes)
+        data = admin_save(self.admin, self.edit_url(digest), "digest_form", changes)
+        self.publish_changes(digest)
+        return data
 
     def save_paper(self, paper, changes: dict) -> dict:
         return admin_save(self.admin, paper_url(paper), "paper_form", changes)
@@ -378,7 +397,7 @@ def test_a_removed_and_a_new_section_re_render_their_paper_only(site):
 
 
 def test_an_edited_figure_caption_re_renders_its_paper_only(site):
-    data = form_data(site.admin, entry_url(site.a), "entry_form")
+    data = form_data(site.admin, site.edit_url(site.a), "entry_form")
     index = figure_index(data, "图1")
     site.save_entry(site.a, {f"figures-{index}-caption": "换了图注"})
     page = visit(url_of(site.one))
@@ -388,7 +407,7 @@ def test_an_edited_figure_caption_re_renders_its_paper_only(site):
 
 
 def test_an_added_and_a_removed_figure_re_render_their_paper_only(site):
-    data = form_data(site.admin, entry_url(site.b), "entry_form")
+    data = form_data(site.admin, site.edit_url(site.b), "entry_form")
     new = int(data["figures-TOTAL_FORMS"])
     site.save_entry(
         site.b,
@@ -404,7 +423,7 @@ def test_an_added_and_a_removed_figure_re_render_their_paper_only(site):
     assert page.rendered == {site.b.pk}
     assert "新加的图" in visit(url_of(site.b)).html
 
-    data = form_data(site.admin, entry_url(site.b), "entry_form")
+    data = form_data(site.admin, site.edit_url(site.b), "entry_form")
     site.save_entry(site.b, {f"figures-{figure_index(data, '新加的图')}-DELETE": "on"})
     page = visit(url_of(site.one))
     assert "新加的图" not in page.html
@@ -525,13 +544,13 @@ def test_a_status_change_of_the_digest_re_renders_no_block(site):
 
 
 def test_reordered_papers_show_their_new_numbers(site):
-    data = form_data(site.admin, digest_admin_url(site.one), "digest_form")
-    rows = {data[f"entries-{i}-id"]: i for i in range(int(data["entries-TOTAL_FORMS"]))}
+    data = form_data(site.admin, site.edit_url(site.one), "digest_form")
+    rows = {data[f"entries-{i}-paper"]: i for i in range(int(data["entries-TOTAL_FORMS"]))}
     site.save_digest(
         site.one,
         {
-            f"entries-{rows[str(site.a.pk)]}-position": "2",
-            f"entries-{rows[str(site.b.pk)]}-position": "1",
+            f"entries-{rows[str(site.a.paper_id)]}-position": "2",
+            f"entries-{rows[str(site.b.paper_id)]}-position": "1",
         },
     )
     page = visit(url_of(site.one))
@@ -548,7 +567,7 @@ def test_reordered_papers_show_their_new_numbers(site):
 
 def test_restoring_a_revision_re_renders_its_figures(site):
     revision = services.revision_record(digest=site.one, by=site.editor, message="before")
-    data = form_data(site.admin, entry_url(site.a), "entry_form")
+    data = form_data(site.admin, site.edit_url(site.a), "entry_form")
     site.save_entry(site.a, {f"figures-{figure_index(data, '图1')}-caption": "后来的图注"})
     assert "后来的图注" in visit(url_of(site.one)).html  # cached with the later caption
 
@@ -557,10 +576,10 @@ def test_restoring_a_revision_re_renders_its_figures(site):
         restore, {"message": "", "csrfmiddlewaretoken": site.admin.cookies["csrftoken"].value}
     )
     assert response.status_code == 302
-    preview = visit(url_of(site.one), site.admin)  # restored as a draft: a preview
-    assert "后来的图注" not in preview.html and "图1" in block(preview.html, 1)
-    # Published again: the public blocks cached before the restore are not served.
-    services.digest_publish(digest=Digest.objects.get(pk=site.one.pk), by=site.editor)
+    # Restored into the working copy: readers keep the live version meanwhile.
+    assert "后来的图注" in visit(url_of(site.one)).html
+    # The changes published: the public blocks cached before the restore are not served.
+    site.publish_changes(site.one)
     page = visit(url_of(site.one))
     assert "后来的图注" not in page.html
     assert "<figcaption>图1" in block(page.html, 1)

@@ -59,6 +59,7 @@ ADDED_COLUMNS = {
     # Issue 18: code and project links; issue 21: the digest's "…" kept on a paper, the
     # footer as Markdown with an image.
     "papers_paper": {"code_url", "project_url", "authors_shortened"},
+    "papers_digest": {"working_copy_of_id"},  # issue 17: a working copy's live digest
     "papers_sitesettings": {
         "footer_html",
         "footer_image",

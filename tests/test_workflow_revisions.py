@@ -10,7 +10,7 @@ from django.urls import reverse
 
 from editorial import services, workflow
 from editorial.models import AuditRecord, Revision
-from papers.models import Figure, Section, SectionKind
+from papers.models import Digest, Figure, Section, SectionKind
 from tests import factories
 from tests.workflow_support import (
     change_url,
@@ -85,17 +85,28 @@ def test_restoring_a_revision_brings_back_exactly_its_content(editor):
     Figure.objects.filter(entry=two).update(caption="新图注")
     services.revision_record(digest=digest, by=editor, message="edited")
 
+    edited = workflow.content_of(workflow.snapshot(digest))
+
     restored = services.digest_restore_revision(digest=digest, revision=first, by=editor)
+
+    # The live digest stays on the site as it was; the revision is its working copy.
+    digest.refresh_from_db()
+    assert digest.status == "published" and digest.is_published
+    assert workflow.content_of(workflow.snapshot(digest)) == edited
+    copy = Digest.objects.get(working_copy_of=digest)
+    assert restored.digest == copy and copy.status == "draft"
+    assert workflow.content_of(restored.snapshot) == workflow.content_of(original)
+    record = AuditRecord.objects.get(digest=digest, action="restore")
+    assert record.from_status == "published" and record.to_status == "published"
+
+    services.working_copy_publish(copy=copy, by=editor)
 
     digest.refresh_from_db()
     assert workflow.content_of(workflow.snapshot(digest)) == workflow.content_of(original)
-    assert restored.number == 3 and digest.revisions.count() == 3
-    assert workflow.content_of(restored.snapshot) == workflow.content_of(original)
-    assert digest.status == "draft"
+    assert digest.status == "published" and not Digest.objects.filter(working_copy_of=digest)
+    assert digest.revisions.count() == 3 and digest.revisions.first().published
     assert Revision.objects.filter(number=2, digest=digest).exists()  # history kept
     assert one.pk in set(digest.entries.values_list("pk", flat=True))  # entry ids kept
-    record = AuditRecord.objects.get(digest=digest, action="restore")
-    assert record.from_status == "published" and record.to_status == "draft"
 
 
 def test_restore_through_the_admin_asks_first_then_restores(editor):

@@ -234,13 +234,17 @@ def test_an_editor_moving_the_go_live_time_of_a_live_digest_is_audited_as_a_sche
     )
 
     digest = factories.digest(entries=1, status="published")
-    client = client_for(role_user("editor"))
-    data = digest_form_data(digest, published_at_0="2099-01-02", published_at_1="16:00:00")
-    assert csrf_post(client, change_url(digest), data).status_code == 302
+    editor = role_user("editor")
+    client = client_for(editor)
+    copy = services.working_copy_start(digest=digest, by=editor)  # times change there too
+    data = digest_form_data(
+        copy, published_at_0="2099-01-02", published_at_1="16:00:00", _publish="1"
+    )
+    assert csrf_post(client, change_url(copy), data).status_code == 302
     digest.refresh_from_db()
     assert digest.is_scheduled
-    record = AuditRecord.objects.get(digest=digest)
-    assert record.action == "schedule" and record.effective_at == digest.published_at
+    record = AuditRecord.objects.filter(digest=digest).first()
+    assert record.action == "publish_changes" and record.effective_at == digest.published_at
 
 
 def test_an_expiry_in_the_past_is_a_form_error_pointing_to_unpublish():
@@ -253,9 +257,11 @@ def test_an_expiry_in_the_past_is_a_form_error_pointing_to_unpublish():
     )
 
     digest = factories.digest(entries=1, status="published")
-    client = client_for(role_user("editor"))
-    data = digest_form_data(digest, expires_at_0="2020-01-01", expires_at_1="00:00:00")
-    response = csrf_post(client, change_url(digest), data)
+    editor = role_user("editor")
+    client = client_for(editor)
+    copy = services.working_copy_start(digest=digest, by=editor)
+    data = digest_form_data(copy, expires_at_0="2020-01-01", expires_at_1="00:00:00")
+    response = csrf_post(client, change_url(copy), data)
     assert response.status_code == 200
     assert "expires_at" in response.context["adminform"].form.errors
     digest.refresh_from_db()

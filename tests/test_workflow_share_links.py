@@ -33,7 +33,7 @@ def draft():
 def _assert_private(response):
     assert "private" in response["Cache-Control"] and "no-store" in response["Cache-Control"]
     assert "noindex" in response["X-Robots-Tag"]
-    assert response["Referrer-Policy"] == "no-referrer"
+    assert response["Referrer-Policy"] == "same-origin"  # no Referer to other sites
 
 
 def test_a_reviewer_without_an_account_sees_the_current_draft_with_a_banner(editor, draft):
@@ -125,20 +125,24 @@ def test_a_link_valid_for_zero_days_is_a_form_error(editor, draft):
 @pytest.mark.parametrize("entries", [1, 20])
 def test_the_share_page_costs_a_fixed_number_of_queries(editor, entries):
     digest = factories.digest(entries=entries, status="draft")
-    url = services.share_link_create(digest=digest, by=editor).get_absolute_url()
+    link = services.share_link_create(digest=digest, by=editor)
+    for n in range(entries):  # reviewers' comments, answered
+        remark = services.review_comment_add(link=link, name=f"审稿人{n}", body="意见")
+        services.review_comment_reply(comment=remark, by=editor, body="已改")
+    url = link.get_absolute_url()
     client = Client()
     client.get(url)
     with CaptureQueriesContext(connection) as captured:
         assert client.get(url).status_code == 200
-    # link, digest, entries (with neighbours): the papers' blocks, the digest's tags and
-    # the site settings come from the cache
-    assert len(captured) == 3
+    # link with its digest and working copy, entries (with neighbours), section kinds (the
+    # comment form's choices), reviewers' comments, their replies: the papers' blocks, the
+    # digest's tags and the site settings come from the cache
+    assert len(captured) == 5
     cache.clear()  # every cache empty, as after a deploy
     with CaptureQueriesContext(connection) as captured:
         assert client.get(url).status_code == 200
-    # link, digest, entries; the blocks' sections, tags, figures; the digest's tags; site
-    # settings
-    assert len(captured) == 8
+    # the same; the blocks' sections, tags, figures; the digest's tags; site settings
+    assert len(captured) == 10
 
 
 def test_revoking_with_a_garbled_id_is_a_404_not_an_error(editor, draft):

@@ -5,7 +5,7 @@ from django import forms
 from django.conf import settings
 from django.contrib import admin
 from django.core.exceptions import ValidationError
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.http import HttpResponseRedirect
 from django.urls import reverse
 from django.utils.html import format_html
@@ -22,7 +22,7 @@ from editorial.admin.workflow import (
     WorkflowStateFilter,
 )
 from editorial.exporting.views import DigestExportMixin
-from papers.admin_scale import LargeTableAdminMixin
+from papers.admin_scale import LargeTableAdminMixin, LeanChangeList
 from papers.models import Category, Digest, Entry, Figure, Paper, Section, SectionKind, SiteSettings
 
 
@@ -191,6 +191,14 @@ class EntryInline(admin.TabularInline):
     ordering = ["position"]
 
 
+class DigestChangeList(LeanChangeList):
+    """The list shows each digest once: a working copy is reached from its live digest
+    (whose state says "with unpublished changes")."""
+
+    def get_queryset(self, request, exclude_parameters=None):
+        return super().get_queryset(request, exclude_parameters).filter(working_copy_of=None)
+
+
 @admin.register(Digest)
 class DigestAdmin(
     DigestAnnounceMixin,
@@ -216,7 +224,15 @@ class DigestAdmin(
     ]
 
     def get_queryset(self, request):
-        return super().get_queryset(request).with_entry_count("_entry_count")
+        return (
+            super()
+            .get_queryset(request)
+            .with_entry_count("_entry_count")
+            .annotate(_has_changes=Exists(Digest.objects.filter(working_copy_of=OuterRef("pk"))))
+        )
+
+    def get_changelist(self, request, **kwargs):
+        return DigestChangeList
 
     def get_readonly_fields(self, request, obj=None):
         readonly = list(super().get_readonly_fields(request, obj))
@@ -230,14 +246,18 @@ class DigestAdmin(
 
     @admin.display(description=_("status"), ordering="status")
     def status_label(self, obj):
-        if obj.is_scheduled:
-            return _("Scheduled")
-        return obj.get_status_display()
+        label = _("Scheduled") if obj.is_scheduled else obj.get_status_display()
+        if getattr(obj, "_has_changes", False):
+            return _("%(state)s: live, with unpublished changes") % {"state": label}
+        return label
 
     @admin.display(description=_("address"))
     def public_link(self, obj):
         if not obj.pk:
             return "-"
+        if obj.is_working_copy:
+            url = reverse("admin:papers_digest_preview", args=[obj.pk])
+            return format_html('<a href="{}">{}</a>', url, _("Preview the changes (staff only)"))
         label = _("View on site") if obj.is_published else _("Preview (staff only)")
         return format_html('<a href="{}">{}</a>', obj.get_absolute_url(), label)
 

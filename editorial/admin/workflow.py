@@ -18,13 +18,15 @@ from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
 from editorial import services, workflow
-from editorial.models import AuditRecord, Revision, ShareLink
+from editorial.models import AuditRecord, ReviewComment, Revision, ShareLink
+from editorial.views import preview_response
 from papers.admin_scale import LargeTableAdminMixin
-from papers.models import Digest, published_q
+from papers.models import Digest, Entry, published_q
 from subscriptions import services as subscriptions
 from subscriptions.models import Mailing
 
@@ -102,13 +104,25 @@ class DigestWorkflowForm(StaleEditFormMixin, forms.ModelForm):
             if name in self.fields:
                 self.fields[name].help_text = f"{self.fields[name].help_text} {zone}"
 
+    def clean(self):
+        cleaned = super().clean()
+        live_id = self.instance.working_copy_of_id
+        date, slug = cleaned.get("issue_date"), cleaned.get("slug")
+        if live_id and date and slug:
+            # The unique address is not checked for a working copy (it shares its live
+            # digest's): check it against the other digests now, not at publishing.
+            clash = Digest.objects.originals().filter(issue_date=date, slug=slug)
+            if clash.exclude(pk=live_id).exists():
+                self.add_error("slug", _("Another digest of that date uses this slug."))
+        return cleaned
+
     def clean_expires_at(self):
         expires_at = self.cleaned_data.get("expires_at")
         if expires_at and "expires_at" in self.changed_data and expires_at <= timezone.now():
             raise ValidationError(
                 _(
                     "This time is in the past. To take a digest off the site now, use "
-                    "“Save and unpublish” or “Save and archive”."
+                    "“Unpublish” or “Archive” on the live digest."
                 )
             )
         return expires_at
@@ -128,6 +142,7 @@ class WorkflowStateFilter(admin.SimpleListFilter):
             ("live", gettext_lazy("On the site")),
             ("expired", gettext_lazy("Expired")),
             ("archived", gettext_lazy("Archived")),
+            ("changes", gettext_lazy("Live, with unpublished changes")),
         ]
 
     def queryset(self, request, queryset):
@@ -143,8 +158,19 @@ class WorkflowStateFilter(admin.SimpleListFilter):
             return queryset.filter(status__in=Digest.READABLE_STATES, expires_at__lte=now)
         if value == "archived":
             return queryset.filter(status=Digest.Status.ARCHIVED)
+        if value == "changes":
+            return queryset.filter(working_copy__isnull=False)
         return queryset
 
+
+# Buttons of a live digest's (read-only) page and of a working copy's page that act at
+# once, without saving the form: POST name -> what they do.
+UNSAVED_ACTIONS = {
+    "_edit_live": "edit",
+    "_unpublish": "unpublish",
+    "_archive": "archive",
+    "_discard": "discard",
+}
 
 # The change-form buttons: POST name -> transition.
 FORM_TRANSITIONS = {
@@ -204,18 +230,8 @@ class DigestWorkflowMixin:
             services.revision_record(digest=digest, by=request.user, message=note or _("Saved"))
         else:
             services.digest_record_creation(digest=digest, by=request.user, message=note)
-        times_changed = {"published_at", "expires_at"} & set(form.changed_data)
-        if change and times_changed and digest.status in Digest.READABLE_STATES:
-            # A new go-live or expiry time of a live digest is a (re)schedule: audited.
-            try:
-                with transaction.atomic():
-                    services.digest_publish(
-                        digest=digest,
-                        by=request.user,
-                        message=note or _("Go-live or expiry time changed"),
-                    )
-            except ValidationError as exc:
-                self.message_user(request, " ".join(exc.messages), messages.ERROR)
+        # A live digest is never saved here (it is read-only): new go-live or expiry times
+        # are saved in its working copy and take effect when the changes are published.
 
     def delete_model(self, request, obj):
         services.digest_delete(digest=obj, by=request.user)
@@ -229,6 +245,12 @@ class DigestWorkflowMixin:
     def change_view(self, request, object_id, form_url="", extra_context=None):
         extra_context = extra_context or {}
         digest = Digest.objects.filter(pk=object_id).first() if object_id.isdigit() else None
+        if digest is not None and request.method == "POST":
+            action = next((UNSAVED_ACTIONS[k] for k in UNSAVED_ACTIONS if k in request.POST), None)
+            if action is not None and (
+                digest.is_working_copy or not self._editable(request, digest)
+            ):
+                return self._act_unsaved(request, digest, action)
         if digest is not None and workflow.can_edit_content(request.user, digest):
             # Only people who can edit are "editing"; a read-only visit is not announced.
             extra_context["also_editing"] = [
@@ -237,26 +259,87 @@ class DigestWorkflowMixin:
             ]
         return super().change_view(request, object_id, form_url, extra_context)
 
+    def _editable(self, request, digest) -> bool:
+        return workflow.can_edit_content(request.user, digest)
+
+    def _act_unsaved(self, request, digest, action):
+        """A button of a live digest's page (edit through a working copy, unpublish,
+        archive) or a working copy's "discard": the service checks the permission."""
+        allowed = (
+            self.has_publish_permission(request)
+            if action in ("unpublish", "archive")
+            else request.user.has_perm(workflow.CHANGE_PERMISSION)
+        )
+        if not allowed:  # a crafted POST (the services would refuse it too)
+            raise PermissionDenied
+        message = request.POST.get("workflow_message", "").strip()
+        target = digest
+        try:
+            with transaction.atomic():
+                if action == "edit":
+                    target = services.working_copy_start(digest=digest, by=request.user)
+                    done = _("Readers keep the live version until these changes are published.")
+                elif action == "discard":
+                    target = services.working_copy_discard(
+                        copy=digest, by=request.user, message=message
+                    )
+                    done = _("The changes were discarded; the live version is unchanged.")
+                elif digest.is_working_copy:
+                    raise PermissionDenied(_("A working copy is not on the site."))
+                else:
+                    target = _run_transition(action, digest, request.user, message)
+                    done = _done_message(target)
+        except ValidationError as exc:
+            self.message_user(request, " ".join(exc.messages), messages.ERROR)
+        except PermissionDenied as exc:
+            self.message_user(request, str(exc), messages.ERROR)
+        else:
+            self.message_user(request, done, messages.SUCCESS)
+        return HttpResponseRedirect(reverse("admin:papers_digest_change", args=[target.pk]))
+
     def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
         user = request.user
         editor = self.has_publish_permission(request)
         status = obj.status if obj else Digest.Status.DRAFT
         editable = workflow.can_edit_content(user, obj)
+        is_copy = obj is not None and obj.is_working_copy
         buttons = []
         if obj is not None and editable:
             if status == Digest.Status.DRAFT:
-                buttons.append(("_submit", _("Save and submit for review")))
+                buttons.append(
+                    ("_submit", _("Save and submit the changes for review"))
+                    if is_copy
+                    else ("_submit", _("Save and submit for review"))
+                )
             if editor and status == Digest.Status.REVIEW:
-                buttons.append(("_approve", _("Save and approve (publish)")))
+                buttons.append(
+                    ("_approve", _("Save and approve the changes (publish them)"))
+                    if is_copy
+                    else ("_approve", _("Save and approve (publish)"))
+                )
                 buttons.append(("_send_back", _("Save and send back to draft")))
             if editor and status in (Digest.Status.DRAFT, Digest.Status.REVIEW):
-                buttons.append(("_publish", _("Save and publish (or schedule)")))
-            if editor and status in Digest.READABLE_STATES:
-                buttons.append(("_unpublish", _("Save and unpublish")))
+                buttons.append(
+                    ("_publish", _("Save and publish the changes"))
+                    if is_copy
+                    else ("_publish", _("Save and publish (or schedule)"))
+                )
+            if is_copy:
+                buttons.append(("_discard", _("Discard the changes")))
+        copy = None
+        if obj is not None and status in Digest.READABLE_STATES:
+            copy = workflow.working_copy(obj)
+            if copy is None and workflow.can_start_working_copy(user, obj):
+                buttons.append(("_edit_live", _("Edit (readers keep this version)")))
+            if editor:
+                buttons.append(("_unpublish", _("Unpublish")))
             if editor and status == Digest.Status.PUBLISHED:
-                buttons.append(("_archive", _("Save and archive")))
+                buttons.append(("_archive", _("Archive")))
         context.update(
             {
+                "review_comments": review_comments(obj) if obj else [],
+                "working_copy": copy,
+                "live_digest": obj.working_copy_of if is_copy else None,
                 "can_publish": editor,
                 "workflow_buttons": buttons,
                 "workflow_state": _state_label(obj) if obj else "",
@@ -276,6 +359,7 @@ class DigestWorkflowMixin:
         if name is None:
             return None
         message = request.POST.get("workflow_message", "").strip()
+        target = obj
         try:
             # A savepoint: a refused transition must not undo the save that came before it.
             with transaction.atomic():
@@ -286,7 +370,8 @@ class DigestWorkflowMixin:
             self.message_user(request, str(exc), messages.ERROR)
         else:
             self.message_user(request, _done_message(digest), messages.SUCCESS)
-        return HttpResponseRedirect(reverse("admin:papers_digest_change", args=[obj.pk]))
+            target = digest  # published changes: the live digest (its working copy is gone)
+        return HttpResponseRedirect(reverse("admin:papers_digest_change", args=[target.pk]))
 
     def response_add(self, request, obj, post_url_continue=None):
         return self._workflow_from_form(request, obj) or super().response_add(
@@ -375,6 +460,13 @@ class DigestWorkflowMixin:
                 name="papers_digest_restore",
             ),
             path("<int:pk>/share/", wrap(self.share_view), name="papers_digest_share"),
+            path("<int:pk>/preview/", wrap(self.preview_view), name="papers_digest_preview"),
+            path(
+                "<int:pk>/review/<int:comment>/",
+                wrap(self.review_view),
+                name="papers_digest_review",
+            ),
+            path("<int:pk>/changes/", wrap(self.changes_view), name="papers_digest_changes"),
             path("<int:pk>/mail/", wrap(self.mail_view), name="papers_digest_mail"),
             path(
                 "<int:pk>/mail/<str:part>/",
@@ -471,16 +563,24 @@ class DigestWorkflowMixin:
             except ValidationError as exc:
                 self.message_user(request, " ".join(exc.messages), messages.ERROR)
             else:
+                if restored.digest_id != digest.pk:
+                    text = _(
+                        "Revision %(old)s restored into the unpublished changes (their revision "
+                        "%(new)s). Readers keep the live version until the changes are published."
+                    )
+                else:
+                    text = _(
+                        "Revision %(old)s restored as revision %(new)s. The digest is a draft: "
+                        "publish it to put it on the site."
+                    )
                 self.message_user(
                     request,
-                    _(
-                        "Revision %(old)s restored as revision %(new)s. The digest is a draft: "
-                        "publish it again to put it on the site."
-                    )
-                    % {"old": revision.number, "new": restored.number},
+                    text % {"old": revision.number, "new": restored.number},
                     messages.SUCCESS,
                 )
-                return HttpResponseRedirect(reverse("admin:papers_digest_change", args=[pk]))
+                return HttpResponseRedirect(
+                    reverse("admin:papers_digest_change", args=[restored.digest_id])
+                )
         latest = digest.revisions.order_by("-number").first()
         return self._page(
             request,
@@ -493,10 +593,67 @@ class DigestWorkflowMixin:
             is_live=digest.status in Digest.READABLE_STATES,
         )
 
+    def preview_view(self, request, pk):
+        """The digest as readers would see it, for staff: a draft, or a live digest's
+        unpublished changes (a working copy has no address of its own)."""
+        digest = self._digest_for(request, pk)
+        return preview_response(request, digest)
+
+    def review_view(self, request, pk, comment):
+        """Reply to a reviewer's comment, resolve it or open it again (POST), then back to
+        the page it was answered from."""
+        digest = self._digest_for(request, pk)
+        live = digest.working_copy_of if digest.is_working_copy else digest
+        remark = get_object_or_404(ReviewComment, pk=comment, digest=live)
+        if request.method != "POST":
+            return HttpResponseRedirect(reverse("admin:papers_digest_change", args=[pk]))
+        action = request.POST.get("action", "")
+        try:
+            if action == "reply":
+                services.review_comment_reply(
+                    comment=remark, by=request.user, body=request.POST.get("body", "")
+                )
+            elif action in ("resolve", "reopen"):
+                services.review_comment_resolve(
+                    comment=remark, by=request.user, resolved=action == "resolve"
+                )
+            else:
+                raise ValidationError(_("Choose what to do with the comment."))
+        except ValidationError as exc:
+            self.message_user(request, " ".join(exc.messages), messages.ERROR)
+        else:
+            self.message_user(request, _("Done."), messages.SUCCESS)
+        back = request.POST.get("next", "")
+        if not url_has_allowed_host_and_scheme(back, {request.get_host()}, request.is_secure()):
+            back = reverse("admin:papers_digest_change", args=[pk])
+        return HttpResponseRedirect(back)
+
+    def changes_view(self, request, pk):
+        """A live digest's unpublished changes compared with the live version, section by
+        section (``pk``: the live digest or its working copy)."""
+        digest = self._digest_for(request, pk)
+        live = digest.working_copy_of if digest.is_working_copy else digest
+        copy = digest if digest.is_working_copy else workflow.working_copy(digest)
+        if copy is None:
+            self.message_user(request, _("This digest has no unpublished changes."))
+            return HttpResponseRedirect(reverse("admin:papers_digest_change", args=[live.pk]))
+        return self._page(
+            request,
+            live,
+            "admin/papers/digest/changes.html",
+            _("Unpublished changes of %(digest)s") % {"digest": live},
+            copy=copy,
+            diff=workflow.compare(workflow.snapshot(live), workflow.snapshot(copy)),
+        )
+
     def share_view(self, request, pk):
         digest = self._digest_for(request, pk)
         if not request.user.has_perm(workflow.SHARE_PERMISSION):
             raise PermissionDenied
+        if digest.is_working_copy:  # links belong to the live digest; they show its changes
+            return HttpResponseRedirect(
+                reverse("admin:papers_digest_share", args=[digest.working_copy_of_id])
+            )
         form = ShareLinkForm(request.POST or None)
         if request.method == "POST":
             if "revoke" in request.POST:
@@ -617,8 +774,8 @@ class EntryWorkflowMixin:
                 if digest is not None and not workflow.can_edit_content(user, digest):
                     raise ValidationError(
                         _(
-                            "This digest is published, scheduled or archived: only editors "
-                            "can change its papers."
+                            "This digest is on the site (published, scheduled or archived): "
+                            "change its papers in its working copy (“Edit” on its page)."
                         )
                     )
                 return digest
@@ -665,8 +822,33 @@ class EntryWorkflowMixin:
         for digest in digests:
             services.revision_record(digest=digest, by=request.user, message=_("Papers removed"))
 
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        """An entry of a live digest is read-only; if the digest has unpublished changes
+        holding this paper, its editors are taken to that entry."""
+        entry = (
+            Entry.objects.select_related("digest").filter(pk=object_id).first()
+            if str(object_id).isdigit()
+            else None
+        )
+        if entry is not None and entry.digest.status in Digest.READABLE_STATES:
+            copied = Entry.objects.filter(
+                digest__working_copy_of=entry.digest_id, paper_id=entry.paper_id
+            ).first()
+            if copied is not None and workflow.can_edit_content(request.user, copied.digest):
+                self.message_user(
+                    request,
+                    _("You are editing the unpublished changes; readers keep the live version."),
+                    messages.INFO,
+                )
+                return HttpResponseRedirect(reverse("admin:papers_entry_change", args=[copied.pk]))
+        return super().change_view(request, object_id, form_url, extra_context)
+
     def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
         context["site_zone"] = workflow.site_zone().key
+        if obj is not None:
+            context["review_comments"] = review_comments(obj.digest, paper_id=obj.paper_id)
+            context["digest_is_copy"] = obj.digest.is_working_copy
+            context["digest_is_live"] = obj.digest.status in Digest.READABLE_STATES
         return super().render_change_form(request, context, add, change, form_url, obj)
 
 
@@ -679,6 +861,25 @@ class ShareLinkForm(forms.Form):
     )
     days = forms.IntegerField(
         label=gettext_lazy("Valid for (days)"), min_value=1, max_value=90, initial=7
+    )
+
+
+def review_comments(digest, *, paper_id=None) -> list:
+    """Reviewers' comments on ``digest`` (kept on the live digest for a working copy) with
+    their replies, in the order of the editor's page: the digest's, then by paper and
+    section (``paper_id``: that paper's only)."""
+    live = digest.working_copy_of if digest.is_working_copy else digest
+    found = ReviewComment.objects.filter(digest=live, parent=None)
+    if paper_id is not None:
+        found = found.filter(paper=paper_id)
+    found = list(
+        found.select_related("paper", "kind").prefetch_related("replies").order_by("created_at")
+    )
+    for comment in found:
+        comment.when = workflow.site_time(comment.created_at)
+    return sorted(
+        found,
+        key=lambda c: (c.paper_id is not None, c.paper_id or 0, c.kind.order if c.kind else 0),
     )
 
 
@@ -717,9 +918,14 @@ def _last_send_back(digest):
 
 
 def _state_label(digest) -> str:
-    if digest.is_scheduled:
-        return _("Scheduled")
-    return str(digest.get_status_display())
+    if digest.is_working_copy:
+        return _("Unpublished changes to a live digest: %(state)s") % {
+            "state": digest.get_status_display()
+        }
+    label = _("Scheduled") if digest.is_scheduled else str(digest.get_status_display())
+    if digest.status in Digest.READABLE_STATES and workflow.working_copy(digest):
+        return _("%(state)s: live, with unpublished changes") % {"state": label}
+    return label
 
 
 def _done_message(digest) -> str:

@@ -124,7 +124,7 @@ def find_digest(reference: str) -> Digest:
             )
             % {"ref": reference}
         ) from None
-    digests = Digest.objects.filter(issue_date=date)
+    digests = Digest.objects.originals().filter(issue_date=date)
     if slug:
         digests = digests.filter(slug=slug)
     found = list(digests.order_by("id")[:10])

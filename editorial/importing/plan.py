@@ -146,7 +146,9 @@ def _check_duplicates(parsed: ParsedDigest) -> None:
 def _digest(parsed: ParsedDigest, *, replace: bool, lock: bool) -> tuple[Digest, int | None]:
     """The digest the import writes: the draft of that date to rewrite (and how many entries
     it loses), or a new one."""
-    found = Digest.objects.filter(issue_date=parsed.issue_date, slug=digest_slug(parsed))
+    found = Digest.objects.originals().filter(
+        issue_date=parsed.issue_date, slug=digest_slug(parsed)
+    )
     if lock:
         found = found.select_for_update()
     digest = found.first()

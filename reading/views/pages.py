@@ -24,7 +24,16 @@ from django.views.generic import DetailView, ListView
 from comments.models import CommentClosure
 from comments.services import comments_context
 from papers.changes import names_version
-from papers.models import Category, Digest, Entry, Figure, Section, TaggedEntry, neighbour_links
+from papers.models import (
+    Category,
+    Digest,
+    Entry,
+    Figure,
+    Section,
+    TaggedEntry,
+    digest_address,
+    neighbour_links,
+)
 
 DIGEST_PAGE, ENTRY_PAGE = "digest-paper", "entry-paper"
 
@@ -204,7 +213,7 @@ class DigestDetailView(PreviewAwareMixin, DetailView):
         of its own."""
         self.names = names_version()  # before the rows it keys
         user = self.request.user
-        where = {"issue_date": self.kwargs["date"], "slug": self.kwargs["slug"]}
+        where = digest_address(self.kwargs["date"], self.kwargs["slug"])
         self.entries = visible_entries(user, **where)
         if self.entries:
             digest = self.entries[0].digest
@@ -239,7 +248,7 @@ class EntryDetailView(PreviewAwareMixin, DetailView):
         """The entry and its siblings (for previous/next) in one query; 404 when the digest
         is not visible to the reader or the paper is not in it."""
         self.names = names_version()  # before the rows it keys
-        where = {"issue_date": self.kwargs["date"], "slug": self.kwargs["slug"]}
+        where = digest_address(self.kwargs["date"], self.kwargs["slug"])
         summary = Section.objects.filter(entry=OuterRef("pk"), kind__slug="summary")
         extra = {"summary_text": Subquery(summary.values("body")[:1])}
         siblings = visible_entries(self.request.user, extra, **where)
