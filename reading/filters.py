@@ -25,8 +25,8 @@ from reading.search import (
     apply_search,
     facet_token,
     match_condition,
-    title_condition,
     title_tier,
+    title_tiers,
     uses_postgres_index,
 )
 
@@ -335,14 +335,19 @@ class EntryFilter(django_filters.FilterSet):
         return rows
 
     def tier_rows(self):
-        """The two relevance tiers as search rows alone (every word in the title text;
-        the other matches), or None (``search_rows``)."""
+        """The relevance tiers (reading/search.py: ``title_tiers``) as (tier, search rows
+        alone), or None (``search_rows``). The first needs no whole-text condition: every
+        word in the title implies every word in the text."""
         rows = self.search_rows()
         if rows is None or not self.query_terms:
             return None
-        first = self.search_rows(words=False).filter(title_condition(self.query_terms))
-        others = rows.filter(title_condition(self.query_terms, negated=True))
-        return first, others
+        result = []
+        for tier, conditions in title_tiers(self.query_terms):
+            tier_rows = self.search_rows(words=False) if tier == 2 else rows
+            for condition in conditions:
+                tier_rows = tier_rows.filter(condition)
+            result.append((tier, tier_rows))
+        return result
 
     @property
     def active_values(self) -> dict:

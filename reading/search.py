@@ -51,7 +51,7 @@ from django.utils.functional import cached_property
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
-from papers.models import Digest, Entry, Paper, Section, SectionKind, TaggedEntry
+from papers.models import Digest, Entry, Paper, Section, SectionKind, TaggedEntry, split_lines
 from reading.models import EntrySearch
 
 MAX_QUERY_TERMS = 12
@@ -148,8 +148,8 @@ def parse_query(raw: str) -> list[QueryTerm]:
     return result[:MAX_QUERY_TERMS]
 
 
-def to_tsquery_text(query_terms: list[QueryTerm]) -> str:
-    return " & ".join(f"({term.tsquery})" for term in query_terms)
+def to_tsquery_text(query_terms: list[QueryTerm], *, any_term: bool = False) -> str:
+    return (" | " if any_term else " & ").join(f"({term.tsquery})" for term in query_terms)
 
 
 def uses_postgres_index() -> bool:
@@ -166,12 +166,15 @@ FTS_TABLE = "papers_entrysearch_fts"
 _TEXT_COLUMNS = "{title_terms body_terms}"
 
 
-def fts_match_text(query_terms: list[QueryTerm], facets=(), *, columns=_TEXT_COLUMNS) -> str:
-    """One FTS5 query: every word (in ``columns``) and, for each facet group, one of its
-    tokens in the facets column."""
+def fts_match_text(
+    query_terms: list[QueryTerm], facets=(), *, columns=_TEXT_COLUMNS, any_term: bool = False
+) -> str:
+    """One FTS5 query: every word (``any_term``: one of them) in ``columns`` and, for each
+    facet group, one of its tokens in the facets column."""
     parts = []
     if query_terms:
-        parts.append(f"{columns} : (" + " AND ".join(t.fts_query for t in query_terms) + ")")
+        joiner = " OR " if any_term else " AND "
+        parts.append(f"{columns} : (" + joiner.join(t.fts_query for t in query_terms) + ")")
     for group in facets:
         parts.append("facets : (" + " OR ".join(_fts_quote(token) for token in group) + ")")
     return " AND ".join(parts)
@@ -305,11 +308,15 @@ def apply_search(queryset, raw_query: str, facets=()):
         queryset = queryset.filter(search__entry_id__isnull=False)
     queryset = queryset.filter(condition)
     if query_terms:
-        # 1 when every term is in the title, Chinese title or one-line summary, read from
-        # the small title vector (not the large one, detoasted per row).
-        queryset = queryset.filter(search__entry_id__isnull=False).annotate(
-            rank=title_match(query_terms)
-        )
+        # The relevance tier (``title_tiers``): 2 when every term is in the English or
+        # Chinese title, 1 when some are, read from the small title vector (not the large
+        # one, detoasted per row).
+        rank = title_match(query_terms)
+        if len(query_terms) > 1:
+            rank = rank + title_match(query_terms, any_term=True)
+        else:
+            rank = rank * Value(2)
+        queryset = queryset.filter(search__entry_id__isnull=False).annotate(rank=rank)
     return queryset, query_terms
 
 
@@ -326,49 +333,77 @@ def title_tier(queryset, query_terms: list[QueryTerm], facets=()):
     return queryset.filter(title_condition(query_terms))
 
 
-def title_match(query_terms: list[QueryTerm]):
-    """1 when every term is in the title text of the (joined) search row, else 0."""
+def title_match(query_terms: list[QueryTerm], *, any_term: bool = False):
+    """1 when every term (``any_term``: one of them) is in the title text of the (joined)
+    search row, else 0."""
     if uses_postgres_index():
         return RawSQL(
             f"({_title_vector_match()})::int",
-            (to_tsquery_text(query_terms),),
+            (to_tsquery_text(query_terms, any_term=any_term),),
             output_field=models.IntegerField(),
         )
     if uses_sqlite_index():
         return _fts_condition(
-            fts_match_text(query_terms, columns="title_terms"), output_field=IntegerField()
+            fts_match_text(query_terms, columns="title_terms", any_term=any_term),
+            output_field=IntegerField(),
         )
     return Case(
-        When(_title_like(query_terms), then=Value(1)),
+        When(_title_like(query_terms, any_term=any_term), then=Value(1)),
         default=Value(0),
         output_field=IntegerField(),
     )
 
 
-def title_condition(query_terms: list[QueryTerm], *, negated: bool = False):
-    """A filter: every term is (``negated``: not every term is) in the title text. On
-    PostgreSQL a plain ``@@`` on the title vector, which its GIN index answers."""
+def title_condition(query_terms: list[QueryTerm], *, negated: bool = False, any_term=False):
+    """A filter: every term (``any_term``: one of them) is (``negated``: is not) in the
+    title text. On PostgreSQL a plain ``@@`` on the title vector, which its GIN index
+    answers."""
     if uses_postgres_index():
         sql = _title_vector_match()
         return RawSQL(
             f"NOT ({sql})" if negated else sql,
-            (to_tsquery_text(query_terms),),
+            (to_tsquery_text(query_terms, any_term=any_term),),
             output_field=models.BooleanField(),
         )
     if uses_sqlite_index():
-        return _fts_condition(fts_match_text(query_terms, columns="title_terms"), negated=negated)
-    condition = _title_like(query_terms)
+        match = fts_match_text(query_terms, columns="title_terms", any_term=any_term)
+        return _fts_condition(match, negated=negated)
+    condition = _title_like(query_terms, any_term=any_term)
     return ~condition if negated else condition
+
+
+def title_tiers(query_terms: list[QueryTerm]) -> list[tuple[int, list]]:
+    """The relevance tiers of a search, best first, as (tier, filters on the search row):
+    every term in the English or Chinese title (2); with several terms, some of them in
+    it but not all (1); none (0). Every match is in exactly one tier; within a tier the
+    newest come first. The one-line summary and the critique are body text."""
+    if len(query_terms) == 1:
+        return [
+            (2, [title_condition(query_terms)]),
+            (0, [title_condition(query_terms, negated=True)]),
+        ]
+    return [
+        (2, [title_condition(query_terms)]),
+        (
+            1,
+            [
+                title_condition(query_terms, any_term=True),
+                title_condition(query_terms, negated=True),
+            ],
+        ),
+        (0, [title_condition(query_terms, negated=True, any_term=True)]),
+    ]
 
 
 def _title_vector_match() -> str:
     return "\"papers_entrysearch\".title_vector @@ to_tsquery('simple', %s)"
 
 
-def _title_like(query_terms: list[QueryTerm]) -> models.Q:
+def _title_like(query_terms: list[QueryTerm], *, any_term: bool = False) -> models.Q:
     in_title = models.Q()
     for term in query_terms:
-        in_title &= models.Q(search__title_terms__contains=term.like_pattern)
+        condition = models.Q(search__title_terms__contains=term.like_pattern)
+        in_title = (in_title | condition) if any_term else (in_title & condition)
     return in_title
 
 
@@ -426,20 +461,22 @@ class EntryResults:
         return self._count
 
     def _entry_tiers(self, queryset, in_title, columns):
-        """Both tiers as querysets of entries (the page query's own filters)."""
+        """The tiers (``title_tiers``) as querysets of entries (the page query's own
+        filters)."""
         sort_key = ("search__issue_date", "search__digest_pk", "search__position")
         ids = queryset.order_by(*DATE_ORDER).values_list("pk", *sort_key)
-        terms = self.ranked_terms
-        first = ids.filter(title_condition(terms))
-        if in_title is not None:
-            first = in_title.order_by(*DATE_ORDER).values_list("pk", *sort_key)
-        tiers = first.annotate(tier=Value(1)).values_list("pk", *sort_key, "tier", *columns)
-        others = (
-            ids.filter(title_condition(terms, negated=True))
-            .annotate(tier=Value(0))
-            .values_list("pk", *sort_key, "tier", *columns)
-        )
-        return tiers, others
+        result = []
+        for tier, conditions in title_tiers(self.ranked_terms):
+            rows = ids
+            if tier == 2 and in_title is not None:
+                rows = in_title.order_by(*DATE_ORDER).values_list("pk", *sort_key)
+            else:
+                for condition in conditions:
+                    rows = rows.filter(condition)
+            result.append(
+                rows.annotate(tier=Value(tier)).values_list("pk", *sort_key, "tier", *columns)
+            )
+        return result
 
     def _cut_tiers(self, stop, columns):
         if self.tier_rows is None or not uses_postgres_index():
@@ -480,12 +517,11 @@ class EntryResults:
         rows = self._cut_tiers(stop, columns)
         in_page_order = False
         if rows is None:
-            tiers, others = self._entry_tiers(queryset, in_title, columns)
-            tiers, others = tiers[:stop], others[:stop]
+            tiers = [tier[:stop] for tier in self._entry_tiers(queryset, in_title, columns)]
             if connection.features.supports_slicing_ordering_in_compound:
-                rows = list(tiers.union(others, all=True))
+                rows = list(tiers[0].union(*tiers[1:], all=True))
             else:
-                rows, in_page_order = _union_of_limited(tiers, others, stop=stop), True
+                rows, in_page_order = _union_of_limited(*tiers, stop=stop), True
         if not in_page_order:
             rows = sorted(rows, key=lambda row: (-row[4], _descending(row[1]), -row[2], row[3]))
         rows = rows[start:stop]
@@ -495,7 +531,7 @@ class EntryResults:
 
 
 def _cut_tiers_of(tier_rows, stop, columns) -> list[tuple] | None:
-    """The rows (id, issue date, digest, position, tier, *columns) of both tiers' first
+    """The rows (id, issue date, digest, position, tier, *columns) of every tier's first
     ``stop`` matches, each tier cut on the search rows alone and only then joined to its
     entries, in one statement: written on the entries, PostgreSQL joined every candidate
     (1,494 for "reasoning" in cs.CL) before sorting and cutting. Raw SQL around the two
@@ -505,7 +541,7 @@ def _cut_tiers_of(tier_rows, stop, columns) -> list[tuple] | None:
     entry = connection.ops.quote_name(Entry._meta.db_table)
     extra = "".join(f", e.{connection.ops.quote_name(column)}" for column in columns)
     parts, params = [], []
-    for tier, rows in zip((1, 0), tier_rows, strict=True):
+    for tier, rows in tier_rows:
         cut = rows.order_by("-issue_date", "-digest_pk", "position").values_list(
             "entry_id", "issue_date", "digest_pk", "position"
         )
@@ -736,6 +772,7 @@ def document_for(*, paper, title_zh: str, sections, tag_names, categories, facet
     summary = next((body for slug, _name, body in sections if slug == SUMMARY_KIND_SLUG), "")
     summary = plain_text(summary).strip()
     body_parts = [
+        summary,
         paper.authors,
         paper.affiliations,
         paper.abstract,
@@ -751,7 +788,7 @@ def document_for(*, paper, title_zh: str, sections, tag_names, categories, facet
     if paper.abstract:
         plain_parts.append(paper.abstract)
     return {
-        "title_terms": term_text(paper.title, title_zh, summary),
+        "title_terms": term_text(paper.title, title_zh),
         "body_terms": term_text(*body_parts),
         "summary": summary,
         "plain": "\n".join(part.strip() for part in plain_parts if part.strip()),
@@ -803,11 +840,13 @@ def refresh_entries(entry_ids) -> int:
         sections[entry_id].append((order, kind_id, slug, name, body))
     tags = defaultdict(list)
     tag_ids = defaultdict(list)
-    for object_id, tag_id, name in TaggedEntry.objects.filter(
+    tag_rows = defaultdict(list)
+    for object_id, tag_id, name, tag_slug in TaggedEntry.objects.filter(
         content_object_id__in=entry_ids
-    ).values_list("content_object_id", "tag_id", "tag__name"):
+    ).values_list("content_object_id", "tag_id", "tag__name", "tag__slug"):
         tags[object_id].append(name)
         tag_ids[object_id].append(tag_id)
+        tag_rows[object_id].append((tag_id, tag_slug, name))
     cross = defaultdict(list)  # paper id -> [(category id, code)], cross-list categories
     for paper_id, category_id, code in Paper.categories.through.objects.filter(
         paper_id__in={entry.paper_id for entry in entries}
@@ -828,6 +867,13 @@ def refresh_entries(entry_ids) -> int:
             tag_names=tags[entry.pk],
             categories=categories,
             facets=facets,
+        )
+        codes = [paper.primary_category.code] + [code for _pk, code in cross[paper.pk]]
+        category_ids = [paper.primary_category_id] + [pk for pk, _code in cross[paper.pk]]
+        document["facet_names"] = facet_names_text(
+            tags=sorted(tag_rows[entry.pk]),
+            categories=list(zip(category_ids, codes, strict=True)),
+            affiliations=split_lines(paper.affiliations),
         )
         rows.append(
             EntrySearch(
@@ -850,8 +896,35 @@ def refresh_entries(entry_ids) -> int:
     return len(rows)
 
 
+def _facet_field(value: str) -> str:
+    """A name on one line of ``facet_names``: no tab or line break can split it."""
+    return " ".join(value.split())
+
+
+def facet_names_text(*, tags, categories, affiliations) -> str:
+    """The ``facet_names`` of a search row (reading/facets.py reads it): a line per tag
+    (``t12``, slug, name), category (``c7``, code) and affiliation (``a``, name), each
+    value once."""
+    lines = [
+        f"{facet_token('t', pk)}\t{_facet_field(slug)}\t{_facet_field(name)}"
+        for pk, slug, name in tags
+    ]
+    seen = set()
+    for pk, code in categories:
+        if pk not in seen:
+            seen.add(pk)
+            lines.append(f"{facet_token('c', pk)}\t{_facet_field(code)}")
+    names = set()
+    for name in affiliations:
+        name = _facet_field(name)
+        if name and name.casefold() not in names:
+            names.add(name.casefold())
+            lines.append(f"a\t{name}")
+    return "\n".join(lines)
+
+
 # The copies of the entry's sort key and its digest's publication state on the search row.
-DOCUMENT_FIELDS = ("title_terms", "body_terms", "summary", "plain", "facets")
+DOCUMENT_FIELDS = ("title_terms", "body_terms", "summary", "plain", "facets", "facet_names")
 STATE_FIELDS = ("issue_date", "digest_pk", "position", "status", "published_at", "expires_at")
 _SYNC_CHUNK = 500
 
