@@ -452,6 +452,10 @@ class EntryResults:
         # Columns of the entry fetched with each id: a page is then a list of (id, *columns)
         # tuples instead of ids.
         self.columns: tuple[str, ...] = ()
+        # Whether the count also reads the matches' facet names (reading/facets.py): the
+        # same query returns them instead of a number.
+        self.with_facet_names = False
+        self.facet_names: list[str] | None = None
         self._count = None
 
     def count(self) -> int:
@@ -487,13 +491,26 @@ class EntryResults:
     def _counted(self) -> int:
         rows = self.count_rows() if callable(self.count_rows) else self.count_rows
         source = self.queryset if rows is None else rows
-        capped = source.order_by().values("pk")[: MAX_COUNTED_RESULTS + 1]
+        fetch = self.with_facet_names
+        if fetch:
+            # The first 1001 matches' facet names, in one query with the count: reading
+            # the short column of each row the count visits anyway (on SQLite, the
+            # covering index the count probes holds it: reading migration 0003).
+            column = "facet_names" if rows is not None else "search__facet_names"
+            capped = source.order_by().values_list(column)[: MAX_COUNTED_RESULTS + 1]
+        else:
+            capped = source.order_by().values("pk")[: MAX_COUNTED_RESULTS + 1]
         if uses_postgres_index() and self.indexed is not False:
-            return _bitmap_count(capped)
-        if uses_sqlite_index() and rows is not None and self.indexed is not False:
-            return _fts_driven_count(capped)
-        # No words or facets: the first 1001 published rows of the sort index.
-        return capped.count()
+            found = _bitmap_count(capped, fetch=fetch)
+        elif uses_sqlite_index() and rows is not None and self.indexed is not False:
+            found = _fts_driven_count(capped, fetch=fetch)
+        else:
+            # No words or facets: the first 1001 published rows of the sort index.
+            found = [row[0] for row in capped] if fetch else capped.count()
+        if fetch:
+            self.facet_names = found
+            return len(found)
+        return found
 
     def __len__(self):
         return self.count()
@@ -570,7 +587,7 @@ _COUNT_PLAN_OFF = ("enable_seqscan", "enable_indexscan", "jit")
 _COUNT_SAVEPOINT = "papers_capped_count"
 
 
-def _bitmap_count(capped) -> int:
+def _bitmap_count(capped, *, fetch: bool = False):
     """``capped.count()`` with the matches taken from the GIN indexes' bitmap.
 
     For a word found in a fifth of the archive, the planner estimates that reading rows in
@@ -580,25 +597,29 @@ def _bitmap_count(capped) -> int:
     ANALYZE's sample. The count therefore runs with sequential and plain index scans off:
     ``SET LOCAL`` in the same one-round-trip statement, which PostgreSQL runs as one
     implicit transaction; inside an open transaction, within a savepoint rolled back after
-    the count, which undoes the settings and leaves the transaction's own as they were."""
+    the count, which undoes the settings and leaves the transaction's own as they were.
+    ``fetch``: the rows' first column instead of their number."""
     try:
         sql, params = capped.query.get_compiler(using=capped.db).as_sql()
     except EmptyResultSet:  # a filter that can match nothing (``.none()``)
-        return 0
+        return [] if fetch else 0
     connection = connections[capped.db]
     off = "".join(f"SET LOCAL {name} = off; " for name in _COUNT_PLAN_OFF)
     back = ""
     if connection.in_atomic_block:
         off = f"SAVEPOINT {_COUNT_SAVEPOINT}; {off}"
         back = f"; ROLLBACK TO SAVEPOINT {_COUNT_SAVEPOINT}; RELEASE SAVEPOINT {_COUNT_SAVEPOINT}"
+    select = "capped.*" if fetch else "COUNT(*)"
     with connection.cursor() as cursor:
-        cursor.execute(f"{off}SELECT COUNT(*) FROM ({sql}) capped{back}", params)
+        cursor.execute(f"{off}SELECT {select} FROM ({sql}) capped{back}", params)
         while cursor.description is None and cursor.nextset():
             pass  # past the SETs' results to the count's
+        if fetch:
+            return [row[0] for row in cursor.fetchall()]
         return cursor.fetchone()[0]
 
 
-def _fts_driven_count(capped) -> int:
+def _fts_driven_count(capped, *, fetch: bool = False):
     """``capped.count()`` of search rows (SQLite) with the FTS5 matches as the join's outer
     loop, each probing the covering state index until 1001 are found.
 
@@ -606,20 +627,24 @@ def _fts_driven_count(capped) -> int:
     match set in a temporary b-tree: 4–7 ms for a tag on a sixth of 100,000 entries, where
     the first 1001 matches, read lazily from the doclist, take 0.8 ms. ``CROSS JOIN`` fixes
     the order. Any other shape (no FTS5 match, two of them, words tested apart from
-    the search rows) is counted as written."""
+    the search rows) is counted as written. ``fetch``: the rows' first column instead of
+    their number."""
 
     query = capped.query.clone()
     query.fts_join = True
     try:
         sql, params = query.get_compiler(using=capped.db).as_sql()
     except EmptyResultSet:  # a filter that can match nothing (``.none()``)
-        return 0
+        return [] if fetch else 0
     table = connection.ops.quote_name(EntrySearch._meta.db_table)
     head = f"FROM {table} WHERE "
     if sql.count(f"{FTS_TABLE} MATCH") != 1 or sql.count(head) != 1 or " IN (SELECT" in sql:
-        return capped.count()
+        return [row[0] for row in capped] if fetch else capped.count()
     sql = sql.replace(head, f"FROM {FTS_TABLE} CROSS JOIN {table} WHERE ")
     with connections[capped.db].cursor() as cursor:
+        if fetch:
+            cursor.execute(sql, params)
+            return [row[0] for row in cursor.fetchall()]
         cursor.execute(f"SELECT COUNT(*) FROM ({sql}) capped", params)
         return cursor.fetchone()[0]
 

@@ -27,6 +27,7 @@ from pagecache import store as pages
 from papers.changes import names_version
 from papers.models import Category, Entry, Section, SectionKind, published_q
 from reading import viewcounts
+from reading.facets import build_facets
 from reading.filters import EntryFilter
 from reading.search import CappedCountPaginator, snippet
 from reading.views.pages import entry_fragment_key, fragment_seconds, uncached
@@ -155,6 +156,8 @@ class EntryListView(TemplateView):
         names = names_version()  # before the rows it keys
         filterset = self.get_filterset()
         results = filterset.results()
+        # A filtered list's count reads its matches' facet names (reading/facets.py).
+        results.with_facet_names = self.shows_facets(filterset)
         # Count (capped at 1000) and cut the page on ids, reading the search rows' sort
         # index; then the page's rows.
         paginator = CappedCountPaginator(results, self.page_size)
@@ -164,7 +167,13 @@ class EntryListView(TemplateView):
         except InvalidPage as exc:  # past the end, or not a number (a database error is a 503)
             raise Http404(gettext("There is no such page.")) from exc
         rows = self.rows(page, filterset, names)
+        facets = None
+        if results.with_facet_names and results.facet_names is not None:
+            facets = build_facets(
+                results.facet_names, filterset=filterset, params=request.GET, path=request.path
+            )
         context = self.get_context_data(
+            facets=facets,
             filterset=filterset,
             form=filterset.form,
             page_obj=page,
@@ -191,6 +200,11 @@ class EntryListView(TemplateView):
             if preset_keys & {"tag", "category"} and not (filterset.tags or filterset.categories):
                 response.status_code = self.not_found_status
         return response
+
+    def shows_facets(self, filterset) -> bool:
+        """Whether the list offers facets: a list filtered or searched (the whole archive's
+        tags and categories have their own pages, with counts)."""
+        return bool(filterset.preset or filterset.active_values)
 
     def names_nothing(self, filterset, page) -> bool:
         """Whether the page's own subject (an affiliation, a month) has no published paper
@@ -271,6 +285,11 @@ class AffiliationEntryListView(EntryListView):
     def get_heading(self, filterset):
         return gettext("Affiliation: %(name)s") % {"name": self.kwargs["name"]}
 
+    def shows_facets(self, filterset) -> bool:
+        """Whether the list offers facets: a list filtered or searched (the whole archive's
+        tags and categories have their own pages, with counts)."""
+        return bool(filterset.preset or filterset.active_values)
+
     def names_nothing(self, filterset, page) -> bool:
         return not page.paginator.count and not self.request.GET
 
@@ -297,6 +316,11 @@ class MonthEntryListView(EntryListView):
             "year": self.kwargs["year"],
             "month": self.kwargs["month"],
         }
+
+    def shows_facets(self, filterset) -> bool:
+        """Whether the list offers facets: a list filtered or searched (the whole archive's
+        tags and categories have their own pages, with counts)."""
+        return bool(filterset.preset or filterset.active_values)
 
     def names_nothing(self, filterset, page) -> bool:
         return not page.paginator.count and not self.request.GET
