@@ -54,8 +54,12 @@ def published_tag_lookup():
 
 
 def _published_tags(values) -> list[Tag]:
-    """The published tags named (slug or name) by ``values``."""
-    return list(published_tag_lookup().filter(Q(slug__in=values) | Q(name__in=values)))
+    """The published tags named (slug or name, in any case: ``Llm`` names ``LLM``) by
+    ``values``."""
+    named = Q()
+    for value in values:
+        named |= Q(slug__iexact=value) | Q(name__iexact=value)
+    return list(published_tag_lookup().filter(named))
 
 
 def categories_for_code(code: str) -> list[Category]:
@@ -205,19 +209,19 @@ class EntryFilter(django_filters.FilterSet):
     def filter_tags(self, queryset, name, values):
         if not values:
             return queryset
-        found = {}
-        for tag in _published_tags(values):
-            found.setdefault(tag.slug, tag)
-            found.setdefault(tag.name, tag)
+        found = {}  # a case-folded slug or name -> the tags it names
+        for tag in sorted(_published_tags(values), key=lambda tag: tag.pk):
+            for key in {tag.slug.casefold(), tag.name.casefold()}:
+                found.setdefault(key, []).append(tag)
         self.tags = []
         for value in values:
-            tag = found.get(value)
-            if tag is None:
+            tags = found.get(value.casefold())
+            if not tags:
                 self.notices.append(gettext("There is no tag “%(tag)s”.") % {"tag": value})
                 return queryset.none()
-            if tag not in self.tags:
-                self.tags.append(tag)
-        self._facets.extend([facet_token("t", tag.pk)] for tag in self.tags)  # all of them
+            self.tags.extend(tag for tag in tags if tag not in self.tags)
+            # All of the values; a value naming several tags (``LLM`` and ``llm``), any of them.
+            self._facets.append([facet_token("t", tag.pk) for tag in tags])
         return queryset
 
     def filter_category(self, queryset, name, value):

@@ -48,8 +48,6 @@ from django.db import connection, connections, models
 from django.db.models import Case, IntegerField, Value, When
 from django.db.models.expressions import RawSQL
 from django.utils.functional import cached_property
-from django.utils.html import escape
-from django.utils.safestring import SafeString, mark_safe
 
 from papers.models import Digest, Entry, Paper, Section, SectionKind, TaggedEntry, split_lines
 from reading.models import EntrySearch
@@ -744,15 +742,29 @@ def plain_text(markdown: str) -> str:
     return _MARKDOWN_NOISE.sub("", markdown or "")
 
 
-def snippet(text: str, query_terms: list[QueryTerm], *, width: int = 120) -> SafeString:
-    """A window of ``text`` around the first match of any term, HTML-escaped, with every
-    match wrapped in <mark>. Without a match: the start of the text."""
-    text = re.sub(r"\s+", " ", text or "").strip()
+@dataclass(frozen=True)
+class Piece:
+    """A piece of a highlighted text: plain, or a match of a query term (``match``). The
+    template escapes it and wraps a match in <mark> (templates/includes/_highlighted.html),
+    so no markup is built here."""
+
+    text: str
+    match: bool = False
+
+
+def _needle_pattern(query_terms: list[QueryTerm]):
     needles = sorted({t.text for t in query_terms if t.text}, key=len, reverse=True)
     if not needles:
-        return mark_safe(escape(_shorten(text, width)))  # noqa: S308 (escaped above)
-    pattern = re.compile("|".join(re.escape(n) for n in needles), flags=re.IGNORECASE)
-    match = pattern.search(text)
+        return None
+    return re.compile("|".join(re.escape(n) for n in needles), flags=re.IGNORECASE)
+
+
+def snippet(text: str, query_terms: list[QueryTerm], *, width: int = 120) -> list[Piece]:
+    """A window of ``text`` around the first match of any term, as pieces with every
+    match marked (``highlight``). Without a match: the start of the text."""
+    text = re.sub(r"\s+", " ", text or "").strip()
+    pattern = _needle_pattern(query_terms)
+    match = pattern.search(text) if pattern else None
     if match:
         start = max(0, match.start() - width // 3)
         window = text[start : start + width]
@@ -761,26 +773,28 @@ def snippet(text: str, query_terms: list[QueryTerm], *, width: int = 120) -> Saf
     else:
         window, prefix = text[:width], ""
         suffix = "…" if len(text) > width else ""
-    return mark_safe(prefix + highlight(window, query_terms) + suffix)  # noqa: S308
+    pieces = highlight(window, query_terms)
+    if prefix:
+        pieces.insert(0, Piece(prefix))
+    if suffix:
+        pieces.append(Piece(suffix))
+    return pieces
 
 
-def highlight(text: str, query_terms: list[QueryTerm]) -> str:
-    """``text`` escaped, with matches of the query terms wrapped in <mark>."""
-    needles = sorted({t.text for t in query_terms if t.text}, key=len, reverse=True)
-    if not needles:
-        return escape(text)
-    pattern = re.compile("|".join(re.escape(n) for n in needles), flags=re.IGNORECASE)
+def highlight(text: str, query_terms: list[QueryTerm]) -> list[Piece]:
+    """``text`` as pieces, the matches of the query terms (any case) marked."""
+    pattern = _needle_pattern(query_terms)
+    if pattern is None or not text:
+        return [Piece(text or "")]
     pieces, last = [], 0
     for match in pattern.finditer(text):
-        pieces.append(escape(text[last : match.start()]))
-        pieces.append(f"<mark>{escape(match.group(0))}</mark>")
+        if match.start() > last:
+            pieces.append(Piece(text[last : match.start()]))
+        pieces.append(Piece(match.group(0), match=True))
         last = match.end()
-    pieces.append(escape(text[last:]))
-    return "".join(pieces)
-
-
-def _shorten(text: str, width: int) -> str:
-    return text if len(text) <= width else text[:width] + "…"
+    if last < len(text):
+        pieces.append(Piece(text[last:]))
+    return pieces
 
 
 # ---------------------------------------------------------------------------------------------

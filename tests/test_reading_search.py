@@ -3,6 +3,7 @@ kept current, drafts never found. Runs on SQLite and PostgreSQL (make test with 
 
 import pytest
 from django.db import connection
+from django.template.loader import render_to_string
 
 from papers.models import Entry, Section, SectionKind
 from reading import search
@@ -155,10 +156,12 @@ def test_rebuild_command_restores_missing_search_rows():
 
 def test_snippets_highlight_matches_and_escape_html():
     terms = search.parse_query("推理 <b>")
-    html = search.snippet("前文" * 80 + "关于推理的<b>讨论</b>" + "后文" * 80, terms)
+    pieces = search.snippet("前文" * 80 + "关于推理的<b>讨论</b>" + "后文" * 80, terms)
+    html = render_to_string("includes/_highlighted.html", {"pieces": pieces})
     assert "<mark>推理</mark>" in html
-    assert "&lt;" in html and "<b>" not in html.replace("<mark>", "")
-    assert html.startswith("…")
+    assert "<mark>b</mark>" in html  # a Latin word matches inside the text, escaped around
+    assert "&lt;" in html and "<b>" not in html
+    assert html.startswith("…") and html.endswith("…")
 
 
 def test_queries_without_any_word_change_nothing():

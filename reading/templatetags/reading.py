@@ -2,6 +2,8 @@
 
 from django import template
 
+from reading import search
+
 register = template.Library()
 
 
@@ -17,3 +19,11 @@ def share_meta(context, title, description, path, image_path="", kind="article")
         "share_image": request.build_absolute_uri(image_path) if image_path else "",
         "share_type": kind,
     }
+
+
+@register.filter
+def highlight(text, query_terms):
+    """``text`` as pieces with the matches of ``query_terms`` (a search's parsed terms)
+    marked, for templates/includes/_highlighted.html, which escapes each and wraps the
+    matches in <mark>: ``{% include "includes/_highlighted.html" with pieces=title|highlight:query_terms %}``."""
+    return search.highlight(str(text or ""), list(query_terms or []))

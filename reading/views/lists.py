@@ -57,9 +57,10 @@ def entry_list_queryset(*, with_text: bool = False):
     )
 
 
-def row_key(entry, names: str) -> str:
-    """The key of ``{% cache %}`` in templates/includes/_entry_row.html for ``entry``."""
-    return entry_fragment_key("entry-row", entry, names)
+def row_key(entry, names: str, highlighted: bool = False) -> str:
+    """The key of ``{% cache %}`` in templates/includes/_entry_row.html for ``entry``
+    (``highlighted``: a search's row, whose titles are rendered outside the fragment)."""
+    return entry_fragment_key("entry-row", entry, names, highlighted)
 
 
 # What a list row shows (templates/includes/_entry_row.html) and keys its fragment by; the
@@ -90,8 +91,8 @@ def chips(request, filterset: EntryFilter) -> list[dict]:
     """One removable chip per active filter value: a label and the URL without it."""
     params = request.GET
     result = []
-    tag_names = {tag.slug: tag.name for tag in filterset.tags}
-    tag_names.update({tag.name: tag.name for tag in filterset.tags})
+    tag_names = {tag.slug.casefold(): tag.name for tag in filterset.tags}
+    tag_names.update({tag.name.casefold(): tag.name for tag in filterset.tags})
     labels = {
         "q": gettext("Search"),
         "tag": gettext("Tag"),
@@ -112,7 +113,7 @@ def chips(request, filterset: EntryFilter) -> list[dict]:
             remaining.pop("page", None)
             shown = value
             if key == "tag":
-                shown = tag_names.get(value, value)
+                shown = tag_names.get(value.casefold(), value)
             elif key == "digest" and digest is not None:
                 shown = digest.title
             result.append(
@@ -188,6 +189,8 @@ class EntryListView(TemplateView):
             preset=filterset.preset,
             feeds=self.feed_links(),
             selected_tags=request.GET.getlist("tag"),
+            query_terms=filterset.query_terms,
+            highlighted=bool(filterset.query_terms),
         )
         if filterset.notices or filterset.form.errors or not rows:
             pages.dont_store(request)  # a made-up or empty filter: answered, not kept
@@ -217,7 +220,9 @@ class EntryListView(TemplateView):
         _entry_row.html)."""
         searching = bool(filterset.query_terms)
         entries = list_rows(page.object_list, with_text=searching)
-        prefetch_related_objects(uncached(entries, lambda entry: row_key(entry, names)), "tags")
+        prefetch_related_objects(
+            uncached(entries, lambda entry: row_key(entry, names, searching)), "tags"
+        )
         if searching:
             for entry in entries:
                 entry.snippet = snippet(entry.search.plain, filterset.query_terms)
