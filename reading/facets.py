@@ -109,28 +109,41 @@ def build_facets(facet_names, *, filterset, params: QueryDict, path: str) -> Fac
         active = key in active_tags
         # The tag as the reader named it (slug, name, in any case) or its slug.
         named = next(
-            (v for v in params.getlist("tag") if v.casefold() in {slug.casefold(), name.casefold()}),
+            (
+                v
+                for v in params.getlist("tag")
+                if v.casefold() in {slug.casefold(), name.casefold()}
+            ),
             slug,
         )
-        in_preset = active and preset.get("tag", "").casefold() in {slug.casefold(), name.casefold()}
-        url = _url(path, params, "tag", remove=named) if active else _url(
-            path, params, "tag", add=slug
+        in_preset = active and preset.get("tag", "").casefold() in {
+            slug.casefold(),
+            name.casefold(),
+        }
+        url = (
+            _url(path, params, "tag", remove=named)
+            if active
+            else _url(path, params, "tag", add=slug)
         )
         tag_values.append(FacetValue(name, counts[key], url, active, not in_preset))
     category_values = []
     for key in ranked(categories):
         code = categories[key]
         active = key in active_categories
-        url = _url(path, params, "category", remove=params.get("category", "")) if active else (
-            _url(path, params, "category", add=code)
+        url = (
+            _url(path, params, "category", remove=params.get("category", ""))
+            if active
+            else (_url(path, params, "category", add=code))
         )
         category_values.append(FacetValue(code, counts[key], url, active, "category" not in preset))
     affiliation_values = []
     for key in ranked(affiliations):
         name = affiliations[key]
         active = bool(affiliation) and name.casefold() == affiliation
-        url = _url(path, params, "affiliation", remove=name) if active else (
-            _url(path, params, "affiliation", add=name)
+        url = (
+            _url(path, params, "affiliation", remove=name)
+            if active
+            else (_url(path, params, "affiliation", add=name))
         )
         affiliation_values.append(
             FacetValue(name, counts[key], url, active, "affiliation" not in preset)

@@ -189,6 +189,8 @@ class EntryFilter(django_filters.FilterSet):
         self.filters["digest"].queryset = Digest.objects.published()
         self.notices: list[str] = []
         self.tags: list[Tag] = []
+        # Each ``tag`` value as the reader wrote it -> its facet tokens ([] for no such tag).
+        self.tag_groups: dict[str, list[str]] = {}
         self.categories: list[Category] = []
         self.query_terms = []
         self.sort_order = self.SORT_DATE
@@ -214,15 +216,19 @@ class EntryFilter(django_filters.FilterSet):
             for key in {tag.slug.casefold(), tag.name.casefold()}:
                 found.setdefault(key, []).append(tag)
         self.tags = []
+        self.tag_groups = {value: [] for value in values}
+        unknown = False
         for value in values:
             tags = found.get(value.casefold())
             if not tags:
                 self.notices.append(gettext("There is no tag “%(tag)s”.") % {"tag": value})
-                return queryset.none()
+                unknown = True
+                continue
             self.tags.extend(tag for tag in tags if tag not in self.tags)
             # All of the values; a value naming several tags (``LLM`` and ``llm``), any of them.
-            self._facets.append([facet_token("t", tag.pk) for tag in tags])
-        return queryset
+            self.tag_groups[value] = [facet_token("t", tag.pk) for tag in tags]
+            self._facets.append(self.tag_groups[value])
+        return queryset.none() if unknown else queryset
 
     def filter_category(self, queryset, name, value):
         self.categories = categories_for_code(value.strip().lower())

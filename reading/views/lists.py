@@ -28,6 +28,7 @@ from papers.changes import names_version
 from papers.models import Category, Entry, Section, SectionKind, published_q
 from reading import viewcounts
 from reading.facets import build_facets
+from reading.suggestions import closest_tags, rarest_chip
 from reading.filters import EntryFilter
 from reading.search import CappedCountPaginator, snippet
 from reading.views.pages import entry_fragment_key, fragment_seconds, uncached
@@ -118,6 +119,8 @@ def chips(request, filterset: EntryFilter) -> list[dict]:
                 shown = digest.title
             result.append(
                 {
+                    "key": key,
+                    "raw": value,
                     "label": labels[key],
                     "value": shown,
                     "remove_url": "?" + remaining.urlencode() if remaining else request.path,
@@ -173,15 +176,20 @@ class EntryListView(TemplateView):
             facets = build_facets(
                 results.facet_names, filterset=filterset, params=request.GET, path=request.path
             )
+        active = chips(request, filterset)
+        suggestions = None
+        if not paginator.count and active and not filterset.form.errors:
+            suggestions = self.suggestions(filterset, active)
         context = self.get_context_data(
             facets=facets,
+            suggestions=suggestions,
             filterset=filterset,
             form=filterset.form,
             page_obj=page,
             entries=rows,
             names_version=names,
             row_seconds=fragment_seconds(),
-            chips=chips(request, filterset),
+            chips=active,
             notices=filterset.notices,
             heading=self.get_heading(filterset),
             query=request.GET.get("q", "").strip(),
@@ -203,6 +211,14 @@ class EntryListView(TemplateView):
             if preset_keys & {"tag", "category"} and not (filterset.tags or filterset.categories):
                 response.status_code = self.not_found_status
         return response
+
+    def suggestions(self, filterset, active: list[dict]) -> dict:
+        """What a list with no result offers (reading/suggestions.py): the tags closest to
+        the words searched and the tags not found, and the list without its rarest filter."""
+        raw = filterset.form.cleaned_data.get("q") or "" if filterset.form.is_valid() else ""
+        needles = [raw, *raw.split()]
+        needles += [value for value, group in filterset.tag_groups.items() if not group]
+        return {"tags": closest_tags(needles), "without": rarest_chip(filterset, active)}
 
     def shows_facets(self, filterset) -> bool:
         """Whether the list offers facets: a list filtered or searched (the whole archive's
@@ -290,6 +306,14 @@ class AffiliationEntryListView(EntryListView):
     def get_heading(self, filterset):
         return gettext("Affiliation: %(name)s") % {"name": self.kwargs["name"]}
 
+    def suggestions(self, filterset, active: list[dict]) -> dict:
+        """What a list with no result offers (reading/suggestions.py): the tags closest to
+        the words searched and the tags not found, and the list without its rarest filter."""
+        raw = filterset.form.cleaned_data.get("q") or "" if filterset.form.is_valid() else ""
+        needles = [raw, *raw.split()]
+        needles += [value for value, group in filterset.tag_groups.items() if not group]
+        return {"tags": closest_tags(needles), "without": rarest_chip(filterset, active)}
+
     def shows_facets(self, filterset) -> bool:
         """Whether the list offers facets: a list filtered or searched (the whole archive's
         tags and categories have their own pages, with counts)."""
@@ -321,6 +345,14 @@ class MonthEntryListView(EntryListView):
             "year": self.kwargs["year"],
             "month": self.kwargs["month"],
         }
+
+    def suggestions(self, filterset, active: list[dict]) -> dict:
+        """What a list with no result offers (reading/suggestions.py): the tags closest to
+        the words searched and the tags not found, and the list without its rarest filter."""
+        raw = filterset.form.cleaned_data.get("q") or "" if filterset.form.is_valid() else ""
+        needles = [raw, *raw.split()]
+        needles += [value for value, group in filterset.tag_groups.items() if not group]
+        return {"tags": closest_tags(needles), "without": rarest_chip(filterset, active)}
 
     def shows_facets(self, filterset) -> bool:
         """Whether the list offers facets: a list filtered or searched (the whole archive's
