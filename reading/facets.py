@@ -15,6 +15,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from django.http import QueryDict
+from django.urls import reverse
 
 from reading.search import MAX_COUNTED_RESULTS, facet_token
 
@@ -76,10 +77,11 @@ def count_values(facet_names: list[str]):
 
 def _url(path: str, params: QueryDict, name: str, *, add: str = "", remove: str = "") -> str:
     """``path`` with ``params``, ``remove`` taken from ``name``'s values (compared without
-    case) and ``add`` added (single-valued parameters replaced), without the page number."""
+    case) and ``add`` added (single-valued parameters replaced), without the page number;
+    neither: without ``name``."""
     query = params.copy()
     query.pop("page", None)
-    values = [v for v in query.getlist(name) if v.strip()]
+    values = [v for v in query.getlist(name) if v.strip()] if add or remove else []
     if remove:
         values = [v for v in values if v.casefold() != remove.casefold()]
     if add:
@@ -130,21 +132,23 @@ def build_facets(facet_names, *, filterset, params: QueryDict, path: str) -> Fac
     for key in ranked(categories):
         code = categories[key]
         active = key in active_categories
-        url = (
-            _url(path, params, "category", remove=params.get("category", ""))
-            if active
-            else (_url(path, params, "category", add=code))
-        )
+        if "category" in preset:  # a category's page: another category is another page
+            url = _url(reverse("reading:category-entries", args=[code]), params, "category")
+        elif active:
+            url = _url(path, params, "category", remove=params.get("category", ""))
+        else:
+            url = _url(path, params, "category", add=code)
         category_values.append(FacetValue(code, counts[key], url, active, "category" not in preset))
     affiliation_values = []
     for key in ranked(affiliations):
         name = affiliations[key]
         active = bool(affiliation) and name.casefold() == affiliation
-        url = (
-            _url(path, params, "affiliation", remove=name)
-            if active
-            else (_url(path, params, "affiliation", add=name))
-        )
+        if "affiliation" in preset:
+            url = _url(reverse("reading:affiliation-entries", args=[name]), params, "affiliation")
+        elif active:
+            url = _url(path, params, "affiliation", remove=name)
+        else:
+            url = _url(path, params, "affiliation", add=name)
         affiliation_values.append(
             FacetValue(name, counts[key], url, active, "affiliation" not in preset)
         )

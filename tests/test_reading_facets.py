@@ -316,3 +316,14 @@ def test_facets_and_suggestions_keep_the_query_budget_at_any_size(
         caches["default"].clear()
         with django_assert_max_num_queries(MAX_QUERIES):
             assert client.get(url).status_code == 200
+
+
+def test_on_a_category_page_another_category_leads_to_its_own_page(client):
+    lg = factories.category("cs.LG", "Machine Learning")
+    cl = factories.category("cs.CL", "Computation and Language")
+    entry = _entry(1, "A", tags=["agents"], category=lg)
+    entry.paper.categories.add(cl)
+    entry.paper.save()  # the cross-list reaches the search row
+    categories = _facet(_page(client, "/categories/cs.LG/?tag=agents"), "category")
+    assert categories["cs.LG"] == (1, None)
+    assert categories["cs.CL"] == (1, "/categories/cs.CL/?tag=agents")

@@ -25,5 +25,8 @@ def share_meta(context, title, description, path, image_path="", kind="article")
 def highlight(text, query_terms):
     """``text`` as pieces with the matches of ``query_terms`` (a search's parsed terms)
     marked, for templates/includes/_highlighted.html, which escapes each and wraps the
-    matches in <mark>: ``{% include "includes/_highlighted.html" with pieces=title|highlight:query_terms %}``."""
+    matches in <mark>::
+
+        {% include "includes/_highlighted.html" with pieces=title|highlight:query_terms %}
+    """
     return search.highlight(str(text or ""), list(query_terms or []))

@@ -28,9 +28,9 @@ from papers.changes import names_version
 from papers.models import Category, Entry, Section, SectionKind, published_q
 from reading import viewcounts
 from reading.facets import build_facets
-from reading.suggestions import closest_tags, rarest_chip
 from reading.filters import EntryFilter
 from reading.search import CappedCountPaginator, snippet
+from reading.suggestions import closest_tags, rarest_chip
 from reading.views.pages import entry_fragment_key, fragment_seconds, uncached
 
 ENTRY_PAGE_SIZE = 20
