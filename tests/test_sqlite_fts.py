@@ -42,8 +42,9 @@ def _titles(client, url):
         response = client.get(url)
     assert response.status_code == 200, url
     return set(
-        re.findall(
-            r'id="row-\d+-title">.*?<a href="[^"]+" lang="en">([^<]+)</a>',
+        re.sub(r"</?mark>", "", title)  # a search's words are highlighted in titles
+        for title in re.findall(
+            r'id="row-\d+-title">.*?<a href="[^"]+" lang="en">(.*?)</a>',
             response.content.decode(),
         )
     )

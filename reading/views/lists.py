@@ -207,8 +207,10 @@ class EntryListView(TemplateView):
         response = self.render_to_response(context)
         if filterset.notices and self.get_preset() and not filterset.active_values.get("q"):
             # The page's own tag or category does not exist: say so, and keep it unindexed.
-            preset_keys = set(self.get_preset())
-            if preset_keys & {"tag", "category"} and not (filterset.tags or filterset.categories):
+            preset = self.get_preset()
+            missing_tag = "tag" in preset and not filterset.tag_groups.get(preset["tag"])
+            missing_category = "category" in preset and not filterset.categories
+            if missing_tag or missing_category:
                 response.status_code = self.not_found_status
         return response
 
