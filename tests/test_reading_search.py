@@ -198,8 +198,9 @@ def test_deleting_an_entry_leaves_no_search_row_behind():
 def test_tags_and_categories_refresh_their_entries_only_when_searched_text_changes(
     monkeypatch,
 ):
-    """A save that changes nothing searched (the admin saves unchanged rows; a slug, a
-    Chinese name) refreshes nothing; a rename refreshes every entry, in chunks."""
+    """A save that changes nothing searched (the admin saves unchanged rows; a Chinese
+    name) refreshes nothing; a rename refreshes every entry, in chunks, as does a new slug
+    (the facet links name it)."""
     from taggit.models import Tag
 
     from reading import signals as reading
@@ -211,8 +212,6 @@ def test_tags_and_categories_refresh_their_entries_only_when_searched_text_chang
     monkeypatch.setattr(reading, "_REFRESH_CHUNK", 2)
     monkeypatch.setattr(reading, "_refresh", lambda ids: calls.append(list(ids)) or real(ids))
     tag = Tag.objects.get(name="强化学习")
-    tag.save()
-    tag.slug = "rl"
     tag.save()
     category.name_zh = "机器学习（新）"
     category.save()
@@ -226,3 +225,9 @@ def test_tags_and_categories_refresh_their_entries_only_when_searched_text_chang
     category.save()
     assert sum(len(chunk) for chunk in calls) == 3
     assert _found("machines") == {e.pk for e in entries}
+    calls.clear()
+    tag.slug = "rl"
+    tag.save()
+    assert sum(len(chunk) for chunk in calls) == 3
+    names = EntrySearch.objects.filter(entry__in=entries).values_list("facet_names", flat=True)
+    assert all(f"\trl\t增强学习" in text for text in names)
