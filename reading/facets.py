@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import heapq
 from collections import Counter
-from itertools import chain
 from dataclasses import dataclass, field
+from itertools import chain
 
 from django.http import QueryDict
 from django.urls import reverse

@@ -230,4 +230,4 @@ def test_tags_and_categories_refresh_their_entries_only_when_searched_text_chang
     tag.save()
     assert sum(len(chunk) for chunk in calls) == 3
     names = EntrySearch.objects.filter(entry__in=entries).values_list("facet_names", flat=True)
-    assert all(f"\trl\t增强学习" in text for text in names)
+    assert all("\trl\t增强学习" in text for text in names)
