@@ -572,7 +572,9 @@ def test_tag_and_category_counts_read_the_narrow_facet_table(client, quasar):
     def count_sql(url, params):
         with CaptureQueriesContext(connection) as queries:
             assert client.get(url, params).status_code == 200
-        (count,) = [q["sql"] for q in queries if "COUNT(*)" in q["sql"]]
+        # The capped count (on a filtered list it reads the matches' facet names instead of
+        # counting them: reading/facets.py).
+        (count,) = [q["sql"] for q in queries if ") capped" in q["sql"]]
         return count
 
     tagged = count_sql("/papers/", {"tag": "quasar-tag", "date_from": "2025-01-01"})
