@@ -29,8 +29,10 @@ Latin word a prefix (``distil`` finds ``distillation``). All terms must match.
 - Any other backend: each term is a substring of the term text (``LIKE``; the leading space
   anchors it to a token boundary), ranked by "all terms in the title text".
 
-Results rank in two tiers (every term in the title, Chinese title or one-line summary; else
-only in the body), newest first within a tier. Counts of search results stop at 1000.
+Results rank in tiers (``title_tiers``): every term in the English or Chinese title; with
+several terms, some of them there; none (the one-line summary is body text); newest first
+within a tier. Counts of search results stop at 1000. Highlighting is ``Piece``s, which the
+templates escape and mark (templates/includes/_highlighted.html).
 
 The search rows are kept current by signals (models/reading.py) that call
 ``refresh_entries``; on SQLite the FTS5 index follows the rows through its triggers.
