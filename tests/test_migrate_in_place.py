@@ -62,7 +62,10 @@ ADDED_COLUMNS = {
 }
 # Derived columns a migration rebuilds from the content (table -> columns), compared apart:
 # reading 0003 moves the one-line summary from the title terms to the body terms.
-REBUILT_COLUMNS = {"papers_entrysearch": {"title_terms", "body_terms"}}
+# On PostgreSQL, with the vectors generated from them.
+REBUILT_COLUMNS = {
+    "papers_entrysearch": {"title_terms", "body_terms", "search_vector", "title_vector"}
+}
 # SQLite's FTS5 table of those terms and its index, rewritten with them (its size is
 # checked below).
 REBUILT_TABLES = {"papers_entrysearch_fts"} | {
