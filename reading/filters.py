@@ -25,8 +25,8 @@ from reading.search import (
     apply_search,
     facet_token,
     match_condition,
-    title_condition,
     title_tier,
+    title_tiers,
     uses_postgres_index,
 )
 
@@ -54,8 +54,12 @@ def published_tag_lookup():
 
 
 def _published_tags(values) -> list[Tag]:
-    """The published tags named (slug or name) by ``values``."""
-    return list(published_tag_lookup().filter(Q(slug__in=values) | Q(name__in=values)))
+    """The published tags named (slug or name, in any case: ``Llm`` names ``LLM``) by
+    ``values``."""
+    named = Q()
+    for value in values:
+        named |= Q(slug__iexact=value) | Q(name__iexact=value)
+    return list(published_tag_lookup().filter(named))
 
 
 def categories_for_code(code: str) -> list[Category]:
@@ -185,6 +189,8 @@ class EntryFilter(django_filters.FilterSet):
         self.filters["digest"].queryset = Digest.objects.published()
         self.notices: list[str] = []
         self.tags: list[Tag] = []
+        # Each ``tag`` value as the reader wrote it -> its facet tokens ([] for no such tag).
+        self.tag_groups: dict[str, list[str]] = {}
         self.categories: list[Category] = []
         self.query_terms = []
         self.sort_order = self.SORT_DATE
@@ -205,20 +211,24 @@ class EntryFilter(django_filters.FilterSet):
     def filter_tags(self, queryset, name, values):
         if not values:
             return queryset
-        found = {}
-        for tag in _published_tags(values):
-            found.setdefault(tag.slug, tag)
-            found.setdefault(tag.name, tag)
+        found = {}  # a case-folded slug or name -> the tags it names
+        for tag in sorted(_published_tags(values), key=lambda tag: tag.pk):
+            for key in {tag.slug.casefold(), tag.name.casefold()}:
+                found.setdefault(key, []).append(tag)
         self.tags = []
+        self.tag_groups = {value: [] for value in values}
+        unknown = False
         for value in values:
-            tag = found.get(value)
-            if tag is None:
+            tags = found.get(value.casefold())
+            if not tags:
                 self.notices.append(gettext("There is no tag “%(tag)s”.") % {"tag": value})
-                return queryset.none()
-            if tag not in self.tags:
-                self.tags.append(tag)
-        self._facets.extend([facet_token("t", tag.pk)] for tag in self.tags)  # all of them
-        return queryset
+                unknown = True
+                continue
+            self.tags.extend(tag for tag in tags if tag not in self.tags)
+            # All of the values; a value naming several tags (``LLM`` and ``llm``), any of them.
+            self.tag_groups[value] = [facet_token("t", tag.pk) for tag in tags]
+            self._facets.append(self.tag_groups[value])
+        return queryset.none() if unknown else queryset
 
     def filter_category(self, queryset, name, value):
         self.categories = categories_for_code(value.strip().lower())
@@ -335,14 +345,19 @@ class EntryFilter(django_filters.FilterSet):
         return rows
 
     def tier_rows(self):
-        """The two relevance tiers as search rows alone (every word in the title text;
-        the other matches), or None (``search_rows``)."""
+        """The relevance tiers (reading/search.py: ``title_tiers``) as (tier, search rows
+        alone), or None (``search_rows``). The first needs no whole-text condition: every
+        word in the title implies every word in the text."""
         rows = self.search_rows()
         if rows is None or not self.query_terms:
             return None
-        first = self.search_rows(words=False).filter(title_condition(self.query_terms))
-        others = rows.filter(title_condition(self.query_terms, negated=True))
-        return first, others
+        result = []
+        for tier, conditions in title_tiers(self.query_terms):
+            tier_rows = self.search_rows(words=False) if tier == 2 else rows
+            for condition in conditions:
+                tier_rows = tier_rows.filter(condition)
+            result.append((tier, tier_rows))
+        return result
 
     @property
     def active_values(self) -> dict:

@@ -28,6 +28,10 @@ class EntrySearch(models.Model):
     facets = models.TextField(
         blank=True, help_text=_("Facet terms: t<id> per tag, c<id> per category (primary, cross).")
     )
+    # What the facet counts of a list show, read with its capped count (reading/facets.py):
+    # one line per value, tab-separated: ``t12, slug, name`` per tag, ``c7, code`` per
+    # category, ``a, name`` per affiliation. Copied to ``EntryFacets`` on PostgreSQL.
+    facet_names = models.TextField(blank=True, default="", editable=False)
     # Copies, so that a list or search page reads this one narrow table: the sort key (the
     # digest's issue date, the digest, the entry's position) and the digest's publication
     # state. Visibility itself is still decided at read time (``visible_q``): a scheduled
@@ -75,6 +79,7 @@ class EntryFacets(models.Model):
     status = models.CharField(max_length=16)
     published_at = models.DateTimeField(null=True)
     expires_at = models.DateTimeField(null=True)
+    facet_names = models.TextField(blank=True, default="")
 
     class Meta:
         db_table = "papers_entryfacets"

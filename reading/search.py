@@ -29,8 +29,10 @@ Latin word a prefix (``distil`` finds ``distillation``). All terms must match.
 - Any other backend: each term is a substring of the term text (``LIKE``; the leading space
   anchors it to a token boundary), ranked by "all terms in the title text".
 
-Results rank in two tiers (every term in the title, Chinese title or one-line summary; else
-only in the body), newest first within a tier. Counts of search results stop at 1000.
+Results rank in tiers (``title_tiers``): every term in the English or Chinese title; with
+several terms, some of them there; none (the one-line summary is body text); newest first
+within a tier. Counts of search results stop at 1000. Highlighting is ``Piece``s, which the
+templates escape and mark (templates/includes/_highlighted.html).
 
 The search rows are kept current by signals (models/reading.py) that call
 ``refresh_entries``; on SQLite the FTS5 index follows the rows through its triggers.
@@ -48,10 +50,8 @@ from django.db import connection, connections, models
 from django.db.models import Case, IntegerField, Value, When
 from django.db.models.expressions import RawSQL
 from django.utils.functional import cached_property
-from django.utils.html import escape
-from django.utils.safestring import SafeString, mark_safe
 
-from papers.models import Digest, Entry, Paper, Section, SectionKind, TaggedEntry
+from papers.models import Digest, Entry, Paper, Section, SectionKind, TaggedEntry, split_lines
 from reading.models import EntrySearch
 
 MAX_QUERY_TERMS = 12
@@ -148,8 +148,8 @@ def parse_query(raw: str) -> list[QueryTerm]:
     return result[:MAX_QUERY_TERMS]
 
 
-def to_tsquery_text(query_terms: list[QueryTerm]) -> str:
-    return " & ".join(f"({term.tsquery})" for term in query_terms)
+def to_tsquery_text(query_terms: list[QueryTerm], *, any_term: bool = False) -> str:
+    return (" | " if any_term else " & ").join(f"({term.tsquery})" for term in query_terms)
 
 
 def uses_postgres_index() -> bool:
@@ -166,12 +166,15 @@ FTS_TABLE = "papers_entrysearch_fts"
 _TEXT_COLUMNS = "{title_terms body_terms}"
 
 
-def fts_match_text(query_terms: list[QueryTerm], facets=(), *, columns=_TEXT_COLUMNS) -> str:
-    """One FTS5 query: every word (in ``columns``) and, for each facet group, one of its
-    tokens in the facets column."""
+def fts_match_text(
+    query_terms: list[QueryTerm], facets=(), *, columns=_TEXT_COLUMNS, any_term: bool = False
+) -> str:
+    """One FTS5 query: every word (``any_term``: one of them) in ``columns`` and, for each
+    facet group, one of its tokens in the facets column."""
     parts = []
     if query_terms:
-        parts.append(f"{columns} : (" + " AND ".join(t.fts_query for t in query_terms) + ")")
+        joiner = " OR " if any_term else " AND "
+        parts.append(f"{columns} : (" + joiner.join(t.fts_query for t in query_terms) + ")")
     for group in facets:
         parts.append("facets : (" + " OR ".join(_fts_quote(token) for token in group) + ")")
     return " AND ".join(parts)
@@ -305,11 +308,15 @@ def apply_search(queryset, raw_query: str, facets=()):
         queryset = queryset.filter(search__entry_id__isnull=False)
     queryset = queryset.filter(condition)
     if query_terms:
-        # 1 when every term is in the title, Chinese title or one-line summary, read from
-        # the small title vector (not the large one, detoasted per row).
-        queryset = queryset.filter(search__entry_id__isnull=False).annotate(
-            rank=title_match(query_terms)
-        )
+        # The relevance tier (``title_tiers``): 2 when every term is in the English or
+        # Chinese title, 1 when some are, read from the small title vector (not the large
+        # one, detoasted per row).
+        rank = title_match(query_terms)
+        if len(query_terms) > 1:
+            rank = rank + title_match(query_terms, any_term=True)
+        else:
+            rank = rank * Value(2)
+        queryset = queryset.filter(search__entry_id__isnull=False).annotate(rank=rank)
     return queryset, query_terms
 
 
@@ -326,49 +333,77 @@ def title_tier(queryset, query_terms: list[QueryTerm], facets=()):
     return queryset.filter(title_condition(query_terms))
 
 
-def title_match(query_terms: list[QueryTerm]):
-    """1 when every term is in the title text of the (joined) search row, else 0."""
+def title_match(query_terms: list[QueryTerm], *, any_term: bool = False):
+    """1 when every term (``any_term``: one of them) is in the title text of the (joined)
+    search row, else 0."""
     if uses_postgres_index():
         return RawSQL(
             f"({_title_vector_match()})::int",
-            (to_tsquery_text(query_terms),),
+            (to_tsquery_text(query_terms, any_term=any_term),),
             output_field=models.IntegerField(),
         )
     if uses_sqlite_index():
         return _fts_condition(
-            fts_match_text(query_terms, columns="title_terms"), output_field=IntegerField()
+            fts_match_text(query_terms, columns="title_terms", any_term=any_term),
+            output_field=IntegerField(),
         )
     return Case(
-        When(_title_like(query_terms), then=Value(1)),
+        When(_title_like(query_terms, any_term=any_term), then=Value(1)),
         default=Value(0),
         output_field=IntegerField(),
     )
 
 
-def title_condition(query_terms: list[QueryTerm], *, negated: bool = False):
-    """A filter: every term is (``negated``: not every term is) in the title text. On
-    PostgreSQL a plain ``@@`` on the title vector, which its GIN index answers."""
+def title_condition(query_terms: list[QueryTerm], *, negated: bool = False, any_term=False):
+    """A filter: every term (``any_term``: one of them) is (``negated``: is not) in the
+    title text. On PostgreSQL a plain ``@@`` on the title vector, which its GIN index
+    answers."""
     if uses_postgres_index():
         sql = _title_vector_match()
         return RawSQL(
             f"NOT ({sql})" if negated else sql,
-            (to_tsquery_text(query_terms),),
+            (to_tsquery_text(query_terms, any_term=any_term),),
             output_field=models.BooleanField(),
         )
     if uses_sqlite_index():
-        return _fts_condition(fts_match_text(query_terms, columns="title_terms"), negated=negated)
-    condition = _title_like(query_terms)
+        match = fts_match_text(query_terms, columns="title_terms", any_term=any_term)
+        return _fts_condition(match, negated=negated)
+    condition = _title_like(query_terms, any_term=any_term)
     return ~condition if negated else condition
+
+
+def title_tiers(query_terms: list[QueryTerm]) -> list[tuple[int, list]]:
+    """The relevance tiers of a search, best first, as (tier, filters on the search row):
+    every term in the English or Chinese title (2); with several terms, some of them in
+    it but not all (1); none (0). Every match is in exactly one tier; within a tier the
+    newest come first. The one-line summary and the critique are body text."""
+    if len(query_terms) == 1:
+        return [
+            (2, [title_condition(query_terms)]),
+            (0, [title_condition(query_terms, negated=True)]),
+        ]
+    return [
+        (2, [title_condition(query_terms)]),
+        (
+            1,
+            [
+                title_condition(query_terms, any_term=True),
+                title_condition(query_terms, negated=True),
+            ],
+        ),
+        (0, [title_condition(query_terms, negated=True, any_term=True)]),
+    ]
 
 
 def _title_vector_match() -> str:
     return "\"papers_entrysearch\".title_vector @@ to_tsquery('simple', %s)"
 
 
-def _title_like(query_terms: list[QueryTerm]) -> models.Q:
+def _title_like(query_terms: list[QueryTerm], *, any_term: bool = False) -> models.Q:
     in_title = models.Q()
     for term in query_terms:
-        in_title &= models.Q(search__title_terms__contains=term.like_pattern)
+        condition = models.Q(search__title_terms__contains=term.like_pattern)
+        in_title = (in_title | condition) if any_term else (in_title & condition)
     return in_title
 
 
@@ -417,6 +452,10 @@ class EntryResults:
         # Columns of the entry fetched with each id: a page is then a list of (id, *columns)
         # tuples instead of ids.
         self.columns: tuple[str, ...] = ()
+        # Whether the count also reads the matches' facet names (reading/facets.py): the
+        # same query returns them instead of a number.
+        self.with_facet_names = False
+        self.facet_names: list[str] | None = None
         self._count = None
 
     def count(self) -> int:
@@ -426,20 +465,22 @@ class EntryResults:
         return self._count
 
     def _entry_tiers(self, queryset, in_title, columns):
-        """Both tiers as querysets of entries (the page query's own filters)."""
+        """The tiers (``title_tiers``) as querysets of entries (the page query's own
+        filters)."""
         sort_key = ("search__issue_date", "search__digest_pk", "search__position")
         ids = queryset.order_by(*DATE_ORDER).values_list("pk", *sort_key)
-        terms = self.ranked_terms
-        first = ids.filter(title_condition(terms))
-        if in_title is not None:
-            first = in_title.order_by(*DATE_ORDER).values_list("pk", *sort_key)
-        tiers = first.annotate(tier=Value(1)).values_list("pk", *sort_key, "tier", *columns)
-        others = (
-            ids.filter(title_condition(terms, negated=True))
-            .annotate(tier=Value(0))
-            .values_list("pk", *sort_key, "tier", *columns)
-        )
-        return tiers, others
+        result = []
+        for tier, conditions in title_tiers(self.ranked_terms):
+            rows = ids
+            if tier == 2 and in_title is not None:
+                rows = in_title.order_by(*DATE_ORDER).values_list("pk", *sort_key)
+            else:
+                for condition in conditions:
+                    rows = rows.filter(condition)
+            result.append(
+                rows.annotate(tier=Value(tier)).values_list("pk", *sort_key, "tier", *columns)
+            )
+        return result
 
     def _cut_tiers(self, stop, columns):
         if self.tier_rows is None or not uses_postgres_index():
@@ -450,13 +491,26 @@ class EntryResults:
     def _counted(self) -> int:
         rows = self.count_rows() if callable(self.count_rows) else self.count_rows
         source = self.queryset if rows is None else rows
-        capped = source.order_by().values("pk")[: MAX_COUNTED_RESULTS + 1]
+        fetch = self.with_facet_names
+        if fetch:
+            # The first 1001 matches' facet names, in one query with the count: reading
+            # the short column of each row the count visits anyway (on SQLite, the
+            # covering index the count probes holds it: reading migration 0003).
+            column = "facet_names" if rows is not None else "search__facet_names"
+            capped = source.order_by().values_list(column)[: MAX_COUNTED_RESULTS + 1]
+        else:
+            capped = source.order_by().values("pk")[: MAX_COUNTED_RESULTS + 1]
         if uses_postgres_index() and self.indexed is not False:
-            return _bitmap_count(capped)
-        if uses_sqlite_index() and rows is not None and self.indexed is not False:
-            return _fts_driven_count(capped)
-        # No words or facets: the first 1001 published rows of the sort index.
-        return capped.count()
+            found = _bitmap_count(capped, fetch=fetch)
+        elif uses_sqlite_index() and rows is not None and self.indexed is not False:
+            found = _fts_driven_count(capped, fetch=fetch)
+        else:
+            # No words or facets: the first 1001 published rows of the sort index.
+            found = [row[0] for row in capped] if fetch else capped.count()
+        if fetch:
+            self.facet_names = found
+            return len(found)
+        return found
 
     def __len__(self):
         return self.count()
@@ -480,12 +534,11 @@ class EntryResults:
         rows = self._cut_tiers(stop, columns)
         in_page_order = False
         if rows is None:
-            tiers, others = self._entry_tiers(queryset, in_title, columns)
-            tiers, others = tiers[:stop], others[:stop]
+            tiers = [tier[:stop] for tier in self._entry_tiers(queryset, in_title, columns)]
             if connection.features.supports_slicing_ordering_in_compound:
-                rows = list(tiers.union(others, all=True))
+                rows = list(tiers[0].union(*tiers[1:], all=True))
             else:
-                rows, in_page_order = _union_of_limited(tiers, others, stop=stop), True
+                rows, in_page_order = _union_of_limited(*tiers, stop=stop), True
         if not in_page_order:
             rows = sorted(rows, key=lambda row: (-row[4], _descending(row[1]), -row[2], row[3]))
         rows = rows[start:stop]
@@ -495,7 +548,7 @@ class EntryResults:
 
 
 def _cut_tiers_of(tier_rows, stop, columns) -> list[tuple] | None:
-    """The rows (id, issue date, digest, position, tier, *columns) of both tiers' first
+    """The rows (id, issue date, digest, position, tier, *columns) of every tier's first
     ``stop`` matches, each tier cut on the search rows alone and only then joined to its
     entries, in one statement: written on the entries, PostgreSQL joined every candidate
     (1,494 for "reasoning" in cs.CL) before sorting and cutting. Raw SQL around the two
@@ -505,7 +558,7 @@ def _cut_tiers_of(tier_rows, stop, columns) -> list[tuple] | None:
     entry = connection.ops.quote_name(Entry._meta.db_table)
     extra = "".join(f", e.{connection.ops.quote_name(column)}" for column in columns)
     parts, params = [], []
-    for tier, rows in zip((1, 0), tier_rows, strict=True):
+    for tier, rows in tier_rows:
         cut = rows.order_by("-issue_date", "-digest_pk", "position").values_list(
             "entry_id", "issue_date", "digest_pk", "position"
         )
@@ -534,7 +587,7 @@ _COUNT_PLAN_OFF = ("enable_seqscan", "enable_indexscan", "jit")
 _COUNT_SAVEPOINT = "papers_capped_count"
 
 
-def _bitmap_count(capped) -> int:
+def _bitmap_count(capped, *, fetch: bool = False):
     """``capped.count()`` with the matches taken from the GIN indexes' bitmap.
 
     For a word found in a fifth of the archive, the planner estimates that reading rows in
@@ -544,25 +597,29 @@ def _bitmap_count(capped) -> int:
     ANALYZE's sample. The count therefore runs with sequential and plain index scans off:
     ``SET LOCAL`` in the same one-round-trip statement, which PostgreSQL runs as one
     implicit transaction; inside an open transaction, within a savepoint rolled back after
-    the count, which undoes the settings and leaves the transaction's own as they were."""
+    the count, which undoes the settings and leaves the transaction's own as they were.
+    ``fetch``: the rows' first column instead of their number."""
     try:
         sql, params = capped.query.get_compiler(using=capped.db).as_sql()
     except EmptyResultSet:  # a filter that can match nothing (``.none()``)
-        return 0
+        return [] if fetch else 0
     connection = connections[capped.db]
     off = "".join(f"SET LOCAL {name} = off; " for name in _COUNT_PLAN_OFF)
     back = ""
     if connection.in_atomic_block:
         off = f"SAVEPOINT {_COUNT_SAVEPOINT}; {off}"
         back = f"; ROLLBACK TO SAVEPOINT {_COUNT_SAVEPOINT}; RELEASE SAVEPOINT {_COUNT_SAVEPOINT}"
+    select = "capped.*" if fetch else "COUNT(*)"
     with connection.cursor() as cursor:
-        cursor.execute(f"{off}SELECT COUNT(*) FROM ({sql}) capped{back}", params)
+        cursor.execute(f"{off}SELECT {select} FROM ({sql}) capped{back}", params)
         while cursor.description is None and cursor.nextset():
             pass  # past the SETs' results to the count's
+        if fetch:
+            return [row[0] for row in cursor.fetchall()]
         return cursor.fetchone()[0]
 
 
-def _fts_driven_count(capped) -> int:
+def _fts_driven_count(capped, *, fetch: bool = False):
     """``capped.count()`` of search rows (SQLite) with the FTS5 matches as the join's outer
     loop, each probing the covering state index until 1001 are found.
 
@@ -570,20 +627,24 @@ def _fts_driven_count(capped) -> int:
     match set in a temporary b-tree: 4–7 ms for a tag on a sixth of 100,000 entries, where
     the first 1001 matches, read lazily from the doclist, take 0.8 ms. ``CROSS JOIN`` fixes
     the order. Any other shape (no FTS5 match, two of them, words tested apart from
-    the search rows) is counted as written."""
+    the search rows) is counted as written. ``fetch``: the rows' first column instead of
+    their number."""
 
     query = capped.query.clone()
     query.fts_join = True
     try:
         sql, params = query.get_compiler(using=capped.db).as_sql()
     except EmptyResultSet:  # a filter that can match nothing (``.none()``)
-        return 0
+        return [] if fetch else 0
     table = connection.ops.quote_name(EntrySearch._meta.db_table)
     head = f"FROM {table} WHERE "
     if sql.count(f"{FTS_TABLE} MATCH") != 1 or sql.count(head) != 1 or " IN (SELECT" in sql:
-        return capped.count()
+        return [row[0] for row in capped] if fetch else capped.count()
     sql = sql.replace(head, f"FROM {FTS_TABLE} CROSS JOIN {table} WHERE ")
     with connections[capped.db].cursor() as cursor:
+        if fetch:
+            cursor.execute(sql, params)
+            return [row[0] for row in cursor.fetchall()]
         cursor.execute(f"SELECT COUNT(*) FROM ({sql}) capped", params)
         return cursor.fetchone()[0]
 
@@ -683,15 +744,29 @@ def plain_text(markdown: str) -> str:
     return _MARKDOWN_NOISE.sub("", markdown or "")
 
 
-def snippet(text: str, query_terms: list[QueryTerm], *, width: int = 120) -> SafeString:
-    """A window of ``text`` around the first match of any term, HTML-escaped, with every
-    match wrapped in <mark>. Without a match: the start of the text."""
-    text = re.sub(r"\s+", " ", text or "").strip()
+@dataclass(frozen=True)
+class Piece:
+    """A piece of a highlighted text: plain, or a match of a query term (``match``). The
+    template escapes it and wraps a match in <mark> (templates/includes/_highlighted.html),
+    so no markup is built here."""
+
+    text: str
+    match: bool = False
+
+
+def _needle_pattern(query_terms: list[QueryTerm]):
     needles = sorted({t.text for t in query_terms if t.text}, key=len, reverse=True)
     if not needles:
-        return mark_safe(escape(_shorten(text, width)))  # noqa: S308 (escaped above)
-    pattern = re.compile("|".join(re.escape(n) for n in needles), flags=re.IGNORECASE)
-    match = pattern.search(text)
+        return None
+    return re.compile("|".join(re.escape(n) for n in needles), flags=re.IGNORECASE)
+
+
+def snippet(text: str, query_terms: list[QueryTerm], *, width: int = 120) -> list[Piece]:
+    """A window of ``text`` around the first match of any term, as pieces with every
+    match marked (``highlight``). Without a match: the start of the text."""
+    text = re.sub(r"\s+", " ", text or "").strip()
+    pattern = _needle_pattern(query_terms)
+    match = pattern.search(text) if pattern else None
     if match:
         start = max(0, match.start() - width // 3)
         window = text[start : start + width]
@@ -700,26 +775,28 @@ def snippet(text: str, query_terms: list[QueryTerm], *, width: int = 120) -> Saf
     else:
         window, prefix = text[:width], ""
         suffix = "…" if len(text) > width else ""
-    return mark_safe(prefix + highlight(window, query_terms) + suffix)  # noqa: S308
+    pieces = highlight(window, query_terms)
+    if prefix:
+        pieces.insert(0, Piece(prefix))
+    if suffix:
+        pieces.append(Piece(suffix))
+    return pieces
 
 
-def highlight(text: str, query_terms: list[QueryTerm]) -> str:
-    """``text`` escaped, with matches of the query terms wrapped in <mark>."""
-    needles = sorted({t.text for t in query_terms if t.text}, key=len, reverse=True)
-    if not needles:
-        return escape(text)
-    pattern = re.compile("|".join(re.escape(n) for n in needles), flags=re.IGNORECASE)
+def highlight(text: str, query_terms: list[QueryTerm]) -> list[Piece]:
+    """``text`` as pieces, the matches of the query terms (any case) marked."""
+    pattern = _needle_pattern(query_terms)
+    if pattern is None or not text:
+        return [Piece(text or "")]
     pieces, last = [], 0
     for match in pattern.finditer(text):
-        pieces.append(escape(text[last : match.start()]))
-        pieces.append(f"<mark>{escape(match.group(0))}</mark>")
+        if match.start() > last:
+            pieces.append(Piece(text[last : match.start()]))
+        pieces.append(Piece(match.group(0), match=True))
         last = match.end()
-    pieces.append(escape(text[last:]))
-    return "".join(pieces)
-
-
-def _shorten(text: str, width: int) -> str:
-    return text if len(text) <= width else text[:width] + "…"
+    if last < len(text):
+        pieces.append(Piece(text[last:]))
+    return pieces
 
 
 # ---------------------------------------------------------------------------------------------
@@ -736,6 +813,7 @@ def document_for(*, paper, title_zh: str, sections, tag_names, categories, facet
     summary = next((body for slug, _name, body in sections if slug == SUMMARY_KIND_SLUG), "")
     summary = plain_text(summary).strip()
     body_parts = [
+        summary,
         paper.authors,
         paper.affiliations,
         paper.abstract,
@@ -751,7 +829,7 @@ def document_for(*, paper, title_zh: str, sections, tag_names, categories, facet
     if paper.abstract:
         plain_parts.append(paper.abstract)
     return {
-        "title_terms": term_text(paper.title, title_zh, summary),
+        "title_terms": term_text(paper.title, title_zh),
         "body_terms": term_text(*body_parts),
         "summary": summary,
         "plain": "\n".join(part.strip() for part in plain_parts if part.strip()),
@@ -803,11 +881,13 @@ def refresh_entries(entry_ids) -> int:
         sections[entry_id].append((order, kind_id, slug, name, body))
     tags = defaultdict(list)
     tag_ids = defaultdict(list)
-    for object_id, tag_id, name in TaggedEntry.objects.filter(
+    tag_rows = defaultdict(list)
+    for object_id, tag_id, name, tag_slug in TaggedEntry.objects.filter(
         content_object_id__in=entry_ids
-    ).values_list("content_object_id", "tag_id", "tag__name"):
+    ).values_list("content_object_id", "tag_id", "tag__name", "tag__slug"):
         tags[object_id].append(name)
         tag_ids[object_id].append(tag_id)
+        tag_rows[object_id].append((tag_id, tag_slug, name))
     cross = defaultdict(list)  # paper id -> [(category id, code)], cross-list categories
     for paper_id, category_id, code in Paper.categories.through.objects.filter(
         paper_id__in={entry.paper_id for entry in entries}
@@ -828,6 +908,13 @@ def refresh_entries(entry_ids) -> int:
             tag_names=tags[entry.pk],
             categories=categories,
             facets=facets,
+        )
+        codes = [paper.primary_category.code] + [code for _pk, code in cross[paper.pk]]
+        category_ids = [paper.primary_category_id] + [pk for pk, _code in cross[paper.pk]]
+        document["facet_names"] = facet_names_text(
+            tags=sorted(tag_rows[entry.pk]),
+            categories=list(zip(category_ids, codes, strict=True)),
+            affiliations=split_lines(paper.affiliations),
         )
         rows.append(
             EntrySearch(
@@ -850,8 +937,35 @@ def refresh_entries(entry_ids) -> int:
     return len(rows)
 
 
+def _facet_field(value: str) -> str:
+    """A name on one line of ``facet_names``: no tab or line break can split it."""
+    return " ".join(value.split())
+
+
+def facet_names_text(*, tags, categories, affiliations) -> str:
+    """The ``facet_names`` of a search row (reading/facets.py reads it): a line per tag
+    (``t12``, slug, name), category (``c7``, code) and affiliation (``a``, name), each
+    value once."""
+    lines = [
+        f"{facet_token('t', pk)}\t{_facet_field(slug)}\t{_facet_field(name)}"
+        for pk, slug, name in tags
+    ]
+    seen = set()
+    for pk, code in categories:
+        if pk not in seen:
+            seen.add(pk)
+            lines.append(f"{facet_token('c', pk)}\t{_facet_field(code)}")
+    names = set()
+    for name in affiliations:
+        name = _facet_field(name)
+        if name and name.casefold() not in names:
+            names.add(name.casefold())
+            lines.append(f"a\t{name}")
+    return "\n".join(lines)
+
+
 # The copies of the entry's sort key and its digest's publication state on the search row.
-DOCUMENT_FIELDS = ("title_terms", "body_terms", "summary", "plain", "facets")
+DOCUMENT_FIELDS = ("title_terms", "body_terms", "summary", "plain", "facets", "facet_names")
 STATE_FIELDS = ("issue_date", "digest_pk", "position", "status", "published_at", "expires_at")
 _SYNC_CHUNK = 500
 

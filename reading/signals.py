@@ -107,7 +107,7 @@ def _changed(instance, fields) -> set[str]:
 
 
 # The tag's name is in its entries' search text (its facet is its primary key).
-_TAG_SEARCHED = ("name",)
+_TAG_SEARCHED = ("name", "slug")  # the name is searched; both are in the facet names
 
 
 @receiver(pre_save, sender=Tag, dispatch_uid="reading-tag-saving")

@@ -151,7 +151,7 @@ def _reader_pages(world) -> dict[str, str]:
         entry.get_absolute_url(): "Resilient Caching Study 1",
         "/papers/": "Resilient Caching Study 1",
         "/tags/rl/": "Resilient Caching Study 2",
-        "/search/?q=Resilient": "Resilient Caching Study 1",
+        "/search/?q=Resilient": "</mark> Caching Study 1",  # the word searched highlighted
         "/feeds/atom/": main.title,
         "/sitemap-digests.xml": main.get_absolute_url(),
         "/sitemap.xml": "sitemap-digests.xml",

@@ -3,6 +3,7 @@ kept current, drafts never found. Runs on SQLite and PostgreSQL (make test with 
 
 import pytest
 from django.db import connection
+from django.template.loader import render_to_string
 
 from papers.models import Entry, Section, SectionKind
 from reading import search
@@ -80,12 +81,15 @@ def test_mixed_chinese_and_english_queries_need_every_term():
     assert only_chinese.pk in _found("推理")
 
 
-def test_title_and_summary_matches_rank_above_body_matches():
+def test_a_match_in_the_english_or_chinese_title_ranks_above_one_in_the_summary_or_body():
     body = _entry(limitations="- 提到了蒸馏方法但不是主题。")
-    title = _entry(title="Distillation", summary="本文研究蒸馏。")
+    summary = _entry(summary="本文研究蒸馏。")
+    title = _entry(title="Distillation")
+    title.title_zh = "知识蒸馏的新方法"
+    title.save()
     queryset, _terms = search.apply_search(Entry.objects.published(), "蒸馏")
-    ranked = list(queryset.order_by("-rank").values_list("pk", flat=True))
-    assert ranked == [title.pk, body.pk]
+    ranks = dict(queryset.values_list("pk", "rank"))
+    assert ranks[title.pk] > ranks[summary.pk] == ranks[body.pk]
 
 
 def test_drafts_are_never_found():
@@ -152,10 +156,12 @@ def test_rebuild_command_restores_missing_search_rows():
 
 def test_snippets_highlight_matches_and_escape_html():
     terms = search.parse_query("推理 <b>")
-    html = search.snippet("前文" * 80 + "关于推理的<b>讨论</b>" + "后文" * 80, terms)
+    pieces = search.snippet("前文" * 80 + "关于推理的<b>讨论</b>" + "后文" * 80, terms)
+    html = render_to_string("includes/_highlighted.html", {"pieces": pieces})
     assert "<mark>推理</mark>" in html
-    assert "&lt;" in html and "<b>" not in html.replace("<mark>", "")
-    assert html.startswith("…")
+    assert "<mark>b</mark>" in html  # a Latin word matches inside the text, escaped around
+    assert "&lt;" in html and "<b>" not in html
+    assert html.startswith("…") and html.endswith("…")
 
 
 def test_queries_without_any_word_change_nothing():
@@ -192,8 +198,9 @@ def test_deleting_an_entry_leaves_no_search_row_behind():
 def test_tags_and_categories_refresh_their_entries_only_when_searched_text_changes(
     monkeypatch,
 ):
-    """A save that changes nothing searched (the admin saves unchanged rows; a slug, a
-    Chinese name) refreshes nothing; a rename refreshes every entry, in chunks."""
+    """A save that changes nothing searched (the admin saves unchanged rows; a Chinese
+    name) refreshes nothing; a rename refreshes every entry, in chunks, as does a new slug
+    (the facet links name it)."""
     from taggit.models import Tag
 
     from reading import signals as reading
@@ -205,8 +212,6 @@ def test_tags_and_categories_refresh_their_entries_only_when_searched_text_chang
     monkeypatch.setattr(reading, "_REFRESH_CHUNK", 2)
     monkeypatch.setattr(reading, "_refresh", lambda ids: calls.append(list(ids)) or real(ids))
     tag = Tag.objects.get(name="强化学习")
-    tag.save()
-    tag.slug = "rl"
     tag.save()
     category.name_zh = "机器学习（新）"
     category.save()
@@ -220,3 +225,9 @@ def test_tags_and_categories_refresh_their_entries_only_when_searched_text_chang
     category.save()
     assert sum(len(chunk) for chunk in calls) == 3
     assert _found("machines") == {e.pk for e in entries}
+    calls.clear()
+    tag.slug = "rl"
+    tag.save()
+    assert sum(len(chunk) for chunk in calls) == 3
+    names = EntrySearch.objects.filter(entry__in=entries).values_list("facet_names", flat=True)
+    assert all("\trl\t增强学习" in text for text in names)

@@ -53,9 +53,11 @@ def _expected(entry):
 
 
 def _titles(response):
-    return re.findall(
-        r'id="row-\d+-title">.*?<a href="[^"]+" lang="en">([^<]+)</a>', response.content.decode()
+    # A search highlights its words in titles (<mark>): read without them.
+    found = re.findall(
+        r'id="row-\d+-title">.*?<a href="[^"]+" lang="en">(.*?)</a>', response.content.decode()
     )
+    return [re.sub(r"</?mark>", "", title) for title in found]
 
 
 def _shown_everywhere(client, title):
@@ -241,7 +243,7 @@ def test_import_site_fills_the_copies_even_from_an_archive_without_them(
     assert _state(quasar)["issue_date"] == expected["issue_date"]
     assert _state(quasar)["status"] == "published"
     assert _titles(client.get("/papers/")) == ["Quasar Lensing"]
-    assert "Quasar Lensing" in client.get("/search/?q=quasar").content.decode()
+    assert _titles(client.get("/search/?q=quasar")) == ["Quasar Lensing"]
 
 
 def test_relevance_puts_title_matches_first_newest_first_across_pages(client):
@@ -570,7 +572,9 @@ def test_tag_and_category_counts_read_the_narrow_facet_table(client, quasar):
     def count_sql(url, params):
         with CaptureQueriesContext(connection) as queries:
             assert client.get(url, params).status_code == 200
-        (count,) = [q["sql"] for q in queries if "COUNT(*)" in q["sql"]]
+        # The capped count (on a filtered list it reads the matches' facet names instead of
+        # counting them: reading/facets.py).
+        (count,) = [q["sql"] for q in queries if ") capped" in q["sql"]]
         return count
 
     tagged = count_sql("/papers/", {"tag": "quasar-tag", "date_from": "2025-01-01"})

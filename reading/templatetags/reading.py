@@ -8,7 +8,7 @@ from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.utils.safestring import mark_safe
 
-from reading import structured_data
+from reading import search, structured_data
 
 register = template.Library()
 
@@ -115,3 +115,14 @@ def entry_structured_data(context, entry, summary="", image_path=""):
         entry, site=context["site"], absolute=absolute, summary=summary, image=image
     )
     return ld_json(data)
+
+
+@register.filter
+def highlight(text, query_terms):
+    """``text`` as pieces with the matches of ``query_terms`` (a search's parsed terms)
+    marked, for templates/includes/_highlighted.html, which escapes each and wraps the
+    matches in <mark>::
+
+        {% include "includes/_highlighted.html" with pieces=title|highlight:query_terms %}
+    """
+    return search.highlight(str(text or ""), list(query_terms or []))

@@ -27,8 +27,10 @@ from pagecache import store as pages
 from papers.changes import names_version
 from papers.models import Category, Entry, Section, SectionKind, published_q
 from reading import viewcounts
+from reading.facets import build_facets
 from reading.filters import EntryFilter
 from reading.search import CappedCountPaginator, snippet
+from reading.suggestions import closest_tags, rarest_chip
 from reading.views.pages import entry_fragment_key, fragment_seconds, uncached
 
 ENTRY_PAGE_SIZE = 20
@@ -56,9 +58,10 @@ def entry_list_queryset(*, with_text: bool = False):
     )
 
 
-def row_key(entry, names: str) -> str:
-    """The key of ``{% cache %}`` in templates/includes/_entry_row.html for ``entry``."""
-    return entry_fragment_key("entry-row", entry, names)
+def row_key(entry, names: str, highlighted: bool = False) -> str:
+    """The key of ``{% cache %}`` in templates/includes/_entry_row.html for ``entry``
+    (``highlighted``: a search's row, whose titles are rendered outside the fragment)."""
+    return entry_fragment_key("entry-row", entry, names, highlighted)
 
 
 # What a list row shows (templates/includes/_entry_row.html) and keys its fragment by; the
@@ -89,8 +92,8 @@ def chips(request, filterset: EntryFilter) -> list[dict]:
     """One removable chip per active filter value: a label and the URL without it."""
     params = request.GET
     result = []
-    tag_names = {tag.slug: tag.name for tag in filterset.tags}
-    tag_names.update({tag.name: tag.name for tag in filterset.tags})
+    tag_names = {tag.slug.casefold(): tag.name for tag in filterset.tags}
+    tag_names.update({tag.name.casefold(): tag.name for tag in filterset.tags})
     labels = {
         "q": gettext("Search"),
         "tag": gettext("Tag"),
@@ -111,11 +114,13 @@ def chips(request, filterset: EntryFilter) -> list[dict]:
             remaining.pop("page", None)
             shown = value
             if key == "tag":
-                shown = tag_names.get(value, value)
+                shown = tag_names.get(value.casefold(), value)
             elif key == "digest" and digest is not None:
                 shown = digest.title
             result.append(
                 {
+                    "key": key,
+                    "raw": value,
                     "label": labels[key],
                     "value": shown,
                     "remove_url": "?" + remaining.urlencode() if remaining else request.path,
@@ -155,6 +160,8 @@ class EntryListView(TemplateView):
         names = names_version()  # before the rows it keys
         filterset = self.get_filterset()
         results = filterset.results()
+        # A filtered list's count reads its matches' facet names (reading/facets.py).
+        results.with_facet_names = self.shows_facets(filterset)
         # Count (capped at 1000) and cut the page on ids, reading the search rows' sort
         # index; then the page's rows.
         paginator = CappedCountPaginator(results, self.page_size)
@@ -164,14 +171,25 @@ class EntryListView(TemplateView):
         except InvalidPage as exc:  # past the end, or not a number (a database error is a 503)
             raise Http404(gettext("There is no such page.")) from exc
         rows = self.rows(page, filterset, names)
+        facets = None
+        if results.with_facet_names and results.facet_names is not None:
+            facets = build_facets(
+                results.facet_names, filterset=filterset, params=request.GET, path=request.path
+            )
+        active = chips(request, filterset)
+        suggestions = None
+        if not paginator.count and active and not filterset.form.errors:
+            suggestions = self.suggestions(filterset, active)
         context = self.get_context_data(
+            facets=facets,
+            suggestions=suggestions,
             filterset=filterset,
             form=filterset.form,
             page_obj=page,
             entries=rows,
             names_version=names,
             row_seconds=fragment_seconds(),
-            chips=chips(request, filterset),
+            chips=active,
             notices=filterset.notices,
             heading=self.get_heading(filterset),
             query=request.GET.get("q", "").strip(),
@@ -179,6 +197,8 @@ class EntryListView(TemplateView):
             preset=filterset.preset,
             feeds=self.feed_links(),
             selected_tags=request.GET.getlist("tag"),
+            query_terms=filterset.query_terms,
+            highlighted=bool(filterset.query_terms),
         )
         if filterset.notices or filterset.form.errors or not rows:
             pages.dont_store(request)  # a made-up or empty filter: answered, not kept
@@ -187,10 +207,25 @@ class EntryListView(TemplateView):
         response = self.render_to_response(context)
         if filterset.notices and self.get_preset() and not filterset.active_values.get("q"):
             # The page's own tag or category does not exist: say so, and keep it unindexed.
-            preset_keys = set(self.get_preset())
-            if preset_keys & {"tag", "category"} and not (filterset.tags or filterset.categories):
+            preset = self.get_preset()
+            missing_tag = "tag" in preset and not filterset.tag_groups.get(preset["tag"])
+            missing_category = "category" in preset and not filterset.categories
+            if missing_tag or missing_category:
                 response.status_code = self.not_found_status
         return response
+
+    def suggestions(self, filterset, active: list[dict]) -> dict:
+        """What a list with no result offers (reading/suggestions.py): the tags closest to
+        the words searched and the tags not found, and the list without its rarest filter."""
+        raw = filterset.form.cleaned_data.get("q") or "" if filterset.form.is_valid() else ""
+        needles = [raw, *raw.split()]
+        needles += [value for value, group in filterset.tag_groups.items() if not group]
+        return {"tags": closest_tags(needles), "without": rarest_chip(filterset, active)}
+
+    def shows_facets(self, filterset) -> bool:
+        """Whether the list offers facets: a list filtered or searched (the whole archive's
+        tags and categories have their own pages, with counts)."""
+        return bool(filterset.preset or filterset.active_values)
 
     def names_nothing(self, filterset, page) -> bool:
         """Whether the page's own subject (an affiliation, a month) has no published paper
@@ -203,7 +238,9 @@ class EntryListView(TemplateView):
         _entry_row.html)."""
         searching = bool(filterset.query_terms)
         entries = list_rows(page.object_list, with_text=searching)
-        prefetch_related_objects(uncached(entries, lambda entry: row_key(entry, names)), "tags")
+        prefetch_related_objects(
+            uncached(entries, lambda entry: row_key(entry, names, searching)), "tags"
+        )
         if searching:
             for entry in entries:
                 entry.snippet = snippet(entry.search.plain, filterset.query_terms)
@@ -271,6 +308,19 @@ class AffiliationEntryListView(EntryListView):
     def get_heading(self, filterset):
         return gettext("Affiliation: %(name)s") % {"name": self.kwargs["name"]}
 
+    def suggestions(self, filterset, active: list[dict]) -> dict:
+        """What a list with no result offers (reading/suggestions.py): the tags closest to
+        the words searched and the tags not found, and the list without its rarest filter."""
+        raw = filterset.form.cleaned_data.get("q") or "" if filterset.form.is_valid() else ""
+        needles = [raw, *raw.split()]
+        needles += [value for value, group in filterset.tag_groups.items() if not group]
+        return {"tags": closest_tags(needles), "without": rarest_chip(filterset, active)}
+
+    def shows_facets(self, filterset) -> bool:
+        """Whether the list offers facets: a list filtered or searched (the whole archive's
+        tags and categories have their own pages, with counts)."""
+        return bool(filterset.preset or filterset.active_values)
+
     def names_nothing(self, filterset, page) -> bool:
         return not page.paginator.count and not self.request.GET
 
@@ -297,6 +347,19 @@ class MonthEntryListView(EntryListView):
             "year": self.kwargs["year"],
             "month": self.kwargs["month"],
         }
+
+    def suggestions(self, filterset, active: list[dict]) -> dict:
+        """What a list with no result offers (reading/suggestions.py): the tags closest to
+        the words searched and the tags not found, and the list without its rarest filter."""
+        raw = filterset.form.cleaned_data.get("q") or "" if filterset.form.is_valid() else ""
+        needles = [raw, *raw.split()]
+        needles += [value for value, group in filterset.tag_groups.items() if not group]
+        return {"tags": closest_tags(needles), "without": rarest_chip(filterset, active)}
+
+    def shows_facets(self, filterset) -> bool:
+        """Whether the list offers facets: a list filtered or searched (the whole archive's
+        tags and categories have their own pages, with counts)."""
+        return bool(filterset.preset or filterset.active_values)
 
     def names_nothing(self, filterset, page) -> bool:
         return not page.paginator.count and not self.request.GET
