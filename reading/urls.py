@@ -75,7 +75,6 @@ urlpatterns += [
     path("compare/", reading.CompareView.as_view(), name="compare"),
     path("feeds/atom/", feeds.DigestFeed(), name="feed-atom"),
     path("feeds/rss/", feeds.DigestRssFeed(), name="feed-rss"),
-    path("views/<str:kind>/<int:pk>/", reading.view_beacon, name="view-beacon"),
     path("robots.txt", reading.robots_txt, name="robots-txt"),
     path(
         "sitemap.xml",

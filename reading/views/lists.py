@@ -1,5 +1,5 @@
 """Reading the site: the filterable entry list and its presets (tag, category, affiliation,
-month), search, section browsing, comparison, robots.txt and the view-count beacon.
+month), search, section browsing, comparison, and robots.txt.
 
 Every read starts from ``Entry.objects.published()`` (or ``Digest``'s); filters come from
 ``reading/filters.py`` and search from ``reading/search.py``. Each page runs a fixed number of
@@ -14,19 +14,17 @@ import datetime
 from django.core.paginator import InvalidPage
 from django.db.models import Count, Prefetch, prefetch_related_objects
 from django.db.models.functions import TruncMonth
-from django.http import Http404, HttpResponse, HttpResponseNotAllowed, JsonResponse
+from django.http import Http404, HttpResponse
 from django.urls import reverse
 from django.utils.translation import gettext, pgettext
 from django.utils.translation import gettext_lazy as _
-from django.views.decorators.csrf import csrf_exempt
 from django.views.generic import TemplateView
 from taggit.models import Tag
 
-from digestsite.client_ip import client_ip
 from pagecache import store as pages
 from papers.changes import names_version
 from papers.models import Category, Entry, Section, SectionKind, published_q
-from reading import viewcounts
+from readership import counting
 from reading.filters import EntryFilter
 from reading.search import CappedCountPaginator, snippet
 from reading.views.pages import entry_fragment_key, fragment_seconds, uncached
@@ -185,6 +183,9 @@ class EntryListView(TemplateView):
         if self.names_nothing(filterset, page):
             raise Http404(gettext("There is nothing here."))
         response = self.render_to_response(context)
+        if context["query"] and page.number == 1:
+            # Counted as a reader's search, also when served from the page cache.
+            counting.mark_search(response, paginator.count)
         if filterset.notices and self.get_preset() and not filterset.active_values.get("q"):
             # The page's own tag or category does not exist: say so, and keep it unindexed.
             preset_keys = set(self.get_preset())
@@ -463,7 +464,6 @@ def robots_txt(request):
         "User-agent: *",
         "Disallow: /admin/",
         "Disallow: /i18n/",
-        "Disallow: /views/",
         "Disallow: /search/",
         "Disallow: /compare/",
         "",
@@ -472,26 +472,4 @@ def robots_txt(request):
     ]
     response = HttpResponse("\n".join(lines), content_type="text/plain; charset=utf-8")
     response["Cache-Control"] = "public, max-age=86400"
-    return response
-
-
-@csrf_exempt  # a beacon carries no token and changes no reader state; see viewcounts
-def view_beacon(request, kind, pk):
-    """Count one reader visit of a digest or an entry page (sent by static/js/reading.js).
-    Bots, unknown and unpublished objects are not counted (204); a counted visit answers
-    with the current count, which the page shows in place of its cached number."""
-    if request.method != "POST":
-        return HttpResponseNotAllowed(["POST"])
-    if kind not in viewcounts.MODELS or pk > MAX_DB_ID:  # more overflows SQLite: a 500
-        raise Http404
-    agent = request.headers.get("User-Agent", "")
-    address = client_ip(request) or ""
-    # A reader is an address and a browser; an address counts a few readers of a page at
-    # most, so a client rotating its User-Agent cannot inflate the count.
-    visitor = f"{address}|{agent}"
-    if viewcounts.record(kind, pk, user_agent=agent, visitor=visitor, address=address):
-        response = JsonResponse({"views": viewcounts.current(kind, pk)})
-    else:
-        response = HttpResponse(status=204)
-    response["Cache-Control"] = "no-store"
     return response
