@@ -60,4 +60,3 @@ proc_name = "paper-digest"
 # instances on one machine (make faultcheck, or two sites) would fight over it. Signals
 # (HUP to reload, TERM to stop) are all systemd needs.
 control_socket_disable = True
-

@@ -13,7 +13,9 @@ class ReadershipMiddleware:
 
     def __call__(self, request):
         response = self.get_response(request)
-        page = response.headers.pop(counting.HEADER, None)
+        page = response.get(counting.HEADER)
+        if page:
+            del response[counting.HEADER]
         if page and response.status_code == 200:
             kind, _, number = page.partition(":")
             if kind in counting.KINDS and number.isdigit():

@@ -28,14 +28,14 @@ def _gather(batches: range) -> tuple[dict, dict]:
     """What the batches counted: {(ident, day): n} and {(terms, day): last result count}."""
     cache = c.store()
     slot_counts = cache.get_many([c.slots_key(b) for b in batches])
-    slot_keys = [
-        c.slot_key(b, s)
+    slot_keys = {
+        c.slot_key(b, s): b
         for b in batches
         for s in range(1, int(slot_counts.get(c.slots_key(b)) or 0) + 1)
-    ]
+    }
     idents = {}
-    for key, ident in cache.get_many(slot_keys).items():
-        batch = int(key.split(":")[1])
+    for key, ident in cache.get_many(list(slot_keys)).items():
+        batch = slot_keys[key]
         idents[c.counter_key(batch, tuple(ident))] = (batch, tuple(ident))
     result_keys = {
         c.results_key(b, ident[1]): (b, ident[1]) for b, ident in idents.values() if ident[0] == "q"
@@ -63,9 +63,7 @@ def _write_pages(kind: str, counts: dict) -> None:
             figures[(ident[2], day)][0 if ident[0] == "v" else 1] += n
     if not figures:
         return
-    alive = set(
-        model.objects.filter(pk__in={pk for pk, _ in figures}).values_list("pk", flat=True)
-    )
+    alive = set(model.objects.filter(pk__in={pk for pk, _ in figures}).values_list("pk", flat=True))
     figures = {key: value for key, value in figures.items() if key[0] in alive}
     rows = day_model.objects.filter(
         **{f"{field}_id__in": {pk for pk, _ in figures}, "day__in": {day for _, day in figures}}
@@ -118,7 +116,9 @@ def _write_searches(counts: dict, results: dict) -> None:
     figures = {(day, ident[1]): n for (ident, day), n in counts.items() if ident[0] == "q"}
     if not figures:
         return
-    rows = SearchDay.objects.filter(day__in={d for d, _ in figures}, terms__in={t for _, t in figures})
+    rows = SearchDay.objects.filter(
+        day__in={d for d, _ in figures}, terms__in={t for _, t in figures}
+    )
     existing = {(row.day, row.terms): row for row in rows}
     changed, new = [], []
     for (day, terms), n in figures.items():

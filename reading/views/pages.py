@@ -195,6 +195,7 @@ def digest_page_context(
         "is_preview": is_preview,
         "digest_url": digest.get_absolute_url(),
         "entries": entries,
+        "view_count": digest.view_count,
         "share_image": _share_image(entries),
         "previous_digest": previous,
         "next_digest": following,

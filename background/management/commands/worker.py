@@ -14,8 +14,8 @@ from background.tasks import worker_ready
 class Command(DatabaseWorkerCommand):
     help = (
         "Run the background worker (mail, sends, counts): enqueue again the tasks a killed "
-        "worker left running, start the periodic tasks (readership), then run tasks as they come (django-tasks-db's db_worker; same "
-        "options)."
+        "worker left running, start the periodic tasks (readership), then run tasks as they "
+        "come (django-tasks-db's db_worker; same options)."
     )
 
     def handle(self, *args, **options):
