@@ -172,6 +172,7 @@ def code_release() -> str:
         "background",
         "papers",
         "comments",
+        "readership",
         "reading",
         "subscriptions",
         "editorial",
