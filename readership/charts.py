@@ -1,12 +1,14 @@
 """SVG charts drawn on the server with pygal from a report's rows (readership/reports.py).
 
-No script: pygal's tooltips script is left out (``js=[]``), so the SVG is a picture, shown by
+No script: pygal's tooltips script is left out (``js=[]``, and its configuration script is
+removed), so the SVG is a picture, shown by
 an ``<img>`` and allowed by the site's CSP; its labels use the CJK fonts a reader's system has.
 """
 
 from __future__ import annotations
 
 import pygal
+from pygal.etree import etree
 from pygal.style import Style
 
 from readership.reports import Report
@@ -70,4 +72,15 @@ def svg(report: Report) -> str:
         )
         chart.x_labels = [str(row[0]) for row in rows]
         chart.add(str(report.columns[1]), [row[1] for row in rows])
-    return chart.render(is_unicode=True)
+    return _without_scripts(chart)
+
+
+def _without_scripts(chart) -> str:
+    """pygal always writes a small script (its tooltips' configuration) even with no script
+    file: the picture needs none, so it is taken out."""
+    root = chart.render_tree()
+    for parent in list(root.iter()):
+        for child in list(parent):
+            if isinstance(child.tag, str) and child.tag.rsplit("}", 1)[-1] == "script":
+                parent.remove(child)
+    return etree.tostring(root, encoding="unicode")
