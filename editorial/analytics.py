@@ -54,7 +54,7 @@ def subscribers_over_time(period: Period) -> Report:
     return Report(
         "subscribers",
         _("Subscribers"),
-        [_("period"), _("confirmed"), _("stopped"), _("subscribers")],
+        [_("period"), _("new subscribers"), _("stopped subscribing"), _("subscribers")],
         [(*row, at_end[b]) for row, b in zip(rows, period.buckets(), strict=True)],
         chart="line",
     )

@@ -20,7 +20,7 @@ from comments.models import Comment
 from readership.models import DigestDay, EntryDay, ReferrerDay, SearchDay
 
 PERIODS = (7, 30, 365)
-GRAINS = {"day": _("day"), "week": _("week"), "month": _("month")}
+GRAINS = {"day": _("by day"), "week": _("by week"), "month": _("by month")}
 TOP = 10
 
 
@@ -103,7 +103,7 @@ def views_over_time(period: Period) -> Report:
     return Report(
         "views",
         _("Views over time"),
-        [_("period"), _("views"), _("readers")],
+        [_("period"), _("page views"), _("readers")],
         _series(period, {d: tuple(v) for d, v in per_day.items()} or {period.today: (0, 0)}),
         chart="line",
         note=_("Digest and paper pages. Readers: distinct readers of a page on a day (人气)."),
@@ -124,7 +124,7 @@ def top_digests(period: Period) -> Report:
     return Report(
         "digests",
         _("Top digests"),
-        [_("digest"), _("readers"), _("views")],
+        [_("digest"), _("readers"), _("page views")],
         [
             (f"{r['digest__title']} ({r['digest__issue_date']:%Y-%m-%d})", r["readers"], r["views"])
             for r in rows
@@ -142,7 +142,7 @@ def top_papers(period: Period) -> Report:
     return Report(
         "papers",
         _("Top papers"),
-        [_("paper"), _("readers"), _("views")],
+        [_("paper"), _("readers"), _("page views")],
         [
             (
                 f"{r['entry__paper__title'][:60]} [{r['entry__paper__arxiv_id']}]",
@@ -164,7 +164,7 @@ def top_tags(period: Period) -> Report:
     return Report(
         "tags",
         _("Top tags"),
-        [_("tag"), _("readers"), _("views")],
+        [_("tag"), _("readers"), _("page views")],
         [(r["entry__taggedentry__tag__name"], r["readers"], r["views"]) for r in rows],
         note=_("Readers of the papers carrying each tag."),
     )
@@ -181,7 +181,7 @@ def top_categories(period: Period) -> Report:
     return Report(
         "categories",
         _("Top categories"),
-        [_("category"), _("readers"), _("views")],
+        [_("category"), _("readers"), _("page views")],
         [(r[code], r["readers"], r["views"]) for r in rows],
     )
 
