@@ -73,6 +73,7 @@ urlpatterns += [
     ),
     path("sections/<slug:kind>/", reading.SectionListView.as_view(), name="section-list"),
     path("compare/", reading.CompareView.as_view(), name="compare"),
+    path("privacy/", reading.PrivacyView.as_view(), name="privacy"),
     path("feeds/atom/", feeds.DigestFeed(), name="feed-atom"),
     path("feeds/rss/", feeds.DigestRssFeed(), name="feed-rss"),
     path("robots.txt", reading.robots_txt, name="robots-txt"),

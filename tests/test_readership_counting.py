@@ -336,3 +336,20 @@ def test_old_daily_rows_are_pruned_as_the_retention_setting_says(clock, digest, 
 def test_the_analytics_permission_belongs_to_editors():
     permission = Permission.objects.get(codename="view_analytics")
     assert permission.group_set.filter(name="Editor").exists()
+
+
+# --- the privacy notice --------------------------------------------------------------------
+
+
+def test_every_page_links_to_a_privacy_notice_that_says_what_is_counted(settings, digest):
+    settings.READERSHIP_RETENTION_DAYS = 400
+    home = Client().get("/").content.decode()
+    assert 'href="/privacy/"' in home and "隐私：我们统计什么" in home
+    notice = Client().get("/privacy/")
+    assert notice.status_code == 200
+    text = notice.content.decode()
+    assert "不使用 Cookie" in text and "保存 400 天" in text
+    assert "请勿追踪" in text
+    settings.READERSHIP_HONOUR_PRIVACY_SIGNALS = False
+    caches["default"].clear()  # the page cache
+    assert "请勿追踪" not in Client().get("/privacy/").content.decode()

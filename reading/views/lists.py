@@ -11,6 +11,7 @@ from __future__ import annotations
 import calendar
 import datetime
 
+from django.conf import settings
 from django.core.paginator import InvalidPage
 from django.db.models import Count, Prefetch, prefetch_related_objects
 from django.db.models.functions import TruncMonth
@@ -473,3 +474,16 @@ def robots_txt(request):
     response = HttpResponse("\n".join(lines), content_type="text/plain; charset=utf-8")
     response["Cache-Control"] = "public, max-age=86400"
     return response
+
+
+class PrivacyView(TemplateView):
+    """What the site counts about its readers, and how (readership/counting.py)."""
+
+    template_name = "reading/privacy.html"
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(
+            retention_days=settings.READERSHIP_RETENTION_DAYS,
+            honours_signals=settings.READERSHIP_HONOUR_PRIVACY_SIGNALS,
+            **kwargs,
+        )
