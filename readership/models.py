@@ -14,8 +14,13 @@ class DigestDay(models.Model):
     """How a digest's page was read on one day: views (page loads by people) and readers
     (distinct readers that day; each adds one to the digest's 人气)."""
 
+    # The unique (digest, day) index serves the foreign key's lookups: no index of its own.
     digest = models.ForeignKey(
-        Digest, on_delete=models.CASCADE, related_name="+", verbose_name=_("digest")
+        Digest,
+        on_delete=models.CASCADE,
+        related_name="+",
+        verbose_name=_("digest"),
+        db_index=False,
     )
     day = models.DateField(_("day"))
     views = models.PositiveIntegerField(_("views"), default=0)
@@ -38,7 +43,7 @@ class EntryDay(models.Model):
     """How one paper's page in a digest was read on one day."""
 
     entry = models.ForeignKey(
-        Entry, on_delete=models.CASCADE, related_name="+", verbose_name=_("entry")
+        Entry, on_delete=models.CASCADE, related_name="+", verbose_name=_("entry"), db_index=False
     )
     day = models.DateField(_("day"))
     views = models.PositiveIntegerField(_("views"), default=0)
