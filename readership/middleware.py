@@ -16,7 +16,7 @@ class ReadershipMiddleware:
         page = response.get(counting.HEADER)
         if page:
             del response[counting.HEADER]
-        if page and response.status_code == 200:
+        if page and response.status_code == 200 and counting.conf("COUNTING", True):
             kind, _, number = page.partition(":")
             if kind in counting.KINDS and number.isdigit():
                 counting.count_safely(counting.count_view, request, kind, int(number))
