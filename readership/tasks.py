@@ -33,5 +33,7 @@ def write_readership() -> str:
 
 def start_writing(sender=None, *, after: float = 0, **kwargs) -> None:
     """Enqueue the next write (unless one is waiting) ``after`` seconds from now."""
+    if not counting.conf("WORKER_WRITES", True):
+        return
     run_after = timezone.now() + datetime.timedelta(seconds=after)
     enqueue_periodic(write_readership, run_after=run_after)

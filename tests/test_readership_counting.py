@@ -317,6 +317,7 @@ def test_the_worker_starts_one_chain_of_writes_however_often_it_starts(clock, se
     from background.tasks import worker_ready
 
     settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+    settings.READERSHIP_WORKER_WRITES = True
     worker_ready.send(sender=None)
     worker_ready.send(sender=None)
     waiting = DBTaskResult.objects.filter(task_path=tasks.write_readership.module_path)
