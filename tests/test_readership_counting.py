@@ -118,6 +118,15 @@ def test_entry_pages_count_their_own_readers(clock, digest):
     assert Digest.objects.get(pk=digest.pk).view_count == 0
 
 
+def test_paper_lists_show_the_same_count_within_a_minute(clock, digest):
+    entry = digest.entries.order_by("position").first()
+    assert "人气: 0<" in read("/papers/").content.decode()  # now in the page cache
+    for n in range(3):
+        read(entry.get_absolute_url(), address=f"198.51.100.{n + 1}")
+    minute_later(clock)
+    assert "人气: 3<" in read("/papers/").content.decode()
+
+
 def test_the_api_and_the_admin_show_the_same_count_as_the_page(clock, digest, client):
     for n in range(4):
         read(digest.get_absolute_url(), address=f"203.0.113.{n + 1}")
