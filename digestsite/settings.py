@@ -248,7 +248,8 @@ else:
             "KEY_PREFIX": _KEY_PREFIX,
             "SHARDS": 4,
             "DATABASE_TIMEOUT": 0.25,
-            "OPTIONS": {"size_limit": 64 * 2**20},
+            # Every key expires within a day: no eviction bookkeeping on each write.
+            "OPTIONS": {"size_limit": 256 * 2**20, "eviction_policy": "none"},
         },
     }
 # Papers' blocks and list rows ({% cache %}) are keyed by what they show; this bounds their

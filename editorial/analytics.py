@@ -11,12 +11,14 @@ import csv
 import datetime
 
 from csp.decorators import csp_update
+from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Q
 from django.db.models.functions import TruncDate
 from django.http import Http404, HttpResponse
 from django.template.response import TemplateResponse
 from django.utils import timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from readership import charts, reports
@@ -94,12 +96,25 @@ def _allowed(request) -> None:
         raise PermissionDenied
 
 
+def report_for(name: str, period: Period) -> Report:
+    """A report, kept a minute in the cache: the page and its charts' pictures (separate
+    requests) draw from one computation, and figures move by the minute anyway."""
+    when = period.today.isoformat()
+    key = f"analytics:{get_language()}:{name}:{period.days}:{period.grain}:{when}"
+    report = cache.get(key)
+    if report is None:
+        report = REPORTS[name](period)
+        report.title, report.columns = str(report.title), [str(c) for c in report.columns]
+        report.note = str(report.note)
+        cache.set(key, report, 60)
+    return report
+
+
 def _report(request, name: str) -> Report:
     _allowed(request)
-    function = REPORTS.get(name)
-    if function is None:
+    if name not in REPORTS:
         raise Http404
-    return function(Period.from_query(request.GET))
+    return report_for(name, Period.from_query(request.GET))
 
 
 def analytics_view(request):
@@ -114,7 +129,7 @@ def analytics_view(request):
         "periods": reports.PERIODS,
         "grains": reports.GRAINS,
         "query": query,
-        "reports": [(name, function(period)) for name, function in REPORTS.items()],
+        "reports": [(name, report_for(name, period)) for name in REPORTS],
     }
     return TemplateResponse(request, "admin/readership/analytics.html", context)
 

@@ -191,13 +191,17 @@ def results_key(batch: int, terms: str) -> str:
 
 
 def _incr(cache, key: str, n: int = 1) -> bool:
-    """Add ``n`` to a counter; True when this call made it (it was not there)."""
-    made = cache.add(key, 0, KEEP_SECONDS)
+    """Add ``n`` to a counter; True when this call made it (it was not there). One write
+    when the counter exists (the usual case: a page's counters live for its minute)."""
     try:
         cache.incr(key, n)
-    except ValueError:  # evicted between add and incr
-        cache.set(key, n, KEEP_SECONDS)
-    return made
+        return False
+    except ValueError:  # not there yet
+        pass
+    if cache.add(key, n, KEEP_SECONDS):
+        return True
+    cache.incr(key, n)  # made meanwhile by another process
+    return False
 
 
 def add(batch: int, ident: tuple, n: int = 1) -> None:
