@@ -60,21 +60,3 @@ proc_name = "paper-digest"
 # instances on one machine (make faultcheck, or two sites) would fight over it. Signals
 # (HUP to reload, TERM to stop) are all systemd needs.
 control_socket_disable = True
-
-
-def worker_exit(server, worker):
-    """A worker stopping (recycled after max_requests, a reload, a shutdown) first writes the
-    view counts it holds: without Redis they live in its memory (reading/viewcounts.py).
-    gunicorn's master also calls this hook for a worker that vanished; it holds no counts
-    and has no Django loaded, so it returns at once, and nothing raised here may reach the
-    master's loop."""
-    if worker is not None and getattr(worker, "pid", None) != os.getpid():
-        return
-    try:
-        from reading.viewcounts import flush_pending
-
-        flush_pending()
-    except Exception:  # logged by flush_pending where it can be; never stop the server
-        import logging
-
-        logging.getLogger("gunicorn.error").exception("Could not write pending view counts.")

@@ -19,10 +19,16 @@ from collections.abc import Callable
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
+from django.dispatch import Signal
 from django.utils import timezone
-from django_tasks import task
+from django_tasks import TaskResultStatus, task
+from django_tasks_db.models import DBTaskResult
 
 logger = logging.getLogger(__name__)
+
+# Sent by ``manage.py worker`` as it starts, before it runs tasks: apps start their periodic
+# tasks here (``enqueue_periodic``), with no cron.
+worker_ready = Signal()
 
 
 def retrying_task(*, attempts: int = 5, backoff_seconds: float = 30, **task_options):
@@ -99,6 +105,19 @@ def enqueue_on_commit(task, *args, run_after: datetime.datetime | None = None, *
         chosen.enqueue(*args, **kwargs)
 
     transaction.on_commit(enqueue)
+
+
+def enqueue_periodic(task, *, run_after: datetime.datetime) -> bool:
+    """Enqueue the next run of a task that enqueues itself again, unless a run of it is
+    waiting already (several workers, or a restart, never multiply the chain). Only with a
+    backend that can wait: the tests' immediate backend would run the chain for ever."""
+    if not task.get_backend().supports_defer:
+        return False
+    waiting = DBTaskResult.objects.filter(status=TaskResultStatus.READY, task_path=task.module_path)
+    if waiting.exists():
+        return False
+    task.using(run_after=run_after).enqueue()
+    return True
 
 
 def unsubscribe_headers(url: str) -> dict[str, str]:

@@ -7,7 +7,7 @@ slot), or one whose time is S seconds old. So the window slides with each attemp
 comments 1.6 s apart are refused under "one per 15 s" wherever a fixed window would have
 cut. A refused attempt takes no slot, and its wait is when the oldest slot frees.
 
-Used by comments/services.py (posting, flagging) and reading/viewcounts.py (views per address).
+Used by comments/services.py (posting, flagging) and readership/counting.py (readers per address).
 
 Races: a slot past its time that the cache has not expired yet (a clock ahead of the
 cache's) is retaken with ``set``, which is not atomic, so two workers may both take it: a rare

@@ -75,6 +75,7 @@ INSTALLED_APPS = [
     "background",
     "papers",
     "comments",
+    "readership",
     "reading",
     "subscriptions",
     "editorial",
@@ -96,6 +97,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
+    # Counts readers of digest and entry pages, those from the page cache too (readership/).
+    "readership.middleware.ReadershipMiddleware",
     # Anonymous pages, feeds, sitemap and API from the cache (pagecache/). After
     # csrf/auth/messages (it reads the visitor), below the ETag and gzip middleware.
     "pagecache.middleware.PageCacheMiddleware",
@@ -171,6 +174,7 @@ def code_release() -> str:
         "background",
         "papers",
         "comments",
+        "readership",
         "reading",
         "subscriptions",
         "editorial",
@@ -237,12 +241,17 @@ else:
                 "disk_min_file_size": 2**20,
             },
         },
-        # View counters waiting for their write (reading/viewcounts.py), apart from the
-        # fragments, whose churn would otherwise evict a counter.
+        # Readership counters waiting for the worker (readership/counting.py): files shared
+        # by the server's processes and the worker, apart from the fragments, whose churn
+        # would otherwise evict a counter.
         "views": {
-            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
-            "LOCATION": "views",
-            "OPTIONS": {"MAX_ENTRIES": int(os.environ.get("VIEW_COUNT_CACHE_ENTRIES", "50000"))},
+            "BACKEND": "pagecache.backends.PageStore",
+            "LOCATION": str(VAR_DIR / "cache" / "readership"),
+            "KEY_PREFIX": _KEY_PREFIX,
+            "SHARDS": 4,
+            "DATABASE_TIMEOUT": 0.25,
+            # Every key expires within a day: no eviction bookkeeping on each write.
+            "OPTIONS": {"size_limit": 256 * 2**20, "eviction_policy": "none"},
         },
     }
 # Papers' blocks and list rows ({% cache %}) are keyed by what they show; this bounds their
@@ -256,13 +265,12 @@ if DEBUG and not env_bool("FRAGMENT_CACHE_IN_DEBUG", False):
     CACHES["template_fragments"] = {"BACKEND": "django.core.cache.backends.dummy.DummyCache"}
 PAGE_CACHE_SECONDS = int(os.environ.get("PAGE_CACHE_SECONDS", "3600"))
 # Never cached (whatever the visitor): back office, previews, comment posting and reply forms,
-# the view beacon, the language switch, the health check, a subscriber's own pages (signed
+# the language switch, the health check, a subscriber's own pages (signed
 # links) and the mail providers' webhooks. Static and media are added.
 PAGE_CACHE_EXCLUDE = (
     "/admin/",
     "/preview/",
     "/comments/",
-    "/views/",
     "/i18n/",
     "/healthz",
     "/subscription/",
@@ -504,8 +512,10 @@ if os.environ.get("MEDIA_STORAGE", "local") == "s3":
         },
     }
     SERVE_MEDIA = False
-# Reading: a view counter in the cache is written to the database every this many views
-# (and by `manage.py flush_view_counts`).
-VIEW_COUNT_FLUSH_EVERY = int(os.environ.get("VIEW_COUNT_FLUSH_EVERY", "20"))
-# A reader (address and User-Agent) counts once per page for this many seconds.
-VIEW_COUNT_VISIT_SECONDS = int(os.environ.get("VIEW_COUNT_VISIT_SECONDS", "1800"))
+# Readership (readership/counting.py): readers are counted once per page a day, with no
+# cookie; browsers asking not to be tracked (DNT, Sec-GPC) are left out unless this is 0.
+READERSHIP_HONOUR_PRIVACY_SIGNALS = env_bool("READERSHIP_HONOUR_PRIVACY_SIGNALS", True)
+# Daily rows (views, readers, referring sites, searches) older than this are pruned.
+READERSHIP_RETENTION_DAYS = int(os.environ.get("READERSHIP_RETENTION_DAYS", str(3 * 366)))
+# Pages showing 人气 are served from the page cache for at most this long.
+READERSHIP_SHOWN_SECONDS = int(os.environ.get("READERSHIP_SHOWN_SECONDS", "60"))

@@ -6,6 +6,7 @@ from django.urls import include, path, re_path
 from django.views.static import serve
 
 from digestsite.health import healthz
+from editorial import analytics
 from editorial.admin.importing import import_digest_view
 
 handler400 = "editorial.admin.importing.bad_request"
@@ -23,6 +24,19 @@ urlpatterns = [
         "admin/papers/digest/import/",
         admin.site.admin_view(import_digest_view),
         name="admin-digest-import",
+    ),
+    path(
+        "admin/analytics/", admin.site.admin_view(analytics.analytics_view), name="admin-analytics"
+    ),
+    path(
+        "admin/analytics/<slug:name>.svg",
+        admin.site.admin_view(analytics.chart_view),
+        name="admin-analytics-chart",
+    ),
+    path(
+        "admin/analytics/<slug:name>.csv",
+        admin.site.admin_view(analytics.csv_view),
+        name="admin-analytics-csv",
     ),
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),

@@ -73,9 +73,9 @@ urlpatterns += [
     ),
     path("sections/<slug:kind>/", reading.SectionListView.as_view(), name="section-list"),
     path("compare/", reading.CompareView.as_view(), name="compare"),
+    path("privacy/", reading.PrivacyView.as_view(), name="privacy"),
     path("feeds/atom/", feeds.DigestFeed(), name="feed-atom"),
     path("feeds/rss/", feeds.DigestRssFeed(), name="feed-rss"),
-    path("views/<str:kind>/<int:pk>/", reading.view_beacon, name="view-beacon"),
     path("robots.txt", reading.robots_txt, name="robots-txt"),
     path(
         "sitemap.xml",

@@ -32,16 +32,10 @@ def _requests_start_after_a_commit(monkeypatch):
 
 @pytest.fixture(autouse=True)
 def _clear_cache():
-    """Each test starts with an empty cache (site settings are cached), and with no view
-    counters remembered by this process (papers/viewcounts.py: ``flush_pending``)."""
-    import time
-
-    from reading import viewcounts
-
+    """Each test starts with an empty cache (site settings and readership counters are
+    cached)."""
     for alias in caches:
         caches[alias].clear()
-    viewcounts._pending.clear()
-    viewcounts._last_flush[0] = time.monotonic()
     yield
     for alias in caches:
         caches[alias].clear()

@@ -86,7 +86,8 @@ REBUILT_TABLES = {"papers_entrysearch_fts"} | {
 # content types and permissions of new models (check_content_types says which may be new).
 GROWING_TABLES = {"django_migrations", "django_content_type", "auth_permission"}
 # Permissions later releases grant existing groups (subscriptions 0002: editors see the
-# subscribers and send reports, export the list, erase an address), so their table grows too.
+# subscribers and send reports, export the list, erase an address; readership 0002: the
+# analytics), so their table grows too.
 GRANTED_SINCE = {
     "Editor": {
         ("subscriptions", model, f"{action}_{model}")
@@ -98,6 +99,8 @@ GRANTED_SINCE = {
         }.items()
         for action in actions
     }
+    # readership 0002: editors see the analytics page.
+    | {("readership", "digestday", "view_analytics")}
 }
 GROWING_TABLES |= {"auth_group_permissions"}
 # Their sequences (rows of SQLite's sqlite_sequence, PostgreSQL's sequences) may move on.

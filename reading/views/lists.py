@@ -1,5 +1,5 @@
 """Reading the site: the filterable entry list and its presets (tag, category, affiliation,
-month), search, section browsing, comparison, robots.txt and the view-count beacon.
+month), search, section browsing, comparison, and robots.txt.
 
 Every read starts from ``Entry.objects.published()`` (or ``Digest``'s); filters come from
 ``reading/filters.py`` and search from ``reading/search.py``. Each page runs a fixed number of
@@ -10,23 +10,23 @@ from __future__ import annotations
 
 import calendar
 import datetime
+import time
 
+from django.conf import settings
 from django.core.paginator import InvalidPage
 from django.db.models import Count, Prefetch, prefetch_related_objects
 from django.db.models.functions import TruncMonth
-from django.http import Http404, HttpResponse, HttpResponseNotAllowed, JsonResponse
+from django.http import Http404, HttpResponse
 from django.urls import reverse
 from django.utils.translation import gettext, pgettext
 from django.utils.translation import gettext_lazy as _
-from django.views.decorators.csrf import csrf_exempt
 from django.views.generic import TemplateView
 from taggit.models import Tag
 
-from digestsite.client_ip import client_ip
 from pagecache import store as pages
 from papers.changes import names_version
 from papers.models import Category, Entry, Section, SectionKind, published_q
-from reading import viewcounts
+from readership import counting
 from reading.facets import build_facets
 from reading.filters import EntryFilter
 from reading.search import CappedCountPaginator, snippet
@@ -205,6 +205,9 @@ class EntryListView(TemplateView):
         if self.names_nothing(filterset, page):
             raise Http404(gettext("There is nothing here."))
         response = self.render_to_response(context)
+        if context["query"] and page.number == 1:
+            # Counted as a reader's search, also when served from the page cache.
+            counting.mark_search(response, paginator.count)
         if filterset.notices and self.get_preset() and not filterset.active_values.get("q"):
             # The page's own tag or category does not exist: say so, and keep it unindexed.
             preset = self.get_preset()
@@ -244,6 +247,10 @@ class EntryListView(TemplateView):
         if searching:
             for entry in entries:
                 entry.snippet = snippet(entry.search.plain, filterset.query_terms)
+        # 人气 as every page shows it: the rows' counts plus the unwritten ones (one cache
+        # read), the list kept a minute at most.
+        counting.shown_many(entries, "entry")
+        pages.expire_at(self.request, time.time() + counting.shown_seconds())
         return entries
 
     def feed_links(self):
@@ -526,7 +533,6 @@ def robots_txt(request):
         "User-agent: *",
         "Disallow: /admin/",
         "Disallow: /i18n/",
-        "Disallow: /views/",
         "Disallow: /search/",
         "Disallow: /compare/",
         "",
@@ -538,23 +544,14 @@ def robots_txt(request):
     return response
 
 
-@csrf_exempt  # a beacon carries no token and changes no reader state; see viewcounts
-def view_beacon(request, kind, pk):
-    """Count one reader visit of a digest or an entry page (sent by static/js/reading.js).
-    Bots, unknown and unpublished objects are not counted (204); a counted visit answers
-    with the current count, which the page shows in place of its cached number."""
-    if request.method != "POST":
-        return HttpResponseNotAllowed(["POST"])
-    if kind not in viewcounts.MODELS or pk > MAX_DB_ID:  # more overflows SQLite: a 500
-        raise Http404
-    agent = request.headers.get("User-Agent", "")
-    address = client_ip(request) or ""
-    # A reader is an address and a browser; an address counts a few readers of a page at
-    # most, so a client rotating its User-Agent cannot inflate the count.
-    visitor = f"{address}|{agent}"
-    if viewcounts.record(kind, pk, user_agent=agent, visitor=visitor, address=address):
-        response = JsonResponse({"views": viewcounts.current(kind, pk)})
-    else:
-        response = HttpResponse(status=204)
-    response["Cache-Control"] = "no-store"
-    return response
+class PrivacyView(TemplateView):
+    """What the site counts about its readers, and how (readership/counting.py)."""
+
+    template_name = "reading/privacy.html"
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(
+            retention_days=settings.READERSHIP_RETENTION_DAYS,
+            honours_signals=settings.READERSHIP_HONOUR_PRIVACY_SIGNALS,
+            **kwargs,
+        )

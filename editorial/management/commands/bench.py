@@ -55,6 +55,7 @@ from comments.models import Comment
 from editorial.management.commands import generate_bench_data as gen
 from pagecache import store as pages
 from papers.models import Digest, Entry, Paper
+from readership import benchmark as readership_bench
 from subscriptions.benchmark import time_digest_send
 
 BASE_DIR = Path(settings.BASE_DIR)
@@ -309,6 +310,7 @@ class Command(BaseCommand):
                 size = self.prepare(label, papers, digests)
                 report["sizes"].append(size)
                 self.measure_in_process(report, size)
+                report.setdefault("readership", {})[str(size["papers"])] = self.measure_readership()
             report["machine"] = self.machine()
             report["checks"] = self.checks()
             report["mail"] = self.measure_mail()
@@ -406,6 +408,31 @@ class Command(BaseCommand):
         }
 
     # -- mail ---------------------------------------------------------------------------
+
+    def measure_readership(self) -> dict:
+        """Counting's cost on the warm digest (each request a new reader) and the analytics
+        page over a year of daily rows (readership/benchmark.py)."""
+        rounds = 100 if self.options.get("quick") else 400
+        figures = {
+            "counting": readership_bench.counting_overhead(self.urls()["digest"], rounds=rounds),
+            "analytics": readership_bench.analytics_at_scale(
+                self.admin_client(), days=30 if self.options.get("quick") else 365
+            ),
+        }
+        self.stdout.write("  " + self.readership_line(figures))
+        return figures
+
+    @staticmethod
+    def readership_line(figures: dict) -> str:
+        c, a = figures["counting"], figures["analytics"]
+        pages = ", ".join(
+            f"{k.removeprefix('page_ms ')} {v} ms" for k, v in a.items() if k.startswith("page_ms")
+        )
+        return (
+            f"Readership: warm digest {c['rps_counting']} req/s counting a new reader each, "
+            f"{c['rps_not_counting']} req/s not counting (ratio {c['ratio']}); analytics page "
+            f"over {a['rows']['digest_days'] + a['rows']['entry_days']:,} daily page rows: {pages}"
+        )
 
     def measure_mail(self) -> dict:
         """Queue and send a digest to ``--mail-subscribers`` confirmed subscribers through a
@@ -1060,6 +1087,8 @@ class Command(BaseCommand):
                     f"Generated {size['papers']:,} papers / {size['digests']:,} digests in "
                     f"{size['generation_seconds']:.0f} s"
                 )
+        for papers, figures in report.get("readership", {}).items():
+            w(f"{int(papers):,} papers. " + self.readership_line(figures))
         if "mail" in report:
             w(self.mail_line(report["mail"]))
         w(

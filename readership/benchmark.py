@@ -1,0 +1,138 @@
+"""Readership figures for ``make bench`` (editorial/management/commands/bench.py).
+
+``counting_overhead``: the warm digest page with counting and without, alternating request by
+request in one loop (so both share the machine's drift), each request a new reader (the most
+a view costs: a salt read, the day's mark, the address window and two counters; the readers
+share twenty browsers, as real ones share a few, so the crawler check is mostly remembered).
+``analytics_at_scale``: the analytics page over a year of daily rows made for the run (every
+day the newest issues and their papers are read, and a share of the older ones, with
+searches and referrers), in a transaction rolled back afterwards.
+"""
+
+from __future__ import annotations
+
+import datetime
+import itertools
+import random
+import statistics
+import time
+
+from django.db import transaction
+from django.test import Client, override_settings
+from django.urls import reverse
+from django.utils import timezone
+
+from papers.models import Digest, Entry
+from readership.models import DigestDay, EntryDay, ReferrerDay, SearchDay
+
+BROWSER = "Mozilla/5.0 (X11; Linux x86_64; rv:{n}.0) Gecko/20100101 Firefox/128.0"
+
+
+class _Rollback(Exception):
+    pass
+
+
+def counting_overhead(url: str, *, rounds: int = 400, warmup: int = 20) -> dict:
+    """p50 of the warm ``url`` with and without counting, and req/s with ÷ without."""
+    numbers = itertools.count(1)
+    anonymous = Client()
+
+    def one(counting: bool) -> float:
+        n = next(numbers)
+        with override_settings(READERSHIP_COUNTING=counting):
+            anonymous.cookies.clear()
+            started = time.perf_counter()
+            response = anonymous.get(
+                url,
+                REMOTE_ADDR=f"10.{n // 65536 % 256}.{n // 256 % 256}.{n % 256}",
+                HTTP_USER_AGENT=BROWSER.format(n=100 + n % 20),  # readers share a few browsers
+            )
+            elapsed = time.perf_counter() - started
+        assert response.status_code == 200, response.status_code
+        return elapsed * 1000
+
+    for _ in range(warmup):
+        one(True)
+        one(False)
+    with_counting, without = [], []
+    for _ in range(rounds):
+        with_counting.append(one(True))
+        without.append(one(False))
+    on, off = statistics.mean(with_counting), statistics.mean(without)
+    return {
+        "rounds": rounds,
+        "p50_ms_counting": round(statistics.median(with_counting), 3),
+        "p50_ms_not_counting": round(statistics.median(without), 3),
+        "rps_counting": round(1000 / on, 1),
+        "rps_not_counting": round(1000 / off, 1),
+        "ratio": round(off / on, 3),
+    }
+
+
+def _fill_year(days: int, *, seed: int = 7) -> dict:
+    rng = random.Random(seed)
+    today = timezone.localdate()
+    digests = list(Digest.objects.published().order_by("-issue_date").values_list("pk", flat=True))
+    entries_of: dict[int, list[int]] = {}
+    for pk, digest_id in Entry.objects.filter(digest_id__in=digests).values_list("pk", "digest_id"):
+        entries_of.setdefault(digest_id, []).append(pk)
+    counts = {"digest_days": 0, "entry_days": 0, "search_days": 0, "referrer_days": 0}
+    batch_d, batch_e, batch_s, batch_r = [], [], [], []
+    for age in range(days):
+        day = today - datetime.timedelta(days=age)
+        recent = digests[age : age + 30]  # the month's issues, newest read most
+        older = rng.sample(digests, min(len(digests), 120))
+        for rank, pk in enumerate(dict.fromkeys(recent + older)):
+            readers = max(1, int(400 / (rank + 1)))
+            batch_d.append(DigestDay(digest_id=pk, day=day, views=readers * 2, readers=readers))
+            for entry in entries_of.get(pk, []):
+                batch_e.append(
+                    EntryDay(entry_id=entry, day=day, views=readers, readers=max(1, readers // 2))
+                )
+        for n in range(150):
+            batch_s.append(
+                SearchDay(day=day, terms=f"query {n}", searches=rng.randint(1, 30), results=n % 7)
+            )
+        for n in range(25):
+            batch_r.append(ReferrerDay(day=day, domain=f"site{n}.example.com", readers=n + 1))
+        if len(batch_e) > 20_000:
+            counts["digest_days"] += len(DigestDay.objects.bulk_create(batch_d, batch_size=5000))
+            counts["entry_days"] += len(EntryDay.objects.bulk_create(batch_e, batch_size=5000))
+            batch_d, batch_e = [], []
+    counts["digest_days"] += len(DigestDay.objects.bulk_create(batch_d, batch_size=5000))
+    counts["entry_days"] += len(EntryDay.objects.bulk_create(batch_e, batch_size=5000))
+    counts["search_days"] += len(SearchDay.objects.bulk_create(batch_s, batch_size=5000))
+    counts["referrer_days"] += len(ReferrerDay.objects.bulk_create(batch_r, batch_size=5000))
+    return counts
+
+
+def analytics_at_scale(admin: Client, *, days: int = 365, runs: int = 5) -> dict:
+    """p50 of the analytics page (whole page, and every chart) over ``days`` of rows."""
+    figures: dict = {}
+    try:
+        with transaction.atomic():
+            started = time.perf_counter()
+            figures["rows"] = _fill_year(days)
+            figures["fill_seconds"] = round(time.perf_counter() - started, 1)
+            page = reverse("admin-analytics")
+            for label, query in (
+                ("30 days by day", "days=30&grain=day"),
+                ("365 days by month", "days=365&grain=month"),
+            ):
+                timings = []
+                for _ in range(runs + 1):
+                    started = time.perf_counter()
+                    response = admin.get(f"{page}?{query}")
+                    timings.append((time.perf_counter() - started) * 1000)
+                    assert response.status_code == 200, response.status_code
+                figures[f"page_ms {label}"] = round(statistics.median(timings[1:]), 1)
+            chart = reverse("admin-analytics-chart", args=["views_over_time"])
+            started = time.perf_counter()
+            admin.get(f"{chart}?days=365&grain=day")
+            figures["chart_ms views 365 days by day"] = round(
+                (time.perf_counter() - started) * 1000, 1
+            )
+            raise _Rollback
+    except _Rollback:
+        pass
+    return figures

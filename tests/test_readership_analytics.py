@@ -1,0 +1,216 @@
+"""The analytics page (issue 20): editors only, every chart with a table and a CSV equal to
+it, searches that found nothing listed, charts as script-free SVG with Chinese labels."""
+
+import csv
+import datetime
+import io
+import re
+from html.parser import HTMLParser
+
+import pytest
+from django.contrib.auth.models import Group
+from django.test import Client
+from django.urls import reverse
+from django.utils import timezone
+
+from comments.models import Comment
+from editorial import analytics
+from readership.models import DigestDay, EntryDay, ReferrerDay, SearchDay
+from subscriptions.models import Subscriber
+from tests import factories
+
+pytestmark = pytest.mark.django_db
+
+
+def fill(today: datetime.date | None = None):
+    """Thirty days of readership for two digests of two papers each, with tags, referrers,
+    searches (some finding nothing), comments and subscribers."""
+    today = today or timezone.localdate()
+    first = factories.digest(title="AI前沿推介(9.30)", entries=2)
+    second = factories.digest(title="AI前沿推介(10.1)", entries=2)
+    entries = list(first.entries.all()) + list(second.entries.all())
+    entries[0].tags.add("强化学习")
+    entries[1].tags.add("强化学习", "大模型")
+    entries[2].tags.add("大模型")
+    for age in range(30):
+        day = today - datetime.timedelta(days=age)
+        DigestDay.objects.create(digest=first, day=day, views=40 + age, readers=30 + age)
+        DigestDay.objects.create(digest=second, day=day, views=20, readers=10)
+        for n, entry in enumerate(entries):
+            EntryDay.objects.create(entry=entry, day=day, views=5 + n, readers=3 + n)
+        ReferrerDay.objects.create(day=day, domain="zhihu.com", readers=7)
+        ReferrerDay.objects.create(day=day, domain="weibo.com", readers=2)
+        SearchDay.objects.create(day=day, terms="强化学习", searches=9, results=12)
+        SearchDay.objects.create(day=day, terms="量子引力", searches=3, results=0)
+    SearchDay.objects.create(day=today, terms="多模态推理", searches=1, results=0)
+    for n in range(4):
+        factories.comment(on=first, status="pending", body=f"待审评论{n}")
+    approved = factories.comment(on=first, status="approved", body="好文")
+    Comment.objects.filter(pk=approved.pk).update(moderated_at=timezone.now())
+    for n in range(3):
+        Subscriber.objects.create(
+            email=f"reader{n}@example.com",
+            key=f"key{n}",
+            status=Subscriber.Status.CONFIRMED,
+            confirmed_at=timezone.now(),
+        )
+    return first, second
+
+
+def editor_client():
+    editor = factories.user("editor", staff=True)
+    editor.groups.add(Group.objects.get(name="Editor"))
+    client = Client()
+    client.force_login(editor)
+    return client
+
+
+class Tables(HTMLParser):
+    """Each report's table on the page, as rows of cell texts, by report name."""
+
+    def __init__(self):
+        super().__init__()
+        self.tables, self.current, self.row, self.cell, self.section = {}, None, None, None, None
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag == "section" and (attrs.get("id") or "").startswith("report-"):
+            self.section = attrs["id"][len("report-") :]
+        elif tag == "table" and self.section:
+            self.current = self.tables.setdefault(self.section, [])
+        elif tag == "tr" and self.current is not None:
+            self.row = []
+        elif tag in ("td", "th") and self.row is not None:
+            self.cell = ""
+
+    def handle_endtag(self, tag):
+        if tag in ("td", "th") and self.cell is not None:
+            self.row.append(self.cell.strip())
+            self.cell = None
+        elif tag == "tr" and self.row is not None:
+            self.current.append(self.row)
+            self.row = None
+        elif tag == "table":
+            self.current = None
+
+    def handle_data(self, data):
+        if self.cell is not None:
+            self.cell += data
+
+
+def page_tables(html: str) -> dict:
+    parser = Tables()
+    parser.feed(html)
+    return parser.tables
+
+
+def test_the_page_shows_every_report_with_a_chart_a_table_and_a_csv_equal_to_it():
+    fill()
+    client = editor_client()
+    page = client.get(reverse("admin-analytics"), {"days": 30, "grain": "week"})
+    assert page.status_code == 200
+    html = page.content.decode()
+    tables = page_tables(html)
+    for name in analytics.REPORTS:
+        chart = reverse("admin-analytics-chart", args=[name])
+        assert f'src="{chart}?days=30&amp;grain=week"' in html
+        download = client.get(
+            reverse("admin-analytics-csv", args=[name]), {"days": 30, "grain": "week"}
+        )
+        assert download.status_code == 200
+        assert download["Content-Type"].startswith("text/csv")
+        rows = list(csv.reader(io.StringIO(download.content.decode("utf-8-sig"))))
+        report = analytics.REPORTS[name](analytics.Period(days=30, grain="week"))
+        if report.rows:
+            assert rows == tables[report.name], name
+        else:
+            assert rows == [[str(c) for c in report.columns]]
+
+
+def test_the_figures_are_the_daily_rows_summed_over_the_period():
+    first, _second = fill()
+    client = editor_client()
+    tables = page_tables(client.get(reverse("admin-analytics"), {"days": 7}).content.decode())
+    # Top digest: the first, 30+31+...+36 readers in the last seven days.
+    assert tables["digests"][1][0].startswith("AI前沿推介(9.30)")
+    assert tables["digests"][1][1] == str(sum(30 + age for age in range(7)))
+    # 大模型 is on the papers read 4 and 5 times a day, 强化学习 on those read 3 and 4.
+    assert [row[0] for row in tables["tags"][1:]] == ["大模型", "强化学习"]
+    assert [row[0] for row in tables["referrers"][1:]] == ["zhihu.com", "weibo.com"]
+    assert len(tables["views"]) == 1 + 7  # a row a day
+    assert tables["comments"][-1][-1] == "4"  # the backlog now
+    assert tables["subscribers"][-1][-1] == "3"
+
+
+def test_searches_that_found_nothing_appear_in_their_own_report():
+    fill()
+    tables = page_tables(editor_client().get(reverse("admin-analytics")).content.decode())
+    assert [row[:3] for row in tables["no-results"][1:]] == [
+        ["量子引力", "90", "0"],
+        ["多模态推理", "1", "0"],
+    ]
+    assert tables["searches"][1][:3] == ["强化学习", "270", "12"]
+
+
+def test_charts_are_svg_without_script_and_keep_chinese_labels():
+    fill()
+    client = editor_client()
+    chart = client.get(reverse("admin-analytics-chart", args=["top_tags"]), {"days": 30})
+    assert chart.status_code == 200
+    assert chart["Content-Type"].startswith("image/svg+xml")
+    svg = chart.content.decode()
+    assert svg.lstrip().startswith("<svg")
+    assert "<script" not in svg.lower()
+    assert "强化学习" in svg and "Noto Sans CJK SC" in svg
+    line = client.get(reverse("admin-analytics-chart", args=["views_over_time"]), {"days": 365})
+    assert line.status_code == 200 and "<script" not in line.content.decode().lower()
+
+
+def test_a_search_typed_like_a_formula_is_text_in_the_csv():
+    SearchDay.objects.create(day=timezone.localdate(), terms="=cmd|calc", searches=1, results=0)
+    download = editor_client().get(reverse("admin-analytics-csv", args=["zero_result_searches"]))
+    assert "'=cmd|calc" in download.content.decode("utf-8-sig")
+
+
+@pytest.mark.parametrize("who", ["anonymous", "author", "moderator"])
+def test_only_editors_see_the_analytics(who):
+    fill()
+    client = Client()
+    if who == "author":
+        author = factories.user("author", staff=True)
+        author.groups.add(Group.objects.get(name="Author"))
+        client.force_login(author)
+    elif who == "moderator":
+        client.force_login(factories.moderator())
+    for url in (
+        reverse("admin-analytics"),
+        reverse("admin-analytics-chart", args=["top_papers"]),
+        reverse("admin-analytics-csv", args=["top_papers"]),
+    ):
+        response = client.get(url)
+        if who == "anonymous":
+            assert response.status_code == 302 and "/admin/login/" in response["Location"]
+        else:
+            assert response.status_code == 403
+
+
+def test_bad_periods_and_unknown_reports_are_handled_without_error():
+    client = editor_client()
+    page = client.get(reverse("admin-analytics"), {"days": "9999", "grain": "<x>"})
+    assert page.status_code == 200
+    assert re.search(r'aria-current="true">30', page.content.decode())
+    assert client.get("/admin/analytics/nothing.csv").status_code == 404
+    assert client.get("/admin/analytics/nothing.svg").status_code == 404
+
+
+def test_the_admin_home_links_editors_to_the_analytics():
+    html = editor_client().get(reverse("admin:index")).content.decode()
+    assert reverse("admin-analytics") in html
+
+
+def test_the_page_costs_a_fixed_number_of_queries(django_assert_max_num_queries):
+    fill()
+    client = editor_client()
+    client.get(reverse("admin-analytics"))  # warm the session and permissions
+    with django_assert_max_num_queries(40):
+        client.get(reverse("admin-analytics"), {"days": 365, "grain": "month"})
