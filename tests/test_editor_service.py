@@ -228,13 +228,10 @@ def test_autosaves_of_one_person_are_merged_into_one_revision(draft, author):
     assert latest.saves == 5 and latest.snapshot["summary"] == "第4次"
 
 
-def test_a_new_revision_starts_after_the_window_or_when_someone_else_saves(
-    draft, author, editor
-):
+def test_a_new_revision_starts_after_the_window_or_when_someone_else_saves(draft, author, editor):
     save(draft, author, content(draft, summary="一"))
     Revision.objects.filter(digest=draft).update(
-        created_at=timezone.now()
-        - datetime.timedelta(minutes=services.EDITOR_REVISION_MINUTES + 1)
+        created_at=timezone.now() - datetime.timedelta(minutes=services.EDITOR_REVISION_MINUTES + 1)
     )
     save(draft, author, content(draft, summary="二"))
     save(draft, editor, content(draft, summary="三"))

@@ -94,7 +94,7 @@ def editor_view(request, pk, *, model_admin):
             entries,
             kinds,
             data=data,
-            errors={"__all__": exc.messages[0]},
+            conflict=exc.messages[0],
             version=exc.latest_version,
             status=409,
         )
@@ -137,7 +137,8 @@ def _page(request, model_admin, digest, entries, kinds, *, data=None, errors=Non
         "title": _("Edit %(digest)s") % {"digest": digest},
         "fields": fields,
         "rows": rows,
-        "errors": errors or {},
+        "conflict": more.get("conflict", ""),
+        "page_error": (errors or {}).get("__all__", ""),
         "version": more.get("version") or services.content_version(digest),
         "checks": run_checks(digest, shown["entries"], kinds),
         "also_editing": [
