@@ -132,6 +132,7 @@ def _page(request, model_admin, digest, entries, kinds, *, data=None, errors=Non
     context = {
         **model_admin.admin_site.each_context(request),
         "opts": Digest._meta,
+        "is_nav_sidebar_enabled": False,  # the width goes to the form and the preview
         "digest": digest,
         "original": digest,
         "title": _("Edit %(digest)s") % {"digest": digest},

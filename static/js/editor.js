@@ -66,7 +66,29 @@
     return data;
   }
 
+  // How many requests are on their way or waiting for a pause in typing, on the form as
+  // data-busy (tests wait for 0 before closing the page).
+  var inflight = 0;
+
+  function busy() {
+    form.dataset.busy = inflight + (saveTimer ? 1 : 0) + (previewTimer ? 1 : 0);
+  }
+
   function post(url, options) {
+    inflight += 1;
+    busy();
+    function done(value) {
+      inflight -= 1;
+      busy();
+      return value;
+    }
+    return request(url, options).then(done, function (error) {
+      done();
+      throw error;
+    });
+  }
+
+  function request(url, options) {
     return fetch(
       url,
       Object.assign(
@@ -86,9 +108,11 @@
   function previewSoon() {
     clearTimeout(previewTimer);
     previewTimer = setTimeout(preview, PREVIEW_DELAY);
+    busy();
   }
 
   function preview() {
+    previewTimer = null;
     var seq = ++previewSeq;
     post(text.previewUrl)
       .then(function (response) {
@@ -150,6 +174,8 @@
 
   function save(keepalive) {
     clearTimeout(saveTimer);
+    saveTimer = null;
+    busy();
     if (!dirty || inConflict) {
       return;
     }
@@ -203,6 +229,7 @@
         dirty = true;
         say(text.textFailed);
         saveTimer = setTimeout(save, SAVE_DELAY * 3);
+        busy();
       });
   }
 
@@ -252,9 +279,9 @@
 
   function moved(item) {
     renumber();
+    changed();
     var position = Array.prototype.indexOf.call(list.children, item) + 1;
     say(text.textMoved.replace("%(n)s", position));
-    changed();
   }
 
   function move(item, direction) {
@@ -294,42 +321,50 @@
     }
   });
 
+  // Dragging by the handle with pointer events (mouse, touch and pen alike): the paper
+  // follows the pointer among the others; it is dropped where the pointer is let go.
   var dragged = null;
 
-  list.addEventListener("dragstart", function (event) {
-    var handle = event.target.closest && event.target.closest(".editor-handle");
-    if (!handle) {
-      return;
-    }
-    dragged = handle.closest(".editor-entry");
-    dragged.classList.add("is-dragged");
-    event.dataTransfer.effectAllowed = "move";
-    event.dataTransfer.setData("text/plain", dragged.dataset.entry);
-    event.dataTransfer.setDragImage(dragged, 20, 20);
-  });
-
-  list.addEventListener("dragover", function (event) {
-    var over = event.target.closest && event.target.closest(".editor-entry");
-    if (!dragged || !over || over === dragged) {
+  list.addEventListener("pointerdown", function (event) {
+    var handle = event.target.closest(".editor-handle");
+    if (!handle || event.button !== 0) {
       return;
     }
     event.preventDefault();
-    var box = over.getBoundingClientRect();
-    var after = event.clientY > box.top + box.height / 2;
-    list.insertBefore(dragged, after ? over.nextElementSibling : over);
+    dragged = handle.closest(".editor-entry");
+    dragged.classList.add("is-dragged");
+    handle.setPointerCapture(event.pointerId);
   });
 
-  list.addEventListener("drop", function (event) {
-    if (dragged) {
-      event.preventDefault();
+  list.addEventListener("pointermove", function (event) {
+    if (!dragged) {
+      return;
+    }
+    var others = Array.prototype.filter.call(list.children, function (item) {
+      return item !== dragged;
+    });
+    var before = null;
+    for (var i = 0; i < others.length; i++) {
+      var box = others[i].getBoundingClientRect();
+      if (event.clientY < box.top + Math.min(box.height / 2, 60)) {
+        before = others[i];
+        break;
+      }
+    }
+    if (before !== dragged.nextElementSibling) {
+      list.insertBefore(dragged, before);
     }
   });
 
-  list.addEventListener("dragend", function () {
+  function drop() {
     if (dragged) {
-      dragged.classList.remove("is-dragged");
-      moved(dragged);
+      var item = dragged;
       dragged = null;
+      item.classList.remove("is-dragged");
+      moved(item);
     }
-  });
+  }
+
+  list.addEventListener("pointerup", drop);
+  list.addEventListener("pointercancel", drop);
 })();
