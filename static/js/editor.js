@@ -269,6 +269,22 @@
     save(true);
   });
 
+  // The preview shows the paper being edited: focusing a field of paper N scrolls the
+  // frame to its block (the public page's anchor "paper-N").
+  var shownEntry = null;
+  list.addEventListener("focusin", function (event) {
+    var item = event.target.closest(".editor-entry");
+    var doc = frame.contentDocument;
+    if (!item || item === shownEntry || !doc) {
+      return;
+    }
+    shownEntry = item;
+    var block = doc.getElementById("paper-" + item.querySelector(".editor-position").textContent);
+    if (block) {
+      block.scrollIntoView({ block: "start" });
+    }
+  });
+
   // --- reordering --------------------------------------------------------------------------
 
   function renumber() {
@@ -281,7 +297,7 @@
     renumber();
     changed();
     var position = Array.prototype.indexOf.call(list.children, item) + 1;
-    say(text.textMoved.replace("%(n)s", position));
+    say(text.textMoved.replace("{n}", position));
   }
 
   function move(item, direction) {
