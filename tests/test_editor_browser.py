@@ -153,6 +153,8 @@ def test_typing_updates_the_preview_and_the_counter_and_the_box_grows(
     box.fill("第一段**重点**。\n\n" + "很长的一段文字。" * 40)
     frame.locator("#paper-1-summary strong", has_text="重点").wait_for()
     assert box.bounding_box()["height"] > height * 2
+    SCREENSHOTS.mkdir(exist_ok=True)
+    page.locator("#editor-preview").screenshot(path=str(SCREENSHOTS / "editor-preview.png"))
     counter = page.locator(f"#id_e{first.pk}-s-summary-count [data-count]").inner_text()
     assert int(counter) == len("第一段**重点**。\n\n" + "很长的一段文字。" * 40)
     _close(page)
@@ -318,3 +320,30 @@ def test_a_paper_without_an_arxiv_link_is_flagged(browser, live_server, people):
     page = _open_editor(browser, live_server, "author", digest)
     assert page.locator("#editor-checks li[data-check=arxiv]").count() == 1
     _close(page)
+
+
+def test_without_javascript_the_editor_is_a_plain_form_that_saves_and_moves(
+    browser,  # noqa: F811
+    live_server,
+    people,
+):
+    author, editor, digest = people
+    context = browser.new_context(
+        locale="en-US", viewport={"width": 1280, "height": 900}, java_script_enabled=False
+    )
+    page = context.new_page()
+    page.goto(live_server.url + "/admin/login/")
+    page.fill("#id_username", "author")
+    page.fill("#id_password", PASSWORD)
+    page.click("input[type=submit]")
+    page.goto(f"{live_server.url}/admin/papers/digest/{digest.pk}/editor/")
+    a, b, c = _order(page)
+    page.fill("#id_summary", "没有脚本时写的摘要")
+    with page.expect_navigation():
+        page.click(f"#entry-{c} button[data-move=up]")
+    assert _order(page) == [a, c, b]
+    assert page.input_value("#id_summary") == "没有脚本时写的摘要"
+    assert "Saved at" in page.locator(".messagelist").inner_text()
+    assert _positions(digest) == [a, c, b]
+    assert _summary(digest) == "没有脚本时写的摘要"
+    context.close()
