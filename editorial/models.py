@@ -111,6 +111,18 @@ class Revision(models.Model):
         default=False,
         help_text=_("Saved when the digest was published or scheduled; pruning keeps it."),
     )
+    saved_at = models.DateTimeField(
+        _("last saved"),
+        null=True,
+        blank=True,
+        help_text=_(
+            "Set for a revision of the one-page editor: its autosaves of the next few minutes "
+            "are merged into it instead of each making a revision."
+        ),
+    )
+    saves = models.PositiveIntegerField(
+        _("saves"), default=1, help_text=_("How many saves this revision holds.")
+    )
 
     class Meta:
         db_table = "papers_revision"
@@ -126,6 +138,12 @@ class Revision(models.Model):
 
     def __str__(self):
         return f"#{self.number} {self.created_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def version(self) -> str:
+        """What a page that loaded this revision sends back to say what it is based on:
+        the number, and the count of saves merged into it when there were several."""
+        return str(self.number) if self.saves <= 1 else f"{self.number}.{self.saves}"
 
 
 # Signing salt of share-link tokens (its old name: changing it would void every link given out).

@@ -4,6 +4,7 @@ commands and tests all call these functions."""
 
 import datetime
 import secrets
+from dataclasses import dataclass
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -22,6 +23,7 @@ from editorial.models import AuditRecord, ReviewComment, Revision, ShareLink
 from editorial.signals import digest_went_live
 from editorial.workflow import CHANGE_PERMISSION, RESTORE_PERMISSION, SHARE_PERMISSION
 from papers.changes import content_changed
+from papers.markup import normalise_section_text
 from papers.models import Digest, Entry, Figure, Paper, Section, SectionKind, published_q
 from reading.search import sync_entry_state
 from subscriptions.services import digest_mailing_schedule
@@ -837,3 +839,274 @@ def entries_park_positions(entry_ids) -> None:
         )
         # A bulk update sends no signal: keep the search rows' copy of the position.
         sync_entry_state(entry_ids=entry_ids)
+
+
+# --- the one-page editor: saving a digest's whole content ------------------------------
+
+# Autosaves of one person within this many minutes of a revision's creation are merged
+# into it: the history keeps a version every few minutes, not one per pause in typing.
+EDITOR_REVISION_MINUTES = 10
+
+# The fields of a digest, an entry and a figure the editor writes.
+DIGEST_FIELDS = ("title", "slug", "issue_date", "summary")
+FIGURE_FIELDS = ("caption", "alt_text", "source_url", "licence")
+_TAG_LENGTH = 100  # taggit's Tag.name
+
+
+def entry_key(entry_id, name: str) -> str:
+    """The key of an entry's field in ``digest_save_content`` errors (and the editor form's
+    field name): ``e12-title_zh``, ``e12-tags``, ``e12-s-summary`` for a section."""
+    return f"e{entry_id}-{name}"
+
+
+def figure_key(figure_id, name: str) -> str:
+    return f"f{figure_id}-{name}"
+
+
+def content_version(digest: Digest | None) -> str:
+    """The version of ``digest``'s content a page loads and sends back with its save: the
+    latest revision's number (and how many saves it holds). Every save changes it."""
+    if digest is None or digest.pk is None:
+        return "0"
+    latest = Revision.objects.filter(digest=digest).order_by("-number").first()
+    return latest.version if latest else "0"
+
+
+class EditConflict(ValidationError):
+    """A save based on an older version than the one stored: someone else saved in between.
+    Nothing was written; ``latest_version`` is what a deliberate overwrite sends back."""
+
+    def __init__(self, revision: Revision | None):
+        self.revision = revision
+        self.latest_version = revision.version if revision else "0"
+        self.who = workflow.user_label(revision.author if revision else None)
+        when = (revision.saved_at or revision.created_at) if revision else None
+        self.when = workflow.site_time(when)
+        super().__init__(
+            _(
+                "Not saved: %(who)s saved this digest at %(when)s, after you opened it. "
+                "Your text is still on this page. Open the stored version in another tab to "
+                "compare, then save yours to replace it, or reload to take theirs."
+            )
+            % {"who": self.who, "when": self.when},
+            code="stale",
+        )
+
+
+@dataclass
+class ContentSave:
+    """What ``digest_save_content`` did: the version the page now works from, and the
+    revision that holds the save (None when nothing had changed)."""
+
+    digest: Digest
+    version: str
+    revision: Revision | None
+    changed: bool
+
+
+def _tag_names(value, key: str, errors: dict) -> list[str]:
+    names = sorted({str(name).strip() for name in value or [] if str(name).strip()})
+    if any(len(name) > _TAG_LENGTH for name in names):
+        errors[key] = _("A tag may have at most %(n)d characters.") % {"n": _TAG_LENGTH}
+    return names
+
+
+def _field_errors(exc: ValidationError, errors: dict, key) -> None:
+    for name, messages in exc.message_dict.items():
+        errors[key(name)] = " ".join(messages)
+
+
+def _content_plan(digest: Digest, data: dict) -> tuple[dict, list]:
+    """Apply ``data`` to ``digest`` and its entries in memory and validate all of it: the
+    errors by field key, and the writes to make (nothing is written here)."""
+    if not isinstance(data, dict):
+        raise ValidationError(_("Nothing to save: the form was empty."))
+    errors: dict = {}
+    writes: list = []
+    digest_changed = False
+    for name in DIGEST_FIELDS:
+        if name in data:
+            value = data[name] if data[name] is not None else ""
+            if str(getattr(digest, name) or "") != str(value):
+                setattr(digest, name, value)
+                digest_changed = True
+    try:
+        digest.full_clean(exclude=["status", "published_at", "expires_at"])
+    except ValidationError as exc:
+        _field_errors(exc, errors, lambda name: name)
+    if "tags" in data:
+        names = _tag_names(data["tags"], "tags", errors)
+        if names != sorted(tag.name for tag in digest.tags.all()):
+            writes.append(("digest_tags", digest, names))
+            digest_changed = True
+    if digest_changed:
+        writes.append(("digest", digest, None))
+
+    if "entries" not in data:
+        return errors, writes
+    entries = {
+        entry.pk: entry
+        for entry in digest.entries.select_related("paper").prefetch_related(
+            "tags", "figures", "sections__kind"
+        )
+    }
+    items = data["entries"]
+    ids = [item.get("id") if isinstance(item, dict) else None for item in items]
+    if sorted(map(str, ids)) != sorted(map(str, entries)) or len(set(ids)) != len(ids):
+        raise ValidationError(
+            _(
+                "The papers of this digest changed since the page was opened (one was added "
+                "or removed). Reload the page to edit them."
+            ),
+            code="entries",
+        )
+    kinds = {kind.slug: kind for kind in SectionKind.objects.all()}
+    moved = []
+    for position, item in enumerate(items, start=1):
+        entry = entries[int(item["id"])]
+        dirty = False
+        if entry.position != position:
+            moved.append(entry.pk)
+            entry.position = position
+            dirty = True
+        if "title_zh" in item and entry.title_zh != (item["title_zh"] or ""):
+            entry.title_zh = item["title_zh"] or ""
+            dirty = True
+        try:
+            entry.clean_fields(exclude=["digest", "paper", "position"])
+        except ValidationError as exc:
+            _field_errors(exc, errors, lambda name, pk=entry.pk: entry_key(pk, name))
+        if "tags" in item:
+            names = _tag_names(item["tags"], entry_key(entry.pk, "tags"), errors)
+            if names != sorted(tag.name for tag in entry.tags.all()):
+                writes.append(("entry_tags", entry, names))
+                dirty = True
+        sections = {section.kind.slug: section for section in entry.sections.all()}
+        for slug, text in (item.get("sections") or {}).items():
+            kind = kinds.get(slug)
+            if kind is None:
+                errors[entry_key(entry.pk, f"s-{slug}")] = _("There is no such section kind.")
+                continue
+            body = normalise_section_text(str(text or ""), as_list=kind.is_list)
+            section = sections.get(slug)
+            if section is None and body:
+                writes.append(("section", Section(entry=entry, kind=kind, body=body), None))
+                dirty = True
+            elif section is not None and not body:
+                writes.append(("section_delete", section, None))
+                dirty = True
+            elif section is not None and section.body != body:
+                section.body = body
+                writes.append(("section", section, None))
+                dirty = True
+        figures = {figure.pk: figure for figure in entry.figures.all()}
+        for values in item.get("figures") or []:
+            figure = figures.get(_as_int(values.get("id")))
+            if figure is None:
+                errors[entry_key(entry.pk, "figures")] = _("A figure is not in this paper.")
+                continue
+            changed = False
+            for name in FIGURE_FIELDS:
+                if name in values and getattr(figure, name) != (values[name] or ""):
+                    setattr(figure, name, values[name] or "")
+                    changed = True
+            if changed:
+                try:
+                    figure.clean_fields(exclude=["entry", "image", "position"])
+                except ValidationError as exc:
+                    _field_errors(exc, errors, lambda name, pk=figure.pk: figure_key(pk, name))
+                writes.append(("figure", figure, None))
+                dirty = True
+        if dirty:
+            writes.append(("entry", entry, None))
+    if moved:
+        writes.insert(0, ("park", moved, None))
+    return errors, writes
+
+
+def _as_int(value) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def _write(writes: list) -> None:
+    for kind, target, names in writes:
+        if kind == "park":
+            entries_park_positions(target)
+        elif kind == "digest":
+            target.save()
+        elif kind in ("digest_tags", "entry_tags"):
+            target.tags.set(names)
+        elif kind == "section":
+            target.save()
+        elif kind == "section_delete":
+            target.delete()
+        elif kind == "figure":
+            target.save(update_fields=[*FIGURE_FIELDS])
+    # Entries last: the parked positions become 1..n, and their update time (in the key of
+    # the paper's cached block) follows every change of what the block shows.
+    for kind, target, _names in writes:
+        if kind == "entry":
+            target.save()
+
+
+def digest_save_content(
+    *, digest: Digest, by, data: dict, base_version: str, message: str = ""
+) -> ContentSave:
+    """Save the whole content of ``digest`` as the one-page editor sends it, in one
+    transaction: its fields (``title``, ``slug``, ``issue_date``, ``summary``, ``tags``) and
+    ``entries``, every entry in its new order (positions become 1..n) as
+    ``{"id", "title_zh", "tags", "sections": {kind slug: text}, "figures": [{"id",
+    "caption", "alt_text", "source_url", "licence"}]}``. A key left out is left unchanged;
+    an empty section is removed.
+
+    Refused: without ``papers.change_digest``, an author on a published digest
+    (PermissionDenied); a save not based on the stored version (``EditConflict``); invalid
+    values (ValidationError keyed by field: ``title``, ``e<id>-title_zh``,
+    ``f<id>-source_url``…). Saves by one person within ``EDITOR_REVISION_MINUTES`` of
+    their revision are merged into it (autosave makes no revision per pause)."""
+    _require(by, CHANGE_PERMISSION)
+    digest_check_editable(digest=digest, by=by)
+    with transaction.atomic():
+        locked = _locked(digest)
+        # The state may have changed since the page was opened (published meanwhile).
+        digest_check_editable(digest=locked, by=by)
+        latest = locked.revisions.select_related("author").order_by("-number").first()
+        current = latest.version if latest else "0"
+        if str(base_version or "").strip() != current:
+            raise EditConflict(latest)
+        errors, writes = _content_plan(locked, data)
+        if errors:
+            raise ValidationError(errors)
+        if not writes:
+            return ContentSave(digest=locked, version=current, revision=None, changed=False)
+        _write(writes)
+        now = timezone.now()
+        snapshot = workflow.snapshot(locked)
+        window = now - datetime.timedelta(minutes=EDITOR_REVISION_MINUTES)
+        if (
+            latest is not None
+            and latest.saved_at is not None
+            and not latest.published
+            and latest.author_id == by.pk
+            and latest.created_at >= window
+        ):
+            latest.snapshot = snapshot
+            latest.saves += 1
+            latest.saved_at = now
+            latest.save(update_fields=["snapshot", "saves", "saved_at"])
+            revision = latest
+        else:
+            revision = Revision.objects.create(
+                digest=locked,
+                number=(latest.number if latest else 0) + 1,
+                author=by,
+                message=(message or _("Edited in the digest editor"))[:300],
+                snapshot=snapshot,
+                saved_at=now,
+            )
+        if locked.status in Digest.READABLE_STATES:
+            content_changed()
+    return ContentSave(digest=locked, version=revision.version, revision=revision, changed=True)

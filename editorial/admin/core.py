@@ -21,6 +21,7 @@ from editorial.admin.workflow import (
     StaleEditFormMixin,
     WorkflowStateFilter,
 )
+from editorial.editor.admin import DigestEditorMixin
 from editorial.exporting.views import DigestExportMixin
 from papers.admin_scale import LargeTableAdminMixin, LeanChangeList
 from papers.models import Category, Digest, Entry, Figure, Paper, Section, SectionKind, SiteSettings
@@ -205,6 +206,7 @@ class DigestAdmin(
     DigestAnnounceMixin,
     LargeTableAdminMixin,
     DigestExportMixin,
+    DigestEditorMixin,
     DigestWorkflowMixin,
     admin.ModelAdmin,
 ):

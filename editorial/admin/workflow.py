@@ -41,10 +41,10 @@ class StaleEditFormMixin:
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["base_revision"] = forms.IntegerField(
+        self.fields["base_revision"] = forms.CharField(
             required=False,
             widget=forms.HiddenInput,
-            initial=latest_revision_number(self.version_digest()),
+            initial=services.content_version(self.version_digest()),
         )
 
     def clean(self):
@@ -56,13 +56,13 @@ class StaleEditFormMixin:
         # Lock the digest for the rest of this request's transaction (the admin wraps the
         # whole change view in one), so two saves cannot both pass this check.
         Digest.objects.select_for_update().filter(pk=digest.pk).first()
-        based_on = cleaned.get("base_revision") or 0
+        based_on = (cleaned.get("base_revision") or "0").strip()
         latest = Revision.objects.filter(digest=digest).order_by("-number").first()
-        if latest is not None and latest.number != based_on:
+        if latest is not None and latest.version != based_on:
             self.stale_revision = latest
             # A second "Save" now overwrites knowingly: the page is based on the latest.
             self.data = self.data.copy()
-            self.data[self.add_prefix("base_revision")] = str(latest.number)
+            self.data[self.add_prefix("base_revision")] = latest.version
             raise ValidationError(
                 _(
                     "Not saved: %(who)s saved this digest at %(when)s (revision %(n)s), after "
@@ -72,24 +72,12 @@ class StaleEditFormMixin:
                 )
                 % {
                     "who": workflow.user_label(latest.author),
-                    "when": workflow.site_time(latest.created_at),
+                    "when": workflow.site_time(latest.saved_at or latest.created_at),
                     "n": latest.number,
                 },
                 code="stale",
             )
         return cleaned
-
-
-def latest_revision_number(digest) -> int:
-    if digest is None or digest.pk is None:
-        return 0
-    return (
-        Revision.objects.filter(digest=digest)
-        .order_by("-number")
-        .values_list("number", flat=True)
-        .first()
-        or 0
-    )
 
 
 class DigestWorkflowForm(StaleEditFormMixin, forms.ModelForm):

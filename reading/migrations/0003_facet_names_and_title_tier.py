@@ -113,7 +113,7 @@ class Migration(migrations.Migration):
     dependencies = [
         ("reading", "0002_walk_index_covers_facets"),
         ("papers", "0020_digest_working_copy"),
-        ("editorial", "0003_reviewer_comments"),
+        ("editorial", "0004_revision_editor_saves"),
     ]
 
     operations = [
