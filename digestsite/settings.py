@@ -507,3 +507,6 @@ if os.environ.get("MEDIA_STORAGE", "local") == "s3":
 VIEW_COUNT_FLUSH_EVERY = int(os.environ.get("VIEW_COUNT_FLUSH_EVERY", "20"))
 # A reader (address and User-Agent) counts once per page for this many seconds.
 VIEW_COUNT_VISIT_SECONDS = int(os.environ.get("VIEW_COUNT_VISIT_SECONDS", "1800"))
+# Related papers (reading/related.py): besides each entry's list, the section kinds (slugs)
+# whose sections get lists of their own on the section pages ("similar 不足").
+RELATED_SECTION_KINDS = ("innovation", "limitations")

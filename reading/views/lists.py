@@ -28,6 +28,7 @@ from papers.changes import names_version
 from papers.models import Category, Entry, Section, SectionKind, published_q
 from reading import viewcounts
 from reading.filters import EntryFilter
+from reading.related import related_annotation, related_items
 from reading.search import CappedCountPaginator, snippet
 from reading.views.pages import entry_fragment_key, fragment_seconds, uncached
 
@@ -373,12 +374,15 @@ class SectionListView(EntryListView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         entries = context["entries"]
-        by_entry = {
-            section.entry_id: section
-            for section in Section.objects.filter(
-                kind=self.kind, entry__in=[entry.pk for entry in entries]
-            ).only("id", "entry_id", "kind_id", "body_html")
-        }
+        sections = (
+            Section.objects.filter(kind=self.kind, entry__in=[entry.pk for entry in entries])
+            .only("id", "entry_id", "kind_id", "body_html")
+            .annotate(similar_list=related_annotation(entry_ref="entry_id", kind_ref="kind_id"))
+        )
+        by_entry = {}
+        for section in sections:  # and the entries whose same section is most alike
+            section.similar = related_items(section.similar_list)
+            by_entry[section.entry_id] = section
         context["section_rows"] = [(entry, by_entry.get(entry.pk)) for entry in entries]
         context["kind"] = self.kind
         context["kinds"] = self.kinds
