@@ -31,7 +31,7 @@ import json
 import math
 import time
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -52,6 +52,8 @@ STORED = 8  # entries kept per list: hidden ones (a digest expired) leave room f
 MIN_SCORE = 0.05  # below this cosine, two entries share too little to call them related
 TERMS_PER_ENTRY = 40  # strongest terms kept of a whole entry's vector
 TERMS_PER_SECTION = 16  # and of one section's
+CANDIDATE_POSTINGS = 4000  # postings read to find an entry's candidates (see ``nearest``)
+CANDIDATES = 60  # candidates (most terms in common) scored exactly
 CHUNK = 1000  # entries read per query while building the vectors
 WRITE_CHUNK = 500  # ids per DELETE (SQLite's parameter limit)
 VERSION = "1"  # part of the fingerprint: a change of the computation recomputes every list
@@ -73,11 +75,12 @@ STOPWORDS = frozenset(
 def features(text: str, weight: int = 1) -> Counter:
     """The terms of ``text`` and their counts (times ``weight``), function words and bare
     numbers left out."""
-    counts: Counter = Counter()
-    for term in terms(text):
-        if term in STOPWORDS or term.isdigit() or (term.isascii() and len(term) < 2):
-            continue
-        counts[term] += weight
+    counts = Counter(terms(text))
+    for term in [t for t in counts if t in STOPWORDS or t.isdigit() or len(t) < 2 and t.isascii()]:
+        del counts[term]
+    if weight != 1:
+        for term in counts:
+            counts[term] *= weight
     return counts
 
 
@@ -134,13 +137,16 @@ def documents(kinds: Iterable[int]) -> Iterator[Document]:
             tags[entry_id].append(tag_id)
         for entry_id, paper_id, title_zh, title, abstract in rows:
             # Titles say most of what a paper is about: they count twice, tags three times.
-            whole = features(title, 2) + features(title_zh, 2) + features(abstract)
+            whole = features(title, 2)
+            whole.update(features(title_zh, 2))
+            whole.update(features(abstract))
             whole.update({f"#tag{tag_id}": 3 for tag_id in tags[entry_id]})
             sections = {}
             for kind_id, body in bodies[entry_id]:
-                whole.update(features(body))
+                counts = features(body)
+                whole.update(counts)
                 if kind_id in kinds:
-                    sections[kind_id] = features(body)
+                    sections[kind_id] = counts
             yield Document(entry_id, paper_id, whole, sections)
 
 
@@ -148,15 +154,15 @@ def documents(kinds: Iterable[int]) -> Iterator[Document]:
 # TF-IDF vectors and their nearest neighbours
 
 
-def weigh(counts: Counter, idf: Callable[[str], float | None], keep: int) -> dict[str, float]:
+def weigh(counts: Counter, idf: dict[str, float], keep: int) -> dict[str, float]:
     """The ``keep`` strongest TF-IDF weights of ``counts``, normalised to length 1. Terms
     without an ``idf`` (found in this document alone) are left out first: they are the
     rarest, so they would fill the vector, yet they can match nothing."""
-    weights = {}
-    for term, n in counts.items():
-        rarity = idf(term)
-        if rarity is not None:
-            weights[term] = (1 + math.log(n)) * rarity
+    weights = {
+        term: (1 + math.log(n)) * idf[term] if n > 1 else idf[term]
+        for term, n in counts.items()
+        if term in idf
+    }
     strongest = heapq.nlargest(keep, weights.items(), key=lambda item: item[1])
     norm = math.sqrt(sum(w * w for _t, w in strongest)) or 1.0
     return {term: w / norm for term, w in strongest}
@@ -167,21 +173,34 @@ def nearest(
 ) -> dict[int, list[tuple[int, float]]]:
     """For each entry of ``vectors``, up to ``size`` (entry, cosine) of the most similar
     others, best first, one entry per paper and never its own paper's (a paper presented in
-    two digests is not related to itself)."""
-    postings: dict[str, list[tuple[int, float]]] = defaultdict(list)
+    two digests is not related to itself).
+
+    Candidates come from the entry's terms rarest first, until ``CANDIDATE_POSTINGS``
+    postings were read (a term most entries share says little and would make the work grow
+    with the square of the archive); the best ``CANDIDATES`` are then scored exactly."""
+    postings: dict[str, list[int]] = defaultdict(list)
     for entry_id, vector in vectors.items():
-        for term, weight in vector.items():
-            postings[term].append((entry_id, weight))
+        for term in vector:
+            postings[term].append(entry_id)
     result = {}
     for entry_id, vector in vectors.items():
-        scores: dict[int, float] = defaultdict(float)
-        for term, weight in vector.items():
-            for other, other_weight in postings[term]:
-                scores[other] += weight * other_weight
+        hits: Counter = Counter()
+        budget = CANDIDATE_POSTINGS
+        for term in sorted(vector, key=lambda t: len(postings[t])):
+            found = postings[term]
+            hits.update(found)
+            budget -= len(found)
+            if budget <= 0:
+                break
+        scored = []
+        for other, _hits in hits.most_common(CANDIDATES):
+            theirs = vectors[other]
+            score = sum(w * theirs[t] for t, w in vector.items() if t in theirs)
+            scored.append((-score, -other))
         own_paper = papers[entry_id]
-        ranked = sorted(scores.items(), key=lambda item: (-item[1], -item[0]))
         chosen, seen = [], {own_paper}
-        for other, score in ranked:
+        for negative, other in sorted(scored):
+            score, other = -negative, -other
             if score < MIN_SCORE or len(chosen) == size:
                 break
             if papers[other] in seen:
@@ -208,16 +227,11 @@ def compute(kinds: dict[int, str]) -> tuple[dict[tuple[int, int | None], list], 
             frequency[kind_id].update(counts.keys())
             counted[kind_id] += 1
 
-    def idf_of(kind_id):
-        df, n = frequency[kind_id], counted[kind_id]
-
-        def idf(term):
-            found = df[term]
-            return math.log((1 + n) / (1 + found)) + 1 if found > 1 else None
-
-        return idf
-
-    idf = {kind_id: idf_of(kind_id) for kind_id in [None, *kinds]}
+    idf = {}  # by kind: {term: inverse document frequency}, for terms of two documents or more
+    for kind_id in [None, *kinds]:
+        n = counted[kind_id]
+        found = frequency.pop(kind_id, Counter())
+        idf[kind_id] = {t: math.log((1 + n) / (1 + df)) + 1 for t, df in found.items() if df > 1}
     vectors: dict[int | None, dict[int, dict[str, float]]] = defaultdict(dict)
     for document in documents(kinds):
         vectors[None][document.entry_id] = weigh(document.whole, idf[None], TERMS_PER_ENTRY)
