@@ -14,5 +14,6 @@ class Command(BaseCommand):
         done = refresh(force=True)
         self.stdout.write(
             f"Related papers of {done.documents} entr{'y' if done.documents == 1 else 'ies'}: "
-            f"{done.lists_changed} lists changed, in {done.seconds:.1f} s."
+            f"{done.lists_changed} lists changed, in {done.seconds:.1f} s "
+            f"({done.cpu_seconds:.1f} s of CPU)."
         )
