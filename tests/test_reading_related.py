@@ -221,6 +221,24 @@ def test_an_expired_or_scheduled_digest_is_hidden_when_the_page_is_read(
     assert RelatedCorpus.objects.get().finished_at == computed
 
 
+@pytest.mark.parametrize(
+    ("status", "shown"),
+    [("published", True), ("archived", True), ("draft", False), ("review", False)],
+)
+def test_the_stored_lists_are_filtered_by_the_digests_state_when_read(
+    client, labelled, status, shown
+):
+    """The page's SQL repeats ``published_q`` (reading/related.py): a digest's state counts
+    at once, before any recomputation (a database restored, a worker behind)."""
+    sac = labelled["1801.01290"]
+    ppo_url = labelled["1707.06347"].get_absolute_url()
+    assert "1801.01290" in _shown(client.get(ppo_url))
+    type(sac.digest).objects.filter(pk=sac.digest_id).update(status=status)
+    cache.clear()
+    assert ("1801.01290" in _shown(client.get(ppo_url))) is shown
+    assert RelatedEntry.objects.filter(related=sac).exists()
+
+
 def test_a_paper_in_two_digests_is_not_related_to_itself(labelled):
     again = factories.digest(issue_date=datetime.date(2025, 8, 1))
     ppo = labelled["1707.06347"]

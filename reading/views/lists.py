@@ -377,7 +377,7 @@ class SectionListView(EntryListView):
         sections = (
             Section.objects.filter(kind=self.kind, entry__in=[entry.pk for entry in entries])
             .only("id", "entry_id", "kind_id", "body_html")
-            .annotate(similar_list=related_annotation(entry_ref="entry_id", kind_ref="kind_id"))
+            .annotate(similar_list=related_annotation(Section, "entry", "kind"))
         )
         by_entry = {}
         for section in sections:  # and the entries whose same section is most alike

@@ -256,7 +256,7 @@ class EntryDetailView(PreviewAwareMixin, DetailView):
             "summary_text": Subquery(summary.values("body")[:1]),
             # The related papers of this entry only, not of its siblings.
             "related_list": Case(
-                When(paper__arxiv_id=arxiv_id, then=related_annotation()),
+                When(paper__arxiv_id=arxiv_id, then=related_annotation(Entry, "id")),
                 output_field=JSONField(),
             ),
         }
