@@ -52,6 +52,8 @@ STORED = 8  # entries kept per list: hidden ones (a digest expired) leave room f
 MIN_SCORE = 0.05  # below this cosine, two entries share too little to call them related
 TERMS_PER_ENTRY = 40  # strongest terms kept of a whole entry's vector
 TERMS_PER_SECTION = 16  # and of one section's
+TAG_PREFIX = "#tag"  # a tag's term: "#tag12" (tag ids never change with a rename)
+TAG_BOOST = 3.0  # a tag weighs as much as a word three times as rare
 CANDIDATE_POSTINGS = 4000  # postings read to find an entry's candidates (see ``nearest``)
 CANDIDATES = 60  # candidates (most terms in common) scored exactly
 CHUNK = 1000  # entries read per query while building the vectors
@@ -140,7 +142,7 @@ def documents(kinds: Iterable[int]) -> Iterator[Document]:
             whole = features(title, 2)
             whole.update(features(title_zh, 2))
             whole.update(features(abstract))
-            whole.update({f"#tag{tag_id}": 3 for tag_id in tags[entry_id]})
+            whole.update({f"{TAG_PREFIX}{tag_id}": 1 for tag_id in tags[entry_id]})
             sections = {}
             for kind_id, body in bodies[entry_id]:
                 counts = features(body)
@@ -163,7 +165,10 @@ def weigh(counts: Counter, idf: dict[str, float], keep: int) -> dict[str, float]
         for term, n in counts.items()
         if term in idf
     }
-    strongest = heapq.nlargest(keep, weights.items(), key=lambda item: item[1])
+    # An editor's tag names the topic: always kept, and weighed as a paper's rarest words.
+    tagged = {term: TAG_BOOST * w for term, w in weights.items() if term.startswith(TAG_PREFIX)}
+    words = [(term, w) for term, w in weights.items() if term not in tagged]
+    strongest = [*tagged.items(), *heapq.nlargest(keep, words, key=lambda item: item[1])]
     norm = math.sqrt(sum(w * w for _t, w in strongest)) or 1.0
     return {term: w / norm for term, w in strongest}
 
@@ -175,9 +180,10 @@ def nearest(
     others, best first, one entry per paper and never its own paper's (a paper presented in
     two digests is not related to itself).
 
-    Candidates come from the entry's terms rarest first, until ``CANDIDATE_POSTINGS``
-    postings were read (a term most entries share says little and would make the work grow
-    with the square of the archive); the best ``CANDIDATES`` are then scored exactly."""
+    Candidates come from the entry's terms strongest first, until ``CANDIDATE_POSTINGS``
+    postings were read, the most recent entries of a term shared by more (else the work
+    would grow with the square of the archive); the ``CANDIDATES`` sharing most terms are
+    then scored exactly."""
     postings: dict[str, list[int]] = defaultdict(list)
     for entry_id, vector in vectors.items():
         for term in vector:
@@ -186,8 +192,8 @@ def nearest(
     for entry_id, vector in vectors.items():
         hits: Counter = Counter()
         budget = CANDIDATE_POSTINGS
-        for term in sorted(vector, key=lambda t: len(postings[t])):
-            found = postings[term]
+        for term in sorted(vector, key=vector.__getitem__, reverse=True):
+            found = postings[term][-budget:]
             hits.update(found)
             budget -= len(found)
             if budget <= 0:

@@ -7,6 +7,7 @@ within the pages' query budgets."""
 import datetime
 import importlib
 import re
+from io import StringIO
 
 import pytest
 from django.apps import apps
@@ -19,7 +20,7 @@ from django.utils import timezone
 
 from editorial import services
 from papers.changes import content_changed
-from papers.models import Entry, Section, SectionKind
+from papers.models import Entry, Section, SectionKind, TaggedEntry
 from reading import related
 from reading.models import RelatedCorpus, RelatedEntry
 from tests import factories
@@ -126,6 +127,24 @@ def test_the_entry_page_lists_five_related_papers_by_title_with_links(client, la
     assert "Soft Actor-Critic" in html or "Trust Region Policy Optimization" in html
     for arxiv_id in shown:
         assert client.get(labelled[arxiv_id].get_absolute_url()).status_code == 200
+
+
+def test_on_the_benchmark_data_rl_papers_are_mostly_related_to_rl_papers():
+    """The synthetic text of generate_bench_data is drawn at random, so only the editors'
+    tags say what a paper is about: 强化学习 is on about one entry in three."""
+    call_command("generate_bench_data", "--papers", "500", "--digests", "100", stdout=StringIO())
+    related.refresh()
+    rl = set(
+        TaggedEntry.objects.filter(
+            tag__name="强化学习", content_object__in=related.indexed_entries()
+        ).values_list("content_object_id", flat=True)
+    )
+    pairs = RelatedEntry.objects.filter(
+        kind__isnull=True, rank__lte=related.SHOWN, entry_id__in=rl
+    ).values_list("related_id", flat=True)
+    shown = list(pairs)
+    assert len(shown) >= 0.8 * related.SHOWN * len(rl)
+    assert sum(other in rl for other in shown) / len(shown) > 0.5
 
 
 def test_section_pages_show_similar_sections_of_their_kind(client, labelled):
