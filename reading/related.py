@@ -7,12 +7,14 @@ How it is computed (``refresh``, run by the background task after any content ch
   Chinese runs (``强化学习`` → ``强化 化学 学习``), with function words dropped. Bigrams need no
   dictionary, no download and no segmenter (jieba's dictionary is 20 MB loaded at run time and
   splits new technical terms unevenly), and they match as search does, so a reader who found
-  a paper by a word finds its neighbours by the same word. Tags count as terms of their own.
+  a paper by a word finds its neighbours by the same word. Tags are terms of their own,
+  always kept and weighed as rare words (an editor's tag names the topic).
 - **Weights** are TF-IDF (sublinear term frequency, smoothed inverse document frequency) over
   the entries of published and archived digests, kept to each document's strongest terms and
-  normalised: the score of two entries is the cosine of their vectors, summed over an inverted
-  index of those terms. A small hand-written computation (a few dozen lines over dicts) rather
-  than scikit-learn, which would bring NumPy and SciPy for one sparse product.
+  normalised: the score of two entries is the cosine of their vectors; candidates come from
+  an inverted index of those terms, read for a bounded number of postings per entry. A
+  small hand-written computation (a few dozen lines over dicts) rather than scikit-learn,
+  which would bring NumPy and SciPy for one sparse product.
 - **Stored** in ``RelatedEntry`` rows, a few more than pages show; a page reads them in its
   main query (``related_annotation``), testing visibility then, so scheduled digests appear
   when they go live and expired ones disappear without a recomputation. Drafts and digests in
