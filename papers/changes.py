@@ -7,9 +7,15 @@ list rows are template fragments keyed by what they show (ids and update times, 
 the templates), so they need no invalidation, except for names many of them show at once:
 a category, section kind or tag renamed passes ``names=True``, which replaces
 ``names_version()``, a token in those fragment keys. A rolled-back change announces nothing.
+
+Data derived from the content in the background (reading's related papers) follows it the
+same way: an app registers a follower (``follow_changes``) that each change calls, inside the
+change's transaction, to enqueue its work on commit. The work, once written, announces itself
+with ``derived=True``, which invalidates the caches and calls no follower again.
 """
 
 import uuid
+from collections.abc import Callable
 
 from django.db import transaction
 
@@ -17,11 +23,24 @@ from pagecache import store as pages
 
 NAMES_KEY = "papers:names-version"
 
+_followers: list[Callable[[], None]] = []
 
-def content_changed(*, names: bool = False) -> None:
+
+def follow_changes(follower: Callable[[], None]) -> None:
+    """Call ``follower()`` on every ``content_changed()`` but the derived ones (an app's
+    ``ready()``: the callables are code, registered once, never data)."""
+    if follower not in _followers:
+        _followers.append(follower)
+
+
+def content_changed(*, names: bool = False, derived: bool = False) -> None:
     """Announce a change readers can see; takes effect after the current transaction commits
-    (at once outside one)."""
+    (at once outside one). ``derived``: the change is to data a follower derived from the
+    content (related papers), so no follower is called."""
     transaction.on_commit(lambda: _invalidate(names=names), robust=True)
+    if not derived:
+        for follower in _followers:
+            follower()
 
 
 def _invalidate(*, names: bool) -> None:

@@ -9,8 +9,15 @@ class ReadingConfig(AppConfig):
 
     def ready(self):
         from pagecache import store as pages
+        from papers import changes
         from papers.models import Digest
-        from reading import signals  # noqa: F401 (connects the search rows' receivers)
+        from reading import (
+            related,
+            signals,  # noqa: F401 (connects the search rows' receivers)
+        )
+
+        # Related papers follow every change of the content, in the background.
+        changes.follow_changes(related.schedule_refresh)
 
         # Scheduled go-lives and expiries change what readers see without any save.
         def next_change():

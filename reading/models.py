@@ -87,3 +87,52 @@ class EntryFacets(models.Model):
 
     def __str__(self):
         return f"facets of entry {self.entry_id}"
+
+
+class RelatedEntry(models.Model):
+    """One paper in another's list of related papers (``kind`` empty: by the whole entry;
+    else by that critique section, "similar 不足"), at ``rank`` 1, 2, … Derived data,
+    computed in the background by reading/related.py from the entries of published and
+    archived digests (scheduled and expired ones too: pages test visibility when they read
+    the list, so a digest going live or expiring needs no recomputation). A few more than
+    pages show are kept, so that an entry hidden later leaves its place to the next one."""
+
+    entry = models.ForeignKey(Entry, on_delete=models.CASCADE, related_name="related_rows")
+    related = models.ForeignKey(Entry, on_delete=models.CASCADE, related_name="+")
+    kind = models.ForeignKey(
+        "papers.SectionKind", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    score = models.FloatField()
+    rank = models.PositiveSmallIntegerField()
+
+    class Meta:
+        verbose_name = _("related paper")
+        verbose_name_plural = _("related papers")
+        indexes = [
+            # A page reads one entry's list of one kind (the entry page, a section row).
+            models.Index(fields=["entry", "kind", "rank"], name="related_entry_kind_idx"),
+            # Rows that point at an entry (its deletion cascades through them).
+            models.Index(fields=["related"], name="related_related_idx"),
+        ]
+
+    def __str__(self):
+        return f"{self.entry_id} → {self.related_id} ({self.kind_id or '-'}, {self.rank})"
+
+
+class RelatedCorpus(models.Model):
+    """The one row saying from what content the related lists were last computed: a
+    fingerprint of the archive (reading/related.py), so that a change of something else
+    (a comment approved) costs the background task one query and no recomputation."""
+
+    fingerprint = models.CharField(max_length=200, blank=True)
+    started_at = models.DateTimeField(null=True)
+    finished_at = models.DateTimeField(null=True)
+    documents = models.PositiveIntegerField(default=0)
+    seconds = models.FloatField(default=0)
+
+    class Meta:
+        verbose_name = _("related papers' corpus")
+        verbose_name_plural = _("related papers' corpus")
+
+    def __str__(self):
+        return f"related papers of {self.documents} entries ({self.finished_at})"

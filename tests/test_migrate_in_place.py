@@ -60,6 +60,7 @@ ADDED_COLUMNS = {
     # footer as Markdown with an image.
     "papers_paper": {"code_url", "project_url", "authors_shortened"},
     "papers_digest": {"working_copy_of_id"},  # issue 17: a working copy's live digest
+    "papers_revision": {"saved_at", "saves"},  # issue 17: autosaves merged into a revision
     "papers_sitesettings": {
         "footer_html",
         "footer_image",

@@ -29,6 +29,7 @@ from papers.models import Category, Entry, Section, SectionKind, published_q
 from readership import counting
 from reading.facets import build_facets
 from reading.filters import EntryFilter
+from reading.related import related_annotation, related_items
 from reading.search import CappedCountPaginator, snippet
 from reading.suggestions import closest_tags, rarest_chip
 from reading.views.pages import entry_fragment_key, fragment_seconds, uncached
@@ -443,12 +444,15 @@ class SectionListView(EntryListView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         entries = context["entries"]
-        by_entry = {
-            section.entry_id: section
-            for section in Section.objects.filter(
-                kind=self.kind, entry__in=[entry.pk for entry in entries]
-            ).only("id", "entry_id", "kind_id", "body_html")
-        }
+        sections = (
+            Section.objects.filter(kind=self.kind, entry__in=[entry.pk for entry in entries])
+            .only("id", "entry_id", "kind_id", "body_html")
+            .annotate(similar_list=related_annotation(Section, "entry", "kind"))
+        )
+        by_entry = {}
+        for section in sections:  # and the entries whose same section is most alike
+            section.similar = related_items(section.similar_list)
+            by_entry[section.entry_id] = section
         context["section_rows"] = [(entry, by_entry.get(entry.pk)) for entry in entries]
         context["kind"] = self.kind
         context["kinds"] = self.kinds

@@ -14,7 +14,16 @@ import time
 from django.conf import settings
 from django.core.cache import caches
 from django.core.cache.utils import make_template_fragment_key
-from django.db.models import Exists, OuterRef, Prefetch, Subquery, prefetch_related_objects
+from django.db.models import (
+    Case,
+    Exists,
+    JSONField,
+    OuterRef,
+    Prefetch,
+    Subquery,
+    When,
+    prefetch_related_objects,
+)
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils.cache import patch_cache_control
@@ -36,6 +45,7 @@ from papers.models import (
     neighbour_links,
 )
 from readership import counting
+from reading.related import related_annotation, related_items
 
 DIGEST_PAGE, ENTRY_PAGE = "digest-paper", "entry-paper"
 
@@ -261,10 +271,17 @@ class EntryDetailView(PreviewAwareMixin, DetailView):
         is not visible to the reader or the paper is not in it."""
         self.names = names_version()  # before the rows it keys
         where = digest_address(self.kwargs["date"], self.kwargs["slug"])
-        summary = Section.objects.filter(entry=OuterRef("pk"), kind__slug="summary")
-        extra = {"summary_text": Subquery(summary.values("body")[:1])}
-        siblings = visible_entries(self.request.user, extra, **where)
         arxiv_id = self.kwargs["arxiv_id"]
+        summary = Section.objects.filter(entry=OuterRef("pk"), kind__slug="summary")
+        extra = {
+            "summary_text": Subquery(summary.values("body")[:1]),
+            # The related papers of this entry only, not of its siblings.
+            "related_list": Case(
+                When(paper__arxiv_id=arxiv_id, then=related_annotation(Entry, "id")),
+                output_field=JSONField(),
+            ),
+        }
+        siblings = visible_entries(self.request.user, extra, **where)
         index = next((i for i, s in enumerate(siblings) if s.paper.arxiv_id == arxiv_id), None)
         if index is None:
             raise Http404("No such paper in this digest")
@@ -292,6 +309,7 @@ class EntryDetailView(PreviewAwareMixin, DetailView):
                 "view_count": self.live_views(entry, "entry"),
                 "previous_entry": self.previous_entry,
                 "next_entry": self.next_entry,
+                "related_entries": related_items(entry.related_list),
                 **load_blocks([entry], ENTRY_PAGE, names=self.names, is_preview=is_preview),
             }
         )
