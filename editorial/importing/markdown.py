@@ -93,8 +93,24 @@ class MarkdownLayoutParser(TextLayoutParser):
         found = [(i, h) for i, h in found if h]
         if not found:
             return []
-        level = found[0][1]["level"]
-        return [i for i, h in found if h["level"] == level]
+        levels = list(dict.fromkeys(h["level"] for _i, h in found))
+        toc: list[int] = []
+        for level in levels:
+            indexes = [i for i, h in found if h["level"] == level]
+            if level != levels[-1] and len(indexes) > 1 and self._adjacent(indexes):
+                # A table of contents at a level of its own (this site's exports: "####"
+                # lines before the "###" papers): kept first, so it is read as one.
+                toc = toc or indexes
+                continue
+            return toc + indexes
+        return toc
+
+    def _adjacent(self, indexes: list[int]) -> bool:
+        """Whether only blank lines stand between these lines."""
+        return all(
+            not any(line.strip() for line in self.lines[a + 1 : b])
+            for a, b in zip(indexes, indexes[1:], strict=False)
+        )
 
     def single_paper(self):
         """A post of one paper: no numbered heading, one arXiv link. Its first heading (or

@@ -590,6 +590,8 @@ class TextLayoutParser:
         entry.unplaced.append(Note(number, stripped))
 
     def figure_line(self, parsed, entry, number: int, stripped: str) -> bool:
+        if stripped[:1] not in "!<[Ii":  # what an image, a tag or a placeholder starts with
+            return False
         image = MARKDOWN_IMAGE.match(stripped)
         if image:
             url, caption = image.group("url"), image.group("caption").strip()
