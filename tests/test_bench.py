@@ -156,6 +156,12 @@ def test_reference_views_exist_only_under_the_benchmark_urls(settings, django_as
 # (PostgreSQL's is then gone): this test commits, as the benchmark does on its own database.
 @pytest.mark.django_db(transaction=True)
 def test_the_quick_benchmark_runs_end_to_end_and_reports_every_page(tmp_path):
+    import importlib
+
+    from django.apps import apps
+
+    # Reference data from the migrations (section kinds, categories), again after a flush.
+    importlib.import_module("papers.migrations.0002_seed_reference_data").seed(apps, None)
     out = StringIO()
     call_command(
         "bench",
