@@ -507,6 +507,9 @@ def test_a_database_made_before_the_split_migrates_in_place_with_every_row_kept(
         (kind, name, table)
         for kind, name, table in objects_before - db.schema_objects()
         if not any(column in name for column in DROPPED_COLUMNS.get(table, ()))
+        # papers 0020: the address rule became partial (working copies share an address),
+        # which PostgreSQL keeps as a unique index of the same name, not a table constraint.
+        and (kind, name) != ("constraint", "digest_unique_date_slug")
     )
     assert not objects_lost, f"indexes, triggers, constraints or functions lost: {objects_lost}"
 
