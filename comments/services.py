@@ -146,11 +146,13 @@ def _valid_ip(value: str) -> bool:
 
 
 def client_ip(request) -> str:
-    """The reader's address: REMOTE_ADDR, unless ``COMMENTS_TRUSTED_PROXY_COUNT`` proxies
-    we run sit in front, in which case the address the outermost of them saw (counted from
-    the right of X-Forwarded-For, so addresses a client writes into the header are ignored)."""
+    """The visitor's address, the site's one reading of it (comments, readers, sign-ups and
+    the login lockout: digestsite/client_ip.py): REMOTE_ADDR, unless ``TRUSTED_PROXY_COUNT``
+    proxies we run sit in front, in which case the address the outermost of them saw
+    (counted from the right of X-Forwarded-For, so addresses a client writes into the header
+    are ignored)."""
     remote = request.META.get("REMOTE_ADDR", "")
-    proxies = conf("TRUSTED_PROXY_COUNT")
+    proxies = settings.TRUSTED_PROXY_COUNT
     if proxies > 0:
         hops = [h.strip() for h in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")]
         hops = [h for h in hops if h]

@@ -384,9 +384,6 @@ COMMENTS_MIN_FILL_SECONDS = 3  # a form sent sooner after the page was served is
 COMMENTS_FORM_MAX_AGE_SECONDS = 2 * 24 * 3600  # older forms ask the reader to send again
 COMMENTS_RATE_LIMITS = [(1, 15), (10, 3600)]  # (comments, seconds), per IP and per email
 COMMENTS_FLAG_RATE_LIMITS = [(10, 3600)]  # flags per IP
-COMMENTS_TRUSTED_PROXY_COUNT = int(
-    os.environ.get("COMMENTS_TRUSTED_PROXY_COUNT", os.environ.get("TRUSTED_PROXY_COUNT", "0"))
-)
 COMMENTS_MAX_LINKS = 2  # more links than this hold a comment for moderation
 COMMENTS_AUTO_APPROVE_AFTER = 0  # approve directly after this many approved comments (0 = off)
 COMMENTS_DUPLICATE_WINDOW_SECONDS = 10 * 60
@@ -494,7 +491,10 @@ AXES_CLIENT_IP_CALLABLE = "digestsite.client_ip.client_ip"
 AXES_USERNAME_CALLABLE = "editorial.admin.login.axes_username"  # cut to axes' 255 characters
 # How many reverse proxies in front of the app append to X-Forwarded-For (0: none, use the
 # socket's address). Only trust the header as far as your own proxies write it.
-TRUSTED_PROXY_COUNT = int(os.environ.get("TRUSTED_PROXY_COUNT", "0"))
+# (COMMENTS_TRUSTED_PROXY_COUNT, its older name for the comment form, is still read.)
+TRUSTED_PROXY_COUNT = int(
+    os.environ.get("TRUSTED_PROXY_COUNT", os.environ.get("COMMENTS_TRUSTED_PROXY_COUNT", "0"))
+)
 
 # Uploaded media: local disk (one server, SERVE_MEDIA) or S3-compatible object storage for
 # several app servers (django-storages; `pip install ".[s3]"`). Figures keep generated names.

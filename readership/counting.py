@@ -42,7 +42,7 @@ from django.utils import timezone
 from django.utils.crypto import salted_hmac
 
 from comments import ratelimit
-from digestsite.client_ip import client_ip
+from comments.services import client_ip
 
 logger = logging.getLogger(__name__)
 

@@ -95,7 +95,7 @@ def test_the_same_email_is_limited_across_addresses(settings, clock, stamp_now):
 
 def test_a_spoofed_x_forwarded_for_does_not_dodge_the_limit(settings, clock, stamp_now):
     settings.COMMENTS_RATE_LIMITS = [(1, 15)]
-    settings.COMMENTS_TRUSTED_PROXY_COUNT = 0
+    settings.TRUSTED_PROXY_COUNT = 0
     digest = factories.digest()
     client = csrf_client()
     client.defaults["HTTP_X_FORWARDED_FOR"] = "203.0.113.1"
@@ -106,7 +106,7 @@ def test_a_spoofed_x_forwarded_for_does_not_dodge_the_limit(settings, clock, sta
 
 
 def test_behind_a_trusted_proxy_the_address_it_saw_is_used(settings):
-    settings.COMMENTS_TRUSTED_PROXY_COUNT = 1
+    settings.TRUSTED_PROXY_COUNT = 1
     factory = RequestFactory()
     request = factory.get(
         "/", REMOTE_ADDR="10.0.0.2", HTTP_X_FORWARDED_FOR="1.1.1.1, 198.51.100.20"
@@ -116,7 +116,7 @@ def test_behind_a_trusted_proxy_the_address_it_saw_is_used(settings):
     assert svc.client_ip(request) == "10.0.0.2"
     request = factory.get("/", REMOTE_ADDR="10.0.0.2")
     assert svc.client_ip(request) == "10.0.0.2"
-    settings.COMMENTS_TRUSTED_PROXY_COUNT = 2
+    settings.TRUSTED_PROXY_COUNT = 2
     request = factory.get(
         "/", REMOTE_ADDR="10.0.0.3", HTTP_X_FORWARDED_FOR="6.6.6.6, 198.51.100.20, 10.0.0.2"
     )

@@ -97,7 +97,7 @@ def test_the_cap_per_address_slides_so_the_address_counts_again_later(settings, 
 
 def test_an_ipv6_client_counts_by_its_64_and_a_forged_forwarded_for_changes_nothing(settings):
     """One subscriber holds a whole IPv6 /64, and the address is the one our proxies vouch
-    for (digestsite/client_ip.py): neither rotating within the /64 nor writing addresses
+    for (comments.services.client_ip): neither rotating within the /64 nor writing addresses
     into X-Forwarded-For makes another reader."""
     settings.READERSHIP_PER_ADDRESS = (3, 3600)
     digest = factories.digest(entries=1)
