@@ -26,22 +26,15 @@ from editorial.editor.preview import preview_context
 from papers.models import Digest, SectionKind
 
 
-class _GoElsewhere(Exception):
-    def __init__(self, response):
-        self.response = response
-
-
-def _editable(request, pk) -> Digest:
-    """The digest this editor may change. A live digest is never edited in place: the
-    editor opens its working copy, or (when there is none yet) sends the editor to the
-    digest's page, whose "Edit" makes one."""
+def _editable(request, pk) -> tuple[Digest, str | None]:
+    """The digest, and where to go instead when it is live: it is never edited in place,
+    but through its working copy (its editor), or, with none yet, from the digest's page,
+    whose "Edit" makes one. PermissionDenied when the user may not change it at all."""
     digest = get_object_or_404(Digest, pk=pk)
     if workflow.can_start_working_copy(request.user, digest):
         copy = workflow.working_copy(digest)
         if copy is not None:
-            raise _GoElsewhere(
-                HttpResponseRedirect(reverse("admin:papers_digest_editor", args=[copy.pk]))
-            )
+            return digest, reverse("admin:papers_digest_editor", args=[copy.pk])
         messages.info(
             request,
             _(
@@ -49,12 +42,10 @@ def _editable(request, pk) -> Digest:
                 "the copy on one page."
             ),
         )
-        raise _GoElsewhere(
-            HttpResponseRedirect(reverse("admin:papers_digest_change", args=[digest.pk]))
-        )
+        return digest, reverse("admin:papers_digest_change", args=[digest.pk])
     if not workflow.can_edit_content(request.user, digest):
         raise PermissionDenied(_("You cannot change this digest."))
-    return digest
+    return digest, None
 
 
 def _wants_json(request) -> bool:
@@ -78,13 +69,12 @@ class _BadForm(Exception):
 
 def editor_view(request, pk, *, model_admin):
     """``/admin/papers/digest/<id>/editor/``."""
-    try:
-        digest = _editable(request, pk)
-    except _GoElsewhere as elsewhere:
-        if _wants_json(request):  # an autosave of a page opened before the digest went live
-            message = _("This digest went live meanwhile: reload to edit its working copy.")
-            return JsonResponse({"message": message}, status=409)
-        return elsewhere.response
+    digest, elsewhere = _editable(request, pk)
+    if elsewhere and _wants_json(request):  # an autosave of a page opened before it went live
+        message = _("This digest went live meanwhile: reload to edit its working copy.")
+        return JsonResponse({"message": message}, status=409)
+    if elsewhere:
+        return HttpResponseRedirect(elsewhere)
     kinds = _kinds()
     entries = forms.load_entries(digest)
     if request.method == "GET":
@@ -190,10 +180,9 @@ def preview_view(request, pk):
     """``…/editor/preview/``. GET: the stored digest as its public page (the editor's frame);
     POST (the editor's fields): ``{"html": the typed content's article, "checks": the
     checks panel}``, both rendered by templates."""
-    try:
-        digest = _editable(request, pk)
-    except _GoElsewhere as elsewhere:
-        return elsewhere.response
+    digest, elsewhere = _editable(request, pk)
+    if elsewhere:
+        return HttpResponseRedirect(elsewhere)
     kinds = _kinds()
     if request.method == "GET":
         context = preview_context(digest, {}, kinds)
