@@ -102,31 +102,33 @@ def read_report(raw: bytes) -> list[Stop]:
     (a delay, an auto-reply, a message that is no report) gives nothing."""
     message = email.message_from_bytes(raw, policy=email.policy.compat32)
     original = _original_headers(message)
-    message_id = (original.get("Message-ID", "") if original is not None else "").strip()
+    message_id = str(original.get("Message-ID", "") if original is not None else "").strip()
     stops: list[Stop] = []
     for part in message.walk():
         kind = part.get_content_type()
         if kind == "message/delivery-status":
             blocks = part.get_payload()
             for block in blocks[1:] if isinstance(blocks, list) else []:
-                action = (block.get("Action") or "").strip().lower()
-                status = (block.get("Status") or "").strip()
+                action = str(block.get("Action") or "").strip().lower()
+                status = str(block.get("Status") or "").strip()
                 if action != "failed" or not status.startswith("5"):
                     continue
-                address = _address(block.get("Final-Recipient") or block.get("Original-Recipient"))
+                address = _address(
+                    str(block.get("Final-Recipient") or block.get("Original-Recipient") or "")
+                )
                 if address:
-                    diagnostic = " ".join((block.get("Diagnostic-Code") or "").split())
+                    diagnostic = " ".join(str(block.get("Diagnostic-Code") or "").split())
                     reason = f"smtp: {status} {diagnostic}".strip()[:500]
                     stops.append(Stop(address, "bounced", reason, message_id))
         elif kind == "message/feedback-report":
             fields = part.get_payload()
             fields = fields[0] if isinstance(fields, list) and fields else part
-            feedback = (fields.get("Feedback-Type") or "").strip().lower()
+            feedback = str(fields.get("Feedback-Type") or "").strip().lower()
             if feedback not in {"abuse", "fraud", "virus", "other"}:
                 continue
-            address = _address(fields.get("Original-Rcpt-To") or "")
+            address = _address(str(fields.get("Original-Rcpt-To") or ""))
             if not address and original is not None:
-                address = _address(original.get("To", ""))
+                address = _address(str(original.get("To", "")))
             if address:
                 stops.append(Stop(address, "complained", f"feedback loop: {feedback}", message_id))
     return stops

@@ -66,12 +66,11 @@ class DigestMail:
         return text, html
 
     def message(
-        self, *, to: str, manage_url: str, unsubscribe_url: str, connection=None, one_click=True
+        self, *, to: str, manage_url: str, unsubscribe_url: str, connection=None
     ) -> EmailMultiAlternatives:
         text, html = self.personal(manage_url=manage_url, unsubscribe_url=unsubscribe_url)
         headers = {"Message-ID": make_msgid(domain=site_host()), "List-Id": list_id()}
-        if one_click:
-            headers.update(unsubscribe_headers(unsubscribe_url))
+        headers.update(unsubscribe_headers(unsubscribe_url))
         message = EmailMultiAlternatives(
             subject=self.subject,
             body=text,

@@ -24,6 +24,7 @@ import smtplib
 import time
 from dataclasses import dataclass
 
+from anymail.exceptions import AnymailInvalidAddress, AnymailRecipientsRefused
 from django.conf import settings
 from django.core import signing
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -374,9 +375,9 @@ STOPS = {
 
 def address_stop(*, email: str, kind: str, reason: str = "", message_id: str = "") -> bool:
     """A bounce, a complaint or a provider-side unsubscribe for ``email``: no more mail of
-    any kind to it (digests, and comment notices). The delivery it answers (by message id,
-    else the address's latest sent one) is marked bounced. Returns whether the address was
-    known."""
+    any kind to it (digests, and comment notices). The delivery it answers, found by its
+    message id, is marked bounced (without one, nothing is guessed: the bounce may answer a
+    confirmation or a comment notice). Returns whether the address was known."""
     status, action = STOPS[kind]
     email = normalise_email(email)
     with transaction.atomic():
@@ -384,8 +385,6 @@ def address_stop(*, email: str, kind: str, reason: str = "", message_id: str = "
         if message_id:
             delivery = Delivery.objects.filter(message_id=message_id.strip("<> ")).first()
         subscriber = Subscriber.objects.select_for_update().filter(email=email).first()
-        if delivery is None and subscriber is not None:
-            delivery = subscriber.deliveries.filter(state=State.SENT).order_by("-sent_at").first()
         if delivery is not None and kind == "bounced" and delivery.state == State.SENT:
             delivery.state = State.BOUNCED
             delivery.error = reason[:2000]
@@ -472,6 +471,9 @@ def subscriber_erase(*, email: str, by, reason: str = "") -> int:
     with transaction.atomic():
         found = Subscriber.objects.select_for_update().filter(email=email)
         count = found.count()
+        # Mail servers quote the address in what they answer: that text goes too.
+        SubscriptionRecord.objects.filter(subscriber__in=found).update(reason="")
+        Delivery.objects.filter(subscriber__in=found).update(error="", message_id="")
         found.delete()
         note = ngettext("%(count)d subscriber erased.", "%(count)d subscribers erased.", count) % {
             "count": count
@@ -536,6 +538,12 @@ def mailing_prepare(digest: Digest, go_live: datetime.datetime) -> Mailing:
     with transaction.atomic():
         mailing, created = Mailing.objects.get_or_create(digest=digest, go_live=go_live)
         if created:
+            # An earlier go-live time of this digest, its send cut short: what waited there
+            # is this mailing's now (its chain stops, the digest no longer live at its time).
+            Delivery.objects.filter(digest=digest, state=State.QUEUED).update(mailing=mailing)
+            Mailing.objects.filter(digest=digest, finished_at__isnull=True).exclude(
+                pk=mailing.pk
+            ).update(finished_at=timezone.now())
             ids = list(subscribers_for(digest).values_list("pk", flat=True))
             Delivery.objects.bulk_create(
                 [Delivery(mailing=mailing, digest=digest, subscriber_id=pk) for pk in ids],
@@ -624,7 +632,7 @@ def send_batch(mailing: Mailing, *, size: int | None = None) -> tuple[int, bool]
             )
             try:
                 message.send()
-            except smtplib.SMTPRecipientsRefused as exc:
+            except REFUSALS as exc:
                 _refused(delivery, subscriber, exc)
                 continue
             except Exception:
@@ -647,8 +655,23 @@ def send_batch(mailing: Mailing, *, size: int | None = None) -> tuple[int, bool]
     return sent, more
 
 
-def _refused(delivery: Delivery, subscriber: Subscriber, exc: smtplib.SMTPRecipientsRefused):
-    code, text = next(iter(exc.recipients.values()), (0, b""))
+# What refuses one recipient, not the connection: SMTP's answer to RCPT or to the message,
+# or a provider's (a suppressed or invalid address). Anything else is retried later.
+REFUSALS = (
+    smtplib.SMTPRecipientsRefused,
+    smtplib.SMTPDataError,
+    AnymailRecipientsRefused,
+    AnymailInvalidAddress,
+)
+
+
+def _refused(delivery: Delivery, subscriber: Subscriber, exc: Exception):
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        code, text = next(iter(exc.recipients.values()), (0, b""))
+    elif isinstance(exc, smtplib.SMTPDataError):
+        code, text = exc.smtp_code, exc.smtp_error
+    else:  # the provider will not deliver to it (anymail): as permanent as a 5xx
+        code, text = 550, str(exc)
     reason = f"{code} {text.decode(errors='replace') if isinstance(text, bytes) else text}"
     Delivery.objects.filter(pk=delivery.pk).update(state=State.FAILED, error=reason[:2000])
     if 500 <= int(code or 0) < 600:  # a permanent refusal: a bounce at the door
@@ -661,9 +684,6 @@ def _finish(mailing: Mailing) -> None:
         Mailing.objects.filter(pk=mailing.pk, finished_at__isnull=True).update(
             finished_at=timezone.now()
         )
-
-
-REPORT_STATES = [State.SENT, State.FAILED, State.BOUNCED, State.SKIPPED, State.QUEUED]
 
 
 def mailing_report(mailings) -> dict[int, dict[str, int]]:

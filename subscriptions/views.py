@@ -63,6 +63,9 @@ class ChoicesForm(forms.Form):
         }
 
 
+NAMED_MAX = 20  # tags or categories a link to the sign-up page may choose
+
+
 class SubscribeForm(ChoicesForm):
     email = forms.EmailField(label=gettext_lazy("Email"), max_length=254)
     stamp = forms.CharField(widget=forms.HiddenInput, required=False, max_length=200)
@@ -95,8 +98,12 @@ def subscribe(request):
     subscribed already, or a bot's), the reader sees the same "check your inbox" page:
     the form tells nobody who is subscribed."""
     if request.method != "POST":
-        named_tags = request.GET.getlist("tag")
-        named_categories = request.GET.getlist("category")
+        # Names from the address, as typed (a few): one with a NUL, which PostgreSQL
+        # refuses, names nothing.
+        named_tags = [n for n in request.GET.getlist("tag")[:NAMED_MAX] if "\x00" not in n]
+        named_categories = [
+            c for c in request.GET.getlist("category")[:NAMED_MAX] if "\x00" not in c
+        ]
         tags, codes = [], []
         if named_tags:
             tags = list(Tag.objects.filter(name__in=named_tags).values_list("name", flat=True))
