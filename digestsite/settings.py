@@ -196,29 +196,26 @@ RELEASE = code_release()
 #   in files under VAR_DIR shared by the processes of this server (``pages``).
 
 
-def redis_caches(url: str, prefix: str) -> dict:
+def redis_caches(url: str, prefix: str, lasting_prefix: str = "") -> dict:
     """The CACHES setting for one Redis at ``url`` shared by every app server. A Redis that
     is down or full reads as a miss (logged); one that hangs costs each cache call the socket
-    timeout, kept short because a healthy Redis answers in well under a millisecond."""
+    timeout, kept short because a healthy Redis answers in well under a millisecond. The
+    ``views`` alias (readership counters and the day's salt) keeps ``lasting_prefix``: a
+    deploy must not make every reader of the day new, nor lose the unwritten counts."""
+    options = {"IGNORE_EXCEPTIONS": True, "SOCKET_CONNECT_TIMEOUT": 0.25, "SOCKET_TIMEOUT": 0.25}
+    redis = {"BACKEND": "django_redis.cache.RedisCache", "LOCATION": url, "OPTIONS": options}
     return {
-        "default": {
-            "BACKEND": "django_redis.cache.RedisCache",
-            "LOCATION": url,
-            "KEY_PREFIX": prefix,
-            "OPTIONS": {
-                "IGNORE_EXCEPTIONS": True,
-                "SOCKET_CONNECT_TIMEOUT": 0.25,
-                "SOCKET_TIMEOUT": 0.25,
-            },
-        }
+        "default": {**redis, "KEY_PREFIX": prefix},
+        "views": {**redis, "KEY_PREFIX": f"{lasting_prefix or prefix}:views"},
     }
 
 
 REDIS_URL = os.environ.get("REDIS_URL", "")
-_KEY_PREFIX = f"{os.environ.get('CACHE_KEY_PREFIX', 'digest')}:{RELEASE}"
+_LASTING_PREFIX = os.environ.get("CACHE_KEY_PREFIX", "digest")  # what outlives a release
+_KEY_PREFIX = f"{_LASTING_PREFIX}:{RELEASE}"
 DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = True
 if REDIS_URL:
-    CACHES = redis_caches(REDIS_URL, _KEY_PREFIX)
+    CACHES = redis_caches(REDIS_URL, _KEY_PREFIX, _LASTING_PREFIX)
 else:
     CACHES = {
         "default": {
@@ -247,7 +244,7 @@ else:
         "views": {
             "BACKEND": "pagecache.backends.PageStore",
             "LOCATION": str(VAR_DIR / "cache" / "readership"),
-            "KEY_PREFIX": _KEY_PREFIX,
+            "KEY_PREFIX": _LASTING_PREFIX,  # a deploy keeps the day's readers and counts
             "SHARDS": 4,
             "DATABASE_TIMEOUT": 0.25,
             # Every key expires within a day: no eviction bookkeeping on each write.

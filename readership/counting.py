@@ -277,7 +277,8 @@ def count_search(request, query: str, results: int, *, moment: float | None = No
     batch = batch_of(moment)
     reader = reader_of(request, today_salt)
     words = hashlib.blake2s(terms.encode(), digest_size=12).hexdigest()
-    if not _first_today(f"readership:searched:{batch}:{words}:{reader}", moment):
+    day = day_of(batch).isoformat()
+    if not _first_today(f"readership:searched:{day}:{words}:{reader}", moment):
         return False
     store().set(results_key(batch, terms), int(results), KEEP_SECONDS)
     add(batch, ("q", terms))

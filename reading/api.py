@@ -52,7 +52,7 @@ def api_view(view):
     return require_GET(wrapped)
 
 
-def _paginate(request, queryset, serialize, paginator_class=Paginator):
+def _paginate(request, queryset, serialize, paginator_class=Paginator, views_of=""):
     try:
         size = int(request.GET.get("page_size", DEFAULT_PAGE_SIZE))
     except ValueError:
@@ -77,9 +77,17 @@ def _paginate(request, queryset, serialize, paginator_class=Paginator):
         "count_is_capped": getattr(paginator, "is_capped", False),
         "next": link(page.next_page_number()) if page.has_next() else None,
         "previous": link(page.previous_page_number()) if page.has_previous() else None,
-        "results": [serialize(request, item) for item in page.object_list],
+        "results": [serialize(request, item) for item in _with_views(page.object_list, views_of)],
     }
     return data, None
+
+
+def _with_views(objects, kind: str) -> list:
+    """``objects``, with their 人气 read for all of them at once when they show it."""
+    objects = list(objects)
+    if kind:
+        counting.shown_many(objects, kind)
+    return objects
 
 
 def _url(request, location):
@@ -91,7 +99,8 @@ def _views(request, obj, kind: str) -> int:
     answer showing it is kept in the page cache for a minute at most."""
     if isinstance(request, HttpRequest):
         pages.expire_at(request, time.time() + counting.shown_seconds())
-    return counting.shown(obj, kind)
+    shown = getattr(obj, "shown_views", None)  # read with its neighbours (_with_views)
+    return counting.shown(obj, kind) if shown is None else shown
 
 
 def _tag(tag):
@@ -217,7 +226,7 @@ def api_root(request):
 @api_view
 def digest_list(request):
     queryset = Digest.objects.published().order_by("-issue_date", "-id")
-    data, error = _paginate(request, queryset, _digest_brief)
+    data, error = _paginate(request, queryset, _digest_brief, views_of="digest")
     return error or _json(data)
 
 
@@ -241,7 +250,7 @@ def digest_detail_data(request, digest, entries) -> dict:
             "summary": digest.summary,
             "status": digest.status,
             "tags": [_tag(t) for t in digest.tags.all()],
-            "entries": [_entry_full(request, entry) for entry in entries],
+            "entries": [_entry_full(request, e) for e in _with_views(entries, "entry")],
         }
     )
     del data["api_url"]
@@ -274,7 +283,7 @@ def entry_list(request):
         return _error("Invalid filter.", 400, errors=filterset.errors.get_json_data())
     queryset = filterset.qs
     if not filterset.query_terms:
-        data, error = _paginate(request, queryset, _entry_brief)
+        data, error = _paginate(request, queryset, _entry_brief, views_of="entry")
     else:
         # As the HTML search: rank and cut the page on ids, then load the page's rows.
         data, error = _paginate(
@@ -282,9 +291,8 @@ def entry_list(request):
         )
         if error is None:
             rows = entry_list_queryset().filter(pk__in=data["results"]).in_bulk()
-            data["results"] = [
-                _entry_brief(request, rows[pk]) for pk in data["results"] if pk in rows
-            ]
+            found = _with_views([rows[pk] for pk in data["results"] if pk in rows], "entry")
+            data["results"] = [_entry_brief(request, entry) for entry in found]
     if error:
         return error
     data["notices"] = filterset.notices

@@ -309,6 +309,8 @@ def test_searches_are_kept_with_their_result_count_and_those_that_found_nothing(
     read(search, address="192.0.2.1", data={"q": f"  {word.upper()} "})
     read(search, address="192.0.2.2", data={"q": word})  # from the page cache
     read(search, address="192.0.2.2", data={"q": word})  # the same reader again
+    minute_later(clock)
+    read(search, address="192.0.2.2", data={"q": word})  # and again, later that day
     read(search, address="192.0.2.3", data={"q": "量子引力"})
     read(search, address="192.0.2.3", data={"q": "量子引力", "page": "2"})
     minute_later(clock)
@@ -363,3 +365,28 @@ def test_every_page_links_to_a_privacy_notice_that_says_what_is_counted(settings
     settings.READERSHIP_HONOUR_PRIVACY_SIGNALS = False
     caches["default"].clear()  # the page cache
     assert "请勿追踪" not in Client().get("/privacy/").content.decode()
+
+
+def test_a_deploy_keeps_the_days_readers_and_their_unwritten_counts():
+    """The counters and the day's salt live under a prefix without the release: after a
+    deploy a returning reader is not counted again, and no waiting count is dropped."""
+    from digestsite import settings as production
+
+    redis = production.redis_caches(
+        "redis://127.0.0.1:6379/0", production._KEY_PREFIX, production._LASTING_PREFIX
+    )
+    assert production.RELEASE in redis["default"]["KEY_PREFIX"]
+    assert production.RELEASE not in redis["views"]["KEY_PREFIX"]
+    assert production.RELEASE not in production.CACHES["views"]["KEY_PREFIX"]
+
+
+def test_the_api_reads_the_views_of_a_whole_page_at_once(clock, monkeypatch):
+    for day in range(1, 4):
+        factories.digest(entries=2, issue_date=datetime.date(2025, 9, day))
+    reads = []
+    real = counting.pending
+    monkeypatch.setattr(counting, "pending", lambda *a, **k: reads.append(a) or real(*a, **k))
+    for url, kind in (("/api/v1/digests/", "digest"), ("/api/v1/entries/", "entry")):
+        reads.clear()
+        answer = Client().get(url).json()
+        assert len(answer["results"]) > 1 and [r[0] for r in reads] == [kind]
