@@ -39,7 +39,6 @@ from __future__ import annotations
 from urllib.parse import quote
 
 from django.contrib.syndication.views import Feed
-from django.db.models import Q
 from django.http import Http404, QueryDict
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -48,7 +47,7 @@ from django.utils.html import escape, linebreaks
 from django.utils.translation import gettext as _
 
 from papers.models import SECTIONS_WITH_KIND, Digest, Entry, SiteSettings
-from reading.filters import EntryFilter, categories_for_code, published_tag_lookup
+from reading.filters import EntryFilter, categories_for_code, published_tags_named
 from reading.views.lists import month_bounds
 
 FEED_SIZE = 20
@@ -252,7 +251,8 @@ class TagFeed(EntryFeed):
     url_name = "reading:tag-entries"
 
     def get_object(self, request, slug):
-        tag = published_tag_lookup().filter(Q(slug=slug) | Q(name=slug)).order_by("pk").first()
+        # As the tag's page finds it: slug or name, in any case (reading/filters.py).
+        tag = min(published_tags_named([slug]), key=lambda t: t.pk, default=None)
         if tag is None:
             raise Http404(_("There is no tag “%(tag)s”.") % {"tag": slug})
         return {"slug": tag.slug, "_tag": tag}

@@ -53,7 +53,7 @@ def published_tag_lookup():
     )
 
 
-def _published_tags(values) -> list[Tag]:
+def published_tags_named(values) -> list[Tag]:
     """The published tags named (slug or name, in any case: ``Llm`` names ``LLM``) by
     ``values``."""
     named = Q()
@@ -212,7 +212,7 @@ class EntryFilter(django_filters.FilterSet):
         if not values:
             return queryset
         found = {}  # a case-folded slug or name -> the tags it names
-        for tag in sorted(_published_tags(values), key=lambda tag: tag.pk):
+        for tag in sorted(published_tags_named(values), key=lambda tag: tag.pk):
             for key in {tag.slug.casefold(), tag.name.casefold()}:
                 found.setdefault(key, []).append(tag)
         self.tags = []

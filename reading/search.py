@@ -699,6 +699,9 @@ class CappedPage(Page):
         return self.start_index() + len(self.object_list) - 1 if self.object_list else 0
 
 
+MAX_PAGED_OFFSET = 10**6  # rows a capped list may skip: far past any reader, far from 2**63
+
+
 class CappedCountPaginator(Paginator):
     """Counts at most ``MAX_COUNTED_RESULTS`` results (a bounded ``LIMIT`` subquery): a word
     or tag found in half the archive must not cost a full count. Readers see "more than
@@ -726,6 +729,8 @@ class CappedCountPaginator(Paginator):
             raise PageNotAnInteger(self.error_messages["invalid_page"]) from exc
         if number < 1:
             raise EmptyPage(self.error_messages["min_page"])
+        if (number - 1) * self.per_page > MAX_PAGED_OFFSET:  # no database takes such an offset
+            raise EmptyPage(self.error_messages["no_results"])
         return number
 
     def page(self, number):

@@ -177,6 +177,9 @@ def test_tags_match_in_any_case(client):
     assert "There is no tag" not in page and "没有标签" not in page
     assert _titles(_page(client, "/papers/?tag=llm")) == ["Large Models"]
     assert llm.tags.get().name == "LLM"
+    slug = llm.tags.get().slug
+    feed = client.get(f"/tags/{slug.capitalize()}/feed/atom/")  # as the tag's page finds it
+    assert feed.status_code == 200 and "Large Models" in feed.content.decode()
 
 
 def test_affiliations_match_in_any_case_and_count_as_one_facet_value(client):

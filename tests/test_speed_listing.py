@@ -357,6 +357,8 @@ def test_pages_go_on_past_the_counting_cap(client, monkeypatch):
     assert client.get("/papers/?page=5").status_code == 404
     assert client.get("/papers/?page=0").status_code == 404
     assert client.get("/papers/?page=abc").status_code == 404
+    assert client.get("/papers/?page=9223372036854775807").status_code == 404  # not a 500
+    assert client.get("/api/v1/entries/?q=P&page=9223372036854775807").status_code == 404
 
 
 def test_list_rows_escape_what_editors_typed(client):

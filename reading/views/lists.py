@@ -221,8 +221,7 @@ class EntryListView(TemplateView):
     def suggestions(self, filterset, active: list[dict]) -> dict:
         """What a list with no result offers (reading/suggestions.py): the tags closest to
         the words searched and the tags not found, and the list without its rarest filter."""
-        raw = filterset.form.cleaned_data.get("q") or "" if filterset.form.is_valid() else ""
-        needles = [raw, *raw.split()]
+        needles = [term.text for term in filterset.query_terms]  # parsed, a dozen at most
         needles += [value for value, group in filterset.tag_groups.items() if not group]
         return {"tags": closest_tags(needles), "without": rarest_chip(filterset, active)}
 
@@ -316,19 +315,6 @@ class AffiliationEntryListView(EntryListView):
     def get_heading(self, filterset):
         return gettext("Affiliation: %(name)s") % {"name": self.kwargs["name"]}
 
-    def suggestions(self, filterset, active: list[dict]) -> dict:
-        """What a list with no result offers (reading/suggestions.py): the tags closest to
-        the words searched and the tags not found, and the list without its rarest filter."""
-        raw = filterset.form.cleaned_data.get("q") or "" if filterset.form.is_valid() else ""
-        needles = [raw, *raw.split()]
-        needles += [value for value, group in filterset.tag_groups.items() if not group]
-        return {"tags": closest_tags(needles), "without": rarest_chip(filterset, active)}
-
-    def shows_facets(self, filterset) -> bool:
-        """Whether the list offers facets: a list filtered or searched (the whole archive's
-        tags and categories have their own pages, with counts)."""
-        return bool(filterset.preset or filterset.active_values)
-
     def names_nothing(self, filterset, page) -> bool:
         return not page.paginator.count and not self.request.GET
 
@@ -355,19 +341,6 @@ class MonthEntryListView(EntryListView):
             "year": self.kwargs["year"],
             "month": self.kwargs["month"],
         }
-
-    def suggestions(self, filterset, active: list[dict]) -> dict:
-        """What a list with no result offers (reading/suggestions.py): the tags closest to
-        the words searched and the tags not found, and the list without its rarest filter."""
-        raw = filterset.form.cleaned_data.get("q") or "" if filterset.form.is_valid() else ""
-        needles = [raw, *raw.split()]
-        needles += [value for value, group in filterset.tag_groups.items() if not group]
-        return {"tags": closest_tags(needles), "without": rarest_chip(filterset, active)}
-
-    def shows_facets(self, filterset) -> bool:
-        """Whether the list offers facets: a list filtered or searched (the whole archive's
-        tags and categories have their own pages, with counts)."""
-        return bool(filterset.preset or filterset.active_values)
 
     def names_nothing(self, filterset, page) -> bool:
         return not page.paginator.count and not self.request.GET
