@@ -640,11 +640,10 @@ def review_comment_add(*, link: ShareLink | None, name: str, body: str, target="
     if target:
         shown = workflow.shared_digest(link)
         paper_id, _sep, slug = str(target).partition(":")
+        number = _as_int(paper_id)  # "²" is a digit to str.isdigit, not to int()
         entry = (
-            Entry.objects.filter(digest=shown, paper_id=int(paper_id))
-            .select_related("paper")
-            .first()
-            if paper_id.isdigit()
+            Entry.objects.filter(digest=shown, paper_id=number).select_related("paper").first()
+            if number is not None
             else None
         )
         kind = SectionKind.objects.filter(slug=slug).first() if slug else None

@@ -223,6 +223,13 @@ def test_every_list_of_the_site_answers_a_nul_byte_as_a_bad_filter(staff_client)
     assert {"auth.User", "taggit.Tag", "axes.AccessAttempt", "comments.BlockedTerm"} <= set(checked)
 
 
+@pytest.mark.parametrize("model", ["digest", "entry"])
+def test_an_id_that_only_looks_like_a_number_opens_no_change_page(staff_client, model):
+    """ "²" is a digit to str.isdigit(), not to int(): Django's "does not exist" answer."""
+    response = staff_client.get(f"/admin/papers/{model}/%C2%B2/change/")
+    assert response.status_code == 302 and response["Location"] == "/admin/"
+
+
 def test_the_autocomplete_answer_is_json_with_the_nul_byte_dropped(staff_client):
     response = staff_client.get(
         "/admin/autocomplete/",

@@ -285,3 +285,36 @@ def test_a_live_digest_is_edited_through_its_working_copy_and_only_publishing_an
     services.digest_publish(digest=copy, by=editor)
     live.refresh_from_db()
     assert live.summary == "线上更正"
+
+
+def test_the_checks_of_a_working_copy_do_not_count_its_own_live_digest_as_a_recent_feature(
+    editor,
+):
+    from editorial.editor.checks import run_checks
+
+    live = factories.digest(entries=1, status="published")
+    copy = services.working_copy_start(digest=live, by=editor)
+    entries = list(copy.entries.select_related("paper"))
+    codes = [check.code for check in run_checks(copy, entries, list(SectionKind.objects.all()))]
+    assert "recent" not in codes
+    elsewhere = factories.digest(status="published", issue_date=live.issue_date)
+    factories.entry(digest=elsewhere, paper=entries[0].paper, with_sections=False)
+    codes = [check.code for check in run_checks(copy, entries, list(SectionKind.objects.all()))]
+    assert codes.count("recent") == 1  # another issue did feature it
+
+
+def test_an_author_list_the_page_marks_as_shortened_is_no_problem(editor):
+    from editorial.editor.checks import run_checks
+
+    draft = factories.digest(entries=1, status="draft")
+    paper = draft.entries.get().paper
+    paper.authors = "A One\nB Two"
+    paper.arxiv_snapshot = {"authors": "A One\nB Two\nC Three"}
+    paper.authors_shortened = False
+    paper.save()
+    entries = list(draft.entries.select_related("paper"))
+    assert "authors" in [c.code for c in run_checks(draft, entries, [])]
+    paper.authors_shortened = True  # the importer saw the digest's "…": the page prints it
+    paper.save()
+    entries = list(draft.entries.select_related("paper"))
+    assert "authors" not in [c.code for c in run_checks(draft, entries, [])]

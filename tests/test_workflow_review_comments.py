@@ -139,6 +139,7 @@ def test_an_expired_or_revoked_link_can_no_longer_comment(shared, people, how):
         {"name": "王老师", "body": "x" * 4001},
         {"name": "王老师", "body": "意见", "target": "999999:gist"},
         {"name": "王老师", "body": "意见", "target": "abc:gist"},
+        {"name": "王老师", "body": "意见", "target": "²:gist"},  # a digit to isdigit() only
         {"name": "王老师", "body": "意见", "target": "1:no-such-kind"},
     ],
 )

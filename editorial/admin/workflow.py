@@ -232,7 +232,7 @@ class DigestWorkflowMixin:
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         extra_context = extra_context or {}
-        digest = Digest.objects.filter(pk=object_id).first() if object_id.isdigit() else None
+        digest = self.get_object(request, object_id)  # None for an id that is no number
         if digest is not None and request.method == "POST":
             action = next((UNSAVED_ACTIONS[k] for k in UNSAVED_ACTIONS if k in request.POST), None)
             if action is not None and (
@@ -813,11 +813,7 @@ class EntryWorkflowMixin:
     def change_view(self, request, object_id, form_url="", extra_context=None):
         """An entry of a live digest is read-only; if the digest has unpublished changes
         holding this paper, its editors are taken to that entry."""
-        entry = (
-            Entry.objects.select_related("digest").filter(pk=object_id).first()
-            if str(object_id).isdigit()
-            else None
-        )
+        entry = self.get_object(request, object_id)  # None for an id that is no number
         if entry is not None and entry.digest.status in Digest.READABLE_STATES:
             copied = Entry.objects.filter(
                 digest__working_copy_of=entry.digest_id, paper_id=entry.paper_id

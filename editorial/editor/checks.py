@@ -33,13 +33,14 @@ def _recent(digest: Digest, entries) -> dict:
     """Paper id -> the other live digests within RECENT_DAYS that feature it (one query)."""
     near = datetime.timedelta(days=RECENT_DAYS)
     rows = (
-        Entry.objects.filter(
+        Entry.objects.published()
+        .filter(
             paper_id__in=[entry.paper_id for entry in entries],
-            digest__status__in=Digest.READABLE_STATES,
             digest__issue_date__gte=digest.issue_date - near,
             digest__issue_date__lte=digest.issue_date + near,
         )
-        .exclude(digest_id=digest.pk)
+        # Not this digest, nor (for a working copy) the live digest it will replace.
+        .exclude(digest_id__in=[digest.pk, digest.working_copy_of_id or digest.pk])
         .select_related("digest")
         .order_by("-digest__issue_date")
     )
@@ -51,6 +52,8 @@ def _recent(digest: Digest, entries) -> dict:
 
 def _shortened(paper) -> str | None:
     """How the author list is cut when it is shorter than arXiv's and lacks the "…" mark."""
+    if paper.authors_shortened:  # the page prints its "…" (set by the importer)
+        return None
     authors = paper.author_list
     full = [line for line in str(paper.arxiv_snapshot.get("authors", "")).splitlines() if line]
     last = authors[-1] if authors else ""
