@@ -72,7 +72,7 @@ def editor_view(request, pk, *, model_admin):
     digest, elsewhere = _editable(request, pk)
     if elsewhere and _wants_json(request):  # an autosave of a page opened before it went live
         message = _("This digest went live meanwhile: reload to edit its working copy.")
-        return JsonResponse({"message": message}, status=409)
+        return JsonResponse({"message": message, "conflict": message}, status=409)
     if elsewhere:
         return HttpResponseRedirect(elsewhere)
     kinds = _kinds()

@@ -186,13 +186,12 @@
     saving = true;
     dirty = false;
     say(text.textSaving);
-    var request;
-    try {
-      request = post(form.action || window.location.href, keepalive ? { keepalive: true } : {});
-    } catch (error) {
-      // A body too large for keepalive: an ordinary request (it may still finish).
-      request = post(form.action || window.location.href);
-    }
+    var url = form.action || window.location.href;
+    // fetch() rejects (it never throws) a keepalive body over the browser's 64 KB: then an
+    // ordinary request, which may still finish as the tab goes.
+    var request = keepalive
+      ? post(url, { keepalive: true }).catch(function () { return post(url); })
+      : post(url, {});
     request
       .then(function (response) {
         return response.json().then(function (answer) {
@@ -209,10 +208,12 @@
         } else if (result.status === 409) {
           dirty = true;
           inConflict = true;
-          conflictBox.dataset.latest = answer.latest_version;
-          conflictText.textContent = answer.conflict;
+          // Without a version to build on (the digest went live meanwhile) only a reload helps.
+          conflictBox.dataset.latest = answer.latest_version || "";
+          document.getElementById("editor-overwrite").hidden = !answer.latest_version;
+          conflictText.textContent = answer.conflict || answer.message;
           conflictBox.hidden = false;
-          say(answer.conflict);
+          say(answer.conflict || answer.message);
         } else {
           dirty = true;
           say(answer.message || text.textInvalid);
