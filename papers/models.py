@@ -173,6 +173,13 @@ class Paper(models.Model):
         return split_lines(self.authors)
 
     @property
+    def authors_line(self) -> str:
+        """The authors as one line of text, ending in "…" when the digest shortened the list
+        (feeds, exports, mail, the editor: wherever the page's accessible markup cannot go)."""
+        line = ", ".join(self.author_list)
+        return f"{line}, …" if self.authors_shortened and line else line
+
+    @property
     def affiliation_list(self) -> list[str]:
         return split_lines(self.affiliations)
 

@@ -121,6 +121,7 @@ def _paper(paper, *, full=False):
         "arxiv_id": paper.arxiv_id,
         "title": paper.title,
         "authors": paper.author_list,
+        "authors_shortened": paper.authors_shortened,
         "affiliations": paper.affiliation_list,
         "primary_category": _category(paper.primary_category),
         "abs_url": paper.abs_url,

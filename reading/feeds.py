@@ -233,7 +233,7 @@ class EntryFeed(BaseFeed):
         return max(item.updated_at, item.digest.published_at)
 
     def item_author_name(self, item):
-        return ", ".join(item.paper.author_list)
+        return item.paper.authors_line
 
     def item_categories(self, item):
         names = [item.paper.primary_category.code]

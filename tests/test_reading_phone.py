@@ -58,6 +58,32 @@ def test_a_shortened_author_list_keeps_its_ellipsis_from_the_import_to_the_page(
     assert digest.entries.exclude(paper=paper).get().paper.authors_shortened
 
 
+def test_the_ellipsis_follows_the_author_list_to_lists_feeds_api_exports_and_mail(client):
+    from editorial.exporting import SiteAddress, export_digest
+    from subscriptions.mail import digest_with_content, render_digest_mail
+
+    digest = write_digest(parse_digest(SHORTENED)).digest
+    _publish(digest)
+    cache.clear()
+    list_html = html_of(client, "/papers/")
+    assert re.search(r"A Turing, G Hopper, <span aria-hidden=\"true\">…</span>", list_html)
+    feed = html_of(client, "/categories/cs.LG/feed/atom/")
+    assert "<name>A Turing, G Hopper, …</name>" in feed
+    api = client.get("/api/v1/entries/").json()["results"]
+    shortened = {row["paper"]["arxiv_id"]: row["paper"]["authors_shortened"] for row in api}
+    assert shortened["2403.01234"] is True
+    markdown = export_digest(
+        digest_id=digest.pk, fmt="markdown", address=SiteAddress("https://digest.example")
+    ).text
+    assert "A Turing, G Hopper, …" in markdown
+    # The export reads back as a shortened list: nothing claims the list is complete.
+    reread = parse_digest(markdown)
+    assert next(e for e in reread.entries if e.arxiv_id == "2403.01234").authors_truncated
+    mail = render_digest_mail(digest_with_content(digest.pk), language="en")
+    assert "A Turing, G Hopper, …" in mail.text
+    assert "A Turing, G Hopper, …" in mail.html
+
+
 def test_a_complete_author_list_shows_no_ellipsis(client):
     digest = write_digest(parse_digest(TEXT.replace("M Hamilton...", "M Hamilton"))).digest
     _publish(digest)

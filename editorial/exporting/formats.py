@@ -102,7 +102,7 @@ def _base_entries(digest: Digest, address: SiteAddress) -> list[dict]:
                 "title": paper.title,
                 "title_zh": entry.title_zh,
                 "affiliation_list": paper.affiliation_list,
-                "authors": ", ".join(paper.author_list),
+                "authors": paper.authors_line,
                 "affiliations": " & ".join(paper.affiliation_list),
                 "arxiv_id": paper.arxiv_id,
                 "arxiv_url": paper.abs_url,
