@@ -97,6 +97,35 @@ def test_counts_search_rows_and_states_are_as_asked():
     assert Digest.objects.count() == 40
 
 
+def test_readable_entries_get_related_lists_as_the_worker_stores_them(monkeypatch):
+    from reading import related
+    from reading.models import RelatedEntry
+    from reading.related import STORED, indexed_entries, section_kinds
+
+    # The worker's own computation (run at once under the test settings) is tested elsewhere.
+    monkeypatch.setattr(related, "refresh", lambda **kw: related.Refresh(computed=False))
+    generate("--papers", "220", "--digests", "40")
+    readable = set(indexed_entries().values_list("pk", flat=True))
+    whole = RelatedEntry.objects.filter(kind=None)
+    assert set(whole.values_list("entry_id", flat=True)) == readable
+    assert set(whole.values_list("related_id", flat=True)) <= readable  # never a draft's
+    by_section = RelatedEntry.objects.filter(kind__in=list(section_kinds()))
+    assert set(by_section.values_list("entry_id", flat=True)) == readable
+    entry = Entry.objects.get(pk=min(readable))
+    ranks = list(whole.filter(entry=entry).order_by("rank").values_list("rank", flat=True))
+    assert ranks == list(range(1, len(ranks) + 1)) and 0 < len(ranks) <= STORED
+    assert 'class="related"' in Client().get(entry.get_absolute_url()).content.decode()
+    # A second run fills only the lists that are missing, and leaves the others alone.
+    others = set(RelatedEntry.objects.exclude(entry=entry).values_list("entry", "kind", "related"))
+    RelatedEntry.objects.filter(entry=entry).delete()
+    generate("--papers", "220", "--digests", "40")
+    assert whole.filter(entry=entry).exists()
+    assert (
+        set(RelatedEntry.objects.exclude(entry=entry).values_list("entry", "kind", "related"))
+        == others
+    )
+
+
 def test_quick_is_the_ci_size():
     generate("--quick")
     assert (Paper.objects.count(), Digest.objects.count()) == (1000, 200)

@@ -19,8 +19,8 @@ unpublished ones). Chinese and English text are Zipf-distributed vocabularies wi
 reasoning and distillation at the ranks of technical terms.
 
 Rows are bulk-inserted in batches, one transaction per batch, then the search rows are built
-with ``reading.search.refresh_entries`` (500 entries per call). PostgreSQL gets ANALYZE at the
-end.
+with ``reading.search.refresh_entries`` (500 entries per call), and every readable entry gets
+related lists (``make_related``). PostgreSQL gets ANALYZE at the end.
 """
 
 from __future__ import annotations
@@ -30,6 +30,7 @@ import itertools
 import random
 import time
 import zoneinfo
+from collections import defaultdict
 
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection, transaction
@@ -52,7 +53,8 @@ from papers.models import (
     TaggedDigest,
     TaggedEntry,
 )
-from reading.models import EntrySearch
+from reading.models import EntrySearch, RelatedEntry
+from reading.related import STORED, indexed_entries, section_kinds
 from reading.search import refresh_entries
 
 ENTRIES_PER_DIGEST = 5
@@ -301,16 +303,19 @@ class Command(BaseCommand):
         self.kinds = kinds
         started = time.perf_counter()
         self.prepare_reference_rows()
-        if have_papers == papers and have_digests == digests:
+        grown = not (have_papers == papers and have_digests == digests)
+        if grown:
+            self.make_papers(have_papers, papers)
+            self.make_digests(have_digests, digests, papers)
+        else:
             self.stdout.write(
                 f"Benchmark data already complete: {papers:,} papers, {digests:,} digests."
             )
-        else:
-            self.make_papers(have_papers, papers)
-            self.make_digests(have_digests, digests, papers)
-            if connection.vendor == "postgresql":
-                with connection.cursor() as cursor:
-                    cursor.execute("ANALYZE")
+        listed = self.make_related()
+        if (grown or listed) and connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("ANALYZE")
+        if grown:
             self.stdout.write(
                 f"Benchmark data ready: {papers:,} papers, {digests:,} digests "
                 f"({digests * ENTRIES_PER_DIGEST:,} entries) in "
@@ -333,6 +338,8 @@ class Command(BaseCommand):
                 Figure.objects.filter(entry__in=entries),
                 TaggedEntry.objects.filter(content_object__in=entries),
                 EntrySearch.objects.filter(entry__in=entries),
+                RelatedEntry.objects.filter(entry__in=entries),
+                RelatedEntry.objects.filter(related__in=entries),
                 entries,
                 TaggedDigest.objects.filter(content_object__in=digests),
             ):
@@ -349,6 +356,53 @@ class Command(BaseCommand):
             )
             unused._raw_delete(unused.db)
         self.stdout.write("Earlier benchmark data deleted.")
+
+    def make_related(self) -> int:
+        """Related lists shaped as the worker stores them (reading/related.py: ``STORED``
+        entries per list, one list per entry and per listed section kind), for the readable
+        entries that have none yet, drawn at random among entries sharing a tag. Computing
+        them is the worker's job and takes minutes at this size (docs/performance.md); pages
+        read these rows exactly as they read the worker's. Returns the lists written."""
+        papers = dict(indexed_entries().values_list("pk", "paper_id"))
+        kinds = [None, *section_kinds()]
+        listed = set(RelatedEntry.objects.values_list("entry_id", "kind_id").distinct())
+        missing = [pk for pk in sorted(papers) if any((pk, k) not in listed for k in kinds)]
+        if not missing:
+            return 0
+        tags, pools = defaultdict(list), defaultdict(list)
+        rows = TaggedEntry.objects.filter(content_object_id__in=list(papers)).order_by("tag_id")
+        for entry_id, tag_id in rows.values_list("content_object_id", "tag_id").iterator():
+            tags[entry_id].append(tag_id)
+            pools[tag_id].append(entry_id)
+        everyone = list(papers)
+        written, progress = 0, Progress(self.stdout, "related lists")
+        for start in range(0, len(missing), DIGEST_BATCH * ENTRIES_PER_DIGEST):
+            batch = []
+            for entry_id in missing[start : start + DIGEST_BATCH * ENTRIES_PER_DIGEST]:
+                rng = random.Random(f"{self.seed}:related:{entry_id}")
+                pool = pools[tags[entry_id][0]] if tags[entry_id] else everyone
+                for kind_id in [k for k in kinds if (entry_id, k) not in listed]:
+                    # A rare tag's few entries first, then any (a list is always full).
+                    drawn = rng.sample(pool, min(len(pool), STORED + 4))
+                    drawn += rng.sample(everyone, min(len(everyone), 2 * STORED))
+                    own = {papers[entry_id]}
+                    chosen = [o for o in drawn if papers[o] not in own and not own.add(papers[o])]
+                    chosen = chosen[:STORED]
+                    batch += [
+                        RelatedEntry(
+                            entry_id=entry_id,
+                            kind_id=kind_id,
+                            related_id=other,
+                            score=round(0.9 - 0.05 * rank, 6),
+                            rank=rank,
+                        )
+                        for rank, other in enumerate(chosen, start=1)
+                    ]
+                    written += 1
+            with transaction.atomic():
+                RelatedEntry.objects.bulk_create(batch, batch_size=2000)
+            progress(min(start + DIGEST_BATCH * ENTRIES_PER_DIGEST, len(missing)), len(missing))
+        return written
 
     def forget_cached_pages(self):
         """Pages and blocks cached before (a shared Redis cache survives this process) are
