@@ -7,7 +7,6 @@ readership/reports.py, plus subscribers and sends here (editorial may read subsc
 
 from __future__ import annotations
 
-import csv
 import datetime
 
 from csp.decorators import csp_update
@@ -21,6 +20,7 @@ from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
+from papers.spreadsheets import csv_response
 from readership import charts, reports
 from readership.reports import Period, Report
 from subscriptions.models import Delivery, Subscriber
@@ -150,23 +150,8 @@ def chart_view(request, name):
 
 
 def csv_view(request, name):
-    """The report's table as CSV (UTF-8 with a byte-order mark, so spreadsheet programs read
-    the Chinese)."""
+    """The report's table as CSV (papers/spreadsheets.py: safe to open in a spreadsheet)."""
     report = _report(request, name)
     period = Period.from_query(request.GET)
-    response = HttpResponse(content_type="text/csv; charset=utf-8")
     filename = f"{report.name}-{period.days}d-{period.grain}-{period.today:%Y%m%d}.csv"
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    response.write("\ufeff")
-    writer = csv.writer(response)
-    writer.writerow([str(column) for column in report.columns])
-    writer.writerows([[_cell(value) for value in row] for row in report.rows])
-    return response
-
-
-def _cell(value):
-    """A value for a spreadsheet: text a reader typed (a search) that starts like a formula
-    is written as text, so opening the file runs nothing."""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return value
+    return csv_response([[str(column) for column in report.columns], *report.rows], filename)

@@ -4,14 +4,12 @@ mailings and their deliveries, and the audit trail. Export and erasure call
 subscriptions/services.py, which checks the permission on the server and writes the record.
 """
 
-import csv
-
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count, IntegerField, OuterRef, Subquery
 from django.db.models.functions import Coalesce
-from django.http import HttpResponse, HttpResponseRedirect
+from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
@@ -19,6 +17,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from papers.admin_scale import LargeTableAdminMixin
+from papers.spreadsheets import csv_response
 from subscriptions import services as svc
 from subscriptions.models import Delivery, Mailing, Subscriber, SubscriptionRecord
 
@@ -29,14 +28,6 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False
-
-
-def _csv_response(rows, name: str) -> HttpResponse:
-    response = HttpResponse(content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{name}"'
-    response.write("\ufeff")  # a byte-order mark: spreadsheet programs then read UTF-8
-    csv.writer(response).writerows(rows)
-    return response
 
 
 @admin.register(Subscriber)
@@ -68,7 +59,7 @@ class SubscriberAdmin(LargeTableAdminMixin, ReadOnlyAdmin):
     @admin.action(description=_("Export the selected subscribers (CSV)"))
     def export_selected(self, request, queryset):
         rows = svc.subscribers_export(by=request.user, queryset=queryset)
-        return _csv_response(rows, f"subscribers-{timezone.localdate():%Y%m%d}.csv")
+        return csv_response(rows, f"subscribers-{timezone.localdate():%Y%m%d}.csv")
 
     def get_urls(self):
         wrap = self.admin_site.admin_view
@@ -89,7 +80,7 @@ class SubscriberAdmin(LargeTableAdminMixin, ReadOnlyAdmin):
     def export_view(self, request):
         """Every subscriber as CSV (audited)."""
         rows = svc.subscribers_export(by=request.user)
-        return _csv_response(rows, f"subscribers-{timezone.localdate():%Y%m%d}.csv")
+        return csv_response(rows, f"subscribers-{timezone.localdate():%Y%m%d}.csv")
 
     def erase_view(self, request):
         """Remove an address and what names it, on the reader's request (audited)."""

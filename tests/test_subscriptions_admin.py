@@ -52,6 +52,15 @@ def test_an_editor_exports_the_subscribers_as_csv_and_the_export_is_recorded():
     assert record.actor == editor and "2" in record.reason
 
 
+def test_an_address_that_starts_like_a_formula_is_exported_as_text():
+    # "=" and "+" may start an address's local part: a spreadsheet must not run it.
+    confirmed("=1+2@example.com")
+    _editor, client = staff("editor", "Editor")
+    response = client.get("/admin/subscriptions/subscriber/export/")
+    rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
+    assert [r[0] for r in rows[1:]] == ["'=1+2@example.com"]
+
+
 def test_an_author_can_neither_export_nor_erase():
     confirmed("a@example.com")
     _author, client = staff("author", "Author")
