@@ -483,6 +483,32 @@ def test_items_without_an_arxiv_link_are_kept_as_news_lines_or_skipped_by_choice
     assert all("skipped, as chosen" in n.message for n in skipped.report.skipped)
 
 
+@pytest.mark.parametrize(
+    "written, institutions",
+    [
+        (
+            "University of California, Berkeley & Google",
+            ["University of California, Berkeley", "Google"],
+        ),
+        (
+            "University of Illinois, Urbana-Champaign, Microsoft Research",
+            ["University of Illinois, Urbana-Champaign", "Microsoft Research"],
+        ),
+        ("University of Oxford, Google", ["University of Oxford", "Google"]),
+        ("加州大学洛杉矶分校、微软；清华大学", ["加州大学洛杉矶分校", "微软", "清华大学"]),
+        ("MIT, Stanford University", ["MIT", "Stanford University"]),
+    ],
+)
+def test_a_campus_after_a_comma_stays_with_its_university(written, institutions):
+    text = (
+        "AI前沿推介(3.14)\n时间: 2024-03-14\n\n"
+        "1、[LG] Learning to Rank Papers\n"
+        f"A Turing, G Hopper\n[{written}]\n"
+        "要点：一句。\nhttps://arxiv.org/abs/2403.01234\n"
+    )
+    assert parse_digest(text).entries[0].affiliations == institutions
+
+
 def test_the_date_and_title_of_the_editor_win_over_the_text():
     parsed = _parse(
         "01-front-matter-quoted.md", issue_date=datetime.date(2023, 6, 9), title="改过的标题"

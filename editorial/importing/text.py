@@ -74,7 +74,39 @@ META_KEYS = (
     | TYPE_KEYS
 )
 AFFILIATIONS = re.compile(r"^[\[［【](?P<text>.+)[\]］】]$")
-AFFILIATION_SEPARATOR = re.compile(r"\s+(?:&|＆)\s+|\s*[,;；、，]\s*")
+AFFILIATION_SEPARATOR = re.compile(r"(\s+(?:&|＆)\s+|\s*[,;；、，]\s*)")
+# "University of California, Berkeley": a comma before one of a university system's campuses,
+# not between two institutions. A closed list: "University of Oxford, Google" stays two.
+UNIVERSITY_OF = re.compile(r"^(?:the\s+)?univ(?:ersity|\.)\s+of\s+\S", re.IGNORECASE)
+CAMPUSES = frozenset(
+    "berkeley|los angeles|san diego|santa barbara|irvine|davis|santa cruz|riverside|merced|"
+    "san francisco|urbana-champaign|urbana champaign|chicago|springfield|austin|dallas|"
+    "el paso|san antonio|arlington|madison|milwaukee|amherst|boston|lowell|college park|"
+    "baltimore county|boulder|denver|chapel hill|charlotte|greensboro|ann arbor|dearborn|"
+    "twin cities|duluth|kansas city|lincoln|omaha|manoa|seattle|tacoma|bothell".split("|")
+)
+
+
+def split_affiliations(text: str) -> list[str]:
+    """Institutions separated by & , ; ； 、 ，, keeping "University of California, Berkeley"
+    (a known campus after a Latin comma that follows "University of …") as one."""
+    pieces = AFFILIATION_SEPARATOR.split(text)
+    names = [pieces[0].strip()]
+    for separator, part in zip(pieces[1::2], pieces[2::2], strict=True):
+        part = part.strip()
+        campus = (
+            separator.strip() == ","
+            and UNIVERSITY_OF.match(names[-1])
+            and "," not in names[-1]
+            and part.casefold() in CAMPUSES
+        )
+        if campus:
+            names[-1] = f"{names[-1]}, {part}"
+        else:
+            names.append(part)
+    return [name for name in names if name]
+
+
 # Lines of the preamble that say the date ("日期：…", "Date: …", "date: …").
 DATE_HINT = re.compile(r"^(?:日期|时间|date|发布时间|发布日期)\s*[:：]", re.IGNORECASE)
 # Never the digest's title: separators, tables of contents, front-matter fences.
@@ -111,9 +143,7 @@ def split_glued_header(text: str):
         "title": title,
         "authors": [a.strip() for a in AUTHOR_SEPARATOR.split(authors_text) if a.strip()],
         "truncated": truncated,
-        "affiliations": [
-            part.strip() for part in AFFILIATION_SEPARATOR.split(found.group("aff")) if part.strip()
-        ],
+        "affiliations": split_affiliations(found.group("aff")),
         "rest": found.group("rest").strip(),
     }
 
@@ -745,11 +775,7 @@ class TextLayoutParser:
         elif key in PROJECT_KEYS and link:
             entry.project_url = entry.project_url or link
         elif key in AFFILIATION_KEYS:
-            entry.affiliations = [
-                part.strip()
-                for part in AFFILIATION_SEPARATOR.split(value.strip("[]［］【】"))
-                if part.strip()
-            ]
+            entry.affiliations = split_affiliations(value.strip("[]［］【】"))
         elif key in AUTHOR_KEYS:
             self.set_authors(entry, value)
         elif key in ENGLISH_TITLE_KEYS:
@@ -778,11 +804,7 @@ class TextLayoutParser:
         """Authors, [affiliations] and the Chinese title, in that order, before the sections."""
         affiliations = AFFILIATIONS.match(stripped)
         if affiliations and not entry.affiliations:
-            entry.affiliations = [
-                part.strip()
-                for part in AFFILIATION_SEPARATOR.split(affiliations.group("text"))
-                if part.strip()
-            ]
+            entry.affiliations = split_affiliations(affiliations.group("text"))
             return True
         glued = split_glued_header(stripped) if not entry.authors else None
         if glued:
