@@ -286,14 +286,16 @@ def user_label(user) -> str:
 # --- reviewers' comments (share links) ---------------------------------------------
 
 
-def review_comments(digest, *, paper_id=None) -> list:
+def review_comments(digest, *, paper_id=None, pk=None) -> list:
     """Reviewers' comments on ``digest`` (kept on the live digest for a working copy) with
     their replies, in the order of the editor's page: the digest's, then by paper and
-    section (``paper_id``: that paper's only)."""
+    section (``paper_id``: that paper's only; ``pk``: that comment's thread only)."""
     live = digest.working_copy_of if digest.is_working_copy else digest
     found = ReviewComment.objects.filter(digest=live, parent=None)
     if paper_id is not None:
         found = found.filter(paper=paper_id)
+    if pk is not None:
+        found = found.filter(pk=pk)
     found = list(
         found.select_related("paper", "kind")
         .prefetch_related("replies__author")
