@@ -301,11 +301,17 @@ def review_comments(digest, *, paper_id=None, pk=None) -> list:
         .prefetch_related("replies__author")
         .order_by("created_at")
     )
+    names: dict = {}  # staff id -> display name (the site's name is read once)
     for comment in found:
         comment.when = site_time(comment.created_at)
         for reply in comment.replies.all():
             # Older replies stored a login name: staff are shown by their display name.
-            reply.shown_name = staff_display_name(reply.author) if reply.author else reply.name
+            if reply.author is None:
+                reply.shown_name = reply.name
+            else:
+                if reply.author_id not in names:
+                    names[reply.author_id] = staff_display_name(reply.author)
+                reply.shown_name = names[reply.author_id]
             reply.when = site_time(reply.created_at)
     return sorted(
         found,
