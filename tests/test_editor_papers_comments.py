@@ -336,7 +336,8 @@ def test_a_section_comment_is_shown_under_its_section_and_the_digests_at_the_top
     # The section's text box names the count to a screen reader.
     assert f'id_e{entry.pk}-s-gist-comments"' in page
     assert (
-        "id_e%d-s-gist-hint id_e%d-s-gist-count id_e%d-s-gist-comments" % ((entry.pk,) * 3) in page
+        f"id_e{entry.pk}-s-gist-hint id_e{entry.pk}-s-gist-count id_e{entry.pk}-s-gist-comments"
+        in page
     )
 
 
