@@ -292,8 +292,10 @@
     }
     shownEntry = item;
     var block = doc.getElementById("paper-" + item.querySelector(".editor-position").textContent);
-    if (block) {
-      block.scrollIntoView({ block: "start" });
+    if (block && doc.scrollingElement) {
+      // Scroll the frame only: scrollIntoView() would scroll this page too, under the
+      // pointer of a click that focused the field (the click then lands elsewhere).
+      doc.scrollingElement.scrollTop = block.getBoundingClientRect().top + doc.scrollingElement.scrollTop;
     }
   });
 
@@ -469,7 +471,7 @@
 
   function addPaper() {
     var data = new FormData(addForm);
-    return send(addForm.action, data).then(function (result) {
+    return send(addForm.getAttribute("action"), data).then(function (result) {
       var answer = result.answer;
       if (result.status === 200) {
         added(answer);
@@ -579,7 +581,7 @@
     }
     var action = data.get("action");
     var id = reviewForm.id.replace("review-form-", "");
-    post(reviewForm.action, { body: data })
+    post(reviewForm.getAttribute("action"), { body: data })
       .then(function (response) {
         return response.json().then(function (answer) {
           return { status: response.status, answer: answer };
