@@ -275,6 +275,9 @@ def test_on_a_live_digest_adding_and_removing_happen_in_its_working_copy_only(ed
     assert order(copy) == [live_papers[1], paper.pk] and positions(copy) == [1, 2]
     assert order(live) == live_papers
     assert Digest.objects.get(pk=live.pk).status == Digest.Status.PUBLISHED
+    # Readers get the changes when the copy is published, not before.
+    services.working_copy_publish(copy=Digest.objects.get(pk=copy.pk), by=editor)
+    assert order(live) == [live_papers[1], paper.pk] and positions(live) == [1, 2]
 
 
 # --- permission -------------------------------------------------------------------------------

@@ -494,7 +494,10 @@
       setTimeout(resolve, 1000);
     })
       .then(function () {
-        return fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } });
+        return fetch(url, {
+          credentials: "same-origin",
+          headers: { "X-Requested-With": "fetch", Accept: "application/json" },
+        });
       })
       .then(function (response) {
         return response.json();
