@@ -14,11 +14,19 @@ from editorial.models import ReviewComment, Revision
 from papers.models import Digest, Entry, Paper
 from tests import factories
 from tests.arxiv_server import Reply, recorded
-from tests.workflow_support import client_for, csrf_post, role_user
+from tests.workflow_support import client_for as chinese_client
+from tests.workflow_support import csrf_post, role_user
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english")]
 
 FETCH = {"HTTP_X_REQUESTED_WITH": "fetch"}
+
+
+def client_for(user):
+    """A client whose browser asks for English (the site's default is Chinese)."""
+    client = chinese_client(user)
+    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
+    return client
 
 
 @pytest.fixture
@@ -132,6 +140,8 @@ def test_a_paper_already_in_the_digest_is_refused_with_a_clear_message(draft, au
         f"arXiv:{first.paper.arxiv_id} is already in this digest, as paper 1."
     )
     assert draft.entries.count() == 3 and services.content_version(draft) == version
+    chinese = csrf_post(chinese_client(author), url("add", draft), data, **FETCH)
+    assert chinese.json()["message"] == f"arXiv:{first.paper.arxiv_id} 已在本期中，为第 1 篇。"
 
 
 @pytest.mark.parametrize("value", ["", "not an id", "2513.00001", "²"])
