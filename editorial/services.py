@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from background.tasks import queue_mail
 from comments.markup import neutralise
 from comments.models import Comment
+from comments.services import staff_display_name
 from editorial import workflow
 from editorial.models import AuditRecord, ReviewComment, Revision, ShareLink
 from editorial.signals import digest_went_live
@@ -672,7 +673,8 @@ def review_comment_reply(*, comment: ReviewComment, by, body: str) -> ReviewComm
         parent=root,
         paper=root.paper,
         kind=root.kind,
-        name=workflow.user_label(by)[:REVIEW_NAME_MAX],
+        # What the reviewer reads: the staff member's name, never a login name.
+        name=staff_display_name(by)[:REVIEW_NAME_MAX],
         author=by,
         body=body,
     )
@@ -1066,46 +1068,126 @@ def digest_save_content(
     values (ValidationError keyed by field: ``title``, ``e<id>-title_zh``,
     ``f<id>-source_url``…). Saves by one person within ``EDITOR_REVISION_MINUTES`` of
     their revision are merged into it (autosave makes no revision per pause)."""
-    _require(by, CHANGE_PERMISSION)
-    digest_check_editable(digest=digest, by=by)
     with transaction.atomic():
-        locked = _locked(digest)
-        # The state may have changed since the page was opened (published meanwhile).
-        digest_check_editable(digest=locked, by=by)
-        latest = locked.revisions.select_related("author").order_by("-number").first()
-        current = latest.version if latest else "0"
-        if str(base_version or "").strip() != current:
-            raise EditConflict(latest)
+        locked, latest = _open_for_edit(digest, by, base_version)
         errors, writes = _content_plan(locked, data)
         if errors:
             raise ValidationError(errors)
         if not writes:
-            return ContentSave(digest=locked, version=current, revision=None, changed=False)
-        _write(writes)
-        now = timezone.now()
-        snapshot = workflow.snapshot(locked)
-        window = now - datetime.timedelta(minutes=EDITOR_REVISION_MINUTES)
-        if (
-            latest is not None
-            and latest.saved_at is not None
-            and not latest.published
-            and latest.author_id == by.pk
-            and latest.created_at >= window
-        ):
-            latest.snapshot = snapshot
-            latest.saves += 1
-            latest.saved_at = now
-            latest.save(update_fields=["snapshot", "saves", "saved_at"])
-            revision = latest
-        else:
-            revision = Revision.objects.create(
+            return ContentSave(
                 digest=locked,
-                number=(latest.number if latest else 0) + 1,
-                author=by,
-                message=(message or _("Edited in the digest editor"))[:300],
-                snapshot=snapshot,
-                saved_at=now,
+                version=latest.version if latest else "0",
+                revision=None,
+                changed=False,
             )
-        if locked.status in Digest.READABLE_STATES:
-            content_changed()
+        _write(writes)
+        revision = _record_edit(locked, by, latest, message=message)
+    return ContentSave(digest=locked, version=revision.version, revision=revision, changed=True)
+
+
+def _open_for_edit(digest: Digest, by, base_version) -> tuple[Digest, Revision | None]:
+    """In the caller's transaction: ``digest`` locked, after the checks every editor write
+    makes (permission, a state that may be edited, a page based on the stored version:
+    ``EditConflict`` otherwise), and its latest revision."""
+    _require(by, CHANGE_PERMISSION)
+    digest_check_editable(digest=digest, by=by)
+    locked = _locked(digest)
+    # The state may have changed since the page was opened (published meanwhile).
+    digest_check_editable(digest=locked, by=by)
+    latest = locked.revisions.select_related("author").order_by("-number").first()
+    current = latest.version if latest else "0"
+    if str(base_version or "").strip() != current:
+        raise EditConflict(latest)
+    return locked, latest
+
+
+def _record_edit(locked: Digest, by, latest: Revision | None, *, message="", merge=True):
+    """The revision holding an editor write just made: the author's recent autosave
+    revision, updated (``merge``), or a new one. A new version either way."""
+    now = timezone.now()
+    snapshot = workflow.snapshot(locked)
+    window = now - datetime.timedelta(minutes=EDITOR_REVISION_MINUTES)
+    if (
+        merge
+        and latest is not None
+        and latest.saved_at is not None
+        and not latest.published
+        and latest.author_id == by.pk
+        and latest.created_at >= window
+    ):
+        latest.snapshot = snapshot
+        latest.saves += 1
+        latest.saved_at = now
+        latest.save(update_fields=["snapshot", "saves", "saved_at"])
+        revision = latest
+    else:
+        revision = Revision.objects.create(
+            digest=locked,
+            number=(latest.number if latest else 0) + 1,
+            author=by,
+            message=(message or _("Edited in the digest editor"))[:300],
+            snapshot=snapshot,
+            saved_at=now,
+        )
+    if locked.status in Digest.READABLE_STATES:
+        content_changed()
+    return revision
+
+
+def digest_add_paper(*, digest: Digest, by, paper: Paper, base_version: str) -> ContentSave:
+    """Add ``paper`` to ``digest`` as its last entry (an empty Chinese title and sections,
+    to be written in the editor), from the page's ``base_version``. Refused like
+    ``digest_save_content`` (permission, a live digest, a stale version), and with a
+    ValidationError when the paper is already in the digest. Its own revision."""
+    with transaction.atomic():
+        locked, latest = _open_for_edit(digest, by, base_version)
+        there = locked.entries.filter(paper=paper).values_list("position", flat=True).first()
+        if there is not None:
+            raise ValidationError(
+                _("arXiv:%(id)s is already in this digest, as paper %(n)d.")
+                % {"id": paper.arxiv_id, "n": there},
+                code="duplicate",
+            )
+        last = max(locked.entries.values_list("position", flat=True), default=0)
+        Entry.objects.create(digest=locked, paper=paper, position=last + 1)
+        message = _("Added arXiv:%(id)s in the digest editor") % {"id": paper.arxiv_id}
+        revision = _record_edit(locked, by, latest, message=message, merge=False)
+    return ContentSave(digest=locked, version=revision.version, revision=revision, changed=True)
+
+
+def digest_remove_entry(*, digest: Digest, by, entry_id, base_version: str) -> ContentSave:
+    """Remove the entry ``entry_id`` (its sections and figures with it) from ``digest``; the
+    papers after it move up, so positions stay 1..n. Refused like ``digest_add_paper``, and
+    when the entry is not in the digest or readers commented on it (their comments would go).
+    The paper itself stays (other digests may show it). Its own revision."""
+    with transaction.atomic():
+        locked, latest = _open_for_edit(digest, by, base_version)
+        number = _as_int(entry_id)
+        entry = (
+            locked.entries.select_related("paper").filter(pk=number).first()
+            if number is not None
+            else None
+        )
+        if entry is None:
+            raise ValidationError(
+                _("This paper is no longer in the digest. Reload the page."), code="missing"
+            )
+        lost = Comment.objects.filter(entry=entry).count()
+        if lost:
+            raise ValidationError(
+                _(
+                    "Readers commented on this paper (%(count)d comments would be deleted). "
+                    "Nothing was changed; remove those comments first if that is what you want."
+                )
+                % {"count": lost},
+                code="commented",
+            )
+        entry.delete()
+        after = list(locked.entries.filter(position__gt=entry.position).order_by("position"))
+        entries_park_positions([row.pk for row in after])
+        for row in after:
+            row.position -= 1
+            row.save(update_fields=["position", "updated_at"])
+        message = _("Removed arXiv:%(id)s in the digest editor") % {"id": entry.paper.arxiv_id}
+        revision = _record_edit(locked, by, latest, message=message, merge=False)
     return ContentSave(digest=locked, version=revision.version, revision=revision, changed=True)

@@ -14,7 +14,8 @@ from django.utils.html import escape
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 
-from editorial.models import SHARE_SALT, EditPresence, ShareLink
+from comments.services import staff_display_name
+from editorial.models import SHARE_SALT, EditPresence, ReviewComment, ShareLink
 from papers.models import Digest, Entry
 
 PUBLISH_PERMISSION = "papers.publish_digest"
@@ -280,3 +281,39 @@ def user_label(user) -> str:
     if user is None:
         return _("someone")
     return user.get_full_name() or user.get_username()
+
+
+# --- reviewers' comments (share links) ---------------------------------------------
+
+
+def review_comments(digest, *, paper_id=None, pk=None) -> list:
+    """Reviewers' comments on ``digest`` (kept on the live digest for a working copy) with
+    their replies, in the order of the editor's page: the digest's, then by paper and
+    section (``paper_id``: that paper's only; ``pk``: that comment's thread only)."""
+    live = digest.working_copy_of if digest.is_working_copy else digest
+    found = ReviewComment.objects.filter(digest=live, parent=None)
+    if paper_id is not None:
+        found = found.filter(paper=paper_id)
+    if pk is not None:
+        found = found.filter(pk=pk)
+    found = list(
+        found.select_related("paper", "kind")
+        .prefetch_related("replies__author")
+        .order_by("created_at")
+    )
+    names: dict = {}  # staff id -> display name (the site's name is read once)
+    for comment in found:
+        comment.when = site_time(comment.created_at)
+        for reply in comment.replies.all():
+            # Older replies stored a login name: staff are shown by their display name.
+            if reply.author is None:
+                reply.shown_name = reply.name
+            else:
+                if reply.author_id not in names:
+                    names[reply.author_id] = staff_display_name(reply.author)
+                reply.shown_name = names[reply.author_id]
+            reply.when = site_time(reply.created_at)
+    return sorted(
+        found,
+        key=lambda c: (c.paper_id is not None, c.paper_id or 0, c.kind.order if c.kind else 0),
+    )

@@ -14,6 +14,7 @@ from django.conf import settings
 from django.db import OperationalError
 
 from editorial import services
+from editorial.models import ReviewComment
 from papers.models import Digest, Entry, Figure, Section, SectionKind
 from tests import factories
 from tests.test_browser import HAVE_CHROMIUM, browser  # noqa: F401 (the shared fixture)
@@ -347,3 +348,84 @@ def test_without_javascript_the_editor_is_a_plain_form_that_saves_and_moves(
     assert _positions(digest) == [a, c, b]
     assert _summary(digest) == "没有脚本时写的摘要"
     context.close()
+
+
+def test_add_and_remove_papers_and_answer_a_section_comment_without_losing_typing(
+    browser,  # noqa: F811
+    live_server,
+    people,
+):
+    from playwright.sync_api import expect
+
+    author, editor, digest = people
+    editor.first_name, editor.last_name = "明", "张"
+    editor.save()
+    a, b, c = _entry_order(digest)
+    second = Entry.objects.get(pk=b)
+    link = services.share_link_create(digest=digest, by=editor, note="王老师")
+    comment = services.review_comment_add(
+        link=link, name="王老师", body="主旨写得太长。", target=f"{second.paper_id}:gist"
+    )
+    services.review_comment_add(link=link, name="李老师", body="整体不错。")
+    extra = factories.paper(arxiv_id="2509.30002", title="A Paper Added in the Editor")
+
+    page = _open_editor(browser, live_server, "editor", digest)
+    # The section's comment sits under its text box; the digest's at the top.
+    thread = page.locator(f"#comments-e{b}-s-gist")
+    expect(thread).to_contain_text("主旨写得太长")
+    box = page.locator(f"#id_e{b}-s-gist").bounding_box()
+    assert thread.bounding_box()["y"] > box["y"]
+    expect(page.locator("#comments-digest")).to_contain_text("整体不错")
+    count = page.locator(f"#id_e{b}-s-gist-comments")
+    expect(count).to_have_text("1 unresolved reviewer comment")
+    expect(page.locator(f"[data-counter='e{b}-all']")).to_have_text("1 unresolved reviewer comment")
+
+    # Typing not yet saved survives a reply and a resolve (no reload).
+    page.fill("#id_summary", "回复时还没保存的摘要")
+    page.fill(f"#review-reply-{comment.pk}", "已缩短。")
+    page.locator(f"#review-{comment.pk} button[value=reply]").click()
+    expect(page.locator(f"#review-{comment.pk} .editor-review-reply")).to_contain_text("张")
+    expect(page.locator(f"#review-{comment.pk} .editor-review-reply")).to_contain_text("已缩短")
+    page.locator(f"#review-{comment.pk} button[value=resolve]").focus()
+    page.keyboard.press("Enter")
+    expect(page.locator(f"#review-{comment.pk}")).to_have_class(re.compile("is-resolved"))
+    expect(count).to_have_text("Reviewer comments: all resolved")
+    assert page.evaluate("document.activeElement.value") == "reopen"  # focus stays on it
+    assert page.input_value("#id_summary") == "回复时还没保存的摘要"
+    assert _read(lambda: ReviewComment.objects.get(pk=comment.pk).resolved_at) is not None
+
+    # Add a paper by its arxiv.org link, from the keyboard; the typing is saved first.
+    page.locator("#editor-add-arxiv").fill("https://arxiv.org/abs/2509.30002v1")
+    page.locator("#editor-add-arxiv").press("Enter")
+    expect(page.locator("#editor-add-status")).to_contain_text("added as paper 4")
+    added = _read(lambda: Entry.objects.get(digest=digest, paper=extra))
+    assert _positions(digest) == [a, b, c, added.pk]
+    assert _summary(digest) == "回复时还没保存的摘要"
+    expect(page.locator(f"#entry-{added.pk} .editor-position")).to_have_text("4")
+    page.frame_locator("#editor-preview").locator(
+        "#paper-4-title", has_text="A Paper Added in the Editor"
+    ).wait_for()
+    # The same paper again: a clear message, nothing added.
+    page.locator("#editor-add-arxiv").fill("2509.30002")
+    page.locator("#editor-add-button").click()
+    expect(page.locator("#editor-add-status")).to_contain_text("already in this digest")
+
+    # Remove the first paper, confirming; positions stay 1..n and autosave goes on.
+    dialogs = []
+
+    def accept(dialog):
+        dialogs.append(dialog.message)
+        dialog.accept()
+
+    page.on("dialog", accept)
+    page.locator(f"#entry-{a} .editor-remove").click()
+    expect(page.locator(f"#entry-{a}")).to_have_count(0)
+    assert "Remove" in dialogs[0]
+    assert page.locator("#editor-entries .editor-position").all_inner_texts() == ["1", "2", "3"]
+    assert _positions(digest) == [b, c, added.pk]
+    page.fill(f"#id_e{added.pk}-title_zh", "新加的论文的中文标题")
+    _wait_saved(page)
+    assert _read(lambda: Entry.objects.get(pk=added.pk).title_zh) == "新加的论文的中文标题"
+    assert page.locator("#editor-conflict").is_hidden()
+    assert_accessible(page)
+    _close(page)

@@ -325,7 +325,7 @@ class DigestWorkflowMixin:
                 buttons.append(("_archive", _("Archive")))
         context.update(
             {
-                "review_comments": review_comments(obj) if obj else [],
+                "review_comments": workflow.review_comments(obj) if obj else [],
                 "working_copy": copy,
                 "live_digest": obj.working_copy_of if is_copy else None,
                 "can_publish": editor,
@@ -830,7 +830,7 @@ class EntryWorkflowMixin:
     def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
         context["site_zone"] = workflow.site_zone().key
         if obj is not None:
-            context["review_comments"] = review_comments(obj.digest, paper_id=obj.paper_id)
+            context["review_comments"] = workflow.review_comments(obj.digest, paper_id=obj.paper_id)
             context["digest_is_copy"] = obj.digest.is_working_copy
             context["digest_is_live"] = obj.digest.status in Digest.READABLE_STATES
         return super().render_change_form(request, context, add, change, form_url, obj)
@@ -845,25 +845,6 @@ class ShareLinkForm(forms.Form):
     )
     days = forms.IntegerField(
         label=gettext_lazy("Valid for (days)"), min_value=1, max_value=90, initial=7
-    )
-
-
-def review_comments(digest, *, paper_id=None) -> list:
-    """Reviewers' comments on ``digest`` (kept on the live digest for a working copy) with
-    their replies, in the order of the editor's page: the digest's, then by paper and
-    section (``paper_id``: that paper's only)."""
-    live = digest.working_copy_of if digest.is_working_copy else digest
-    found = ReviewComment.objects.filter(digest=live, parent=None)
-    if paper_id is not None:
-        found = found.filter(paper=paper_id)
-    found = list(
-        found.select_related("paper", "kind").prefetch_related("replies").order_by("created_at")
-    )
-    for comment in found:
-        comment.when = workflow.site_time(comment.created_at)
-    return sorted(
-        found,
-        key=lambda c: (c.paper_id is not None, c.paper_id or 0, c.kind.order if c.kind else 0),
     )
 
 

@@ -86,6 +86,8 @@ class Box:
     hint: str = ""
     is_list: bool = False
     slug: str = ""
+    comments: list = field(default_factory=list)  # reviewers' (editor.comments.attach)
+    unresolved: int = 0
 
 
 @dataclass
@@ -96,6 +98,12 @@ class EntryRow:
     tags: Box
     sections: list[Box] = field(default_factory=list)
     figures: list[dict] = field(default_factory=list)
+    # Reviewers' comments on the paper itself, and the counts (editor.comments.attach).
+    comments: list = field(default_factory=list)
+    comment_key: str = ""
+    total_key: str = ""
+    unresolved: int | None = None
+    comments_anchor: str = ""
 
 
 def page_rows(

@@ -1,6 +1,10 @@
 """The one-page editor's pages: the editor (GET; POST saves, as a plain form or as the
 autosave's request, which gets JSON), and its preview (GET: the stored digest as the public
-page, shown in a frame; POST: the typed content's article and checks, as JSON).
+page, shown in a frame; POST: the typed content's article and checks, as JSON); adding a
+paper (by arXiv id, fetched from arXiv on the worker when unknown) and removing one; and
+replying to, resolving and reopening reviewers' comments. Each answers a request of the
+page's script (``X-Requested-With: fetch``) with JSON, and a plain form with a redirect back
+to the editor and a message.
 
 Permission is checked here and again by ``digest_save_content``: ``papers.change_digest``,
 and an author cannot edit a published, scheduled or archived digest."""
@@ -16,14 +20,20 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.cache import patch_cache_control
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.clickjacking import xframe_options_sameorigin
+from django_tasks.exceptions import TaskResultDoesNotExist
 
 from editorial import services, workflow
+from editorial.arxiv_sync import fetch_and_store
+from editorial.editor import comments as review
 from editorial.editor import forms
 from editorial.editor.checks import run_checks
 from editorial.editor.preview import preview_context
-from papers.models import Digest, SectionKind
+from editorial.models import ReviewComment
+from papers.arxiv_ids import parse_arxiv_id
+from papers.models import Digest, Entry, Paper, SectionKind
 
 
 def _editable(request, pk) -> tuple[Digest, str | None]:
@@ -145,6 +155,9 @@ def _page(request, model_admin, digest, entries, kinds, *, data=None, errors=Non
     if data is not None:
         data["raw"] = request.POST.dict()
     fields, rows = forms.page_rows(digest, entries, kinds, data=data, errors=errors)
+    groups = review.grouped(digest, entries)
+    counts = review.unresolved(groups, entries)
+    review.attach(rows, groups, counts)
     others = workflow.presence_touch(digest, request.user)
     shown = preview_context(digest, {}, kinds)
     context = {
@@ -165,6 +178,9 @@ def _page(request, model_admin, digest, entries, kinds, *, data=None, errors=Non
             for p in others
         ],
         "state": digest.get_status_display(),
+        "digest_comments": groups.get(review.DIGEST, []),
+        "digest_unresolved": counts.get(review.DIGEST, 0),
+        "all_comments": [comment for found in groups.values() for comment in found],
         "preview_url": reverse("admin:papers_digest_editor_preview", args=[digest.pk]),
     }
     response = TemplateResponse(
@@ -208,3 +224,243 @@ def preview_view(request, pk):
     patch_cache_control(response, private=True, no_store=True)
     response["X-Robots-Tag"] = "noindex, nofollow"
     return response
+
+
+# --- adding and removing papers -----------------------------------------------------------
+
+
+def _editor_url(digest, entry_id=None) -> str:
+    url = reverse("admin:papers_digest_editor", args=[digest.pk])
+    return f"{url}#entry-{entry_id}" if entry_id else url
+
+
+def _refused(request, digest, message: str, status: int = 400):
+    """A write the page asked for, refused with ``message`` (nothing was changed)."""
+    if _wants_json(request):
+        return JsonResponse({"message": message}, status=status)
+    messages.error(request, message)
+    return HttpResponseRedirect(_editor_url(digest))
+
+
+def _went_live(request, elsewhere: str):
+    message = _("This digest went live meanwhile: reload to edit its working copy.")
+    if _wants_json(request):
+        return JsonResponse({"message": message, "conflict": message}, status=409)
+    return HttpResponseRedirect(elsewhere)
+
+
+def _conflict(request, digest, exc: services.EditConflict):
+    if _wants_json(request):
+        payload = {
+            "conflict": exc.messages[0],
+            "latest_version": exc.latest_version,
+            "who": exc.who,
+            "when": exc.when,
+        }
+        return JsonResponse(payload, status=409)
+    return _refused(request, digest, exc.messages[0], 409)
+
+
+def _lookup_outcome(result) -> str | None:
+    """What went wrong in a finished arXiv lookup (``fetch_and_store``), or None."""
+    outcome = result.return_value if result.status == "SUCCESSFUL" else None
+    if outcome is None:
+        return _("The arXiv lookup failed. Nothing was changed.")
+    return outcome.get("error") or None
+
+
+def add_view(request, pk, *, model_admin):
+    """``…/editor/add/`` (POST ``arxiv``, ``base_version``): the paper, found by its arXiv
+    id or link, becomes the digest's last entry. An unknown paper is fetched from arXiv on
+    the worker (arXiv may take 20 s): the answer is then a 202 with the address to ask
+    again (``lookup_view``), and the page sends the same request once the paper exists."""
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
+    digest, elsewhere = _editable(request, pk)
+    if elsewhere:
+        return _went_live(request, elsewhere)
+    value = request.POST.get("arxiv", "").strip()
+    if not value:
+        return _refused(request, digest, _("Give an arXiv id or link, e.g. 2509.22445."))
+    try:
+        arxiv_id = parse_arxiv_id(value)
+    except ValidationError as exc:
+        return _refused(request, digest, " ".join(exc.messages))
+    paper = Paper.objects.filter(arxiv_id=arxiv_id).first()
+    if paper is None:
+        result = fetch_and_store.enqueue(
+            ids=[arxiv_id], overwrite=None, user_id=request.user.pk, language=get_language()
+        )
+        if not result.is_finished:
+            message = _("Asking arXiv for %(id)s…") % {"id": arxiv_id}
+            if _wants_json(request):
+                url = reverse("admin:papers_digest_editor_lookup", args=[digest.pk, result.id])
+                return JsonResponse({"pending": url, "message": message}, status=202)
+            messages.info(
+                request, message + " " + _("Press “Add paper” again in a moment to add it.")
+            )
+            return HttpResponseRedirect(_editor_url(digest))
+        if error := _lookup_outcome(result):
+            return _refused(request, digest, error)
+        paper = Paper.objects.filter(arxiv_id=arxiv_id).first()
+        if paper is None:
+            missing = _("arXiv has no paper %(id)s. Nothing was changed.") % {"id": arxiv_id}
+            return _refused(request, digest, missing)
+    try:
+        saved = services.digest_add_paper(
+            digest=digest,
+            by=request.user,
+            paper=paper,
+            base_version=request.POST.get("base_version", ""),
+        )
+    except services.EditConflict as exc:
+        return _conflict(request, digest, exc)
+    except ValidationError as exc:
+        return _refused(request, digest, " ".join(exc.messages))
+    entry = Entry.objects.get(digest=digest, paper=paper)
+    message = _("arXiv:%(id)s added as paper %(n)d.") % {"id": arxiv_id, "n": entry.position}
+    if not _wants_json(request):
+        messages.success(request, message)
+        return HttpResponseRedirect(_editor_url(digest, entry.pk))
+    entries = forms.load_entries(digest)
+    kinds = _kinds()
+    _fields, rows = forms.page_rows(digest, entries, kinds)
+    groups = review.grouped(digest, entries)
+    review.attach(rows, groups, review.unresolved(groups, entries))
+    row = next(row for row in rows if row.entry.pk == entry.pk)
+    html = render_to_string(
+        "admin/papers/digest/_editor_entry.html", {"row": row, "digest": digest}, request
+    )
+    threads = [*row.comments, *(c for box in row.sections for c in box.comments)]
+    forms_html = render_to_string(
+        "admin/papers/digest/_editor_review_forms.html",
+        {"comments": threads, "digest": digest},
+        request,
+    )
+    return JsonResponse(
+        {
+            "version": saved.version,
+            "entry": entry.pk,
+            "html": html,
+            "forms": forms_html,
+            "saved": message,
+        }
+    )
+
+
+def lookup_view(request, pk, result_id, *, model_admin):
+    """``…/editor/add/<task id>/``: whether the arXiv lookup ``add_view`` started is done
+    (``{"pending": true}``, ``{"error": …}`` or ``{"ready": true}``). Only the person who
+    asked may follow it."""
+    digest, elsewhere = _editable(request, pk)
+    if elsewhere:
+        return _went_live(request, elsewhere)
+    try:
+        result = fetch_and_store.get_result(str(result_id))
+    except TaskResultDoesNotExist:
+        return JsonResponse({"error": _("This arXiv lookup is unknown. Try again.")}, status=404)
+    if result.kwargs.get("user_id") != request.user.pk:
+        return JsonResponse({"error": _("This arXiv lookup is unknown. Try again.")}, status=404)
+    if not result.is_finished:
+        response = JsonResponse({"pending": True})
+    elif error := _lookup_outcome(result):
+        response = JsonResponse({"error": error})
+    else:
+        response = JsonResponse({"ready": True})
+    patch_cache_control(response, private=True, no_store=True)
+    return response
+
+
+def remove_view(request, pk, entry_id, *, model_admin):
+    """``…/editor/remove/<entry id>/``: GET asks to confirm (the page without its script);
+    POST (``base_version``) removes the paper from the digest, positions staying 1..n."""
+    digest, elsewhere = _editable(request, pk)
+    if elsewhere:
+        return _went_live(request, elsewhere)
+    if request.method == "GET":
+        entry = get_object_or_404(Entry.objects.select_related("paper"), pk=entry_id, digest=digest)
+        context = {
+            **model_admin.admin_site.each_context(request),
+            "opts": Digest._meta,
+            "digest": digest,
+            "entry": entry,
+            "version": services.content_version(digest),
+            "title": _("Remove paper %(n)d from %(digest)s?")
+            % {"n": entry.position, "digest": digest},
+        }
+        return TemplateResponse(request, "admin/papers/digest/editor_remove.html", context)
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["GET", "POST"])
+    try:
+        saved = services.digest_remove_entry(
+            digest=digest,
+            by=request.user,
+            entry_id=entry_id,
+            base_version=request.POST.get("base_version", ""),
+        )
+    except services.EditConflict as exc:
+        return _conflict(request, digest, exc)
+    except ValidationError as exc:
+        return _refused(request, digest, " ".join(exc.messages))
+    message = _("Paper removed from the digest.")
+    if _wants_json(request):
+        return JsonResponse({"version": saved.version, "saved": message})
+    messages.success(request, message)
+    return HttpResponseRedirect(_editor_url(digest))
+
+
+# --- reviewers' comments ------------------------------------------------------------------
+
+
+def comment_view(request, pk, comment, *, model_admin):
+    """``…/editor/comments/<id>/`` (POST ``action``: reply (with ``body``), resolve or
+    reopen): the same permission as the digest's page (view or change it; replying and
+    resolving need ``papers.change_digest``, checked by the services). JSON: the thread
+    rendered again and every unresolved count of the page."""
+    digest = get_object_or_404(Digest, pk=pk)
+    if not model_admin.has_view_or_change_permission(request, digest):
+        raise PermissionDenied
+    live = digest.working_copy_of if digest.is_working_copy else digest
+    remark = get_object_or_404(ReviewComment, pk=comment, digest=live)
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
+    action = request.POST.get("action", "")
+    try:
+        if action == "reply":
+            services.review_comment_reply(
+                comment=remark, by=request.user, body=request.POST.get("body", "")
+            )
+            done = _("Reply sent.")
+        elif action in ("resolve", "reopen"):
+            services.review_comment_resolve(
+                comment=remark, by=request.user, resolved=action == "resolve"
+            )
+            done = _("Comment resolved.") if action == "resolve" else _("Comment open again.")
+        else:
+            raise ValidationError(_("Choose what to do with the comment."))
+    except PermissionDenied as exc:
+        if not _wants_json(request):
+            raise
+        return JsonResponse({"message": str(exc)}, status=403)
+    except ValidationError as exc:
+        return _refused(request, digest, " ".join(exc.messages))
+    root = remark.parent_id or remark.pk
+    if not _wants_json(request):
+        messages.success(request, done)
+        return HttpResponseRedirect(f"{_editor_url(digest)}#review-{root}")
+    entries = list(digest.entries.all())
+    groups = review.grouped(digest, entries)
+    thread = next(c for found in groups.values() for c in found if c.pk == root)
+    counters = {
+        key: render_to_string(
+            "admin/papers/digest/_editor_comment_count.html", {"n": n}, request
+        ).strip()
+        for key, n in review.unresolved(groups, entries).items()
+    }
+    elsewhere_paper = review.group_of(thread, {e.paper_id: e for e in entries}) == review.DIGEST
+    html = render_to_string(
+        "admin/papers/digest/_editor_comment.html",
+        {"comment": thread, "show_target": elsewhere_paper},
+        request,
+    )
+    return JsonResponse({"html": html, "counters": counters, "message": done})

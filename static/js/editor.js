@@ -6,7 +6,10 @@
    - autosave a few seconds after typing stops and when the tab is hidden or closed, one
      request at a time, each sending the version it is based on; a conflict (someone else
      saved) is shown and autosave stops until the editor chooses;
-   - reordering papers by drag and drop, by the move buttons and by Alt+Up / Alt+Down. */
+   - reordering papers by drag and drop, by the move buttons and by Alt+Up / Alt+Down;
+   - adding a paper by arXiv id and removing one (after a confirmation), each after the
+     typed text is saved, so the version the page works from stays the stored one;
+   - replying to, resolving and reopening reviewers' comments in place. */
 (function () {
   "use strict";
 
@@ -172,6 +175,16 @@
     });
   }
 
+  function showConflict(answer) {
+    inConflict = true;
+    // Without a version to build on (the digest went live meanwhile) only a reload helps.
+    conflictBox.dataset.latest = answer.latest_version || "";
+    document.getElementById("editor-overwrite").hidden = !answer.latest_version;
+    conflictText.textContent = answer.conflict || answer.message;
+    conflictBox.hidden = false;
+    say(answer.conflict || answer.message);
+  }
+
   function save(keepalive) {
     clearTimeout(saveTimer);
     saveTimer = null;
@@ -207,13 +220,7 @@
           say(answer.saved);
         } else if (result.status === 409) {
           dirty = true;
-          inConflict = true;
-          // Without a version to build on (the digest went live meanwhile) only a reload helps.
-          conflictBox.dataset.latest = answer.latest_version || "";
-          document.getElementById("editor-overwrite").hidden = !answer.latest_version;
-          conflictText.textContent = answer.conflict || answer.message;
-          conflictBox.hidden = false;
-          say(answer.conflict || answer.message);
+          showConflict(answer);
         } else {
           dirty = true;
           say(answer.message || text.textInvalid);
@@ -231,6 +238,7 @@
         say(text.textFailed);
         saveTimer = setTimeout(save, SAVE_DELAY * 3);
         busy();
+        form.dispatchEvent(new CustomEvent("editor:saved", { detail: { status: 0 } }));
       });
   }
 
@@ -247,6 +255,9 @@
 
   form.addEventListener("input", function (event) {
     var box = event.target;
+    if (box.form !== form) {
+      return; // the add box and reply boxes belong to their own forms
+    }
     if (box.tagName === "TEXTAREA") {
       fit(box);
       count(box);
@@ -281,8 +292,10 @@
     }
     shownEntry = item;
     var block = doc.getElementById("paper-" + item.querySelector(".editor-position").textContent);
-    if (block) {
-      block.scrollIntoView({ block: "start" });
+    if (block && doc.scrollingElement) {
+      // Scroll the frame only: scrollIntoView() would scroll this page too, under the
+      // pointer of a click that focused the field (the click then lands elsewhere).
+      doc.scrollingElement.scrollTop = block.getBoundingClientRect().top + doc.scrollingElement.scrollTop;
     }
   });
 
@@ -384,4 +397,224 @@
 
   list.addEventListener("pointerup", drop);
   list.addEventListener("pointercancel", drop);
+
+  // --- adding and removing papers ----------------------------------------------------------
+
+  // Resolves once what is typed is saved (the version is the stored one); rejects with a
+  // message when it cannot be (a conflict, invalid fields, no server).
+  function flush() {
+    return new Promise(function (resolve, reject) {
+      function check() {
+        if (inConflict) {
+          reject(new Error(conflictText.textContent));
+        } else if (!saving && !dirty) {
+          resolve();
+        } else {
+          form.addEventListener(
+            "editor:saved",
+            function (event) {
+              var status = event.detail.status;
+              if (status === 200) {
+                setTimeout(check, 0);
+              } else {
+                reject(new Error(statusLine.textContent));
+              }
+            },
+            { once: true }
+          );
+          if (!saving) {
+            save();
+          }
+        }
+      }
+      check();
+    });
+  }
+
+  function send(url, data) {
+    data.set("base_version", version.value);
+    data.set("csrfmiddlewaretoken", form.elements.csrfmiddlewaretoken.value);
+    return post(url, { body: data }).then(function (response) {
+      return response.json().then(
+        function (answer) {
+          return { status: response.status, answer: answer };
+        },
+        function () {
+          return { status: response.status, answer: { message: text.textNoAnswer } };
+        }
+      );
+    });
+  }
+
+  var addForm = document.getElementById("editor-add-form");
+  var addBox = document.getElementById("editor-add-arxiv");
+  var addStatus = document.getElementById("editor-add-status");
+  var addButton = document.getElementById("editor-add-button");
+
+  function added(answer) {
+    var holder = document.createElement("ol");
+    holder.innerHTML = answer.html;
+    var item = holder.firstElementChild;
+    list.appendChild(item);
+    if (answer.forms) {
+      addForm.insertAdjacentHTML("afterend", answer.forms);
+    }
+    Array.prototype.forEach.call(item.querySelectorAll("textarea.editor-grow"), fit);
+    renumber();
+    version.value = answer.version;
+    addBox.value = "";
+    addStatus.textContent = answer.saved;
+    say(answer.saved);
+    previewSoon();
+    item.querySelector("input[type=text], textarea").focus();
+  }
+
+  function addPaper() {
+    var data = new FormData(addForm);
+    return send(addForm.getAttribute("action"), data).then(function (result) {
+      var answer = result.answer;
+      if (result.status === 200) {
+        added(answer);
+      } else if (result.status === 202) {
+        addStatus.textContent = answer.message;
+        return waitForArxiv(answer.pending);
+      } else if (result.status === 409) {
+        showConflict(answer);
+        addStatus.textContent = answer.conflict || answer.message;
+      } else {
+        addStatus.textContent = answer.message || text.textNoAnswer;
+      }
+    });
+  }
+
+  // The paper is fetched from arXiv on the worker: ask every second whether it is there,
+  // then send the same request again.
+  function waitForArxiv(url) {
+    return new Promise(function (resolve) {
+      setTimeout(resolve, 1000);
+    })
+      .then(function () {
+        return fetch(url, {
+          credentials: "same-origin",
+          headers: { "X-Requested-With": "fetch", Accept: "application/json" },
+        });
+      })
+      .then(function (response) {
+        return response.json();
+      })
+      .then(function (answer) {
+        if (answer.pending) {
+          return waitForArxiv(url);
+        }
+        if (answer.error) {
+          addStatus.textContent = answer.error;
+          return null;
+        }
+        return addPaper();
+      });
+  }
+
+  addForm.addEventListener("submit", function (event) {
+    event.preventDefault();
+    if (addButton.disabled) {
+      return;
+    }
+    addButton.disabled = true;
+    addStatus.textContent = text.textAdding;
+    flush()
+      .then(addPaper)
+      .catch(function (error) {
+        addStatus.textContent = (error && error.message) || text.textNoAnswer;
+      })
+      .then(function () {
+        addButton.disabled = false;
+      });
+  });
+
+  function removePaper(link) {
+    var item = link.closest(".editor-entry");
+    var title = item.querySelector("h3 [lang]").textContent;
+    if (!window.confirm(text.textConfirmRemove.replace("{title}", title))) {
+      return;
+    }
+    flush()
+      .then(function () {
+        return send(link.href, new FormData());
+      })
+      .then(function (result) {
+        var answer = result.answer;
+        if (result.status === 200) {
+          var next = item.nextElementSibling || item.previousElementSibling;
+          item.remove();
+          renumber();
+          version.value = answer.version;
+          say(answer.saved);
+          previewSoon();
+          (next ? next.querySelector(".editor-remove") : addBox).focus();
+        } else if (result.status === 409) {
+          showConflict(answer);
+        } else {
+          say(answer.message || text.textNoAnswer);
+        }
+      })
+      .catch(function (error) {
+        say((error && error.message) || text.textNoAnswer);
+      });
+  }
+
+  list.addEventListener("click", function (event) {
+    var link = event.target.closest("a.editor-remove");
+    if (link) {
+      event.preventDefault();
+      removePaper(link);
+    }
+  });
+
+  // --- reviewers' comments -----------------------------------------------------------------
+
+  document.addEventListener("submit", function (event) {
+    var reviewForm = event.target.closest("form.editor-review-form");
+    if (!reviewForm) {
+      return;
+    }
+    event.preventDefault();
+    var data = new FormData(reviewForm);
+    if (event.submitter && event.submitter.name) {
+      data.set(event.submitter.name, event.submitter.value);
+    }
+    var action = data.get("action");
+    var id = reviewForm.id.replace("review-form-", "");
+    post(reviewForm.getAttribute("action"), { body: data })
+      .then(function (response) {
+        return response.json().then(function (answer) {
+          return { status: response.status, answer: answer };
+        });
+      })
+      .then(function (result) {
+        var answer = result.answer;
+        var thread = document.getElementById("review-" + id);
+        if (result.status !== 200) {
+          say(answer.message || text.textNoAnswer);
+          return;
+        }
+        thread.outerHTML = answer.html;
+        Array.prototype.forEach.call(document.querySelectorAll("[data-counter]"), function (node) {
+          if (node.dataset.counter in answer.counters) {
+            node.innerHTML = answer.counters[node.dataset.counter];
+          }
+        });
+        say(answer.message);
+        thread = document.getElementById("review-" + id);
+        var focus =
+          action === "reply"
+            ? thread.querySelector("textarea")
+            : thread.querySelector("button[value=resolve], button[value=reopen]");
+        if (focus) {
+          focus.focus();
+        }
+      })
+      .catch(function () {
+        say(text.textNoAnswer);
+      });
+  });
 })();
