@@ -514,6 +514,12 @@ class Digest(models.Model):
     def clean(self):
         if self.expires_at and self.published_at and self.expires_at <= self.published_at:
             raise ValidationError({"expires_at": _("The expiry must come after the go-live time.")})
+        if self.working_copy_of_id and self.issue_date and self.slug:
+            # The unique address is not a rule for a working copy (it shares its live
+            # digest's): check it against the other digests now, not at publishing.
+            clash = Digest.objects.originals().filter(issue_date=self.issue_date, slug=self.slug)
+            if clash.exclude(pk=self.working_copy_of_id).exists():
+                raise ValidationError({"slug": _("Another digest of that date uses this slug.")})
 
 
 class EntryQuerySet(models.QuerySet):

@@ -169,6 +169,20 @@ def test_an_address_taken_by_another_digest_is_refused(draft, author):
         save(draft, author, data)
 
 
+def test_a_working_copy_cannot_take_another_digests_address_in_the_editor(editor):
+    live = factories.digest(entries=1, status="published")
+    other = factories.digest(status="published")
+    copy = services.working_copy_start(digest=live, by=editor)
+    data = content(copy, slug=other.slug, issue_date=other.issue_date.isoformat())
+    with pytest.raises(ValidationError) as refused:
+        save(copy, editor, data)
+    assert "slug" in refused.value.message_dict  # said at the field, when typed
+    copy.refresh_from_db()
+    assert (copy.issue_date, copy.slug) == (live.issue_date, live.slug)
+    # Its own live digest's address is its own.
+    save(copy, editor, content(copy, summary="更正"))
+
+
 def test_a_figure_of_another_paper_is_refused(draft, author):
     data = content(draft)
     stranger = data["entries"][1]["figures"][0]["id"]

@@ -92,18 +92,6 @@ class DigestWorkflowForm(StaleEditFormMixin, forms.ModelForm):
             if name in self.fields:
                 self.fields[name].help_text = f"{self.fields[name].help_text} {zone}"
 
-    def clean(self):
-        cleaned = super().clean()
-        live_id = self.instance.working_copy_of_id
-        date, slug = cleaned.get("issue_date"), cleaned.get("slug")
-        if live_id and date and slug:
-            # The unique address is not checked for a working copy (it shares its live
-            # digest's): check it against the other digests now, not at publishing.
-            clash = Digest.objects.originals().filter(issue_date=date, slug=slug)
-            if clash.exclude(pk=live_id).exists():
-                self.add_error("slug", _("Another digest of that date uses this slug."))
-        return cleaned
-
     def clean_expires_at(self):
         expires_at = self.cleaned_data.get("expires_at")
         if expires_at and "expires_at" in self.changed_data and expires_at <= timezone.now():
