@@ -183,6 +183,19 @@ def test_a_link_to_a_folded_section_opens_it(browser, live_server, demo):
     page.context.close()
 
 
+def test_a_malformed_fragment_leaves_the_folds_working(browser, live_server, demo):
+    page = phone(browser, "light")
+    errors = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.goto(live_server.url + DIGEST + "#%E4")  # half a character: decoding it throws
+    gist = page.locator("#paper-1-gist")
+    gist.locator("summary").tap()
+    assert gist.locator(".body").is_hidden()
+    page.wait_for_function("location.hash.includes('closed=')")
+    assert errors == []
+    page.context.close()
+
+
 def test_the_paper_page_has_the_same_bar_with_its_sections(browser, live_server, demo):
     page = phone(browser, "dark")
     page.goto(live_server.url + DIGEST + "2509.22445/")

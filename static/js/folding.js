@@ -18,8 +18,18 @@
     return section && section.id ? section.id : null;
   }
 
+  // The fragment, decoded; a malformed one ("#%E4") is read as written instead of throwing.
+  function fragment() {
+    var raw = window.location.hash.slice(1);
+    try {
+      return decodeURIComponent(raw);
+    } catch (error) {
+      return raw;
+    }
+  }
+
   function closedInFragment() {
-    var hash = decodeURIComponent(window.location.hash.slice(1));
+    var hash = fragment();
     if (hash.indexOf(PREFIX) !== 0) return null;
     return hash.slice(PREFIX.length).split(",").filter(Boolean);
   }
@@ -52,7 +62,7 @@
 
   // A link to a section (or to something inside one) opens the folds around its target.
   function openTarget() {
-    var id = decodeURIComponent(window.location.hash.slice(1));
+    var id = fragment();
     var target = id && document.getElementById(id);
     if (!target) return;
     var node = target;
