@@ -436,6 +436,8 @@ SUBSCRIPTIONS_BATCH_SIZE = int(os.environ.get("SUBSCRIPTIONS_BATCH_SIZE", "200")
 # A digest published with a go-live time older than this (a back-dated old issue) is not
 # mailed: subscribers asked for new digests.
 SUBSCRIPTIONS_BACKDATED_HOURS = 24
+# The worker forgets, once a day, sign-ups never confirmed whose links expired.
+SUBSCRIPTIONS_WORKER_SWEEPS = True
 # Editorial workflow (editorial/workflow.py, editorial/services.py); email settings are above.
 SHARE_LINK_DAYS = int(os.environ.get("SHARE_LINK_DAYS", "7"))  # default life of a share link
 EDIT_PRESENCE_MINUTES = 5  # "also editing" on the digest page: opened within this many minutes

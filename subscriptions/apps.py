@@ -13,7 +13,10 @@ class SubscriptionsConfig(AppConfig):
     def ready(self):
         from anymail.signals import tracking
 
-        from subscriptions import bounces
+        from background.tasks import worker_ready
+        from subscriptions import bounces, services
 
         # A provider's webhook reports a bounce, a complaint or an unsubscribe.
         tracking.connect(bounces.on_tracking_event, dispatch_uid="subscriptions-tracking")
+        # The daily sweep of sign-ups never confirmed starts with the worker.
+        worker_ready.connect(services.start_forgetting, dispatch_uid="subscriptions.forget")

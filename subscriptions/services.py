@@ -40,7 +40,13 @@ from django.utils.translation import ngettext
 from django_tasks import task
 from taggit.models import Tag
 
-from background.tasks import enqueue_on_commit, queue_mail, retrying_task, unsubscribe_headers
+from background.tasks import (
+    enqueue_on_commit,
+    enqueue_periodic,
+    queue_mail,
+    retrying_task,
+    unsubscribe_headers,
+)
 from comments import services as comments
 from papers.models import Category, Digest, Paper, TaggedDigest, TaggedEntry
 from subscriptions import mail
@@ -288,18 +294,59 @@ def remind_unconfirmed(subscriber_id: int, asked_at: str) -> str:
     return "reminded"
 
 
+def _never_confirmed(now: datetime.datetime):
+    """Addresses that never confirmed (waiting, or unsubscribed from the confirmation mail)
+    whose last link, the confirmation's or the reminder's, has expired: nothing they could
+    still do needs them, so they are not kept. Bounces and complaints stay (never mail them)."""
+    cutoff = now - datetime.timedelta(hours=conf("CONFIRM_HOURS"))
+    return Subscriber.objects.filter(
+        status__in=[Status.PENDING, Status.UNSUBSCRIBED],
+        confirmed_at__isnull=True,
+        confirmation_sent_at__lt=cutoff,
+    ).filter(Q(reminded_at__isnull=True) | Q(reminded_at__lt=cutoff))
+
+
 @task()
 def forget_unconfirmed(subscriber_id: int) -> str:
     """Remove an address that never confirmed once its last link has expired."""
-    cutoff = timezone.now() - datetime.timedelta(hours=conf("CONFIRM_HOURS"))
     with transaction.atomic():
-        stale = Subscriber.objects.filter(
-            pk=subscriber_id, status=Status.PENDING, confirmed_at__isnull=True
-        ).filter(Q(confirmation_sent_at__lt=cutoff) & Q(reminded_at__lt=cutoff))
-        deleted, _rows = stale.delete()
+        _total, rows = _never_confirmed(timezone.now()).filter(pk=subscriber_id).delete()
+        deleted = rows.get(Subscriber._meta.label, 0)
         if deleted:
             _record(Action.EXPIRED, reason=_("An unconfirmed sign-up was removed."))
     return "removed" if deleted else "kept"
+
+
+@task()
+def forget_never_confirmed() -> str:
+    """Once a day: every address that never confirmed and whose links expired, whatever
+    path it took (signed up again after its reminder, unsubscribed before confirming); the
+    per-address task after the reminder covers the usual case at once."""
+    try:
+        with transaction.atomic():
+            _total, rows = _never_confirmed(timezone.now()).delete()
+            deleted = rows.get(Subscriber._meta.label, 0)
+            if deleted:
+                _record(
+                    Action.EXPIRED,
+                    reason=ngettext(
+                        "%(n)d unconfirmed sign-up was removed.",
+                        "%(n)d unconfirmed sign-ups were removed.",
+                        deleted,
+                    )
+                    % {"n": deleted},
+                )
+    finally:
+        start_forgetting(after=24 * 3600)
+    return f"Removed {deleted} unconfirmed sign-up(s)."
+
+
+def start_forgetting(sender=None, *, after: float = 0, **kwargs) -> None:
+    """Enqueue the next daily sweep (unless one is waiting) ``after`` seconds from now."""
+    if not conf("WORKER_SWEEPS"):
+        return
+    run_after = timezone.now() + datetime.timedelta(seconds=after)
+    enqueue_periodic(forget_never_confirmed, run_after=run_after)
 
 
 def subscriber_confirm(*, subscriber: Subscriber) -> Subscriber:

@@ -239,3 +239,52 @@ def test_one_reminder_at_most_goes_to_an_unconfirmed_address():
     with time_machine.travel(later + datetime.timedelta(hours=49)):
         assert svc.forget_unconfirmed.call(subscriber.pk) == "removed"
     assert not Subscriber.objects.exists()
+
+
+def test_the_daily_sweep_forgets_every_address_that_never_confirmed_and_keeps_the_rest():
+    now = timezone.now()
+    day = datetime.timedelta(days=1)
+
+    def subscriber(email, status, *, asked, reminded=None, confirmed=None):
+        return Subscriber.objects.create(
+            email=email,
+            key=email[:32],
+            status=status,
+            confirmation_sent_at=asked,
+            reminded_at=reminded,
+            confirmed_at=confirmed,
+        )
+
+    Status = Subscriber.Status
+    # Signed up again after the reminder: the per-address task found its link fresh then.
+    subscriber("again@example.com", Status.PENDING, asked=now - 3 * day, reminded=now - 5 * day)
+    # Pressed "unsubscribe" in the confirmation mail, never confirmed.
+    subscriber("nope@example.com", Status.UNSUBSCRIBED, asked=now - 3 * day)
+    kept = {
+        subscriber("fresh@example.com", Status.PENDING, asked=now - datetime.timedelta(hours=2)),
+        subscriber("reminded@example.com", Status.PENDING, asked=now - 3 * day, reminded=now - day),
+        subscriber(
+            "left@example.com", Status.UNSUBSCRIBED, asked=now - 9 * day, confirmed=now - 8 * day
+        ),
+        subscriber(
+            "reader@example.com", Status.CONFIRMED, asked=now - 9 * day, confirmed=now - 8 * day
+        ),
+        subscriber("bounced@example.com", Status.BOUNCED, asked=now - 9 * day),
+    }
+    assert svc.forget_never_confirmed.call() == "Removed 2 unconfirmed sign-up(s)."
+    assert set(Subscriber.objects.all()) == kept
+    record = SubscriptionRecord.objects.get(action=SubscriptionRecord.Action.EXPIRED)
+    assert "2" in record.reason
+
+
+def test_the_worker_starts_one_daily_sweep_however_often_it_starts(settings):
+    from django_tasks_db.models import DBTaskResult
+
+    from background.tasks import worker_ready
+
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+    settings.SUBSCRIPTIONS_WORKER_SWEEPS = True
+    worker_ready.send(sender=None)
+    worker_ready.send(sender=None)
+    waiting = DBTaskResult.objects.filter(task_path=svc.forget_never_confirmed.module_path)
+    assert waiting.count() == 1
