@@ -77,12 +77,14 @@ class ImportDigestForm(forms.Form):
     unlinked = forms.ChoiceField(
         label=gettext_lazy("Items without an arXiv link"),
         choices=[
-            ("keep", gettext_lazy("Keep each as a line (title and link) of the digest's summary")),
+            ("entries", gettext_lazy("Import each as an entry whose source is its link")),
             ("skip", gettext_lazy("Skip them (each is listed below)")),
+            ("summary", gettext_lazy("Keep each as a line (title and link) of the digest's summary")),
         ],
-        initial="keep",
+        initial="entries",
         required=False,
         widget=forms.RadioSelect,
+        help_text=gettext_lazy("An item without any link is skipped whatever the choice."),
     )
     allow_unplaced = forms.BooleanField(
         label=gettext_lazy("Create even with unplaced text"),
@@ -161,7 +163,7 @@ class ImportDigestForm(forms.Form):
                 issue_date=cleaned.get("issue_date"),
                 title=cleaned.get("title") or "",
                 label_map=resolve_label_map(self.label_map, SectionKind.objects.all()),
-                skip_unlinked=cleaned.get("unlinked") == "skip",
+                unlinked=cleaned.get("unlinked") or "entries",
             )
             self.parsed = parse_digest(text, cleaned.get("format") or "auto", options)
         except DigestImportError as exc:
@@ -251,6 +253,7 @@ def import_digest_view(request):
         "form": form,
         "parsed": parsed,
         "plan": plan,
+        "items": _items_in_order(plan),
         "add_kind_url": reverse("admin:papers_sectionkind_add"),
         "label_rows": form.label_rows() if form.parsed is not None else [],
         "kinds": SectionKind.objects.all(),
@@ -258,6 +261,16 @@ def import_digest_view(request):
         "max_bytes": settings.IMPORT_MAX_BYTES,
     }
     return TemplateResponse(request, "admin/papers/digest/import.html", context)
+
+
+def _items_in_order(plan) -> list[dict]:
+    """Every item of the preview in the order of the text: each planned entry ("row") and
+    each heading not imported ("note", with its reason)."""
+    if plan is None:
+        return []
+    items = [{"line": row.item.line, "row": row} for row in plan.entries]
+    items += [{"line": note.line, "note": note} for note in plan.parsed.report.skipped]
+    return sorted(items, key=lambda item: (item["line"] is None, item["line"] or 0))
 
 
 # -- arXiv metadata on the paper admin ------------------------------------------------------
