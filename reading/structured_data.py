@@ -98,7 +98,11 @@ def entry_article(entry, *, site, absolute, summary: str = "", image: str = "") 
         },
     }
     if paper.arxiv_id:
-        data["identifier"] = {"@type": "PropertyValue", "propertyID": "arXiv", "value": paper.arxiv_id}
+        data["identifier"] = {
+            "@type": "PropertyValue",
+            "propertyID": "arXiv",
+            "value": paper.arxiv_id,
+        }
     if not paper.author_list:
         del data["author"]
     if entry.title_zh:

@@ -618,7 +618,9 @@ def test_the_command_chooses_what_happens_to_items_without_an_arxiv_link():
     lines = output.splitlines()
     first = next(i for i, line in enumerate(lines) if "line 5:" in line)
     # Every item in the order of the text, with what happens to it.
-    assert [("source https://" in line, "not imported" in line) for line in lines[first:first + 6]] == [
+    assert [
+        ("source https://" in line, "not imported" in line) for line in lines[first : first + 6]
+    ] == [
         (True, False),
         (False, False),
         (False, True),

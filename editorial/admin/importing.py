@@ -79,7 +79,10 @@ class ImportDigestForm(forms.Form):
         choices=[
             ("entries", gettext_lazy("Import each as an entry whose source is its link")),
             ("skip", gettext_lazy("Skip them (each is listed below)")),
-            ("summary", gettext_lazy("Keep each as a line (title and link) of the digest's summary")),
+            (
+                "summary",
+                gettext_lazy("Keep each as a line (title and link) of the digest's summary"),
+            ),
         ],
         initial="entries",
         required=False,
@@ -311,7 +314,17 @@ class ArxivFetchMixin:
         return actions
 
     def fetch_from_arxiv(self, request, queryset):
-        return self._start_fetch(request, list(queryset.values_list("arxiv_id", flat=True)))
+        ids = list(queryset.filter(arxiv_id__isnull=False).values_list("arxiv_id", flat=True))
+        left_out = queryset.filter(arxiv_id__isnull=True).count()
+        if left_out:
+            messages.warning(
+                request,
+                _("%(count)d selected items are not on arXiv (they have a source link): left out.")
+                % {"count": left_out},
+            )
+        if not ids:
+            return None  # back to the list, with the message
+        return self._start_fetch(request, ids)
 
     def _may_fetch(self, request) -> bool:
         return self.has_change_permission(request) or self.has_add_permission(request)

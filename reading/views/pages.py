@@ -17,10 +17,10 @@ from django.core.cache.utils import make_template_fragment_key
 from django.db.models import (
     Case,
     Exists,
-    Q,
     JSONField,
     OuterRef,
     Prefetch,
+    Q,
     Subquery,
     When,
     prefetch_related_objects,
