@@ -42,7 +42,7 @@ def test_link_sourced_items_are_unique_by_link_and_arxiv_papers_by_id():
 
 
 @pytest.mark.django_db
-def test_the_form_validation_says_what_is_missing():
+def test_the_form_validation_says_what_is_missing(english):
     item = Paper(title="t", authors="", primary_category=factories.category())
     with pytest.raises(ValidationError) as refused:
         item.full_clean()
