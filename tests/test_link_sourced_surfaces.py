@@ -176,6 +176,11 @@ def test_the_admin_shows_and_saves_a_link_sourced_paper(site):
     ):
         response = client.get(url)
         assert response.status_code == 200, url
+    # The one-page editor of the draft holding one: its source link, no "arXiv:None".
+    draft = Digest.objects.get(title="草稿")
+    editor = client.get(reverse("admin:papers_digest_editor", args=[draft.pk]))
+    assert editor.status_code == 200
+    assert DRAFT_SOURCE in editor.content.decode() and "None" not in editor.content.decode()
     page = client.get(reverse("admin:papers_paper_change", args=[paper.pk])).content.decode()
     assert 'name="arxiv_lookup"' not in page and SOURCE in page  # no arXiv fetch for it
     # Neither an arXiv id nor a source link: the form says so, no 500.
