@@ -725,7 +725,7 @@ def _tell_about_review(comment: ReviewComment) -> None:
             where = reverse("admin:papers_entry_change", args=[entry.pk])
     section = _("the whole digest")
     if comment.paper_id:
-        section = comment.paper.arxiv_id
+        section = comment.paper.arxiv_id or comment.paper.source_label
         if comment.kind_id:
             section = f"{section} · {comment.kind.name_zh}"
     subject = _("Reviewer comment on %(title)s") % {"title": digest.title}

@@ -101,7 +101,8 @@ def snapshot(digest: Digest) -> dict:
         "entries": [
             {
                 "paper": entry.paper_id,
-                "arxiv_id": entry.paper.arxiv_id,
+                # A label for the history: the arXiv id, or an item's link when not on arXiv.
+                "arxiv_id": entry.paper.arxiv_id or entry.paper.source_url,
                 "paper_title": entry.paper.title,
                 "position": entry.position,
                 "title_zh": entry.title_zh,

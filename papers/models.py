@@ -7,6 +7,7 @@ Every public read goes through the ``published()`` queryset methods defined here
 
 import uuid
 from pathlib import PurePath
+from urllib.parse import urlsplit
 
 from django.core.exceptions import ValidationError
 from django.db import connection, models
@@ -38,8 +39,13 @@ class ArxivIdField(models.CharField):
     def to_python(self, value):
         value = super().to_python(value)
         if value in self.empty_values:
-            return value
+            return None if self.null else value
         return parse_arxiv_id(value)
+
+    def get_prep_value(self, value):
+        value = super().get_prep_value(value)
+        # A paper without an arXiv id stores NULL, never "": the unique id stays unique.
+        return None if self.null and value == "" else value
 
 
 class Category(models.Model):
@@ -78,19 +84,35 @@ class PaperQuerySet(models.QuerySet):
 
 class Paper(models.Model):
     """The facts about one arXiv paper, shared by every digest entry that presents it.
-    Filled from arXiv where possible; editors may correct any field."""
+    Filled from arXiv where possible; editors may correct any field.
+
+    An item that is not an arXiv paper (a news item of a mixed daily) is *link-sourced*: no
+    arXiv id, its link in ``source_url``, which then identifies it (unique among them)."""
 
     arxiv_id = ArxivIdField(
         _("arXiv id"),
         unique=True,
+        null=True,
+        blank=True,
         help_text=_(
             "Paste the id or the arxiv.org link; the version is dropped "
-            "(2509.22445v2 is stored as 2509.22445). Old ids such as hep-th/9901001 work too."
+            "(2509.22445v2 is stored as 2509.22445). Old ids such as hep-th/9901001 work too. "
+            "Empty for an item that is not on arXiv: give its source link instead."
+        ),
+    )
+    source_url = models.URLField(
+        _("source link"),
+        max_length=1000,
+        blank=True,
+        help_text=_(
+            "For an item that is not an arXiv paper (news, a blog post): its link, shown as "
+            "its source. Leave empty for an arXiv paper."
         ),
     )
     title = models.CharField(_("English title"), max_length=500)
     authors = models.TextField(
         _("authors"),
+        blank=True,
         help_text=_("One author per line, in the paper's order."),
     )
     authors_shortened = models.BooleanField(
@@ -164,9 +186,46 @@ class Paper(models.Model):
                 name="paper_category_newest_idx",
             ),
         ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(arxiv_id__isnull=False) | ~Q(source_url=""),
+                name="paper_arxiv_id_or_source_url",
+                violation_error_message=_("Give an arXiv id or a source link."),
+            ),
+            # A link-sourced item is known by its link: importing it again reuses it.
+            models.UniqueConstraint(
+                fields=["source_url"],
+                condition=Q(arxiv_id__isnull=True),
+                name="paper_source_url_unique_without_arxiv",
+                violation_error_message=_("An item with this source link exists already."),
+            ),
+        ]
 
     def __str__(self):
-        return f"{self.arxiv_id} {self.title}"
+        return f"{self.arxiv_id or self.source_url} {self.title}"
+
+    @property
+    def is_link_sourced(self) -> bool:
+        """Not an arXiv paper: an item known by its link (``source_url``)."""
+        return not self.arxiv_id
+
+    @property
+    def url_key(self) -> str:
+        """The last part of its entries' addresses: the arXiv id, or ``link-<pk>`` for a
+        link-sourced item (its id is as stable as an arXiv id, and survives a backup)."""
+        return self.arxiv_id or f"link-{self.pk}"
+
+    @property
+    def source_link(self) -> str:
+        """Where the item itself is: its arXiv page, or its source link."""
+        return self.abs_url or self.source_url
+
+    @property
+    def source_label(self) -> str:
+        """What the source link says: arXiv:id, or the source's host name."""
+        if self.arxiv_id:
+            return f"arXiv:{self.arxiv_id}"
+        return urlsplit(self.source_url).hostname or self.source_url
 
     @property
     def author_list(self) -> list[str]:
@@ -185,16 +244,20 @@ class Paper(models.Model):
 
     @property
     def abs_url(self) -> str:
-        return f"https://arxiv.org/abs/{self.arxiv_id}"
+        return f"https://arxiv.org/abs/{self.arxiv_id}" if self.arxiv_id else ""
 
     @property
     def pdf_url(self) -> str:
-        return f"https://arxiv.org/pdf/{self.arxiv_id}"
+        return f"https://arxiv.org/pdf/{self.arxiv_id}" if self.arxiv_id else ""
 
     def clean(self):
         self.authors = "\n".join(self.author_list)
         self.affiliations = "\n".join(self.affiliation_list)
-        if not self.author_list:
+        if not self.arxiv_id and not self.source_url:
+            raise ValidationError(
+                {"arxiv_id": _("Give an arXiv id, or a source link for an item not on arXiv.")}
+            )
+        if self.arxiv_id and not self.author_list:
             raise ValidationError({"authors": _("Give at least one author.")})
 
 
@@ -596,7 +659,7 @@ class Entry(models.Model):
             kwargs={
                 "date": self.digest.issue_date,
                 "slug": self.digest.slug,
-                "arxiv_id": self.paper.arxiv_id,
+                "arxiv_id": self.paper.url_key,
             },
         )
 

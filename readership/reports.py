@@ -189,7 +189,11 @@ def top_papers(period: Period) -> Report:
         _("Top papers"),
         [_("paper"), _("readers"), _("page views")],
         [
-            (f"{papers[pk].title[:60]} [{papers[pk].arxiv_id}]", readers, views)
+            (
+                f"{papers[pk].title[:60]} [{papers[pk].arxiv_id or papers[pk].source_url}]",
+                readers,
+                views,
+            )
             for pk, (readers, views) in top
             if pk in papers
         ],

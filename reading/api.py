@@ -118,14 +118,15 @@ def _category(category):
 
 def _paper(paper, *, full=False):
     data = {
-        "arxiv_id": paper.arxiv_id,
+        "arxiv_id": paper.arxiv_id,  # null for an item not on arXiv: see source_url
+        "source_url": paper.source_url or None,
         "title": paper.title,
         "authors": paper.author_list,
         "authors_shortened": paper.authors_shortened,
         "affiliations": paper.affiliation_list,
         "primary_category": _category(paper.primary_category),
-        "abs_url": paper.abs_url,
-        "pdf_url": paper.pdf_url,
+        "abs_url": paper.abs_url or None,
+        "pdf_url": paper.pdf_url or None,
     }
     if full:
         data["abstract"] = paper.abstract

@@ -1,4 +1,5 @@
-"""URL converters: ISO dates, stored arXiv ids (both schemes), and names without control
+"""URL converters: ISO dates, stored arXiv ids (both schemes; or a link-sourced item's
+key), and names without control
 characters (tags, categories, affiliations)."""
 
 import datetime
@@ -25,7 +26,10 @@ class IsoDateConverter:
 
 
 class ArxivIdConverter:
-    regex = URL_PATTERN
+    """An entry's key: its paper's arXiv id, or ``link-<paper id>`` for an item that is not
+    on arXiv (``Paper.url_key``)."""
+
+    regex = rf"(?:{URL_PATTERN}|link-[1-9][0-9]{{0,17}})"
 
     def to_python(self, value):
         return value

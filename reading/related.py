@@ -407,7 +407,8 @@ def related_annotation(model, entry_field: str, kind_field: str | None = None) -
     kind = f"r.kind_id = {column(model, kind_field)}" if kind_field else "r.kind_id IS NULL"
     sql = (
         f"SELECT {aggregate}({build}('rank', r.rank, 'title', p.title, 'title_zh', e.title_zh,"
-        " 'arxiv_id', p.arxiv_id, 'category', c.code, 'date', d.issue_date, 'slug', d.slug))"
+        " 'arxiv_id', p.arxiv_id, 'paper_id', p.id, 'category', c.code,"
+        " 'date', d.issue_date, 'slug', d.slug))"
         f" FROM {table[RelatedEntry]} AS r"
         f" JOIN {table[Entry]} AS e ON e.id = r.related_id"
         f" JOIN {table[Digest]} AS d ON d.id = e.digest_id"
@@ -447,7 +448,12 @@ def related_items(value) -> list[RelatedItem]:
         date = datetime.date.fromisoformat(str(item["date"])[:10])
         url = reverse(
             "reading:entry-detail",
-            kwargs={"date": date, "slug": item["slug"], "arxiv_id": item["arxiv_id"]},
+            # A link-sourced item's key (Paper.url_key) from its paper's id.
+            kwargs={
+                "date": date,
+                "slug": item["slug"],
+                "arxiv_id": item["arxiv_id"] or f"link-{item['paper_id']}",
+            },
         )
         items.append(RelatedItem(item["title"], item["title_zh"] or "", item["category"], url))
     return items

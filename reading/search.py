@@ -822,7 +822,7 @@ def document_for(*, paper, title_zh: str, sections, tag_names, categories, facet
         paper.authors,
         paper.affiliations,
         paper.abstract,
-        paper.arxiv_id,
+        paper.arxiv_id or "",
         " ".join(tag_names),
         " ".join(categories),
     ]

@@ -13,15 +13,25 @@ def _blog(site, absolute) -> dict:
     return {"@type": "Blog", "name": site.site_name, "url": absolute(reverse("reading:home"))}
 
 
+def _identity(paper) -> dict:
+    """What the item is: an arXiv paper (``ScholarlyArticle`` with its id), or an item known
+    by its link only (an ``Article``, the same as its source, without an identifier)."""
+    if paper.is_link_sourced:
+        return {"@type": "Article", "sameAs": paper.source_url}
+    return {"@type": "ScholarlyArticle", "sameAs": paper.abs_url}
+
+
 def _paper_ref(entry, absolute) -> dict:
     paper = entry.paper
-    return {
-        "@type": "ScholarlyArticle",
+    data = {
+        "@type": _identity(paper)["@type"],
         "name": paper.title,
         "url": absolute(entry.get_absolute_url()),
-        "sameAs": paper.abs_url,
-        "identifier": f"arXiv:{paper.arxiv_id}",
+        "sameAs": _identity(paper)["sameAs"],
     }
+    if paper.arxiv_id:
+        data["identifier"] = f"arXiv:{paper.arxiv_id}"
+    return data
 
 
 def site_blog(digests, *, site, absolute) -> dict:
@@ -73,15 +83,13 @@ def entry_article(entry, *, site, absolute, summary: str = "", image: str = "") 
     url = absolute(entry.get_absolute_url())
     data = {
         "@context": CONTEXT,
-        "@type": "ScholarlyArticle",
+        **_identity(paper),
         "headline": paper.title[:110],
         "name": paper.title,
         "url": url,
         "mainEntityOfPage": url,
-        "sameAs": paper.abs_url,
-        "identifier": {"@type": "PropertyValue", "propertyID": "arXiv", "value": paper.arxiv_id},
         "author": [{"@type": "Person", "name": name} for name in paper.author_list],
-        "inLanguage": "en",
+        "inLanguage": "zh-Hans" if paper.is_link_sourced else "en",
         "isPartOf": {
             "@type": "BlogPosting",
             "headline": digest.title,
@@ -89,6 +97,14 @@ def entry_article(entry, *, site, absolute, summary: str = "", image: str = "") 
             "isPartOf": _blog(site, absolute),
         },
     }
+    if paper.arxiv_id:
+        data["identifier"] = {
+            "@type": "PropertyValue",
+            "propertyID": "arXiv",
+            "value": paper.arxiv_id,
+        }
+    if not paper.author_list:
+        del data["author"]
     if entry.title_zh:
         data["alternativeHeadline"] = entry.title_zh
     if paper.abstract:

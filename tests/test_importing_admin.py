@@ -249,7 +249,12 @@ def test_the_preview_maps_labels_and_takes_the_date_title_and_unlinked_choice(ed
     client = _client(editor)
     page = _post(client, {"text": text, "_preview": "1"}).content.decode()
     assert 'name="map:动机"' in page
-    assert page.count("has no arXiv link") == 3
+    # By default the news items with a link are entries sourced by it; the one without
+    # any link is a row of its own, in its place, saying why it is not imported.
+    assert '<input type="radio" name="unlinked" value="entries"' in page
+    assert page.count("not on arXiv; source") == 2
+    assert page.index("GPT-4 Turbo") < page.index("某国产大模型宣布开源") < page.index("Hugging")
+    assert "has no link at all" in page
     data = {
         "text": text,
         "issue_date": "2023-11-09",
@@ -269,3 +274,21 @@ def test_the_preview_maps_labels_and_takes_the_date_title_and_unlinked_choice(ed
     entry = digest.entries.get(paper__arxiv_id="2001.08361")
     assert entry.sections.get(kind__slug="gist").body == "想知道模型该做多大。"
     assert entry.unplaced_text == ""
+    assert digest.entries.count() == 3  # skipped: the two news items with a link
+
+
+def test_the_preview_creates_link_sourced_entries_by_default(editor):
+    text = (LAYOUTS / "07-mixed-daily.md").read_text(encoding="utf-8")
+    client = _client(editor)
+    response = _post(client, {"text": text, "_create": "1"})
+    assert response.status_code == 302
+    digest = Digest.objects.get()
+    news = digest.entries.filter(paper__arxiv_id__isnull=True).order_by("position")
+    assert [(e.position, e.paper.title, e.paper.source_url) for e in news] == [
+        (
+            1,
+            "OpenAI 开发者大会发布 GPT-4 Turbo",
+            "https://openai.com/blog/new-models-and-developer-products-announced-at-devday",
+        ),
+        (4, "Hugging Face 上线新的排行榜", "https://huggingface.co/blog/open-llm-leaderboard"),
+    ]

@@ -50,7 +50,9 @@ def test_an_editor_pastes_previews_and_creates_a_draft(editor_page, live_server)
     assert Digest.objects.get().entries.count() == 2
 
 
-def test_an_editor_maps_a_label_sets_the_date_and_skips_unlinked_items(editor_page, live_server):
+def test_an_editor_maps_a_label_sets_the_date_and_chooses_for_unlinked_items(
+    editor_page, live_server
+):
     text = (Path(__file__).parent / "samples" / "layouts" / "07-mixed-daily.md").read_text(
         encoding="utf-8"
     )
@@ -61,7 +63,10 @@ def test_an_editor_maps_a_label_sets_the_date_and_skips_unlinked_items(editor_pa
     page.click("input[name=_preview]")
     preview = page.locator(".import-preview").inner_text()
     assert "Scaling Laws for Neural Language Models" in preview
-    assert preview.count("has no arXiv link") == 3
+    # By default: the two news items with a link are entries sourced by it, the one without
+    # any link a row of its own, in its place.
+    assert preview.count("not on arXiv; source") == 2
+    assert preview.count("has no link at all") == 1
     assert "could not be placed in a section" in preview
     # The editor's choices: the label, the date, the items without a link.
     page.select_option("select[name='map:动机']", "gist")
@@ -71,7 +76,7 @@ def test_an_editor_maps_a_label_sets_the_date_and_skips_unlinked_items(editor_pa
     preview = page.locator(".import-preview").inner_text()
     assert "2023-11-09" in preview
     assert "could not be placed" not in preview
-    assert preview.count("skipped, as chosen") == 3
+    assert preview.count("skipped, as chosen") == 2 and "not on arXiv; source" not in preview
     page.click("input[name=_create]")
     page.wait_for_url("**/admin/papers/digest/*/change/")
     digest = Digest.objects.get()

@@ -21,9 +21,11 @@ LAYOUTS = Path(__file__).parent / "samples" / "layouts"
 
 def P(arxiv_id, title, *, zh="", authors=(), affiliations=(), code="", project="", **more):
     """One expected paper. ``sections``: slug -> text each must contain (a list: every
-    item in the section); ``figures``: (caption, source_url or "" when relative)."""
+    item in the section); ``figures``: (caption, source_url or "" when relative);
+    ``source``: the link of an item not on arXiv (``arxiv_id`` "")."""
     return {
         "arxiv_id": arxiv_id,
+        "source": more.get("source", ""),
         "title": title,
         "title_zh": zh,
         "authors": list(authors),
@@ -239,8 +241,15 @@ SAMPLES = {
     "07-mixed-daily.md": {
         "title": "AI 日报 2023-11-07",
         "date": "2023-11-07",
-        "unlinked": [5, 20, 34],
+        # Item 3 has no link at all: skipped, and said so. Items 1 and 5 are entries by link.
+        "unlinked": [20],
         "papers": [
+            P(
+                "",
+                "OpenAI 开发者大会发布 GPT-4 Turbo",
+                source="https://openai.com/blog/new-models-and-developer-products-announced-at-devday",
+                sections={"summary": ["上下文窗口扩展到 128K"]},
+            ),
             P(
                 "2001.08361",
                 "Scaling Laws for Neural Language Models",
@@ -259,6 +268,12 @@ SAMPLES = {
                 number=4,
                 tag="CV",
                 sections={"key-points": ["16x16的块"]},
+            ),
+            P(
+                "",
+                "Hugging Face 上线新的排行榜",
+                source="https://huggingface.co/blog/open-llm-leaderboard",
+                number=5,
             ),
             P(
                 "2005.14165",
@@ -396,9 +411,9 @@ def facts_placed(parsed, sample) -> tuple[int, int]:
         present += 1
         placed += bool(ok)
 
-    by_id = {entry.arxiv_id: entry for entry in parsed.entries}
+    by_id = {entry.arxiv_id or entry.source_url: entry for entry in parsed.entries}
     for paper in sample["papers"]:
-        entry = by_id.get(paper["arxiv_id"])
+        entry = by_id.get(paper["arxiv_id"] or paper["source"])
         count(entry is not None)
         if entry is None:
             entry = type("Missing", (), {"section": lambda self, slug: None})()
@@ -432,7 +447,9 @@ def test_every_fact_of_each_sample_lands_in_its_place(name):
     assert parsed.title == sample["title"]
     assert parsed.issue_date.isoformat() == sample["date"]
     expected = sample["papers"]
-    assert [e.arxiv_id for e in parsed.entries] == [p["arxiv_id"] for p in expected]
+    assert [(e.arxiv_id, e.source_url) for e in parsed.entries] == [
+        (p["arxiv_id"], p["source"]) for p in expected
+    ]
     assert [e.position for e in parsed.entries] == list(range(1, len(expected) + 1))
     for entry, paper in zip(parsed.entries, expected, strict=True):
         number = entry.position if paper["number"] == "same" else paper["number"]
@@ -472,15 +489,53 @@ def test_a_second_part_that_numbers_from_1_again_keeps_every_paper():
     assert Digest.objects.get().entries.count() == 4
 
 
-def test_items_without_an_arxiv_link_are_kept_as_news_lines_or_skipped_by_choice():
-    kept = _parse("07-mixed-daily.md")
-    assert len(kept.entries) == 3 and len(kept.unlinked) == 3
-    assert "OpenAI 开发者大会发布 GPT-4 Turbo https://openai.com/blog/" in kept.summary
-    assert "Hugging Face 上线新的排行榜 https://huggingface.co/blog/" in kept.summary
-    assert all("no arXiv link" in n.message for n in kept.report.skipped)
-    skipped = _parse("07-mixed-daily.md", skip_unlinked=True)
-    assert len(skipped.entries) == 3 and "OpenAI" not in skipped.summary
-    assert all("skipped, as chosen" in n.message for n in skipped.report.skipped)
+def test_items_without_an_arxiv_link_are_entries_by_their_link_skipped_or_summary_lines():
+    entries = _parse("07-mixed-daily.md")
+    assert [e.number for e in entries.link_entries] == [1, 5]
+    assert [n.line for n in entries.report.skipped] == [20]
+    assert "某国产大模型宣布开源" in entries.report.skipped[0].message
+    assert "no link at all" in entries.report.skipped[0].message
+    assert "OpenAI" not in entries.summary
+
+    skipped = _parse("07-mixed-daily.md", unlinked="skip")
+    assert [e.arxiv_id for e in skipped.entries] == ["2001.08361", "2010.11929", "2005.14165"]
+    assert [n.line for n in skipped.report.skipped] == [5, 20, 34]
+    assert ["skipped, as chosen" in n.message for n in skipped.report.skipped] == [
+        True,
+        False,
+        True,
+    ]
+    assert "OpenAI" not in skipped.summary
+
+    summary = _parse("07-mixed-daily.md", unlinked="summary")
+    assert len(summary.entries) == 3 and len(summary.unlinked) == 3
+    assert "OpenAI 开发者大会发布 GPT-4 Turbo https://openai.com/blog/" in summary.summary
+    assert "Hugging Face 上线新的排行榜 https://huggingface.co/blog/" in summary.summary
+    assert "某国产大模型" not in summary.summary  # no link: skipped, as in every choice
+
+
+def test_the_mixed_daily_imports_its_news_items_as_link_sourced_entries_and_reuses_them():
+    result = write_digest(_parse("07-mixed-daily.md"))
+    digest = result.digest
+    rows = list(digest.entries.select_related("paper__primary_category").order_by("position"))
+    assert [(e.paper.arxiv_id, e.paper.source_url) for e in rows] == [
+        (None, "https://openai.com/blog/new-models-and-developer-products-announced-at-devday"),
+        ("2001.08361", ""),
+        ("2010.11929", ""),
+        (None, "https://huggingface.co/blog/open-llm-leaderboard"),
+        ("2005.14165", ""),
+    ]
+    news = rows[0]
+    assert news.paper.title == "OpenAI 开发者大会发布 GPT-4 Turbo" and news.title_zh == ""
+    assert news.paper.primary_category.code == "cs.AI"
+    assert "128K" in news.sections.get(kind__slug="summary").body
+    assert news.get_absolute_url().endswith(f"/link-{news.paper.pk}/")
+    assert result.created_papers[0] == news.paper.source_url
+    # A second import (another day, the same news) reuses the same item by its link.
+    again = _parse("07-mixed-daily.md", issue_date=datetime.date(2023, 11, 8))
+    second = write_digest(again)
+    assert news.paper.source_url in second.reused_papers
+    assert Paper.objects.filter(arxiv_id__isnull=True).count() == 2
 
 
 @pytest.mark.parametrize(
@@ -563,7 +618,7 @@ def test_a_dry_run_of_each_sample_prints_a_report_an_editor_can_act_on(name):
         args += ["--map-label", f"{label}={kind}"]
     output = _command(*args)
     for paper in sample["papers"]:
-        assert paper["arxiv_id"] in output
+        assert (paper["arxiv_id"] or f"source {paper['source']}") in output
     assert "nothing written" in output
     assert Digest.objects.count() == 0
     if sample.get("unlinked"):
@@ -583,6 +638,30 @@ def test_the_command_refuses_unplaced_labels_until_mapped_and_names_them():
         _command(path, "--map-label", "动机=nonsense", "--replace")
 
 
+def test_the_command_chooses_what_happens_to_items_without_an_arxiv_link():
+    path = str(LAYOUTS / "07-mixed-daily.md")
+    output = _command(path, "--dry-run")
+    lines = output.splitlines()
+    first = next(i for i, line in enumerate(lines) if "line 5:" in line)
+    # Every item in the order of the text, with what happens to it.
+    assert [
+        ("source https://" in line, "not imported" in line) for line in lines[first : first + 6]
+    ] == [
+        (True, False),
+        (False, False),
+        (False, True),
+        (False, False),
+        (True, False),
+        (False, False),
+    ]
+    assert "5 papers (2 of them by their link" in output
+    output = _command(path, "--unlinked", "summary")
+    assert "Hugging Face 上线新的排行榜" in Digest.objects.get().summary
+    assert Paper.objects.filter(arxiv_id__isnull=True).count() == 0
+    with pytest.raises(CommandError):
+        _command(path, "--unlinked", "nonsense")
+
+
 def test_the_command_takes_date_title_and_skip_unlinked():
     output = _command(
         str(LAYOUTS / "07-mixed-daily.md"),
@@ -595,7 +674,8 @@ def test_the_command_takes_date_title_and_skip_unlinked():
     digest = Digest.objects.get()
     assert (digest.title, digest.issue_date.isoformat()) == ("AI 日报（修订）", "2023-11-08")
     assert "OpenAI" not in digest.summary
-    assert output.count("skipped, as chosen") == 3
+    assert digest.entries.count() == 3
+    assert output.count("skipped, as chosen") == 2 and output.count("no link at all") == 1
 
 
 def test_the_title_is_the_digests_never_a_separator_or_a_table_of_contents():

@@ -210,8 +210,21 @@ def test_a_paper_without_an_arxiv_link_is_listed_not_a_refusal_of_the_digest():
     parsed = parse_digest(TEXT.replace("https://arxiv.org/abs/hep-th/9901001\n", ""))
     assert [e.arxiv_id for e in parsed.entries] == ["2403.01234"]
     assert [note.line for note in parsed.report.skipped] == [52]
-    assert "no arXiv link" in parsed.report.skipped[0].display()
+    # Without its arXiv link it has no link at all: skipped by name, never a refusal.
+    assert "“Reading Tables Like Prose” has no link at all" in parsed.report.skipped[0].display()
     assert parsed.report.skipped[0].display().startswith("Line 52:")
+
+
+def test_a_paper_with_only_another_link_is_an_entry_sourced_by_it():
+    text = TEXT.replace(
+        "https://arxiv.org/abs/hep-th/9901001\n", "https://example.org/tables-like-prose\n"
+    )
+    parsed = parse_digest(text)
+    assert [(e.arxiv_id, e.source_url) for e in parsed.entries] == [
+        ("2403.01234", ""),
+        ("", "https://example.org/tables-like-prose"),
+    ]
+    assert parsed.report.skipped == []
 
 
 def test_windows_line_ends_and_wide_spaces_from_a_word_processor_are_handled():

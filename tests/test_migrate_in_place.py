@@ -57,8 +57,8 @@ DROPPED_COLUMNS = {"papers_digest": {"tags_version"}, "papers_entry": {"block_ve
 ADDED_COLUMNS = {
     "papers_comment": {"notify"},
     # Issue 18: code and project links; issue 21: the digest's "…" kept on a paper, the
-    # footer as Markdown with an image.
-    "papers_paper": {"code_url", "project_url", "authors_shortened"},
+    # footer as Markdown with an image; issue 18: the source link of an item not on arXiv.
+    "papers_paper": {"code_url", "project_url", "authors_shortened", "source_url"},
     "papers_digest": {"working_copy_of_id"},  # issue 17: a working copy's live digest
     "papers_revision": {"saved_at", "saves"},  # issue 17: autosaves merged into a revision
     "papers_sitesettings": {

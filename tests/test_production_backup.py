@@ -40,6 +40,11 @@ def _build_site():
     first = factories.digest(entries=3, title="AI前沿推介(9.29)")
     second = factories.digest(entries=2, title="AI前沿推介(9.30)")
     factories.digest(entries=1, status="draft", title="草稿")
+    # Issue 18: an item not on arXiv, known by its link, travels too (its address with it).
+    news = factories.paper(
+        arxiv_id=None, source_url="https://example.org/news/1", authors="", abstract=""
+    )
+    factories.entry(digest=second, position=3, paper=news, title_zh="")
     first.tags.add("推理", "蒸馏")
     second.entries.first().tags.add("agents")
     for index, figure in enumerate(Figure.objects.filter(entry__digest=first), start=1):

@@ -47,11 +47,19 @@ class PaperAdminForm(forms.ModelForm):
     project_url = forms.URLField(
         label=_("project page"), required=False, assume_scheme="https", max_length=500
     )
+    source_url = forms.URLField(
+        label=_("source link"),
+        required=False,
+        assume_scheme="https",
+        max_length=1000,
+        help_text=Paper._meta.get_field("source_url").help_text,
+    )
 
     class Meta:
         model = Paper
         fields = [
             "arxiv_id",
+            "source_url",
             "title",
             "authors",
             "authors_shortened",
@@ -117,6 +125,7 @@ class PaperAdmin(AnnounceChangesMixin, LargeTableAdminMixin, ArxivFetchMixin, ad
             {
                 "fields": [
                     "arxiv_id",
+                    "source_url",
                     "title",
                     "authors",
                     "authors_shortened",

@@ -77,12 +77,17 @@ class ImportDigestForm(forms.Form):
     unlinked = forms.ChoiceField(
         label=gettext_lazy("Items without an arXiv link"),
         choices=[
-            ("keep", gettext_lazy("Keep each as a line (title and link) of the digest's summary")),
+            ("entries", gettext_lazy("Import each as an entry whose source is its link")),
             ("skip", gettext_lazy("Skip them (each is listed below)")),
+            (
+                "summary",
+                gettext_lazy("Keep each as a line (title and link) of the digest's summary"),
+            ),
         ],
-        initial="keep",
+        initial="entries",
         required=False,
         widget=forms.RadioSelect,
+        help_text=gettext_lazy("An item without any link is skipped whatever the choice."),
     )
     allow_unplaced = forms.BooleanField(
         label=gettext_lazy("Create even with unplaced text"),
@@ -161,7 +166,7 @@ class ImportDigestForm(forms.Form):
                 issue_date=cleaned.get("issue_date"),
                 title=cleaned.get("title") or "",
                 label_map=resolve_label_map(self.label_map, SectionKind.objects.all()),
-                skip_unlinked=cleaned.get("unlinked") == "skip",
+                unlinked=cleaned.get("unlinked") or "entries",
             )
             self.parsed = parse_digest(text, cleaned.get("format") or "auto", options)
         except DigestImportError as exc:
@@ -251,6 +256,7 @@ def import_digest_view(request):
         "form": form,
         "parsed": parsed,
         "plan": plan,
+        "items": _items_in_order(plan),
         "add_kind_url": reverse("admin:papers_sectionkind_add"),
         "label_rows": form.label_rows() if form.parsed is not None else [],
         "kinds": SectionKind.objects.all(),
@@ -258,6 +264,16 @@ def import_digest_view(request):
         "max_bytes": settings.IMPORT_MAX_BYTES,
     }
     return TemplateResponse(request, "admin/papers/digest/import.html", context)
+
+
+def _items_in_order(plan) -> list[dict]:
+    """Every item of the preview in the order of the text: each planned entry ("row") and
+    each heading not imported ("note", with its reason)."""
+    if plan is None:
+        return []
+    items = [{"line": row.item.line, "row": row} for row in plan.entries]
+    items += [{"line": note.line, "note": note} for note in plan.parsed.report.skipped]
+    return sorted(items, key=lambda item: (item["line"] is None, item["line"] or 0))
 
 
 # -- arXiv metadata on the paper admin ------------------------------------------------------
@@ -298,7 +314,17 @@ class ArxivFetchMixin:
         return actions
 
     def fetch_from_arxiv(self, request, queryset):
-        return self._start_fetch(request, list(queryset.values_list("arxiv_id", flat=True)))
+        ids = list(queryset.filter(arxiv_id__isnull=False).values_list("arxiv_id", flat=True))
+        left_out = queryset.filter(arxiv_id__isnull=True).count()
+        if left_out:
+            messages.warning(
+                request,
+                _("%(count)d selected items are not on arXiv (they have a source link): left out.")
+                % {"count": left_out},
+            )
+        if not ids:
+            return None  # back to the list, with the message
+        return self._start_fetch(request, ids)
 
     def _may_fetch(self, request) -> bool:
         return self.has_change_permission(request) or self.has_add_permission(request)

@@ -773,11 +773,19 @@ class EntryWorkflowMixin:
 
     # Called by the admin after the entry, its sections and figures are all saved.
     def log_addition(self, request, obj, message):
-        self._record(request, obj, _("Paper %(id)s added") % {"id": obj.paper.arxiv_id})
+        self._record(
+            request,
+            obj,
+            _("Paper %(id)s added") % {"id": obj.paper.arxiv_id or obj.paper.source_url},
+        )
         return super().log_addition(request, obj, message)
 
     def log_change(self, request, obj, message):
-        self._record(request, obj, _("Paper %(id)s edited") % {"id": obj.paper.arxiv_id})
+        self._record(
+            request,
+            obj,
+            _("Paper %(id)s edited") % {"id": obj.paper.arxiv_id or obj.paper.source_url},
+        )
         return super().log_change(request, obj, message)
 
     def delete_model(self, request, obj):
@@ -787,7 +795,7 @@ class EntryWorkflowMixin:
         services.revision_record(
             digest=digest,
             by=request.user,
-            message=_("Paper %(id)s removed") % {"id": obj.paper.arxiv_id},
+            message=_("Paper %(id)s removed") % {"id": obj.paper.arxiv_id or obj.paper.source_url},
         )
 
     def delete_queryset(self, request, queryset):

@@ -26,7 +26,11 @@ class Check:
 
 
 def _label(entry) -> str:
-    return _("Paper %(n)d (%(id)s)") % {"n": entry.position, "id": entry.paper.arxiv_id}
+    paper = entry.paper
+    return _("Paper %(n)d (%(id)s)") % {
+        "n": entry.position,
+        "id": paper.arxiv_id or paper.source_label or _("no link"),
+    }
 
 
 def _recent(digest: Digest, entries) -> dict:
@@ -74,7 +78,9 @@ def run_checks(digest: Digest, entries, kinds) -> list[Check]:
     for entry in entries:
         label, paper = _label(entry), entry.paper
         have = {section.kind_id for section in entry.sections.all() if section.body.strip()}
-        for kind in kinds:
+        # An item not on arXiv (news) is no paper critique: one section of any kind will do.
+        wanted = kinds if paper.arxiv_id or not have else []
+        for kind in wanted:
             if kind.pk not in have:
                 found.append(
                     Check(
@@ -84,10 +90,16 @@ def run_checks(digest: Digest, entries, kinds) -> list[Check]:
                         entry_key(entry.pk, f"s-{kind.slug}"),
                     )
                 )
-        if not paper.abstract.strip():
+        if paper.arxiv_id and not paper.abstract.strip():
             found.append(Check("abstract", _("%(paper)s has no abstract.") % {"paper": label}))
-        if not paper.arxiv_id:
-            found.append(Check("arxiv", _("%(paper)s has no arXiv link.") % {"paper": label}))
+        if not paper.arxiv_id and not paper.source_url:
+            # A link-sourced item needs its source, not an arXiv link.
+            found.append(
+                Check(
+                    "arxiv",
+                    _("%(paper)s has neither an arXiv link nor a source link.") % {"paper": label},
+                )
+            )
         for figure in entry.figures.all():
             missing = [
                 (name, text)

@@ -106,6 +106,9 @@ def _base_entries(digest: Digest, address: SiteAddress) -> list[dict]:
                 "affiliations": " & ".join(paper.affiliation_list),
                 "arxiv_id": paper.arxiv_id,
                 "arxiv_url": paper.abs_url,
+                # Where the item is: its arXiv page, or the link of an item not on arXiv.
+                "link_url": paper.source_link,
+                "link_label": paper.source_label,
                 "abstract_paragraphs": _paragraphs(paper.abstract),
                 "topics": [t.name for t in entry.tags.all()],
                 "section_rows": list(entry.sections.all()),
@@ -231,7 +234,7 @@ def _wechat(digest: Digest, address: SiteAddress) -> Export:
                     "source_ref": references.cite(source, figure_source) if source else None,
                 }
             )
-        row["arxiv_ref"] = references.cite(row["arxiv_url"], f"arXiv:{row['arxiv_id']}")
+        row["arxiv_ref"] = references.cite(row["link_url"], row["link_label"])
     context["site_ref"] = references.cite(context["site_url"], digest.title)
     context["references"] = references.items
 

@@ -119,6 +119,7 @@ class ParsedEntry:
     code_url: str = ""
     project_url: str = ""
     link: str = ""  # the first non-arXiv link (an item without an arXiv link keeps it)
+    source_url: str = ""  # set when an item without an arXiv link is imported by its link
     labels: list[str] = field(default_factory=list)  # 类型: …, stored as the entry's tags
     pending_label: str = ""  # the sub-heading the lines below belong to (figure captions)
 
@@ -151,9 +152,15 @@ class ParsedDigest:
     toc: list[tuple[int, str, str]] = field(default_factory=list)  # (position, tag, title)
     entries: list[ParsedEntry] = field(default_factory=list)
     report: ImportReport = field(default_factory=ImportReport)
-    unlinked: list[ParsedEntry] = field(default_factory=list)  # items without an arXiv link
+    # Items without an arXiv link not imported as entries (skipped, or summary lines).
+    unlinked: list[ParsedEntry] = field(default_factory=list)
     date_line: int | None = None
     converted_from_html: bool = False
+
+    @property
+    def link_entries(self) -> list[ParsedEntry]:
+        """The entries of items without an arXiv link, sourced by their link."""
+        return [entry for entry in self.entries if entry.source_url]
 
     @property
     def unplaced_count(self) -> int:

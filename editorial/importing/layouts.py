@@ -42,7 +42,11 @@ class ImportOptions:
     issue_date: datetime.date | None = None
     title: str = ""
     label_map: dict = field(default_factory=dict)  # label -> SectionKind
-    skip_unlinked: bool = False
+    # Items without an arXiv link: entries sourced by their link, skipped, or summary lines.
+    unlinked: str = "entries"
+
+
+UNLINKED_CHOICES = ("entries", "skip", "summary")
 
 
 @dataclass

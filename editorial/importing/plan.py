@@ -52,6 +52,11 @@ class PlannedEntry:
         return self.item.arxiv_id
 
     @property
+    def key(self) -> str:
+        """What identifies the paper: its arXiv id, or the link of an item not on arXiv."""
+        return item_key(self.item)
+
+    @property
     def fill_labels(self) -> list[str]:
         return [str(Paper._meta.get_field(name).verbose_name) for name in self.fills]
 
@@ -70,19 +75,40 @@ class ImportPlan:
 
     @property
     def created_papers(self) -> list[str]:
-        return [row.arxiv_id for row in self.entries if row.is_new]
+        return [row.key for row in self.entries if row.is_new]
 
     @property
     def reused_papers(self) -> list[str]:
-        return [row.arxiv_id for row in self.entries if not row.is_new]
+        return [row.key for row in self.entries if not row.is_new]
 
     @property
     def filled_papers(self) -> list[str]:
-        return [row.arxiv_id for row in self.entries if row.fills]
+        return [row.key for row in self.entries if row.fills]
 
     @property
     def scheduled(self) -> bool:
         return self.publish and self.go_live is not None and self.go_live > timezone.now()
+
+
+def item_key(item: ParsedEntry) -> str:
+    """A parsed paper's identity: its arXiv id, or its link when it is not on arXiv."""
+    return item.arxiv_id or item.source_url
+
+
+def _known_papers(parsed: ParsedDigest) -> dict:
+    """The papers already stored for the parsed ones, by ``item_key``: arXiv papers by id,
+    link-sourced items by their link (so a re-import reuses them). Two queries at most."""
+    ids = [e.arxiv_id for e in parsed.entries if e.arxiv_id]
+    links = [e.source_url for e in parsed.entries if not e.arxiv_id]
+    found = {}
+    papers = Paper.objects.select_related("primary_category")
+    if ids:
+        found.update((p.arxiv_id, p) for p in papers.filter(arxiv_id__in=ids))
+    if links:
+        found.update(
+            (p.source_url, p) for p in papers.filter(arxiv_id__isnull=True, source_url__in=links)
+        )
+    return found
 
 
 def digest_slug(parsed: ParsedDigest) -> str:
@@ -110,12 +136,7 @@ def plan_import(
         services.require_permission(by, services.PUBLISH_PERMISSION)
     _check_duplicates(parsed)
     digest, replaced_entries = _digest(parsed, replace=replace, lock=lock)
-    existing = {
-        p.arxiv_id: p
-        for p in Paper.objects.select_related("primary_category").filter(
-            arxiv_id__in=[e.arxiv_id for e in parsed.entries]
-        )
-    }
+    existing = _known_papers(parsed)
     primary = _categories_for(parsed, existing)
     entries = [_planned_entry(item, existing, primary) for item in parsed.entries]
     plan = ImportPlan(
@@ -134,13 +155,14 @@ def plan_import(
 def _check_duplicates(parsed: ParsedDigest) -> None:
     seen = {}
     for entry in parsed.entries:
-        if entry.arxiv_id in seen:
+        key = item_key(entry)
+        if key in seen:
             raise DigestImportError(
-                _("Paper %(n)d is the same arXiv paper (%(id)s) as paper %(first)d.")
-                % {"n": entry.position, "id": entry.arxiv_id, "first": seen[entry.arxiv_id]},
+                _("Paper %(n)d is the same paper (%(id)s) as paper %(first)d.")
+                % {"n": entry.position, "id": key, "first": seen[key]},
                 line=entry.line,
             )
-        seen[entry.arxiv_id] = entry.position
+        seen[key] = entry.position
 
 
 def _digest(parsed: ParsedDigest, *, replace: bool, lock: bool) -> tuple[Digest, int | None]:
@@ -201,7 +223,7 @@ def _categories_for(parsed: ParsedDigest, existing: dict) -> dict:
     result = {}
     for entry in parsed.entries:
         if not entry.tag:
-            paper = existing.get(entry.arxiv_id)
+            paper = existing.get(item_key(entry))
             if paper is not None:
                 result[entry.position] = paper.primary_category
                 continue
@@ -211,6 +233,11 @@ def _categories_for(parsed: ParsedDigest, existing: dict) -> dict:
                     _("Paper %(n)d has no category tag such as [LG].") % {"n": entry.position},
                     line=entry.line,
                 )
+            if entry.source_url:
+                # An item not on arXiv has no category of its own: filed under the default,
+                # as the preview and the report show ([cs.AI]), without a warning per item.
+                result[entry.position] = fallback
+                continue
             _warn_once(
                 parsed,
                 entry.line,
@@ -239,7 +266,7 @@ def _categories_for(parsed: ParsedDigest, existing: dict) -> dict:
 
 
 def _planned_entry(item: ParsedEntry, existing: dict, primary: dict) -> PlannedEntry:
-    paper = existing.get(item.arxiv_id)
+    paper = existing.get(item_key(item))
     values = dict(zip(FILLABLE, _fillable_values(item), strict=True))
     row = PlannedEntry(
         item=item,
@@ -264,7 +291,8 @@ def _planned_entry(item: ParsedEntry, existing: dict, primary: dict) -> PlannedE
     )
     if paper is None:
         row.new_paper = {
-            "arxiv_id": item.arxiv_id,
+            "arxiv_id": item.arxiv_id or None,
+            "source_url": "" if item.arxiv_id else item.source_url,
             "title": item.title,
             **values,
             "authors_shortened": item.authors_truncated and bool(item.authors),

@@ -149,6 +149,9 @@ def split_glued_header(text: str):
 
 
 UNPLACED_WARNINGS = 50  # per paper; the rest in one warning
+SOURCE_URL_LENGTH = 1000  # Paper.source_url's max_length
+# The section of a link-sourced item's text that no label starts (a news item's blurb).
+LINK_ITEM_KIND = "summary"
 AUTHOR_SEPARATOR = re.compile(r"\s*[,，、]\s*|\s+and\s+")
 TRUNCATION = re.compile(r"(?:\.{3}|…+|\bet al\.?)$")
 
@@ -260,14 +263,33 @@ class TextLayoutParser:
                 )
             )
 
-        seen = {}
+        seen, seen_links = {}, {}
         bounds = paper_indexes + [len(lines)]
         for start, end in zip(bounds, bounds[1:], strict=False):
             entry = self._entry(parsed, start, end)
             if entry is None:
                 continue
             if not entry.arxiv_id:
-                self._unlinked(parsed, entry)
+                if not self._unlinked(parsed, entry):
+                    continue
+                if entry.source_url in seen_links:
+                    report.skip(
+                        entry.line,
+                        _(
+                            "“%(title)s” has the same link (%(link)s) as item %(n)d: not "
+                            "imported again."
+                        )
+                        % {
+                            "title": entry.title[:80],
+                            "link": entry.source_url[:120],
+                            "n": seen_links[entry.source_url],
+                        },
+                    )
+                    continue
+                entry.position = len(parsed.entries) + 1
+                seen_links[entry.source_url] = entry.position
+                self._check_entry(parsed, entry)
+                parsed.entries.append(entry)
                 continue
             if entry.arxiv_id in seen:
                 report.skip(
@@ -334,28 +356,79 @@ class TextLayoutParser:
             return None
         return entry
 
-    def _unlinked(self, parsed, entry) -> None:
-        if self.options.skip_unlinked:
+    def _unlinked(self, parsed, entry) -> bool:
+        """An item without an arXiv link, as the editor chose: True when it becomes an entry
+        sourced by its link; else it is skipped, or a line of the summary, with a report
+        line. An item without any link is always skipped (nothing would identify it)."""
+        title = {"title": entry.title[:80], "link": entry.link[:120]}
+        choice = self.options.unlinked
+        if not entry.link:
+            parsed.report.skip(
+                entry.line, _("“%(title)s” has no link at all (arXiv or other): skipped.") % title
+            )
+        elif len(entry.link) > SOURCE_URL_LENGTH:
             parsed.report.skip(
                 entry.line,
-                _("“%(title)s” has no arXiv link: skipped, as chosen.")
-                % {"title": entry.title[:80]},
+                _(
+                    "“%(title)s” has no arXiv link, and its link is %(length)d characters, "
+                    "longer than the %(limit)d a source link may have: skipped."
+                )
+                % {**title, "length": len(entry.link), "limit": SOURCE_URL_LENGTH},
             )
-        else:
+        elif choice == "skip":
+            parsed.report.skip(
+                entry.line, _("“%(title)s” has no arXiv link: skipped, as chosen.") % title
+            )
+        elif choice == "summary":
             parsed.report.skip(
                 entry.line,
                 _(
                     "“%(title)s” has no arXiv link: not a paper entry; kept as a line of the "
                     "digest's summary with its link (%(link)s), its other text not imported."
                 )
-                % {"title": entry.title[:80], "link": entry.link or _("no link")},
+                % title,
             )
+        else:
+            self._as_link_item(parsed, entry)
+            return True
         parsed.unlinked.append(entry)
+        return False
+
+    def _as_link_item(self, parsed, entry) -> None:
+        """An entry sourced by its link. Its heading is its title (shown once, whatever its
+        language); a line that only carries the link is that source; its other text, when
+        no label starts it, is the item's summary."""
+        entry.source_url = entry.link
+        if entry.title_zh == entry.title:
+            entry.title_zh, entry.title_zh_line = "", None
+        kept = []
+        for note in entry.unplaced:
+            rest = note.message.replace(entry.link, "")
+            if entry.link in note.message and len(rest.strip(" []()<>:：-*·")) <= 12:
+                continue  # "[原文链接](…)", "Source: …": the source link itself
+            kept.append(note)
+        entry.unplaced = kept
+        labels = {n for lines in parsed.report.unknown_sections.values() for n in lines}
+        summary = next((k for k in self.kinds.kinds if k.slug == LINK_ITEM_KIND), None)
+        if (
+            not kept
+            or summary is None
+            or entry.section(summary.slug)
+            or any(note.line in labels for note in kept)
+        ):
+            return
+        section = ParsedSection(kind=summary, line=kept[0].line)
+        for note in kept:
+            add_section_text(section, note.message, bullet=False)
+        entry.sections.append(section)
+        entry.unplaced = []
 
     def _news_into_summary(self, parsed) -> None:
-        if self.options.skip_unlinked or not parsed.unlinked:
+        if self.options.unlinked != "summary" or not parsed.unlinked:
             return
-        lines = [f"- {e.title}" + (f" {e.link}" if e.link else "") for e in parsed.unlinked]
+        lines = [f"- {e.title} {e.link}" for e in parsed.unlinked if e.link]
+        if not lines:
+            return
         news = _("Other news") + ":\n" + "\n".join(lines)
         parsed.summary = (parsed.summary + "\n\n" + news).strip()
 
@@ -485,7 +558,7 @@ class TextLayoutParser:
             )
 
     def _check_entry(self, parsed, entry) -> None:
-        if not entry.authors:
+        if not entry.authors and not entry.source_url:
             parsed.report.warn(
                 entry.line,
                 _("Paper %(n)d has no authors line; fetch the paper from arXiv to fill them.")
@@ -563,11 +636,6 @@ class TextLayoutParser:
 
     def block_line(self, parsed, entry, state, number: int, line: str) -> None:
         stripped = line.strip()
-        if not entry.link and "http" in stripped:
-            # An item's own link (a news item without an arXiv link keeps it).
-            found = URL_ANYWHERE.search(stripped)
-            if found and not ARXIV_URL.match(found.group(0)):
-                entry.link = found.group(0).rstrip(".,;。，")
         section = state["section"]
         # A heading starts after a blank line or a bullet, never inside a run of prose
         # ("例如：…" continuing a paragraph is not a section heading).
@@ -588,6 +656,12 @@ class TextLayoutParser:
             parsed, entry, number, stripped, links_only=state["phase"] != "header"
         ):
             return
+        if not entry.link and "http" in stripped:
+            # An item's own link (an item without an arXiv link is sourced by it). Not a
+            # figure's address, nor a code or project link: those lines were taken above.
+            found = URL_ANYWHERE.search(stripped)
+            if found and not ARXIV_URL.match(found.group(0)):
+                entry.link = found.group(0).rstrip(".,;。，")
         url = ARXIV_URL.match(stripped) or ARXIV_BARE.match(stripped)
         if url:
             self.arxiv_link(parsed, entry, number, url.group(url.lastgroup), stripped)

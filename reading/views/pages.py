@@ -20,6 +20,7 @@ from django.db.models import (
     JSONField,
     OuterRef,
     Prefetch,
+    Q,
     Subquery,
     When,
     prefetch_related_objects,
@@ -271,18 +272,22 @@ class EntryDetailView(PreviewAwareMixin, DetailView):
         is not visible to the reader or the paper is not in it."""
         self.names = names_version()  # before the rows it keys
         where = digest_address(self.kwargs["date"], self.kwargs["slug"])
-        arxiv_id = self.kwargs["arxiv_id"]
+        key = self.kwargs["arxiv_id"]  # an arXiv id, or link-<paper id>
+        if key.startswith("link-"):
+            this_paper = Q(paper_id=int(key[5:]), paper__arxiv_id__isnull=True)
+        else:
+            this_paper = Q(paper__arxiv_id=key)
         summary = Section.objects.filter(entry=OuterRef("pk"), kind__slug="summary")
         extra = {
             "summary_text": Subquery(summary.values("body")[:1]),
             # The related papers of this entry only, not of its siblings.
             "related_list": Case(
-                When(paper__arxiv_id=arxiv_id, then=related_annotation(Entry, "id")),
+                When(this_paper, then=related_annotation(Entry, "id")),
                 output_field=JSONField(),
             ),
         }
         siblings = visible_entries(self.request.user, extra, **where)
-        index = next((i for i, s in enumerate(siblings) if s.paper.arxiv_id == arxiv_id), None)
+        index = next((i for i, s in enumerate(siblings) if s.paper.url_key == key), None)
         if index is None:
             raise Http404("No such paper in this digest")
         digest = siblings[index].digest

@@ -15,31 +15,40 @@ from editorial.importing import (
     resolve_label_map,
     write_digest,
 )
+from editorial.importing.layouts import UNLINKED_CHOICES
 from editorial.importing.parse import FORMATS
 from papers.models import SectionKind
 
 
 def report_lines(parsed) -> list[str]:
     """The import report as plain lines (shared by the command and the benchmark): every
-    paper found in order, every paper heading left out with its reason, then warnings."""
+    item found, in the order of the text, with what happened to it (imported as paper N,
+    from arXiv or by its link; or not imported, with the reason), then warnings."""
     report = parsed.report
-    lines = []
+    items = []  # (line, order, text): imported papers and left-out headings, in text order
     for entry in parsed.entries:
         written = "" if entry.number == entry.position else f" (numbered {entry.number})"
         pairs = (("code", entry.code_url), ("project", entry.project_url))
         links = [f"{name} {url}" for name, url in pairs if url]
-        lines.append(
-            f"  {entry.position}{written}. line {entry.line}: [{entry.tag or '?'}] "
-            f"{entry.arxiv_id} "
-            f"{entry.title[:60]} — {len(entry.authors)} authors, "
-            f"{len(entry.affiliations)} affiliations, {len(entry.sections)} sections "
-            f"({', '.join(s.kind.slug for s in entry.sections) or 'none'}), "
-            f"{len(entry.figures)} figures"
-            + (f", {', '.join(links)}" if links else "")
-            + (f", {len(entry.unplaced)} unplaced lines" if entry.unplaced else "")
+        source = entry.arxiv_id or f"source {entry.source_url}"
+        items.append(
+            (
+                entry.line,
+                len(items),
+                f"  {entry.position}{written}. line {entry.line}: [{entry.tag or '?'}] "
+                f"{source} "
+                f"{entry.title[:60]} — {len(entry.authors)} authors, "
+                f"{len(entry.affiliations)} affiliations, {len(entry.sections)} sections "
+                f"({', '.join(s.kind.slug for s in entry.sections) or 'none'}), "
+                f"{len(entry.figures)} figures"
+                + (f", {', '.join(links)}" if links else "")
+                + (f", {len(entry.unplaced)} unplaced lines" if entry.unplaced else ""),
+            )
         )
     for note in report.skipped:
-        lines.append(f"not imported: {note.display()}")
+        items.append((note.line, len(items), f"not imported: {note.display()}"))
+    items.sort(key=lambda item: (item[0] is None, item[0] or 0, item[1]))
+    lines = [text for _line, _order, text in items]
     for note in report.warnings:
         lines.append(f"warning: {note.display()}")
     for name, numbers in report.unknown_sections.items():
@@ -97,10 +106,19 @@ class Command(BaseCommand):
             "Repeatable.",
         )
         parser.add_argument(
+            "--unlinked",
+            choices=UNLINKED_CHOICES,
+            default="entries",
+            help="Items without an arXiv link: entries whose source is their link (the "
+            "default), skip (each listed in the report), or summary (a line of the digest's "
+            "summary each). An item without any link is always skipped and listed.",
+        )
+        parser.add_argument(
             "--skip-unlinked",
-            action="store_true",
-            help="Leave out items without an arXiv link (by default each is kept as a line of "
-            "the digest's summary with its link).",
+            action="store_const",
+            const="skip",
+            dest="unlinked",
+            help="The same as --unlinked skip.",
         )
         parser.add_argument(
             "--allow-unplaced",
@@ -128,7 +146,7 @@ class Command(BaseCommand):
                 issue_date=options["date"],
                 title=options["title"] or "",
                 label_map=resolve_label_map(options["map_label"], SectionKind.objects.all()),
-                skip_unlinked=options["skip_unlinked"],
+                unlinked=options["unlinked"],
             )
             parsed = parse_digest(decode_upload(data), format, choices)
         except DigestImportError as exc:
@@ -181,8 +199,9 @@ class Command(BaseCommand):
         self.stdout.write(
             f"{parsed.format} layout"
             + (" (converted from HTML)" if parsed.converted_from_html else "")
-            + f": “{parsed.title}” {parsed.issue_date}, {len(parsed.entries)} papers, "
-            f"{len(parsed.unlinked)} items without an arXiv link"
+            + f": “{parsed.title}” {parsed.issue_date}, {len(parsed.entries)} papers "
+            f"({len(parsed.link_entries)} of them by their link, not on arXiv), "
+            f"{len(parsed.unlinked)} items without an arXiv link not imported as papers"
         )
         for line in report_lines(parsed):
             self.stdout.write(line)
