@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime
 
 from csp.decorators import csp_update
+from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Q
@@ -96,11 +97,28 @@ def _allowed(request) -> None:
         raise PermissionDenied
 
 
+def _key(name: str, period: Period, language: str) -> str:
+    when = period.today.isoformat()
+    return f"analytics:{language}:{name}:{period.days}:{period.grain}:{when}"
+
+
+def forget_reports() -> None:
+    """Empty the reports' cache of today (the benchmark's "after a quiet period")."""
+    cache.delete_many(
+        [
+            _key(name, Period(days=days, grain=grain), language)
+            for name in REPORTS
+            for days in reports.PERIODS
+            for grain in reports.GRAINS
+            for language, _name in settings.LANGUAGES
+        ]
+    )
+
+
 def report_for(name: str, period: Period) -> Report:
     """A report, kept a minute in the cache: the page and its charts' pictures (separate
     requests) draw from one computation, and figures move by the minute anyway."""
-    when = period.today.isoformat()
-    key = f"analytics:{get_language()}:{name}:{period.days}:{period.grain}:{when}"
+    key = _key(name, period, get_language())
     report = cache.get(key)
     if report is None:
         report = REPORTS[name](period)

@@ -111,3 +111,117 @@ class WrittenBatch(models.Model):
 
     def __str__(self):
         return str(self.batch)
+
+
+# Roll-ups: the daily rows added up, so a long period reads a few rows per page instead of one
+# per page and day. The worker keeps them equal to the daily rows they sum (readership/
+# rollups.py), in the transaction that writes those; `build_readership_rollups` rebuilds them.
+
+
+class SiteDay(models.Model):
+    """Every digest and paper page of one day added up: the views-over-time chart."""
+
+    day = models.DateField(_("day"), unique=True)
+    views = models.PositiveIntegerField(_("views"), default=0)
+    readers = models.PositiveIntegerField(_("readers"), default=0)
+
+    class Meta:
+        verbose_name = _("site day")
+        verbose_name_plural = _("site days")
+
+    def __str__(self):
+        return str(self.day)
+
+
+class DigestMonth(models.Model):
+    """A digest's daily rows of one month (``month``: its first day) added up."""
+
+    digest = models.ForeignKey(
+        Digest,
+        on_delete=models.CASCADE,
+        related_name="+",
+        verbose_name=_("digest"),
+        db_index=False,
+    )
+    month = models.DateField(_("month"))
+    views = models.PositiveIntegerField(_("views"), default=0)
+    readers = models.PositiveIntegerField(_("readers"), default=0)
+
+    class Meta:
+        verbose_name = _("digest month")
+        verbose_name_plural = _("digest months")
+        constraints = [
+            models.UniqueConstraint(fields=["digest", "month"], name="digestmonth_unique"),
+        ]
+        # The analytics page reads a period's months whole from this index alone.
+        indexes = [
+            models.Index(
+                fields=["month", "digest", "views", "readers"], name="digestmonth_month_idx"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.digest_id} {self.month:%Y-%m}"
+
+
+class EntryMonth(models.Model):
+    """A paper page's daily rows of one month added up."""
+
+    entry = models.ForeignKey(
+        Entry, on_delete=models.CASCADE, related_name="+", verbose_name=_("entry"), db_index=False
+    )
+    month = models.DateField(_("month"))
+    views = models.PositiveIntegerField(_("views"), default=0)
+    readers = models.PositiveIntegerField(_("readers"), default=0)
+
+    class Meta:
+        verbose_name = _("entry month")
+        verbose_name_plural = _("entry months")
+        constraints = [
+            models.UniqueConstraint(fields=["entry", "month"], name="entrymonth_unique"),
+        ]
+        # The analytics page reads a period's months whole from this index alone.
+        indexes = [
+            models.Index(fields=["month", "entry", "views", "readers"], name="entrymonth_month_idx")
+        ]
+
+    def __str__(self):
+        return f"{self.entry_id} {self.month:%Y-%m}"
+
+
+class ReferrerMonth(models.Model):
+    """A referring domain's daily rows of one month added up."""
+
+    month = models.DateField(_("month"))
+    domain = models.CharField(_("domain"), max_length=253)
+    readers = models.PositiveIntegerField(_("readers"), default=0)
+
+    class Meta:
+        verbose_name = _("referrer month")
+        verbose_name_plural = _("referrer months")
+        constraints = [
+            models.UniqueConstraint(fields=["month", "domain"], name="referrermonth_unique"),
+        ]
+
+    def __str__(self):
+        return f"{self.domain} {self.month:%Y-%m}"
+
+
+class SearchMonth(models.Model):
+    """A search's daily rows of one month: searches added up, and the most results any of
+    its days found (what the report shows for a period)."""
+
+    month = models.DateField(_("month"))
+    terms = models.CharField(_("search terms"), max_length=100)
+    searches = models.PositiveIntegerField(_("searches"), default=0)
+    results = models.PositiveIntegerField(_("results"), default=0)
+
+    class Meta:
+        verbose_name = _("search month")
+        verbose_name_plural = _("search months")
+        constraints = [
+            models.UniqueConstraint(fields=["month", "terms"], name="searchmonth_unique"),
+        ]
+
+    def __str__(self):
+        return f"{self.terms} {self.month:%Y-%m}"

@@ -2,7 +2,10 @@
 (readership/charts.py) and its CSV are drawn from the same rows, so they always agree.
 
 A period is the last 7, 30 or 365 days (site time) by day, week or month. Each report is a
-fixed number of grouped queries over the daily rows, whatever the period or the data size.
+fixed number of grouped queries, whatever the period or the data size: over the roll-ups
+(readership/rollups.py) for the months wholly inside the period and the site's days, over the
+daily rows for the days at its ends. ``Period(rolled=False)`` reads the daily rows alone (the
+tests prove both give the same tables).
 """
 
 from __future__ import annotations
@@ -13,14 +16,15 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from django.db.models import Count, Max, Q, Sum
+from django.db.models import Count, Exists, OuterRef, Q, Sum
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from comments.models import Comment
 from papers.models import Entry, Paper, TaggedEntry
-from readership.models import DigestDay, EntryDay, ReferrerDay, SearchDay
+from readership import rollups
+from readership.models import DigestDay, EntryDay, SiteDay
 
 PERIODS = (7, 30, 365)
 GRAINS = {"day": _("by day"), "week": _("by week"), "month": _("by month")}
@@ -34,6 +38,7 @@ class Period:
     days: int = 30
     grain: str = "day"
     today: datetime.date = field(default_factory=timezone.localdate)
+    rolled: bool = True
 
     @classmethod
     def from_query(cls, query) -> Period:
@@ -65,6 +70,37 @@ class Period:
     def label(self, bucket: datetime.date) -> str:
         return bucket.strftime("%Y-%m" if self.grain == "month" else "%Y-%m-%d")
 
+    def months(self) -> list[datetime.date]:
+        """The months lying wholly inside the period (their first days), read from the
+        roll-ups; none when ``rolled`` is off."""
+        if not self.rolled:
+            return []
+        month = rollups.month_of(self.start)
+        if month < self.start:
+            month = rollups.month_end(month) + datetime.timedelta(days=1)
+        months = []
+        while rollups.month_end(month) <= self.today:
+            months.append(month)
+            month = rollups.month_end(month) + datetime.timedelta(days=1)
+        return months
+
+    def parts(self, kind: str) -> list:
+        """The querysets whose rows add up to the period for ``kind`` (readership/rollups.py):
+        the monthly rows of its whole months, the daily rows of the days left."""
+        rollup = rollups.ROLLUPS[kind]
+        day_model = rollups.model(rollup.day_model)
+        months = self.months()
+        if not months:
+            return [day_model.objects.filter(day__gte=self.start, day__lte=self.today)]
+        inside = Q(day__gte=self.start, day__lt=months[0])
+        inside |= Q(day__gt=rollups.month_end(months[-1]), day__lte=self.today)
+        return [
+            rollups.model(rollup.month_model).objects.filter(
+                month__gte=months[0], month__lte=months[-1]
+            ),
+            day_model.objects.filter(inside),
+        ]
+
 
 @dataclass
 class Report:
@@ -91,9 +127,41 @@ def _series(period: Period, per_day: dict[datetime.date, tuple]) -> list[tuple]:
     return [(period.label(b), *values) for b, values in sorted(sums.items())]
 
 
+def _summed(period: Period, kind: str, group: tuple[str, ...]) -> dict[tuple, list[int]]:
+    """The period's figures of ``kind`` (its roll-up's sums, then maxima) per ``group``."""
+    rollup = rollups.ROLLUPS[kind]
+    names = [f"sum_{name}" for name in rollup.sums] + [f"max_{name}" for name in rollup.maxima]
+    totals: dict[tuple, list[int]] = {}
+    for rows in period.parts(kind):
+        grouped = (
+            rows.values(*group)
+            .annotate(**rollup.aggregates())
+            .order_by()
+            .values_list(*group, *names)
+        )
+        for row in grouped:
+            key, figures = row[: len(group)], row[len(group) :]
+            total = totals.get(key)
+            if total is None:
+                totals[key] = list(figures)
+                continue
+            for i, value in enumerate(figures):
+                total[i] = total[i] + value if i < len(rollup.sums) else max(total[i], value)
+    return totals
+
+
+def _top(totals: dict, order) -> list:
+    """The ``TOP`` rows of ``totals`` (key + figures) by ``order`` of such a row."""
+    return sorted(((*key, *figures) for key, figures in totals.items()), key=order)[:TOP]
+
+
 def views_over_time(period: Period) -> Report:
     per_day: dict[datetime.date, list[int]] = defaultdict(lambda: [0, 0])
-    for model in (DigestDay, EntryDay):
+    if period.rolled:
+        rows = SiteDay.objects.filter(day__gte=period.start, day__lte=period.today)
+        for day, views, readers in rows.values_list("day", "views", "readers"):
+            per_day[day] = [views, readers]
+    for model in () if period.rolled else (DigestDay, EntryDay):
         rows = (
             model.objects.filter(day__gte=period.start, day__lte=period.today)
             .values("day")
@@ -113,24 +181,17 @@ def views_over_time(period: Period) -> Report:
     )
 
 
-def _in(period: Period) -> Q:
-    return Q(day__gte=period.start, day__lte=period.today)
-
-
 def top_digests(period: Period) -> Report:
-    rows = (
-        DigestDay.objects.filter(_in(period))
-        .values("digest__title", "digest__issue_date")
-        .annotate(readers=Sum("readers"), views=Sum("views"))
-        .order_by("-readers", "-views", "digest__title")[:TOP]
-    )
+    totals = _summed(period, "digest", ("digest__title", "digest__issue_date"))
+    # (title, date, views, readers): by readers, then views, then title.
+    rows = _top(totals, lambda row: (-row[3], -row[2], row[0]))
     return Report(
         "digests",
         _("Top digests"),
         [_("digest"), _("readers"), _("page views")],
         [
-            (f"{r['digest__title']} ({r['digest__issue_date']:%Y-%m-%d})", r["readers"], r["views"])
-            for r in rows
+            (f"{title} ({issued:%Y-%m-%d})", readers, views)
+            for title, issued, views, readers in rows
         ],
     )
 
@@ -141,29 +202,31 @@ def _entry_figures(period: Period) -> tuple[dict, list, list]:
 
 @lru_cache(maxsize=4)
 def _entry_figures_of_minute(period: Period, minute: int) -> tuple[dict, list, list]:
-    """Readers and views of each entry read in the period (one grouped query over the daily
-    rows alone), what each entry is (paper, category), and its tags: the three reports below
-    add these up, instead of grouping every daily row through joins. Computed once a minute
-    per period and process, for the three."""
-    rows = EntryDay.objects.filter(_in(period))
+    """Readers and views of each entry read in the period (a grouped query over its monthly
+    and one over its daily rows), what each entry is (paper, category), and its tags (the
+    entries read picked by the database, not sent as a list): the three reports below add
+    these up, instead of grouping every row through joins. Computed once a minute per period
+    and process, for the three."""
     sums = {
         pk: (readers, views)
-        for pk, readers, views in rows.values("entry_id")
-        .annotate(readers=Sum("readers"), views=Sum("views"))
-        .order_by()
-        .values_list("entry_id", "readers", "views")
+        for (pk,), (views, readers) in _summed(period, "entry", ("entry_id",)).items()
     }
-    ids = sorted(sums)
-    entries, tags = [], []
-    for start in range(0, len(ids), 5000):  # within every database's limit of parameters
-        chunk = ids[start : start + 5000]
-        entries += Entry.objects.filter(pk__in=chunk).values_list(
-            "pk", "paper_id", "paper__primary_category__code"
-        )
-        tags += TaggedEntry.objects.filter(content_object_id__in=chunk).values_list(
-            "content_object_id", "tag__name"
-        )
-    return sums, entries, tags
+    entries = Entry.objects.filter(_read_in(period, "pk")).values_list(
+        "pk", "paper_id", "paper__primary_category__code"
+    )
+    tags = TaggedEntry.objects.filter(_read_in(period, "content_object_id")).values_list(
+        "content_object_id", "tag__name"
+    )
+    return sums, list(entries), list(tags)
+
+
+def _read_in(period: Period, entry: str) -> Q:
+    """Rows whose ``entry`` was read in the period: a probe of the unique (entry, day or
+    month) index per row, which the databases run far faster than a list of the entries."""
+    read = Q()
+    for rows in period.parts("entry"):
+        read |= Q(Exists(rows.filter(entry_id=OuterRef(entry))))
+    return read
 
 
 def _ranked(totals: dict) -> list:
@@ -229,45 +292,35 @@ def top_categories(period: Period) -> Report:
 
 
 def top_referrers(period: Period) -> Report:
-    rows = (
-        ReferrerDay.objects.filter(_in(period))
-        .values("domain")
-        .annotate(readers=Sum("readers"))
-        .order_by("-readers", "domain")[:TOP]
-    )
+    totals = _summed(period, "referrer", ("domain",))
     return Report(
         "referrers",
         _("Top referring sites"),
         [_("site"), _("readers")],
-        [(r["domain"], r["readers"]) for r in rows],
+        _top(totals, lambda row: (-row[1], row[0])),
     )
 
 
-def _searches(period: Period):
-    return (
-        SearchDay.objects.filter(_in(period))
-        .values("terms")
-        .annotate(searches=Sum("searches"), results=Max("results"))
-    )
+def _by_searches(row: tuple) -> tuple:
+    return (-row[1], row[0])  # (terms, searches, results)
 
 
 def top_searches(period: Period) -> Report:
-    rows = _searches(period).order_by("-searches", "terms")[:TOP]
     return Report(
         "searches",
         _("Top searches"),
         [_("search terms"), _("searches"), _("results")],
-        [(r["terms"], r["searches"], r["results"]) for r in rows],
+        _top(_summed(period, "search", ("terms",)), _by_searches),
     )
 
 
 def zero_result_searches(period: Period) -> Report:
-    rows = _searches(period).filter(results=0).order_by("-searches", "terms")[:TOP]
+    totals = _summed(period, "search", ("terms",))
     return Report(
         "no-results",
         _("Searches that found nothing"),
         [_("search terms"), _("searches"), _("results")],
-        [(r["terms"], r["searches"], r["results"]) for r in rows],
+        _top({k: v for k, v in totals.items() if v[1] == 0}, _by_searches),
         note=_("What readers looked for and did not find: topics to cover, or words to add."),
     )
 

@@ -4,7 +4,8 @@
 batches' slot counts, their slots, their counters), then in one transaction adds them to the
 daily rows and to ``view_count`` of the digests and entries, and records the last batch
 written (``WrittenBatch``, locked: two workers write one after the other, and a batch is never
-added twice). ``prune`` drops daily rows older than ``READERSHIP_RETENTION_DAYS``.
+added twice). ``prune`` drops daily rows older than ``READERSHIP_RETENTION_DAYS``. Both keep
+the roll-ups (readership/rollups.py) equal to the daily rows, in the same transaction.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from django.utils import timezone
 
 from papers.models import Digest, Entry
 from readership import counting as c
+from readership import rollups
 from readership.models import DigestDay, EntryDay, ReferrerDay, SearchDay, WrittenBatch
 
 PAGE_MODELS = {"digest": (Digest, DigestDay, "digest"), "entry": (Entry, EntryDay, "entry")}
@@ -55,14 +57,14 @@ def _gather(batches: range) -> tuple[dict, dict]:
     return counts, {k: v[1] for k, v in results.items()}
 
 
-def _write_pages(kind: str, counts: dict) -> None:
+def _write_pages(kind: str, counts: dict) -> set[tuple]:
     model, day_model, field = PAGE_MODELS[kind]
     figures: dict[tuple[int, datetime.date], list[int]] = defaultdict(lambda: [0, 0])
     for (ident, day), n in counts.items():
         if ident[0] in ("v", "r") and ident[1] == kind:
             figures[(ident[2], day)][0 if ident[0] == "v" else 1] += n
     if not figures:
-        return
+        return set()
     alive = set(model.objects.filter(pk__in={pk for pk, _ in figures}).values_list("pk", flat=True))
     figures = {key: value for key, value in figures.items() if key[0] in alive}
     rows = day_model.objects.filter(
@@ -90,12 +92,13 @@ def _write_pages(kind: str, counts: dict) -> None:
             by_increment[readers].append(pk)
     for readers, pks in by_increment.items():
         model.objects.filter(pk__in=pks).update(view_count=F("view_count") + readers)
+    return set(figures)
 
 
-def _write_referrers(counts: dict) -> None:
+def _write_referrers(counts: dict) -> set[tuple]:
     figures = {(day, ident[1]): n for (ident, day), n in counts.items() if ident[0] == "ref"}
     if not figures:
-        return
+        return set()
     rows = ReferrerDay.objects.filter(
         day__in={d for d, _ in figures}, domain__in={m for _, m in figures}
     )
@@ -110,12 +113,13 @@ def _write_referrers(counts: dict) -> None:
             changed.append(row)
     ReferrerDay.objects.bulk_update(changed, ["readers"], batch_size=500)
     ReferrerDay.objects.bulk_create(new, batch_size=500)
+    return {(domain, day) for day, domain in figures}
 
 
-def _write_searches(counts: dict, results: dict) -> None:
+def _write_searches(counts: dict, results: dict) -> set[tuple]:
     figures = {(day, ident[1]): n for (ident, day), n in counts.items() if ident[0] == "q"}
     if not figures:
-        return
+        return set()
     rows = SearchDay.objects.filter(
         day__in={d for d, _ in figures}, terms__in={t for _, t in figures}
     )
@@ -132,6 +136,7 @@ def _write_searches(counts: dict, results: dict) -> None:
             changed.append(row)
     SearchDay.objects.bulk_update(changed, ["searches", "results"], batch_size=500)
     SearchDay.objects.bulk_create(new, batch_size=500)
+    return {(terms, day) for day, terms in figures}
 
 
 def write_counts(*, moment: float | None = None) -> int:
@@ -146,10 +151,10 @@ def write_counts(*, moment: float | None = None) -> int:
         if first > closed:
             return 0
         counts, results = _gather(range(first, closed + 1))
-        for kind in PAGE_MODELS:
-            _write_pages(kind, counts)
-        _write_referrers(counts)
-        _write_searches(counts, results)
+        written = {kind: _write_pages(kind, counts) for kind in PAGE_MODELS}
+        written["referrer"] = _write_referrers(counts)
+        written["search"] = _write_searches(counts, results)
+        rollups.refresh(written)
         mark.batch = closed
         mark.save(update_fields=["batch"])
     # Pages add the batches after this one to the rows' counts (counting.pending).
@@ -162,6 +167,8 @@ def prune(*, today: datetime.date | None = None) -> int:
     today = today or timezone.localdate()
     cutoff = today - datetime.timedelta(days=int(c.conf("RETENTION_DAYS", 3 * 366)))
     deleted = 0
-    for model in (DigestDay, EntryDay, ReferrerDay, SearchDay):
-        deleted += model.objects.filter(day__lt=cutoff).delete()[0]
+    with transaction.atomic():
+        for model in (DigestDay, EntryDay, ReferrerDay, SearchDay):
+            deleted += model.objects.filter(day__lt=cutoff).delete()[0]
+        rollups.prune(cutoff)
     return deleted

@@ -52,6 +52,7 @@ from django.test.utils import override_settings
 from django.urls import reverse
 
 from comments.models import Comment
+from editorial import analytics
 from editorial.management.commands import generate_bench_data as gen
 from pagecache import store as pages
 from papers.models import Digest, Entry, Paper
@@ -416,7 +417,9 @@ class Command(BaseCommand):
         figures = {
             "counting": readership_bench.counting_overhead(self.urls()["digest"], rounds=rounds),
             "analytics": readership_bench.analytics_at_scale(
-                self.admin_client(), days=30 if self.options.get("quick") else 365
+                self.admin_client(),
+                analytics.forget_reports,
+                days=30 if self.options.get("quick") else 365,
             ),
         }
         self.stdout.write("  " + self.readership_line(figures))
