@@ -4,6 +4,8 @@ import datetime
 import re
 
 import pytest
+from django.conf import settings
+from django.core.cache import caches
 from django.db import connection
 from django.test import override_settings
 from django.test.utils import CaptureQueriesContext
@@ -14,10 +16,13 @@ from tests import factories
 pytestmark = pytest.mark.django_db
 
 
-def _count_queries(client, url):
+def _count_queries(client, url, *, cold=False):
     # The rendering's queries: the page cache would answer the second request itself.
     with override_settings(PAGE_CACHE_ENABLED=False):
         client.get(url)
+        if cold:
+            for alias in settings.CACHES:
+                caches[alias].clear()
         with CaptureQueriesContext(connection) as captured:
             response = client.get(url)
         assert response.status_code == 200, url
@@ -346,8 +351,11 @@ LIST_URLS = [
 def test_list_query_counts_do_not_grow_with_data(client, url):
     _grow(1)
     small = _count_queries(client, url)
+    # With every cache empty too (the rows' fragments rendered afresh): no query per row.
+    small_cold = _count_queries(client, url, cold=True)
     _grow(25)
     assert _count_queries(client, url) == small
+    assert _count_queries(client, url, cold=True) == small_cold
 
 
 def test_affiliations_with_slashes_have_their_own_page_and_feed(client):
@@ -384,10 +392,14 @@ OTHER_URLS = [
 ]
 
 
-def _count_uncached(client, url, run):
-    """Queries of ``url`` on a fresh address (API responses are cached per address)."""
+def _count_uncached(client, url, run, *, cold=False):
+    """Queries of ``url`` on a fresh address (API responses are cached per address);
+    ``cold``: with every cache emptied first."""
     join = "&" if "?" in url else "?"
     client.get(f"{url}{join}warm={run}")
+    if cold:
+        for alias in settings.CACHES:
+            caches[alias].clear()
     with CaptureQueriesContext(connection) as captured:
         response = client.get(f"{url}{join}measure={run}")
     assert response.status_code == 200, url
@@ -398,9 +410,11 @@ def _count_uncached(client, url, run):
 def test_feed_sitemap_and_api_query_counts_do_not_grow_with_data(client, url):
     _grow(1)
     small = _count_uncached(client, url, 1)
+    small_cold = _count_uncached(client, url, 3, cold=True)
     assert small > 0
     _grow(25)
     assert _count_uncached(client, url, 2) == small
+    assert _count_uncached(client, url, 4, cold=True) == small_cold
 
 
 def test_compare_and_api_detail_query_counts_do_not_grow_with_data(client):

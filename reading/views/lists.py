@@ -71,6 +71,7 @@ ROW_FIELDS = [
     *("position", "title_zh", "view_count", "updated_at"),
     *("digest", "digest__title", "digest__slug", "digest__issue_date"),
     *("paper", "paper__arxiv_id", "paper__title", "paper__authors", "paper__affiliations"),
+    *("paper__authors_shortened",),
     *("paper__updated_at", "paper__primary_category", "paper__primary_category__code"),
     *("search", "search__summary"),
 ]
