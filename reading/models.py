@@ -156,10 +156,10 @@ class RelatedDocument(models.Model):
     its weighted vectors (JSON: {"" for the whole entry, or a section kind id: {term: n or
     weight}}). Derived data, written by reading/related.py."""
 
-    entry = models.OneToOneField(
-        Entry, primary_key=True, on_delete=models.CASCADE, related_name="related_document"
-    )
-    paper = models.ForeignKey("papers.Paper", on_delete=models.CASCADE, related_name="+")
+    # Ids, not foreign keys: a deleted entry's document stays until the next refresh, which
+    # takes its terms out of the document frequencies before it deletes it.
+    entry_id = models.BigIntegerField(primary_key=True)
+    paper_id = models.BigIntegerField()
     stamp = models.CharField(max_length=32)
     counts = models.TextField()
     vectors = models.TextField()

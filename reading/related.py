@@ -379,6 +379,22 @@ def _stored_vectors(ids: Iterable[int]) -> dict[int, tuple[int, dict]]:
     return found
 
 
+def _reweighed(ids: Iterable[int], frequencies: dict) -> dict[int, dict[str, dict]]:
+    """{entry: {kind key: vector}} of the stored documents of ``ids``, weighed from their
+    counts with ``frequencies`` (no tokenising)."""
+    found = {}
+    for chunk in _chunks(sorted(ids)):
+        for entry_id, counts in RelatedDocument.objects.filter(pk__in=chunk).values_list(
+            "entry_id", "counts"
+        ):
+            mine = {}
+            for key, counted in json.loads(counts).items():
+                keep = TERMS_PER_ENTRY if key == "" else TERMS_PER_SECTION
+                mine[key] = weigh(counted, _idf(frequencies[key], counted), keep)
+            found[entry_id] = mine
+    return found
+
+
 def _every_vector(skip: set[int]) -> Iterator[tuple[int, int, dict]]:
     """(entry, paper, {kind key: vector}) of every stored document but ``skip``, in id
     order, ``STREAM_CHUNK`` per query."""
@@ -504,15 +520,17 @@ def compute_changes(
         for entry_id in ids:
             vector = known.get(entry_id, (0, {}))[1].get(key)
             candidates[(entry_id, key)] = _candidates(vector, index) if vector else []
-    known.update(
-        _stored_vectors({e for found in candidates.values() for e in found} - known.keys())
-    )
+    # Scored exactly, with today's document frequencies: the vectors of the entries and
+    # candidates involved are weighed again from their stored counts.
+    involved = {e for (e, _key) in candidates} | {e for found in candidates.values() for e in found}
+    current = {e: mine for e, (_paper, mine) in fresh.items()}
+    current.update(_reweighed(involved - current.keys(), frequencies))
 
     lists: dict[tuple[int, int | None], list] = {}
     entering = defaultdict(list)  # (entry, kind key): [(changed entry, score), …]
     for (entry_id, key), found in candidates.items():
-        vector = known.get(entry_id, (0, {}))[1].get(key)
-        scored = _scores(vector, found, lambda e, key=key: known[e][1][key]) if vector else []
+        vector = current.get(entry_id, {}).get(key)
+        scored = _scores(vector, found, lambda e, key=key: current[e][key]) if vector else []
         lists[(entry_id, _kind(key))] = _choose(scored, papers.get(entry_id, 0), papers)
         if entry_id in fresh:
             for other, score in scored:
