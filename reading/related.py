@@ -29,10 +29,12 @@ from __future__ import annotations
 import datetime
 import hashlib
 import heapq
+import itertools
 import json
 import logging
 import math
 import time
+import zlib
 from collections import Counter, defaultdict, deque
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -211,6 +213,14 @@ def _dumps(value) -> str:
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
 
+def _pack(value) -> bytes:
+    return zlib.compress(_dumps(value).encode(), 1)
+
+
+def _unpack(packed: bytes):
+    return json.loads(zlib.decompress(packed))
+
+
 def _idf(frequencies: dict, terms: Iterable[str] | None = None) -> dict[str, float]:
     """Inverse document frequencies from ``{"n": documents, "df": {term: documents}}``, of
     ``terms`` (else of all), for terms of two documents or more."""
@@ -316,7 +326,7 @@ class Computed:
 
     full: bool
     lists: dict[tuple[int, int | None], list]  # the lists computed (all of them if ``full``)
-    documents: list[RelatedDocument]  # to store: every one if ``full``, else the changed
+    documents: Iterable[RelatedDocument]  # to store: every one if ``full``, else the changed
     removed: set[int]  # entries that left the corpus (``full``: unused, every row is replaced)
     frequencies: dict
     size: int  # entries in the corpus
@@ -325,46 +335,49 @@ class Computed:
 
 def compute_full(kinds: dict[int, str], stamped: dict[int, tuple[int, str]]) -> Computed:
     """Every list, from every entry tokenised once: the document frequencies in a first pass
-    that keeps each entry's counts as JSON text, then the vectors from that text (the
-    texts themselves are never held)."""
+    that keeps each entry's counts as compressed JSON (a third of the text: the documents
+    to store are made from it when they are written), then the vectors from it (the texts
+    themselves are never held)."""
     frequency: dict[int | None, Counter] = defaultdict(Counter)
     counted: Counter = Counter()
-    papers, counts_text = {}, {}
+    papers, packed = {}, {}
     for document in documents(kinds):
         papers[document.entry_id] = document.paper_id
         by_kind = document.by_kind()
         for kind_id, counts in by_kind.items():
             frequency[kind_id].update(counts.keys())
             counted[kind_id] += 1
-        counts_text[document.entry_id] = _dumps({_key(k): c for k, c in by_kind.items()})
+        packed[document.entry_id] = _pack({_key(k): c for k, c in by_kind.items()})
     frequencies = {
         _key(k): {"n": counted[k], "df": dict(frequency.pop(k, {}))} for k in [None, *kinds]
     }
     idf = {k: _idf(frequencies[_key(k)]) for k in [None, *kinds]}
     vectors: dict[int | None, dict[int, dict[str, float]]] = defaultdict(dict)
-    rows = []
-    for entry_id, text in counts_text.items():
+    weighed = {}
+    for entry_id, counts in packed.items():
         mine = {}
-        for key, counts in json.loads(text).items():
+        for key, counted in _unpack(counts).items():
             kind_id = _kind(key)
             keep = TERMS_PER_ENTRY if kind_id is None else TERMS_PER_SECTION
-            mine[key] = vectors[kind_id][entry_id] = weigh(counts, idf[kind_id], keep)
-        stamp = stamped.get(entry_id, (0, ""))[1]  # published since the stamps were read: ""
-        rows.append(
-            RelatedDocument(
-                entry_id=entry_id,
-                paper_id=papers[entry_id],
-                stamp=stamp,
-                counts=text,
-                vectors=_dumps(mine),
-            )
-        )
-    del idf, counts_text
+            mine[key] = vectors[kind_id][entry_id] = weigh(counted, idf[kind_id], keep)
+        weighed[entry_id] = _pack(mine)
+    del idf
     lists = {}
     for kind_id in [None, *kinds]:
         for entry_id, chosen in nearest(vectors.pop(kind_id, {}), papers).items():
             lists[(entry_id, kind_id)] = chosen
-    return Computed(True, lists, rows, set(), frequencies, len(papers), len(papers))
+
+    def rows() -> Iterator[RelatedDocument]:
+        for entry_id in sorted(packed):
+            yield RelatedDocument(
+                entry_id=entry_id,
+                paper_id=papers[entry_id],
+                stamp=stamped.get(entry_id, (0, ""))[1],  # published since they were read: ""
+                counts=zlib.decompress(packed.pop(entry_id)).decode(),
+                vectors=zlib.decompress(weighed.pop(entry_id)).decode(),
+            )
+
+    return Computed(True, lists, rows(), set(), frequencies, len(papers), len(papers))
 
 
 def _stored_vectors(ids: Iterable[int]) -> dict[int, tuple[int, dict]]:
@@ -379,18 +392,19 @@ def _stored_vectors(ids: Iterable[int]) -> dict[int, tuple[int, dict]]:
     return found
 
 
-def _reweighed(ids: Iterable[int], frequencies: dict) -> dict[int, dict[str, dict]]:
-    """{entry: {kind key: vector}} of the stored documents of ``ids``, weighed from their
-    counts with ``frequencies`` (no tokenising)."""
+def _reweighed(wanted: dict[int, set[str]], frequencies: dict) -> dict[int, dict[str, dict]]:
+    """{entry: {kind key: vector}} of the stored documents of ``wanted``'s entries, of the
+    kinds it gives, weighed from their counts with ``frequencies`` (no tokenising)."""
     found = {}
-    for chunk in _chunks(sorted(ids)):
+    for chunk in _chunks(sorted(wanted)):
         for entry_id, counts in RelatedDocument.objects.filter(pk__in=chunk).values_list(
             "entry_id", "counts"
         ):
             mine = {}
             for key, counted in json.loads(counts).items():
-                keep = TERMS_PER_ENTRY if key == "" else TERMS_PER_SECTION
-                mine[key] = weigh(counted, _idf(frequencies[key], counted), keep)
+                if key in wanted[entry_id]:
+                    keep = TERMS_PER_ENTRY if key == "" else TERMS_PER_SECTION
+                    mine[key] = weigh(counted, _idf(frequencies[key], counted), keep)
             found[entry_id] = mine
     return found
 
@@ -522,9 +536,13 @@ def compute_changes(
             candidates[(entry_id, key)] = _candidates(vector, index) if vector else []
     # Scored exactly, with today's document frequencies: the vectors of the entries and
     # candidates involved are weighed again from their stored counts.
-    involved = {e for (e, _key) in candidates} | {e for found in candidates.values() for e in found}
     current = {e: mine for e, (_paper, mine) in fresh.items()}
-    current.update(_reweighed(involved - current.keys(), frequencies))
+    involved = defaultdict(set)
+    for (entry_id, key), found in candidates.items():
+        for other in (entry_id, *found):
+            if other not in current:
+                involved[other].add(key)
+    current.update(_reweighed(involved, frequencies))
 
     lists: dict[tuple[int, int | None], list] = {}
     entering = defaultdict(list)  # (entry, kind key): [(changed entry, score), …]
@@ -659,7 +677,9 @@ def _store(computed: Computed) -> int:
         replaced = sorted(computed.removed | {row.entry_id for row in computed.documents})
         for chunk in _chunks(replaced):
             RelatedDocument.objects.filter(pk__in=chunk).delete()
-    RelatedDocument.objects.bulk_create(computed.documents, batch_size=WRITE_CHUNK)
+    rows = iter(computed.documents)
+    while batch := list(itertools.islice(rows, WRITE_CHUNK)):
+        RelatedDocument.objects.bulk_create(batch)
     return changed
 
 
