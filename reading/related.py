@@ -1,7 +1,8 @@
 """Related papers: for each entry, the entries of the archive whose text resembles its own,
 as a whole (titles, abstract, critique, tags) and section by section ("similar 不足").
 
-How it is computed (``refresh``, run by the background task after any content change):
+How it is computed (``refresh``, run by the background task after any content change, and
+in full by ``manage.py rebuild_related``):
 
 - **Terms** are reading/search.py's: lower-cased Latin words and overlapping bigrams of
   Chinese runs (``强化学习`` → ``强化 化学 学习``), with function words dropped. Bigrams need no
@@ -22,6 +23,20 @@ How it is computed (``refresh``, run by the background task after any content ch
 
 The corpus lives in the database alone (no module state): the fingerprint of the archive in
 ``RelatedCorpus`` tells whether anything changed since the lists were computed.
+
+- **Incremental**: ``RelatedDocument`` keeps each indexed entry's stamp (its entry's, paper's
+  and digest's ``updated_at`` and its tags), term counts and vectors, and ``RelatedCorpus``
+  the document frequencies. A refresh tokenises only the entries whose stamp changed (new
+  ones included), moves the frequencies by what came and what left (unpublished, deleted),
+  reads every stored vector once for the postings of the terms it needs, and recomputes the
+  lists of the changed entries and of the entries whose lists hold a changed or removed
+  one; a changed entry enters the other lists it scores into. What it scores is weighed
+  from stored counts with today's frequencies; the vectors of entries it did not touch keep
+  the frequencies of the run that made them, so the postings and the order of untouched
+  lists drift a little, until a full recomputation: the task makes one once ``FULL_AFTER``
+  of the corpus changed since the last, up to ``FULL_IN_TASK_MAX`` entries (past that
+  ``manage.py rebuild_related`` does it: a full run would outlast ``TASKS_ABANDONED_AFTER``).
+  docs/performance.md, "Related papers (issue 21)", has the measurements.
 """
 
 from __future__ import annotations
@@ -195,7 +210,7 @@ def stamps() -> dict[int, tuple[int, str]]:
     )
     result = {}
     for entry_id, paper_id, *times in rows.iterator(chunk_size=5000):
-        made_of = json.dumps([[str(t) for t in times], sorted(tags.get(entry_id, ()))])
+        made_of = f"{' '.join(t.isoformat() for t in times)} {sorted(tags.get(entry_id, ()))}"
         result[entry_id] = (paper_id, hashlib.blake2b(made_of.encode(), digest_size=16).hexdigest())
     return result
 
