@@ -129,6 +129,17 @@ class RelatedCorpus(models.Model):
     finished_at = models.DateTimeField(null=True)
     documents = models.PositiveIntegerField(default=0)
     seconds = models.FloatField(default=0)
+    # The base an incremental refresh builds on: bumped by every write, so a refresh that
+    # read an older base computes again (reading/related.py, ``refresh``).
+    generation = models.PositiveIntegerField(default=0)
+    # What the stored documents were computed with (version, section kinds, sizes): another
+    # computation needs a full recomputation.
+    computation = models.CharField(max_length=64, blank=True)
+    # Document frequencies, JSON: {"" or section kind id: {"n": documents, "df": {term: n}}}.
+    frequencies = models.TextField(blank=True)
+    full_at = models.DateTimeField(null=True)
+    full_documents = models.PositiveIntegerField(default=0)  # the corpus at the last full run
+    changed_since_full = models.PositiveIntegerField(default=0)  # entries tokenised or removed
 
     class Meta:
         verbose_name = _("related papers' corpus")
@@ -136,3 +147,26 @@ class RelatedCorpus(models.Model):
 
     def __str__(self):
         return f"related papers of {self.documents} entries ({self.finished_at})"
+
+
+class RelatedDocument(models.Model):
+    """One indexed entry as the last related-papers computation saw it, so that the next
+    one tokenises only the entries that changed: the ``stamp`` of what it was made from
+    (its entry's, paper's and digest's ``updated_at`` and its tags), its terms' counts and
+    its weighted vectors (JSON: {"" for the whole entry, or a section kind id: {term: n or
+    weight}}). Derived data, written by reading/related.py."""
+
+    # Ids, not foreign keys: a deleted entry's document stays until the next refresh, which
+    # takes its terms out of the document frequencies before it deletes it.
+    entry_id = models.BigIntegerField(primary_key=True)
+    paper_id = models.BigIntegerField()
+    stamp = models.CharField(max_length=32)
+    counts = models.TextField()
+    vectors = models.TextField()
+
+    class Meta:
+        verbose_name = _("related papers' document")
+        verbose_name_plural = _("related papers' documents")
+
+    def __str__(self):
+        return f"document of entry {self.entry_id}"
