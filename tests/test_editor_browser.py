@@ -314,12 +314,23 @@ def test_the_checks_panel_catches_each_problem_and_follows_the_typing(
     _close(page)
 
 
-def test_a_paper_without_an_arxiv_link_is_flagged(browser, live_server, people):  # noqa: F811
+def test_an_item_not_on_arxiv_shows_its_source_and_is_not_asked_for_an_abstract(
+    browser,  # noqa: F811
+    live_server,
+    people,
+):
     author, editor, digest = people
     entry = Entry.objects.filter(digest=digest).order_by("position").first()
-    type(entry.paper).objects.filter(pk=entry.paper_id).update(arxiv_id="")
+    type(entry.paper).objects.filter(pk=entry.paper_id).update(
+        arxiv_id=None, source_url="https://news.example.org/item/1", abstract=""
+    )
     page = _open_editor(browser, live_server, "author", digest)
-    assert page.locator("#editor-checks li[data-check=arxiv]").count() == 1
+    meta = page.locator(f"#entry-{entry.pk} .editor-paper-meta a").first
+    assert meta.get_attribute("href") == "https://news.example.org/item/1"
+    assert "news.example.org" in meta.inner_text()
+    label = "news.example.org"
+    checks = page.locator("#editor-checks li[data-check=abstract]").all_inner_texts()
+    assert not any(label in text for text in checks)
     _close(page)
 
 

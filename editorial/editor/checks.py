@@ -92,14 +92,8 @@ def run_checks(digest: Digest, entries, kinds) -> list[Check]:
                 )
         if paper.arxiv_id and not paper.abstract.strip():
             found.append(Check("abstract", _("%(paper)s has no abstract.") % {"paper": label}))
-        if not paper.arxiv_id and not paper.source_url:
-            # A link-sourced item needs its source, not an arXiv link.
-            found.append(
-                Check(
-                    "arxiv",
-                    _("%(paper)s has neither an arXiv link nor a source link.") % {"paper": label},
-                )
-            )
+        # No "missing link" check: every paper has an arXiv id or, for an item not on arXiv,
+        # its source link (the paper_arxiv_id_or_source_url constraint).
         for figure in entry.figures.all():
             missing = [
                 (name, text)
