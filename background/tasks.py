@@ -107,6 +107,23 @@ def enqueue_on_commit(task, *args, run_after: datetime.datetime | None = None, *
     transaction.on_commit(enqueue)
 
 
+def enqueue_once_on_commit(task) -> None:
+    """Enqueue ``task`` (no arguments) once the current transaction commits, unless a run of
+    it is waiting already: that run starts after this commit, so it sees this change too (a
+    burst of changes makes one run, not one each). A run already started does not count."""
+
+    def enqueue():
+        if task.get_backend().supports_defer:
+            waiting = DBTaskResult.objects.filter(
+                status=TaskResultStatus.READY, task_path=task.module_path
+            )
+            if waiting.exists():
+                return
+        task.enqueue()
+
+    transaction.on_commit(enqueue)
+
+
 def enqueue_periodic(task, *, run_after: datetime.datetime) -> bool:
     """Enqueue the next run of a task that enqueues itself again, unless a run of it is
     waiting already (several workers, or a restart, never multiply the chain). Only with a

@@ -61,7 +61,7 @@ from django.db.models.expressions import RawSQL
 from django.urls import reverse
 from django.utils import timezone
 
-from background.tasks import enqueue_on_commit, retrying_task
+from background.tasks import enqueue_once_on_commit, retrying_task
 from papers.changes import content_changed
 from papers.models import Category, Digest, Entry, Paper, Section, SectionKind, TaggedEntry
 from reading.models import RelatedCorpus, RelatedDocument, RelatedEntry
@@ -812,7 +812,7 @@ def refresh_related() -> dict:
 def schedule_refresh() -> None:
     """Follows ``content_changed()`` (reading/apps.py): refresh the lists in the background
     once the change commits (a rolled-back change schedules nothing)."""
-    enqueue_on_commit(refresh_related)
+    enqueue_once_on_commit(refresh_related)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -50,6 +50,20 @@ def test_a_rolled_back_change_sends_no_mail(database_backend):
     assert not DBTaskResult.objects.exists() and mail.outbox == []
 
 
+def test_a_burst_of_content_changes_waits_as_one_refresh_of_the_related_lists(database_backend):
+    from papers.changes import content_changed
+    from reading.related import refresh_related
+
+    for _ in range(3):  # three saves, each its own transaction
+        with transaction.atomic():
+            content_changed()
+    assert statuses(refresh_related) == ["READY"]
+    run_worker_once()
+    with transaction.atomic():
+        content_changed()  # after the run: a new one waits
+    assert statuses(refresh_related) == ["SUCCESSFUL", "READY"]
+
+
 def test_a_failing_task_is_tried_again_until_it_succeeds(database_backend, tmp_path):
     trace = tmp_path / "trace"
     background_support.flaky.enqueue(str(trace))
