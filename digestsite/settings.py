@@ -440,6 +440,8 @@ SUBSCRIPTIONS_BACKDATED_HOURS = 24
 SUBSCRIPTIONS_WORKER_SWEEPS = True
 # Editorial workflow (editorial/workflow.py, editorial/services.py); email settings are above.
 SHARE_LINK_DAYS = int(os.environ.get("SHARE_LINK_DAYS", "7"))  # default life of a share link
+# Reviewers' comments through one share link (each mails the authors and editors).
+REVIEW_COMMENT_RATE_LIMITS = [(10, 60), (60, 3600)]  # (comments, seconds)
 EDIT_PRESENCE_MINUTES = 5  # "also editing" on the digest page: opened within this many minutes
 # --- Production hardening (issue 8; see docs/deployment.md) -------------------------------
 

@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 from background.tasks import queue_mail
 from comments.markup import neutralise
 from comments.models import Comment
-from comments.services import staff_display_name
+from comments.services import rate_limited, staff_display_name
 from editorial import workflow
 from editorial.models import AuditRecord, ReviewComment, Revision, ShareLink
 from editorial.signals import digest_went_live
@@ -636,6 +636,13 @@ def review_comment_add(*, link: ShareLink | None, name: str, body: str, target="
         raise ValidationError(
             _("A name has at most %(name)d characters, a comment %(body)d.")
             % {"name": REVIEW_NAME_MAX, "body": REVIEW_BODY_MAX}
+        )
+    wait = rate_limited("review-link", str(link.pk), limits=settings.REVIEW_COMMENT_RATE_LIMITS)
+    if wait:
+        # Each remark mails the authors and editors: a leaked link must not flood them.
+        raise ValidationError(
+            _("Many comments came through this link just now: try again in %(n)d minutes.")
+            % {"n": max(1, round(wait / 60))}
         )
     paper = kind = None
     if target:

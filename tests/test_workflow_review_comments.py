@@ -151,6 +151,24 @@ def test_bad_input_is_a_clear_400_that_keeps_the_text(shared, fields):
     assert not ReviewComment.objects.exists()
 
 
+def test_a_flood_through_one_link_is_refused_with_a_message_and_mails_nobody(
+    shared, settings, django_capture_on_commit_callbacks
+):
+    from django.core.cache import cache
+
+    cache.clear()
+    settings.REVIEW_COMMENT_RATE_LIMITS = [(3, 60)]
+    digest, link = shared
+    for n in range(3):
+        _reviewer, response = _reviewer_posts(link, name="访客", body=f"第{n}条")
+        assert response.status_code == 302
+    with django_capture_on_commit_callbacks() as mails:
+        _reviewer, response = _reviewer_posts(link, name="访客", body="第四条")
+    assert response.status_code == 400
+    assert "第四条" in response.content.decode()  # the text is kept to send later
+    assert ReviewComment.objects.count() == 3 and mails == []
+
+
 def test_comments_on_a_live_digests_changes_outlive_publishing_them(people):
     author, editor = people
     digest = factories.digest(entries=1)
