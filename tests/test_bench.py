@@ -305,3 +305,17 @@ def test_each_size_has_its_own_database_whatever_the_connection_points_at_now(mo
         "digest_bench_small",
         "postgres://u@db.example:5432/digest_bench_small",
     )
+
+
+def test_the_analytics_benchmark_fills_around_rows_the_sites_counting_wrote():
+    from django.utils import timezone
+
+    from readership import benchmark
+    from readership.models import DigestDay
+
+    digest = factories.digest(entries=1, status="published")
+    DigestDay.objects.create(digest=digest, day=timezone.localdate(), views=3, readers=2)
+    benchmark._fill_year(2)
+    kept = DigestDay.objects.get(digest=digest, day=timezone.localdate())
+    assert (kept.views, kept.readers) == (3, 2)
+    assert DigestDay.objects.filter(digest=digest).count() == 2
