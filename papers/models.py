@@ -71,7 +71,12 @@ class Category(models.Model):
 
     @property
     def short_code(self) -> str:
-        return self.code.split(".", 1)[1] if "." in self.code else self.code
+        return short_code(self.code)
+
+
+def short_code(code: str) -> str:
+    """The tag a page shows for a category code: cs.LG → LG, econ → econ."""
+    return code.split(".", 1)[1] if "." in code else code
 
 
 class PaperQuerySet(models.QuerySet):

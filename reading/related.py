@@ -63,7 +63,16 @@ from django.utils import timezone
 
 from background.tasks import enqueue_once_on_commit, retrying_task
 from papers.changes import content_changed
-from papers.models import Category, Digest, Entry, Paper, Section, SectionKind, TaggedEntry
+from papers.models import (
+    Category,
+    Digest,
+    Entry,
+    Paper,
+    Section,
+    SectionKind,
+    TaggedEntry,
+    short_code,
+)
 from reading.models import RelatedCorpus, RelatedDocument, RelatedEntry
 from reading.search import terms
 
@@ -872,7 +881,7 @@ class RelatedItem:
 
     @property
     def short_category(self) -> str:
-        return self.category.split(".", 1)[1] if "." in self.category else self.category
+        return short_code(self.category)
 
 
 def related_items(value) -> list[RelatedItem]:
