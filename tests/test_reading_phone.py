@@ -290,6 +290,18 @@ def test_an_entry_page_describes_the_paper_as_a_scholarly_article(client):
     assert data["isPartOf"]["@type"] == "BlogPosting"
 
 
+def test_the_entry_pages_description_and_review_are_plain_text_not_markdown(client):
+    digest = factories.digest()
+    entry = factories.entry(digest=digest)
+    summary = entry.sections.get(kind__slug="summary")
+    summary.body = "**一句话**：用 `代码` 训练推理"
+    summary.save()
+    html = html_of(client, entry.get_absolute_url())
+    assert _ld(html)["review"]["reviewBody"] == "一句话：用 代码 训练推理"
+    assert '<meta name="description" content="一句话：用 代码 训练推理">' in html
+    assert "**" not in html.split("<body")[0]
+
+
 def test_json_ld_cannot_close_its_script_element_whatever_a_title_holds(client):
     digest = factories.digest(title="</script><script>alert(1)</script> & <!--")
     factories.entry(digest=digest, paper=factories.paper(title="x</SCRIPT>y"))

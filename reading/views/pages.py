@@ -46,6 +46,7 @@ from papers.models import (
     neighbour_links,
 )
 from readership import counting
+from reading.models import EntrySearch
 from reading.related import related_annotation, related_items
 
 DIGEST_PAGE, ENTRY_PAGE = "digest-paper", "entry-paper"
@@ -277,9 +278,11 @@ class EntryDetailView(PreviewAwareMixin, DetailView):
             this_paper = Q(paper_id=int(key[5:]), paper__arxiv_id__isnull=True)
         else:
             this_paper = Q(paper__arxiv_id=key)
-        summary = Section.objects.filter(entry=OuterRef("pk"), kind__slug="summary")
+        # The one-line summary as plain text (its search row's): the page's description and
+        # structured data, where Markdown would show its asterisks.
+        summary = EntrySearch.objects.filter(entry=OuterRef("pk"))
         extra = {
-            "summary_text": Subquery(summary.values("body")[:1]),
+            "summary_text": Subquery(summary.values("summary")[:1]),
             # The related papers of this entry only, not of its siblings.
             "related_list": Case(
                 When(this_paper, then=related_annotation(Entry, "id")),
