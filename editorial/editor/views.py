@@ -261,6 +261,23 @@ def _conflict(request, digest, exc: services.EditConflict):
     return _refused(request, digest, exc.messages[0], 409)
 
 
+def _write(request, digest, service, **arguments):
+    """Run an editor write (``service``: add or remove a paper) from the page's version:
+    (its ContentSave, None), or (None, the answer saying why nothing was changed)."""
+    try:
+        saved = service(
+            digest=digest,
+            by=request.user,
+            base_version=request.POST.get("base_version", ""),
+            **arguments,
+        )
+    except services.EditConflict as exc:
+        return None, _conflict(request, digest, exc)
+    except ValidationError as exc:
+        return None, _refused(request, digest, " ".join(exc.messages))
+    return saved, None
+
+
 def _lookup_outcome(result) -> str | None:
     """What went wrong in a finished arXiv lookup (``fetch_and_store``), or None."""
     outcome = result.return_value if result.status == "SUCCESSFUL" else None
@@ -306,17 +323,9 @@ def add_view(request, pk, *, model_admin):
         if paper is None:
             missing = _("arXiv has no paper %(id)s. Nothing was changed.") % {"id": arxiv_id}
             return _refused(request, digest, missing)
-    try:
-        saved = services.digest_add_paper(
-            digest=digest,
-            by=request.user,
-            paper=paper,
-            base_version=request.POST.get("base_version", ""),
-        )
-    except services.EditConflict as exc:
-        return _conflict(request, digest, exc)
-    except ValidationError as exc:
-        return _refused(request, digest, " ".join(exc.messages))
+    saved, refusal = _write(request, digest, services.digest_add_paper, paper=paper)
+    if refusal is not None:
+        return refusal
     entry = Entry.objects.get(digest=digest, paper=paper)
     message = _("arXiv:%(id)s added as paper %(n)d.") % {"id": arxiv_id, "n": entry.position}
     if not _wants_json(request):
@@ -391,17 +400,9 @@ def remove_view(request, pk, entry_id, *, model_admin):
         return TemplateResponse(request, "admin/papers/digest/editor_remove.html", context)
     if request.method != "POST":
         return HttpResponseNotAllowed(["GET", "POST"])
-    try:
-        saved = services.digest_remove_entry(
-            digest=digest,
-            by=request.user,
-            entry_id=entry_id,
-            base_version=request.POST.get("base_version", ""),
-        )
-    except services.EditConflict as exc:
-        return _conflict(request, digest, exc)
-    except ValidationError as exc:
-        return _refused(request, digest, " ".join(exc.messages))
+    saved, refusal = _write(request, digest, services.digest_remove_entry, entry_id=entry_id)
+    if refusal is not None:
+        return refusal
     message = _("Paper removed from the digest.")
     if _wants_json(request):
         return JsonResponse({"version": saved.version, "saved": message})
