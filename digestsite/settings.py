@@ -520,6 +520,10 @@ READERSHIP_HONOUR_PRIVACY_SIGNALS = env_bool("READERSHIP_HONOUR_PRIVACY_SIGNALS"
 READERSHIP_RETENTION_DAYS = int(os.environ.get("READERSHIP_RETENTION_DAYS", str(3 * 366)))
 # Pages showing 人气 are served from the page cache for at most this long.
 READERSHIP_SHOWN_SECONDS = int(os.environ.get("READERSHIP_SHOWN_SECONDS", "60"))
+# The analytics page's reports are computed ahead by the worker, this often (seconds), and
+# the page reads them (editorial/analytics.py).
+ANALYTICS_REFRESH_SECONDS = int(os.environ.get("ANALYTICS_REFRESH_SECONDS", "300"))
+ANALYTICS_WORKER_REFRESHES = True
 # Related papers (reading/related.py): besides each entry's list, the section kinds (slugs)
 # whose sections get lists of their own on the section pages ("similar 不足").
 RELATED_SECTION_KINDS = ("innovation", "limitations")

@@ -33,9 +33,10 @@ TASKS = {
     }
 }
 # The worker's tests count every task row it leaves: the readership writes it starts every
-# minute and the daily sweep of unconfirmed sign-ups are left out there (the tests of
+# minute, the analytics refreshes and the daily sweep of unconfirmed sign-ups are left out there (the tests of
 # readership counting and of sign-ups turn them on).
 READERSHIP_WORKER_WRITES = False
+ANALYTICS_WORKER_REFRESHES = False
 SUBSCRIPTIONS_WORKER_SWEEPS = False
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # noqa: F405 (whitenoise warns when it is missing)
 # The arXiv tests talk to a local server: no 3-second spacing or long back-off between requests.

@@ -1,6 +1,11 @@
 """The analytics page of the back office (``/admin/analytics/``): readership, searches,
 comments and subscriptions over a period, each as a chart, a table and a CSV of that table.
 
+The reports are computed ahead: the worker refreshes every period's snapshot
+(``AnalyticsSnapshot``) every ``ANALYTICS_REFRESH_SECONDS`` (``refresh_analytics`` below),
+and the page reads them, so it answers at once whatever the size of the archive; it says
+when its figures were computed, and an editor can ask for them again.
+
 Editors (``readership.view_analytics``) only: every view checks it. The reports come from
 readership/reports.py, plus subscribers and sends here (editorial may read subscriptions).
 """
@@ -8,19 +13,26 @@ readership/reports.py, plus subscribers and sends here (editorial may read subsc
 from __future__ import annotations
 
 import datetime
+from dataclasses import dataclass
 
 from csp.decorators import csp_update
 from django.conf import settings
-from django.core.cache import cache
+from django.contrib import messages
 from django.core.exceptions import PermissionDenied
+from django.db import transaction
 from django.db.models import Count, Q
 from django.db.models.functions import TruncDate
 from django.http import Http404, HttpResponse
+from django.shortcuts import redirect
 from django.template.response import TemplateResponse
-from django.utils import timezone
-from django.utils.translation import get_language
+from django.urls import reverse
+from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
+from django_tasks import task
+from django_tasks_db.models import DBTaskResult
 
+from background.tasks import enqueue_periodic
+from editorial.models import AnalyticsSnapshot
 from papers.spreadsheets import csv_response
 from readership import charts, reports
 from readership.reports import Period, Report
@@ -97,59 +109,145 @@ def _allowed(request) -> None:
         raise PermissionDenied
 
 
-def _key(name: str, period: Period, language: str) -> str:
-    when = period.today.isoformat()
-    return f"analytics:{language}:{name}:{period.days}:{period.grain}:{when}"
+def _labels(report: Report) -> dict:
+    """The report's title, columns and note in each language of the site."""
+    labels = {}
+    for language, _name in settings.LANGUAGES:
+        with translation.override(language):
+            labels[language] = {
+                "title": str(report.title),
+                "columns": [str(column) for column in report.columns],
+                "note": str(report.note),
+            }
+    return labels
 
 
-def forget_reports() -> None:
-    """Empty the reports' cache of today (the benchmark's "after a quiet period")."""
-    cache.delete_many(
-        [
-            _key(name, Period(days=days, grain=grain), language)
-            for name in REPORTS
-            for days in reports.PERIODS
-            for grain in reports.GRAINS
-            for language, _name in settings.LANGUAGES
-        ]
+def refresh(periods=reports.PERIODS) -> int:
+    """Compute every report for the last ``periods`` days and each grain, and store them as
+    the page's snapshots (in one transaction: the page never mixes two computations). A bar
+    report does not depend on the grain and is computed once per period; a line report (over
+    time) once per grain. Returns the number of snapshots written."""
+    today, now = timezone.localdate(), timezone.now()
+    snapshots = []
+    for days in periods:
+        for name, function in REPORTS.items():
+            by_day = function(Period(days=days, grain="day", today=today))
+            for grain in reports.GRAINS:
+                report = by_day
+                if grain != "day" and by_day.chart == "line":
+                    report = function(Period(days=days, grain=grain, today=today))
+                snapshots.append(
+                    AnalyticsSnapshot(
+                        name=name,
+                        anchor=report.name,
+                        days=days,
+                        grain=grain,
+                        today=today,
+                        computed_at=now,
+                        chart=report.chart,
+                        labels=_labels(report),
+                        rows=[list(row) for row in report.rows],
+                    )
+                )
+    with transaction.atomic():
+        AnalyticsSnapshot.objects.bulk_create(
+            snapshots,
+            update_conflicts=True,
+            unique_fields=["days", "grain", "name"],
+            update_fields=["anchor", "today", "computed_at", "chart", "labels", "rows"],
+        )
+        AnalyticsSnapshot.objects.exclude(name__in=REPORTS).delete()
+    return len(snapshots)
+
+
+def refresh_seconds() -> int:
+    return settings.ANALYTICS_REFRESH_SECONDS
+
+
+@dataclass
+class Snapshot:
+    """The reports of one period as last computed: what the page shows."""
+
+    period: Period
+    computed_at: datetime.datetime
+    reports: dict[str, Report]
+
+    @property
+    def stale(self) -> bool:
+        """Older than two refreshes, or of another day: the worker has not refreshed it."""
+        late = timezone.now() - self.computed_at > datetime.timedelta(seconds=2 * refresh_seconds())
+        return late or self.period.today != timezone.localdate()
+
+
+def _report(snapshot: AnalyticsSnapshot, language: str) -> Report:
+    labels = snapshot.labels.get(language) or snapshot.labels[settings.LANGUAGE_CODE]
+    return Report(
+        snapshot.anchor,
+        labels["title"],
+        labels["columns"],
+        snapshot.rows,
+        chart=snapshot.chart,
+        note=labels["note"],
     )
 
 
-def report_for(name: str, period: Period) -> Report:
-    """A report, kept a minute in the cache: the page and its charts' pictures (separate
-    requests) draw from one computation, and figures move by the minute anyway."""
-    key = _key(name, period, get_language())
-    report = cache.get(key)
-    if report is None:
-        report = REPORTS[name](period)
-        report.title, report.columns = str(report.title), [str(c) for c in report.columns]
-        report.note = str(report.note)
-        cache.set(key, report, 60)
-    return report
+def snapshot_for(period: Period, names=None) -> Snapshot:
+    """The stored reports of ``period`` (all of them, or those ``names``). A period never
+    computed (a new site, before the worker's first run) is computed now, once."""
+    wanted = list(names or REPORTS)
+    rows = AnalyticsSnapshot.objects.filter(days=period.days, grain=period.grain, name__in=wanted)
+    stored = {snapshot.name: snapshot for snapshot in rows}
+    if len(stored) < len(wanted):
+        refresh(periods=[period.days])
+        stored = {snapshot.name: snapshot for snapshot in rows.all()}
+    language = translation.get_language() or settings.LANGUAGE_CODE
+    oldest = min(stored.values(), key=lambda snapshot: snapshot.computed_at)
+    return Snapshot(
+        period=Period(days=period.days, grain=period.grain, today=oldest.today),
+        computed_at=oldest.computed_at,
+        reports={name: _report(stored[name], language) for name in wanted},
+    )
 
 
-def _report(request, name: str) -> Report:
+def _one(request, name: str) -> tuple[Snapshot, Report]:
     _allowed(request)
     if name not in REPORTS:
         raise Http404
-    return report_for(name, Period.from_query(request.GET))
+    snapshot = snapshot_for(Period.from_query(request.GET), names=[name])
+    return snapshot, snapshot.reports[name]
 
 
 def analytics_view(request):
     """The page: the period's choices, then each report's chart, table and CSV link."""
     _allowed(request)
-    period = Period.from_query(request.GET)
-    query = f"days={period.days}&grain={period.grain}"
+    if request.method == "POST":
+        return _refresh_now(request)
+    snapshot = snapshot_for(Period.from_query(request.GET))
+    period = snapshot.period
     context = {
         **_admin_context(request),
         "title": _("Readership analytics"),
         "period": period,
         "periods": reports.PERIODS,
         "grains": reports.GRAINS,
-        "query": query,
-        "reports": [(name, report_for(name, period)) for name in REPORTS],
+        "query": f"days={period.days}&grain={period.grain}",
+        "snapshot": snapshot,
+        "refresh_minutes": max(1, round(refresh_seconds() / 60)),
+        "reports": list(snapshot.reports.items()),
     }
     return TemplateResponse(request, "admin/readership/analytics.html", context)
+
+
+def _refresh_now(request):
+    """An editor's "Refresh now": the worker computes the reports as soon as it is free
+    (a year of a large archive takes seconds: never in the editor's request)."""
+    period = Period.from_query(request.POST)
+    refresh_analytics_now()
+    messages.success(
+        request,
+        _("The figures are being computed again; reload the page in a minute to see them."),
+    )
+    return redirect(f"{reverse('admin-analytics')}?days={period.days}&grain={period.grain}")
 
 
 def _admin_context(request) -> dict:
@@ -161,7 +259,7 @@ def _admin_context(request) -> dict:
 # pygal's SVG carries its own <style>: allowed for this picture alone (it holds no script).
 @csp_update({"style-src": ["'unsafe-inline'"]})
 def chart_view(request, name):
-    report = _report(request, name)
+    _snapshot, report = _one(request, name)
     response = HttpResponse(charts.svg(report), content_type="image/svg+xml; charset=utf-8")
     response["Cache-Control"] = "private, max-age=60"
     return response
@@ -169,7 +267,41 @@ def chart_view(request, name):
 
 def csv_view(request, name):
     """The report's table as CSV (papers/spreadsheets.py: safe to open in a spreadsheet)."""
-    report = _report(request, name)
-    period = Period.from_query(request.GET)
+    snapshot, report = _one(request, name)
+    period = snapshot.period
     filename = f"{report.name}-{period.days}d-{period.grain}-{period.today:%Y%m%d}.csv"
     return csv_response([[str(column) for column in report.columns], *report.rows], filename)
+
+
+# The worker computes the reports ahead: a task that enqueues its next run, started as the
+# worker starts (``background.tasks.worker_ready``), so restarts and several workers never
+# multiply it; an editor's "Refresh now" adds one run.
+
+
+@task()
+def refresh_analytics() -> str:
+    """Every period's reports, stored for the page; then the next run is enqueued."""
+    try:
+        written = refresh()
+    finally:
+        start_refreshing(after=refresh_seconds())
+    return f"Stored {written} report(s)."
+
+
+def start_refreshing(sender=None, *, after: float = 0, **kwargs) -> None:
+    """Enqueue the next refresh (unless one is waiting) ``after`` seconds from now."""
+    if not settings.ANALYTICS_WORKER_REFRESHES:
+        return
+    enqueue_periodic(
+        refresh_analytics, run_after=timezone.now() + datetime.timedelta(seconds=after)
+    )
+
+
+def refresh_analytics_now() -> None:
+    """A refresh as soon as a worker is free, unless one is due already (an editor clicking
+    twice makes one run)."""
+    if refresh_analytics.get_backend().supports_defer:
+        due = DBTaskResult.objects.ready().filter(task_path=refresh_analytics.module_path)
+        if due.exists():
+            return
+    refresh_analytics.enqueue()

@@ -316,3 +316,33 @@ class ReviewComment(models.Model):
 
     def __str__(self):
         return f"{self.name}: {self.body[:40]}"
+
+
+class AnalyticsSnapshot(models.Model):
+    """One report of the analytics page for one period, as the worker last computed it
+    (editorial/analytics.py): the page, its charts and its CSVs read these rows, never the
+    daily figures, so they answer at once whatever the size of the archive."""
+
+    name = models.SlugField(_("report"), max_length=40)
+    anchor = models.SlugField(_("anchor on the page"), max_length=40)
+    days = models.PositiveSmallIntegerField(_("days"))
+    grain = models.CharField(_("grain"), max_length=8)
+    today = models.DateField(_("last day"))
+    computed_at = models.DateTimeField(_("computed"))
+    chart = models.CharField(_("chart"), max_length=8)
+    # The report's title, column names and note in each language of the site:
+    # {"zh-hans": {"title": ..., "columns": [...], "note": ...}, "en": {...}}.
+    labels = models.JSONField(_("labels"))
+    rows = models.JSONField(_("rows"))
+
+    class Meta:
+        verbose_name = _("analytics snapshot")
+        verbose_name_plural = _("analytics snapshots")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["days", "grain", "name"], name="analyticssnapshot_unique"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.name} ({self.days} days by {self.grain}) at {self.computed_at:%H:%M}"

@@ -319,3 +319,19 @@ def test_the_analytics_benchmark_fills_around_rows_the_sites_counting_wrote():
     kept = DigestDay.objects.get(digest=digest, day=timezone.localdate())
     assert (kept.views, kept.readers) == (3, 2)
     assert DigestDay.objects.filter(digest=digest).count() == 2
+
+
+def test_the_analytics_benchmark_times_the_workers_refresh_and_the_stored_page():
+    from django.test import Client
+
+    from editorial import analytics
+    from readership import benchmark
+    from readership.models import DigestDay
+
+    factories.digest(entries=2, status="published")
+    editor = Client()
+    editor.force_login(factories.user("boss", superuser=True))
+    figures = benchmark.analytics_at_scale(editor, analytics.refresh, days=3, runs=1)
+    assert {"refresh_s cold 365 days", "page_ms cold 365 days by day"} <= set(figures)
+    assert analytics.AnalyticsSnapshot.objects.filter(days=365).exists()
+    assert DigestDay.objects.count() == 0  # the rows made for the run are gone
