@@ -321,6 +321,8 @@ def test_the_analytics_benchmark_fills_around_rows_the_sites_counting_wrote():
     assert DigestDay.objects.filter(digest=digest).count() == 2
 
 
+# transaction: the benchmark opens a new database connection before each cold figure.
+@pytest.mark.django_db(transaction=True)
 def test_the_analytics_benchmark_times_the_workers_refresh_and_the_stored_page():
     from django.test import Client
 
