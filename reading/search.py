@@ -69,6 +69,9 @@ _TOKEN = re.compile(r"[^\W_]+")
 _RUNS = re.compile(rf"[{_CJK}]+|[^{_CJK}]+")
 _IS_CJK = re.compile(rf"[{_CJK}]")
 _MARKDOWN_NOISE = re.compile(r"^[ \t]*(?:[-*+•]|\d+[.)]|#+)[ \t]+|\*\*|__|`", flags=re.MULTILINE)
+# Single-character emphasis, as Markdown reads it: *a* anywhere, _a_ only between words
+# (snake_case and a lone 2*3 stay as typed).
+_EMPHASIS = re.compile(r"\*(?=\S)([^*\n]+?)(?<=\S)\*|(?<!\w)_(?=\S)([^_\n]+?)(?<=\S)_(?!\w)")
 
 
 def _runs(text: str):
@@ -746,7 +749,8 @@ class CappedCountPaginator(Paginator):
 
 def plain_text(markdown: str) -> str:
     """Section Markdown without list markers and emphasis, for snippets."""
-    return _MARKDOWN_NOISE.sub("", markdown or "")
+    text = _MARKDOWN_NOISE.sub("", markdown or "")
+    return _EMPHASIS.sub(lambda match: match.group(1) or match.group(2), text)
 
 
 @dataclass(frozen=True)

@@ -294,12 +294,13 @@ def test_the_entry_pages_description_and_review_are_plain_text_not_markdown(clie
     digest = factories.digest()
     entry = factories.entry(digest=digest)
     summary = entry.sections.get(kind__slug="summary")
-    summary.body = "**一句话**：用 `代码` 训练推理"
+    summary.body = "**一句话**：用 `代码` 训练*推理*，_不_ 改 snake_case"
     summary.save()
     html = html_of(client, entry.get_absolute_url())
-    assert _ld(html)["review"]["reviewBody"] == "一句话：用 代码 训练推理"
-    assert '<meta name="description" content="一句话：用 代码 训练推理">' in html
-    assert "**" not in html.split("<body")[0]
+    plain = "一句话：用 代码 训练推理，不 改 snake_case"
+    assert _ld(html)["review"]["reviewBody"] == plain
+    assert f'<meta name="description" content="{plain}">' in html
+    assert "*" not in html.split("<body")[0]
 
 
 def test_json_ld_cannot_close_its_script_element_whatever_a_title_holds(client):
