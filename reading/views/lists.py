@@ -248,8 +248,8 @@ class EntryListView(TemplateView):
         if searching:
             for entry in entries:
                 entry.snippet = snippet(entry.search.plain, filterset.query_terms)
-        # 人气 as every page shows it: the rows' counts plus the unwritten ones (one cache
-        # read), the list kept a minute at most.
+        # 人气 as every page shows it: the rows' counts plus the unwritten ones (two cache
+        # reads), the list kept a minute at most.
         counting.shown_many(entries, "entry")
         pages.expire_at(self.request, time.time() + counting.shown_seconds())
         return entries
