@@ -310,26 +310,28 @@ def mark_search(response, results: int) -> None:
 
 
 def pending(kind: str, pks, *, moment: float | None = None) -> dict[int, int]:
-    """Readers of each page counted in the cache and not yet in its row: two cache reads,
-    the last batch written, then the counters of the batches after it (usually the current
-    minute's and the one before: a list of twenty rows reads some forty counters, not the
-    three hundred of every batch the lookback allows)."""
+    """Readers of each page counted in the cache and not yet in its row: one cache read
+    for the last batch written and which batches hold any count, one for the counters of
+    the batches after it that do (usually this minute's: a list of twenty rows reads some
+    forty keys, not the three hundred of every batch the lookback allows)."""
     pks = list(pks)
     if not pks:
         return {}
     current = batch_of(time.time() if moment is None else moment)
+    lookback = range(current - LOOKBACK_BATCHES, current + 1)
     try:
         cache = store()
-        written = cache.get(WRITTEN_KEY, current - LOOKBACK_BATCHES - 1)
-        batches = range(max(written + 1, current - LOOKBACK_BATCHES), current + 1)
+        found = cache.get_many([WRITTEN_KEY, *(slots_key(b) for b in lookback)])
+        written = found.get(WRITTEN_KEY, lookback[0] - 1)
+        batches = [b for b in lookback if b > written and found.get(slots_key(b))]
         keys = {(b, pk): counter_key(b, ("r", kind, pk)) for b in batches for pk in pks}
-        found = cache.get_many(list(keys.values()))
+        counts = cache.get_many(list(keys.values())) if keys else {}
     except Exception:
         logger.warning("readership: could not read pending counts", exc_info=True)
         return {}
     totals = dict.fromkeys(pks, 0)
     for (_batch, pk), key in keys.items():
-        totals[pk] += max(0, found.get(key) or 0)
+        totals[pk] += max(0, counts.get(key) or 0)
     return totals
 
 
