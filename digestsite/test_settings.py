@@ -33,8 +33,8 @@ TASKS = {
     }
 }
 # The worker's tests count every task row it leaves: the readership writes it starts every
-# minute, the analytics refreshes and the daily sweep of unconfirmed sign-ups are left out there (the tests of
-# readership counting and of sign-ups turn them on).
+# minute, the analytics refreshes and the daily sweep of unconfirmed sign-ups are left out
+# there (the tests of readership counting, analytics and sign-ups turn them on).
 READERSHIP_WORKER_WRITES = False
 ANALYTICS_WORKER_REFRESHES = False
 SUBSCRIPTIONS_WORKER_SWEEPS = False
