@@ -113,25 +113,32 @@ def enqueue_once_on_commit(task) -> None:
     burst of changes makes one run, not one each). A run already started does not count."""
 
     def enqueue():
-        if task.get_backend().supports_defer:
-            waiting = DBTaskResult.objects.filter(
-                status=TaskResultStatus.READY, task_path=task.module_path
-            )
-            if waiting.exists():
-                return
+        if task.get_backend().supports_defer and _waiting(task).exists():
+            return
         task.enqueue()
 
     transaction.on_commit(enqueue)
+
+
+def _waiting(task):
+    """The runs of ``task`` not started yet (due now or later)."""
+    return DBTaskResult.objects.filter(status=TaskResultStatus.READY, task_path=task.module_path)
+
+
+def enqueue_unless_due(task) -> bool:
+    """Enqueue a run of ``task`` (no arguments) now, unless one is due already: asking twice
+    before a worker is free makes one run. A run waiting for a later time does not count."""
+    if task.get_backend().supports_defer and _waiting(task).ready().exists():
+        return False
+    task.enqueue()
+    return True
 
 
 def enqueue_periodic(task, *, run_after: datetime.datetime) -> bool:
     """Enqueue the next run of a task that enqueues itself again, unless a run of it is
     waiting already (several workers, or a restart, never multiply the chain). Only with a
     backend that can wait: the tests' immediate backend would run the chain for ever."""
-    if not task.get_backend().supports_defer:
-        return False
-    waiting = DBTaskResult.objects.filter(status=TaskResultStatus.READY, task_path=task.module_path)
-    if waiting.exists():
+    if not task.get_backend().supports_defer or _waiting(task).exists():
         return False
     task.using(run_after=run_after).enqueue()
     return True

@@ -29,9 +29,8 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 from django_tasks import task
-from django_tasks_db.models import DBTaskResult
 
-from background.tasks import enqueue_periodic
+from background.tasks import enqueue_periodic, enqueue_unless_due
 from editorial.models import AnalyticsSnapshot
 from papers.spreadsheets import csv_response
 from readership import charts, reports
@@ -160,10 +159,6 @@ def refresh(periods=reports.PERIODS) -> int:
     return len(snapshots)
 
 
-def refresh_seconds() -> int:
-    return settings.ANALYTICS_REFRESH_SECONDS
-
-
 @dataclass
 class Snapshot:
     """The reports of one period as last computed: what the page shows."""
@@ -175,7 +170,9 @@ class Snapshot:
     @property
     def stale(self) -> bool:
         """Older than two refreshes, or of another day: the worker has not refreshed it."""
-        late = timezone.now() - self.computed_at > datetime.timedelta(seconds=2 * refresh_seconds())
+        late = timezone.now() - self.computed_at > datetime.timedelta(
+            seconds=2 * settings.ANALYTICS_REFRESH_SECONDS
+        )
         return late or self.period.today != timezone.localdate()
 
 
@@ -232,7 +229,7 @@ def analytics_view(request):
         "grains": reports.GRAINS,
         "query": f"days={period.days}&grain={period.grain}",
         "snapshot": snapshot,
-        "refresh_minutes": max(1, round(refresh_seconds() / 60)),
+        "refresh_minutes": max(1, round(settings.ANALYTICS_REFRESH_SECONDS / 60)),
         "reports": list(snapshot.reports.items()),
     }
     return TemplateResponse(request, "admin/readership/analytics.html", context)
@@ -284,7 +281,7 @@ def refresh_analytics() -> str:
     try:
         written = refresh()
     finally:
-        start_refreshing(after=refresh_seconds())
+        start_refreshing(after=settings.ANALYTICS_REFRESH_SECONDS)
     return f"Stored {written} report(s)."
 
 
@@ -300,8 +297,4 @@ def start_refreshing(sender=None, *, after: float = 0, **kwargs) -> None:
 def refresh_analytics_now() -> None:
     """A refresh as soon as a worker is free, unless one is due already (an editor clicking
     twice makes one run)."""
-    if refresh_analytics.get_backend().supports_defer:
-        due = DBTaskResult.objects.ready().filter(task_path=refresh_analytics.module_path)
-        if due.exists():
-            return
-    refresh_analytics.enqueue()
+    enqueue_unless_due(refresh_analytics)

@@ -259,7 +259,6 @@ def test_figures_the_worker_stopped_refreshing_say_so():
 
 
 def test_refresh_now_computes_the_figures_again_for_editors_only():
-
     first, _second = fill()
     client = editor_client()
     client.get(reverse("admin-analytics"), {"days": 7})
