@@ -626,6 +626,15 @@ def test_a_dry_run_of_each_sample_prints_a_report_an_editor_can_act_on(name):
         assert "review them" in output and "everything checks out" not in output
 
 
+def test_the_report_counts_in_the_right_number_and_marks_what_it_shortens():
+    output = _command(str(LAYOUTS / "06-single-paper-post.md"), "--dry-run")
+    assert "2024-02-20, 1 paper\n" in output
+    assert "1 (not numbered). line 6:" in output and "None" not in output
+    assert "Fields for Vie… — 4 authors, 3 affiliations, 2 sections" in output
+    assert "with 1 new paper, 0 already known. 2 warnings" in output
+    assert "0 of them" not in output and "0 items" not in output
+
+
 def test_the_command_refuses_unplaced_labels_until_mapped_and_names_them():
     path = str(LAYOUTS / "08-lost-line-breaks.txt")
     with pytest.raises(CommandError, match="left unplaced") as refused:
@@ -654,7 +663,7 @@ def test_the_command_chooses_what_happens_to_items_without_an_arxiv_link():
         (True, False),
         (False, False),
     ]
-    assert "5 papers (2 of them by their link" in output
+    assert "5 papers (2 of them known by their link" in output
     output = _command(path, "--unlinked", "summary")
     assert "Hugging Face 上线新的排行榜" in Digest.objects.get().summary
     assert Paper.objects.filter(arxiv_id__isnull=True).count() == 0

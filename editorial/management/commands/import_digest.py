@@ -20,6 +20,15 @@ from editorial.importing.parse import FORMATS
 from papers.models import SectionKind
 
 
+def _count(n: int, noun: str, plural: str = "") -> str:
+    """``1 paper``, ``2 papers``: the command's English lines count in the right number."""
+    return f"{n} {noun if n == 1 else plural or noun + 's'}"
+
+
+def _shortened(text: str, width: int = 60) -> str:
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
 def report_lines(parsed) -> list[str]:
     """The import report as plain lines (shared by the command and the benchmark): every
     item found, in the order of the text, with what happened to it (imported as paper N,
@@ -27,7 +36,10 @@ def report_lines(parsed) -> list[str]:
     report = parsed.report
     items = []  # (line, order, text): imported papers and left-out headings, in text order
     for entry in parsed.entries:
-        written = "" if entry.number == entry.position else f" (numbered {entry.number})"
+        if entry.number is None:
+            written = " (not numbered)"
+        else:
+            written = "" if entry.number == entry.position else f" (numbered {entry.number})"
         pairs = (("code", entry.code_url), ("project", entry.project_url))
         links = [f"{name} {url}" for name, url in pairs if url]
         source = entry.arxiv_id or f"source {entry.source_url}"
@@ -37,12 +49,13 @@ def report_lines(parsed) -> list[str]:
                 len(items),
                 f"  {entry.position}{written}. line {entry.line}: [{entry.tag or '?'}] "
                 f"{source} "
-                f"{entry.title[:60]} — {len(entry.authors)} authors, "
-                f"{len(entry.affiliations)} affiliations, {len(entry.sections)} sections "
+                f"{_shortened(entry.title)} — {_count(len(entry.authors), 'author')}, "
+                f"{_count(len(entry.affiliations), 'affiliation')}, "
+                f"{_count(len(entry.sections), 'section')} "
                 f"({', '.join(s.kind.slug for s in entry.sections) or 'none'}), "
-                f"{len(entry.figures)} figures"
+                f"{_count(len(entry.figures), 'figure')}"
                 + (f", {', '.join(links)}" if links else "")
-                + (f", {len(entry.unplaced)} unplaced lines" if entry.unplaced else ""),
+                + (f", {_count(len(entry.unplaced), 'unplaced line')}" if entry.unplaced else ""),
             )
         )
     for note in report.skipped:
@@ -155,7 +168,8 @@ class Command(BaseCommand):
         if unplaced and not allow_unplaced:
             self._report(parsed)
             raise CommandError(
-                f"{path}: {unplaced} lines were left unplaced (listed above); nothing was "
+                f"{path}: {_count(unplaced, 'line')} {'was' if unplaced == 1 else 'were'} left "
+                "unplaced (listed above); nothing was "
                 "imported. Map unknown labels with --map-label LABEL=KIND, or import with "
                 "--allow-unplaced to keep them as each entry's unplaced text."
             )
@@ -173,14 +187,19 @@ class Command(BaseCommand):
         digest = result.digest
         warnings = len(parsed.report.warnings) + len(parsed.report.skipped)
         style = self.style.WARNING if warnings else self.style.SUCCESS
-        tail = f" {warnings} warnings and left-out headings above: review them." if warnings else ""
+        tail = (
+            f" {_count(warnings, 'warning and left-out heading', 'warnings and left-out headings')}"
+            " above: review them."
+            if warnings
+            else ""
+        )
         if dry_run:
             would = "rewrite the draft" if result.replaced else "create a digest"
             head = "everything checks out" if not warnings else "it can be imported"
             self.stdout.write(
                 style(
                     f"Dry run: {head}; nothing written. The import would {would} "
-                    f"with {len(result.created_papers)} new papers, "
+                    f"with {_count(len(result.created_papers), 'new paper')}, "
                     f"{len(result.reused_papers)} already known.{tail}"
                 )
             )
@@ -190,7 +209,7 @@ class Command(BaseCommand):
         self.stdout.write(
             style(
                 f"{verb} {state} digest #{digest.pk} “{digest.title}” ({digest.issue_date}): "
-                f"{len(result.created_papers)} new papers, "
+                f"{_count(len(result.created_papers), 'new paper')}, "
                 f"{len(result.reused_papers)} already known.{tail}"
             )
         )
@@ -199,9 +218,18 @@ class Command(BaseCommand):
         self.stdout.write(
             f"{parsed.format} layout"
             + (" (converted from HTML)" if parsed.converted_from_html else "")
-            + f": “{parsed.title}” {parsed.issue_date}, {len(parsed.entries)} papers "
-            f"({len(parsed.link_entries)} of them by their link, not on arXiv), "
-            f"{len(parsed.unlinked)} items without an arXiv link not imported as papers"
+            + f": “{parsed.title}” {parsed.issue_date}, {_count(len(parsed.entries), 'paper')}"
+            + (
+                f" ({len(parsed.link_entries)} of them known by their link, not on arXiv)"
+                if parsed.link_entries
+                else ""
+            )
+            + (
+                f", {_count(len(parsed.unlinked), 'item')} without an arXiv link not "
+                "imported as papers"
+                if parsed.unlinked
+                else ""
+            )
         )
         for line in report_lines(parsed):
             self.stdout.write(line)
