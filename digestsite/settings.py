@@ -69,7 +69,7 @@ INSTALLED_APPS = [
     "django_filters",
     "taggit",
     "django_tasks",
-    "django_tasks_db",
+    "digestsite.apps.BackgroundTasksConfig",  # django_tasks_db, named in Chinese too
     "anymail",
     "pagecache",
     "background",
@@ -79,7 +79,7 @@ INSTALLED_APPS = [
     "reading",
     "subscriptions",
     "editorial",
-    "axes",
+    "digestsite.apps.LoginProtectionConfig",  # axes, named in Chinese too
 ]
 
 MIDDLEWARE = [
