@@ -261,16 +261,12 @@ def _conflict(request, digest, exc: services.EditConflict):
     return _refused(request, digest, exc.messages[0], 409)
 
 
-def _write(request, digest, service, **arguments):
-    """Run an editor write (``service``: add or remove a paper) from the page's version:
-    (its ContentSave, None), or (None, the answer saying why nothing was changed)."""
+def _write(request, digest, service, *, base_version: str, **arguments):
+    """Run an editor write (``service``: add or remove a paper) from ``base_version`` (the
+    page's, or the one the plain form's save just produced): (its ContentSave, None), or
+    (None, the answer saying why nothing was changed)."""
     try:
-        saved = service(
-            digest=digest,
-            by=request.user,
-            base_version=request.POST.get("base_version", ""),
-            **arguments,
-        )
+        saved = service(digest=digest, by=request.user, base_version=base_version, **arguments)
     except services.EditConflict as exc:
         return None, _conflict(request, digest, exc)
     except ValidationError as exc:
@@ -296,7 +292,19 @@ def add_view(request, pk, *, model_admin):
     digest, elsewhere = _editable(request, pk)
     if elsewhere:
         return _went_live(request, elsewhere)
-    value = request.POST.get("arxiv", "").strip()
+    return _add_paper(
+        request,
+        digest,
+        request.POST.get("arxiv", ""),
+        base_version=request.POST.get("base_version", ""),
+    )
+
+
+def _add_paper(request, digest, value: str, *, base_version: str):
+    """Add the paper ``value`` (an arXiv id or link) as the digest's last entry, from
+    ``base_version``: the answer of ``add_view``, and of the plain form's "Add paper" once
+    the typed text is saved (``editor_view``)."""
+    value = value.strip()
     if not value:
         return _refused(request, digest, _("Give an arXiv id or link, e.g. 2509.22445."))
     try:
@@ -323,7 +331,9 @@ def add_view(request, pk, *, model_admin):
         if paper is None:
             missing = _("arXiv has no paper %(id)s. Nothing was changed.") % {"id": arxiv_id}
             return _refused(request, digest, missing)
-    saved, refusal = _write(request, digest, services.digest_add_paper, paper=paper)
+    saved, refusal = _write(
+        request, digest, services.digest_add_paper, base_version=base_version, paper=paper
+    )
     if refusal is not None:
         return refusal
     entry = Entry.objects.get(digest=digest, paper=paper)
@@ -400,7 +410,13 @@ def remove_view(request, pk, entry_id, *, model_admin):
         return TemplateResponse(request, "admin/papers/digest/editor_remove.html", context)
     if request.method != "POST":
         return HttpResponseNotAllowed(["GET", "POST"])
-    saved, refusal = _write(request, digest, services.digest_remove_entry, entry_id=entry_id)
+    saved, refusal = _write(
+        request,
+        digest,
+        services.digest_remove_entry,
+        base_version=request.POST.get("base_version", ""),
+        entry_id=entry_id,
+    )
     if refusal is not None:
         return refusal
     message = _("Paper removed from the digest.")
@@ -421,16 +437,27 @@ def comment_view(request, pk, comment, *, model_admin):
     digest = get_object_or_404(Digest, pk=pk)
     if not model_admin.has_view_or_change_permission(request, digest):
         raise PermissionDenied
-    live = digest.working_copy_of if digest.is_working_copy else digest
-    remark = get_object_or_404(ReviewComment, pk=comment, digest=live)
+    remark = get_object_or_404(_review_comments(digest), pk=comment)
     if request.method != "POST":
         return HttpResponseNotAllowed(["POST"])
-    action = request.POST.get("action", "")
+    return _answer_comment(
+        request, digest, remark, request.POST.get("action", ""), request.POST.get("body", "")
+    )
+
+
+def _review_comments(digest):
+    """The reviewers' comments the digest's editor shows (kept on the live digest)."""
+    live = digest.working_copy_of if digest.is_working_copy else digest
+    return ReviewComment.objects.filter(digest=live)
+
+
+def _answer_comment(request, digest, remark, action: str, body: str):
+    """Reply to (with ``body``), resolve or reopen ``remark``: the answer of
+    ``comment_view``, and of the plain form's comment buttons once the typed text is saved
+    (``editor_view``). Permission is checked by the services."""
     try:
         if action == "reply":
-            services.review_comment_reply(
-                comment=remark, by=request.user, body=request.POST.get("body", "")
-            )
+            services.review_comment_reply(comment=remark, by=request.user, body=body)
             done = _("Reply sent.")
         elif action in ("resolve", "reopen"):
             services.review_comment_resolve(
@@ -461,7 +488,7 @@ def comment_view(request, pk, comment, *, model_admin):
     elsewhere_paper = review.group_of(thread, {e.paper_id: e for e in entries}) == review.DIGEST
     html = render_to_string(
         "admin/papers/digest/_editor_comment.html",
-        {"comment": thread, "show_target": elsewhere_paper},
+        {"comment": thread, "show_target": elsewhere_paper, "digest": digest},
         request,
     )
     return JsonResponse({"html": html, "counters": counters, "message": done})
