@@ -394,14 +394,14 @@ def test_add_and_remove_papers_and_answer_a_section_comment_without_losing_typin
     # Typing not yet saved survives a reply and a resolve (no reload).
     page.fill("#id_summary", "回复时还没保存的摘要")
     page.fill(f"#review-reply-{comment.pk}", "已缩短。")
-    page.locator(f"#review-{comment.pk} button[value=reply]").click()
+    page.locator(f"#review-{comment.pk} button[value='reply:{comment.pk}']").click()
     expect(page.locator(f"#review-{comment.pk} .editor-review-reply")).to_contain_text("张")
     expect(page.locator(f"#review-{comment.pk} .editor-review-reply")).to_contain_text("已缩短")
-    page.locator(f"#review-{comment.pk} button[value=resolve]").focus()
+    page.locator(f"#review-{comment.pk} button[value='resolve:{comment.pk}']").focus()
     page.keyboard.press("Enter")
     expect(page.locator(f"#review-{comment.pk}")).to_have_class(re.compile("is-resolved"))
     expect(count).to_have_text("Reviewer comments: all resolved")
-    assert page.evaluate("document.activeElement.value") == "reopen"  # focus stays on it
+    assert page.evaluate("document.activeElement.value") == f"reopen:{comment.pk}"  # focus stays
     assert page.input_value("#id_summary") == "回复时还没保存的摘要"
     assert _read(lambda: ReviewComment.objects.get(pk=comment.pk).resolved_at) is not None
 

@@ -4,7 +4,9 @@ page, shown in a frame; POST: the typed content's article and checks, as JSON); 
 paper (by arXiv id, fetched from arXiv on the worker when unknown) and removing one; and
 replying to, resolving and reopening reviewers' comments. Each answers a request of the
 page's script (``X-Requested-With: fetch``) with JSON, and a plain form with a redirect back
-to the editor and a message.
+to the editor and a message. Without the script, the add, remove and comment buttons submit
+the editor's form (``then``): the typed text is saved first, then the same code runs
+(``_then``), so nothing typed is lost.
 
 Permission is checked here and again by ``digest_save_content``: ``papers.change_digest``,
 and an author cannot edit a published, scheduled or archived digest."""
@@ -145,19 +147,59 @@ def editor_view(request, pk, *, model_admin):
     if _wants_json(request):
         return JsonResponse({"version": result.version, "changed": result.changed, "saved": saved})
     messages.success(request, saved)
+    if (answer := _then(request, digest, entries, result.version)) is not None:
+        return answer
     anchor = ""
     if moved := request.POST.get("move", "").partition(":")[0]:
         anchor = f"#entry-{moved}" if moved.isdigit() else ""
     return HttpResponseRedirect(request.path + anchor)
 
 
+def _then(request, digest, entries, version: str):
+    """Without JavaScript, the page's other buttons submit the editor's form too (``then``:
+    ``add``, ``remove:<entry id>``, ``reply:<comment id>`` with ``review-body-<id>``,
+    ``resolve:<id>``, ``reopen:<id>``), so the typed text is saved first: once it is, their
+    answer from ``version`` (the saved one), by the code of ``add_view``, ``remove_view``'s
+    confirmation and ``comment_view``; None when only saving was asked. An arXiv id left in
+    the add box counts as "Add paper": Enter there submits the form by its first button."""
+    post = request.POST
+    then = post.get("then", "")
+    if not then and post.get("arxiv", "").strip() and "move" not in post:
+        then = "add"
+    action, _sep, target = then.partition(":")
+    if action == "add" and not target:
+        return _add_paper(request, digest, post.get("arxiv", ""), base_version=version)
+    if not (target.isascii() and target.isdigit()):
+        return None
+    if action == "remove":
+        if int(target) not in {entry.pk for entry in entries}:
+            messages.error(request, _("This paper is no longer in the digest. Reload the page."))
+            return HttpResponseRedirect(_editor_url(digest))
+        # Its confirmation page, whose POST removes it from the version just saved.
+        return HttpResponseRedirect(
+            reverse("admin:papers_digest_editor_remove", args=[digest.pk, int(target)])
+        )
+    if action in ("reply", "resolve", "reopen"):
+        remark = _review_comments(digest).filter(pk=int(target)).first()
+        if remark is None:
+            messages.error(request, _("This comment is no longer there. Reload the page."))
+            return HttpResponseRedirect(_editor_url(digest))
+        body = post.get(f"review-body-{remark.pk}", "")
+        return _answer_comment(request, digest, remark, action, body)
+    return None
+
+
 def _page(request, model_admin, digest, entries, kinds, *, data=None, errors=None, **more):
+    typed = {}
     if data is not None:
-        data["raw"] = request.POST.dict()
+        data["raw"] = typed = request.POST.dict()
     fields, rows = forms.page_rows(digest, entries, kinds, data=data, errors=errors)
     groups = review.grouped(digest, entries)
     counts = review.unresolved(groups, entries)
     review.attach(rows, groups, counts)
+    all_comments = [comment for found in groups.values() for comment in found]
+    for comment in all_comments:  # a reply typed on a page whose save was refused
+        comment.typed_reply = typed.get(f"review-body-{comment.pk}", "")
     others = workflow.presence_touch(digest, request.user)
     shown = preview_context(digest, {}, kinds)
     context = {
@@ -180,7 +222,7 @@ def _page(request, model_admin, digest, entries, kinds, *, data=None, errors=Non
         "state": digest.get_status_display(),
         "digest_comments": groups.get(review.DIGEST, []),
         "digest_unresolved": counts.get(review.DIGEST, 0),
-        "all_comments": [comment for found in groups.values() for comment in found],
+        "typed_arxiv": typed.get("arxiv", ""),
         "preview_url": reverse("admin:papers_digest_editor_preview", args=[digest.pk]),
     }
     response = TemplateResponse(
@@ -350,20 +392,8 @@ def _add_paper(request, digest, value: str, *, base_version: str):
     html = render_to_string(
         "admin/papers/digest/_editor_entry.html", {"row": row, "digest": digest}, request
     )
-    threads = [*row.comments, *(c for box in row.sections for c in box.comments)]
-    forms_html = render_to_string(
-        "admin/papers/digest/_editor_review_forms.html",
-        {"comments": threads, "digest": digest},
-        request,
-    )
     return JsonResponse(
-        {
-            "version": saved.version,
-            "entry": entry.pk,
-            "html": html,
-            "forms": forms_html,
-            "saved": message,
-        }
+        {"version": saved.version, "entry": entry.pk, "html": html, "saved": message}
     )
 
 
