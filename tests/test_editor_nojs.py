@@ -186,6 +186,35 @@ def test_an_empty_reply_saves_the_text_and_says_to_write_one(draft, author, rema
     assert "Write a reply first." in client.get(response["Location"]).content.decode()
 
 
+@pytest.mark.parametrize(
+    "then, message",
+    [
+        ("remove:{entry}", "This paper is no longer in the digest. Reload the page."),
+        ("reply:{comment}", "This comment is no longer there. Reload the page."),
+    ],
+)
+def test_a_paper_or_comment_gone_meanwhile_saves_the_text_and_says_so(
+    draft, author, editor, remark, then, message
+):
+    other = factories.digest(entries=1, status="draft")
+    foreign = other.entries.get()
+    elsewhere = services.review_comment_add(
+        link=services.share_link_create(digest=other, by=editor),
+        name="李老师",
+        body="别的一期",
+    )
+    client = client_for(author)
+    asked = then.format(entry=foreign.pk, comment=elsewhere.pk)
+    data = form_data(
+        draft, summary="目标已不在", then=asked, **{f"review-body-{elsewhere.pk}": "x"}
+    )
+    response = csrf_post(client, editor_url(draft), data)
+    assert response.status_code == 302 and response["Location"] == editor_url(draft)
+    assert summary(draft) == "目标已不在"
+    assert message in client.get(response["Location"]).content.decode()
+    assert Entry.objects.filter(pk=foreign.pk).exists() and not elsewhere.replies.exists()
+
+
 # --- a refused save: nothing else happens ----------------------------------------------------
 
 
