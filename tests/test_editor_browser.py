@@ -361,6 +361,37 @@ def test_without_javascript_the_editor_is_a_plain_form_that_saves_and_moves(
     context.close()
 
 
+def test_without_javascript_add_paper_saves_the_typed_section_then_adds_the_paper(
+    browser,  # noqa: F811
+    live_server,
+    people,
+):
+    author, editor, digest = people
+    extra = factories.paper(arxiv_id="2509.30003", title="A Paper Added Without a Script")
+    context = browser.new_context(
+        locale="en-US", viewport={"width": 1280, "height": 900}, java_script_enabled=False
+    )
+    page = context.new_page()
+    page.goto(live_server.url + "/admin/login/")
+    page.fill("#id_username", "author")
+    page.fill("#id_password", PASSWORD)
+    page.click("input[type=submit]")
+    page.goto(f"{live_server.url}/admin/papers/digest/{digest.pk}/editor/")
+    a, b, c = _order(page)
+    page.fill(f"#id_e{b}-s-summary", "没有脚本时写的主旨，加论文前没按保存")
+    page.fill("#editor-add-arxiv", "2509.30003")
+    with page.expect_navigation():
+        page.click("#editor-add-button")
+    added = _read(lambda: Entry.objects.get(digest=digest, paper=extra))
+    assert _order(page) == [a, b, c, added.pk]
+    assert page.input_value(f"#id_e{b}-s-summary") == "没有脚本时写的主旨，加论文前没按保存"
+    assert "A Paper Added Without a Script" in page.locator(f"#entry-{added.pk}").inner_text()
+    messages = page.locator(".messagelist").inner_text()
+    assert "Saved at" in messages and "added as paper 4" in messages
+    assert page.url.endswith(f"#entry-{added.pk}")
+    context.close()
+
+
 def test_add_and_remove_papers_and_answer_a_section_comment_without_losing_typing(
     browser,  # noqa: F811
     live_server,
@@ -394,14 +425,14 @@ def test_add_and_remove_papers_and_answer_a_section_comment_without_losing_typin
     # Typing not yet saved survives a reply and a resolve (no reload).
     page.fill("#id_summary", "回复时还没保存的摘要")
     page.fill(f"#review-reply-{comment.pk}", "已缩短。")
-    page.locator(f"#review-{comment.pk} button[value=reply]").click()
+    page.locator(f"#review-{comment.pk} button[value='reply:{comment.pk}']").click()
     expect(page.locator(f"#review-{comment.pk} .editor-review-reply")).to_contain_text("张")
     expect(page.locator(f"#review-{comment.pk} .editor-review-reply")).to_contain_text("已缩短")
-    page.locator(f"#review-{comment.pk} button[value=resolve]").focus()
+    page.locator(f"#review-{comment.pk} button[value='resolve:{comment.pk}']").focus()
     page.keyboard.press("Enter")
     expect(page.locator(f"#review-{comment.pk}")).to_have_class(re.compile("is-resolved"))
     expect(count).to_have_text("Reviewer comments: all resolved")
-    assert page.evaluate("document.activeElement.value") == "reopen"  # focus stays on it
+    assert page.evaluate("document.activeElement.value") == f"reopen:{comment.pk}"  # focus stays
     assert page.input_value("#id_summary") == "回复时还没保存的摘要"
     assert _read(lambda: ReviewComment.objects.get(pk=comment.pk).resolved_at) is not None
 

@@ -372,7 +372,7 @@ def test_reply_and_resolve_from_the_editor_return_the_thread_and_the_counts(revi
     answer = response.json()
     on_section.refresh_from_db()
     assert on_section.resolved_at is not None and on_section.resolved_by == editor
-    assert "is-resolved" in answer["html"] and 'value="reopen"' in answer["html"]
+    assert "is-resolved" in answer["html"] and f'value="reopen:{on_section.pk}"' in answer["html"]
     assert answer["counters"][f"e{entry.pk}-s-gist"] == "Reviewer comments: all resolved"
     assert answer["counters"]["digest"] == "1 unresolved reviewer comment"
 

@@ -4,7 +4,9 @@ page, shown in a frame; POST: the typed content's article and checks, as JSON); 
 paper (by arXiv id, fetched from arXiv on the worker when unknown) and removing one; and
 replying to, resolving and reopening reviewers' comments. Each answers a request of the
 page's script (``X-Requested-With: fetch``) with JSON, and a plain form with a redirect back
-to the editor and a message.
+to the editor and a message. Without the script, the add, remove and comment buttons submit
+the editor's form (``then``): the typed text is saved first, then the same code runs
+(``_then``), so nothing typed is lost.
 
 Permission is checked here and again by ``digest_save_content``: ``papers.change_digest``,
 and an author cannot edit a published, scheduled or archived digest."""
@@ -145,19 +147,59 @@ def editor_view(request, pk, *, model_admin):
     if _wants_json(request):
         return JsonResponse({"version": result.version, "changed": result.changed, "saved": saved})
     messages.success(request, saved)
+    if (answer := _then(request, digest, entries, result.version)) is not None:
+        return answer
     anchor = ""
     if moved := request.POST.get("move", "").partition(":")[0]:
         anchor = f"#entry-{moved}" if moved.isdigit() else ""
     return HttpResponseRedirect(request.path + anchor)
 
 
+def _then(request, digest, entries, version: str):
+    """Without JavaScript, the page's other buttons submit the editor's form too (``then``:
+    ``add``, ``remove:<entry id>``, ``reply:<comment id>`` with ``review-body-<id>``,
+    ``resolve:<id>``, ``reopen:<id>``), so the typed text is saved first: once it is, their
+    answer from ``version`` (the saved one), by the code of ``add_view``, ``remove_view``'s
+    confirmation and ``comment_view``; None when only saving was asked. An arXiv id left in
+    the add box counts as "Add paper": Enter there submits the form by its first button."""
+    post = request.POST
+    then = post.get("then", "")
+    if not then and post.get("arxiv", "").strip() and "move" not in post:
+        then = "add"
+    action, _sep, target = then.partition(":")
+    if action == "add" and not target:
+        return _add_paper(request, digest, post.get("arxiv", ""), base_version=version)
+    if not (target.isascii() and target.isdigit()):
+        return None
+    if action == "remove":
+        if int(target) not in {entry.pk for entry in entries}:
+            messages.error(request, _("This paper is no longer in the digest. Reload the page."))
+            return HttpResponseRedirect(_editor_url(digest))
+        # Its confirmation page, whose POST removes it from the version just saved.
+        return HttpResponseRedirect(
+            reverse("admin:papers_digest_editor_remove", args=[digest.pk, int(target)])
+        )
+    if action in ("reply", "resolve", "reopen"):
+        remark = _review_comments(digest).filter(pk=int(target)).first()
+        if remark is None:
+            messages.error(request, _("This comment is no longer there. Reload the page."))
+            return HttpResponseRedirect(_editor_url(digest))
+        body = post.get(f"review-body-{remark.pk}", "")
+        return _answer_comment(request, digest, remark, action, body)
+    return None
+
+
 def _page(request, model_admin, digest, entries, kinds, *, data=None, errors=None, **more):
+    typed = {}
     if data is not None:
-        data["raw"] = request.POST.dict()
+        data["raw"] = typed = request.POST.dict()
     fields, rows = forms.page_rows(digest, entries, kinds, data=data, errors=errors)
     groups = review.grouped(digest, entries)
     counts = review.unresolved(groups, entries)
     review.attach(rows, groups, counts)
+    all_comments = [comment for found in groups.values() for comment in found]
+    for comment in all_comments:  # a reply typed on a page whose save was refused
+        comment.typed_reply = typed.get(f"review-body-{comment.pk}", "")
     others = workflow.presence_touch(digest, request.user)
     shown = preview_context(digest, {}, kinds)
     context = {
@@ -180,7 +222,7 @@ def _page(request, model_admin, digest, entries, kinds, *, data=None, errors=Non
         "state": digest.get_status_display(),
         "digest_comments": groups.get(review.DIGEST, []),
         "digest_unresolved": counts.get(review.DIGEST, 0),
-        "all_comments": [comment for found in groups.values() for comment in found],
+        "typed_arxiv": typed.get("arxiv", ""),
         "preview_url": reverse("admin:papers_digest_editor_preview", args=[digest.pk]),
     }
     response = TemplateResponse(
@@ -261,16 +303,12 @@ def _conflict(request, digest, exc: services.EditConflict):
     return _refused(request, digest, exc.messages[0], 409)
 
 
-def _write(request, digest, service, **arguments):
-    """Run an editor write (``service``: add or remove a paper) from the page's version:
-    (its ContentSave, None), or (None, the answer saying why nothing was changed)."""
+def _write(request, digest, service, *, base_version: str, **arguments):
+    """Run an editor write (``service``: add or remove a paper) from ``base_version`` (the
+    page's, or the one the plain form's save just produced): (its ContentSave, None), or
+    (None, the answer saying why nothing was changed)."""
     try:
-        saved = service(
-            digest=digest,
-            by=request.user,
-            base_version=request.POST.get("base_version", ""),
-            **arguments,
-        )
+        saved = service(digest=digest, by=request.user, base_version=base_version, **arguments)
     except services.EditConflict as exc:
         return None, _conflict(request, digest, exc)
     except ValidationError as exc:
@@ -296,7 +334,19 @@ def add_view(request, pk, *, model_admin):
     digest, elsewhere = _editable(request, pk)
     if elsewhere:
         return _went_live(request, elsewhere)
-    value = request.POST.get("arxiv", "").strip()
+    return _add_paper(
+        request,
+        digest,
+        request.POST.get("arxiv", ""),
+        base_version=request.POST.get("base_version", ""),
+    )
+
+
+def _add_paper(request, digest, value: str, *, base_version: str):
+    """Add the paper ``value`` (an arXiv id or link) as the digest's last entry, from
+    ``base_version``: the answer of ``add_view``, and of the plain form's "Add paper" once
+    the typed text is saved (``editor_view``)."""
+    value = value.strip()
     if not value:
         return _refused(request, digest, _("Give an arXiv id or link, e.g. 2509.22445."))
     try:
@@ -323,7 +373,9 @@ def add_view(request, pk, *, model_admin):
         if paper is None:
             missing = _("arXiv has no paper %(id)s. Nothing was changed.") % {"id": arxiv_id}
             return _refused(request, digest, missing)
-    saved, refusal = _write(request, digest, services.digest_add_paper, paper=paper)
+    saved, refusal = _write(
+        request, digest, services.digest_add_paper, base_version=base_version, paper=paper
+    )
     if refusal is not None:
         return refusal
     entry = Entry.objects.get(digest=digest, paper=paper)
@@ -340,20 +392,8 @@ def add_view(request, pk, *, model_admin):
     html = render_to_string(
         "admin/papers/digest/_editor_entry.html", {"row": row, "digest": digest}, request
     )
-    threads = [*row.comments, *(c for box in row.sections for c in box.comments)]
-    forms_html = render_to_string(
-        "admin/papers/digest/_editor_review_forms.html",
-        {"comments": threads, "digest": digest},
-        request,
-    )
     return JsonResponse(
-        {
-            "version": saved.version,
-            "entry": entry.pk,
-            "html": html,
-            "forms": forms_html,
-            "saved": message,
-        }
+        {"version": saved.version, "entry": entry.pk, "html": html, "saved": message}
     )
 
 
@@ -400,7 +440,13 @@ def remove_view(request, pk, entry_id, *, model_admin):
         return TemplateResponse(request, "admin/papers/digest/editor_remove.html", context)
     if request.method != "POST":
         return HttpResponseNotAllowed(["GET", "POST"])
-    saved, refusal = _write(request, digest, services.digest_remove_entry, entry_id=entry_id)
+    saved, refusal = _write(
+        request,
+        digest,
+        services.digest_remove_entry,
+        base_version=request.POST.get("base_version", ""),
+        entry_id=entry_id,
+    )
     if refusal is not None:
         return refusal
     message = _("Paper removed from the digest.")
@@ -421,16 +467,27 @@ def comment_view(request, pk, comment, *, model_admin):
     digest = get_object_or_404(Digest, pk=pk)
     if not model_admin.has_view_or_change_permission(request, digest):
         raise PermissionDenied
-    live = digest.working_copy_of if digest.is_working_copy else digest
-    remark = get_object_or_404(ReviewComment, pk=comment, digest=live)
+    remark = get_object_or_404(_review_comments(digest), pk=comment)
     if request.method != "POST":
         return HttpResponseNotAllowed(["POST"])
-    action = request.POST.get("action", "")
+    return _answer_comment(
+        request, digest, remark, request.POST.get("action", ""), request.POST.get("body", "")
+    )
+
+
+def _review_comments(digest):
+    """The reviewers' comments the digest's editor shows (kept on the live digest)."""
+    live = digest.working_copy_of if digest.is_working_copy else digest
+    return ReviewComment.objects.filter(digest=live)
+
+
+def _answer_comment(request, digest, remark, action: str, body: str):
+    """Reply to (with ``body``), resolve or reopen ``remark``: the answer of
+    ``comment_view``, and of the plain form's comment buttons once the typed text is saved
+    (``editor_view``). Permission is checked by the services."""
     try:
         if action == "reply":
-            services.review_comment_reply(
-                comment=remark, by=request.user, body=request.POST.get("body", "")
-            )
+            services.review_comment_reply(comment=remark, by=request.user, body=body)
             done = _("Reply sent.")
         elif action in ("resolve", "reopen"):
             services.review_comment_resolve(
@@ -461,7 +518,7 @@ def comment_view(request, pk, comment, *, model_admin):
     elsewhere_paper = review.group_of(thread, {e.paper_id: e for e in entries}) == review.DIGEST
     html = render_to_string(
         "admin/papers/digest/_editor_comment.html",
-        {"comment": thread, "show_target": elsewhere_paper},
+        {"comment": thread, "show_target": elsewhere_paper, "digest": digest},
         request,
     )
     return JsonResponse({"html": html, "counters": counters, "message": done})

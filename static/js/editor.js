@@ -1,5 +1,7 @@
 /* The one-page digest editor (templates/admin/papers/digest/editor.html). The page works
-   without this file as a plain form (move buttons post it); this adds:
+   without this file as a plain form: its move, add, remove and comment buttons post it
+   (``move`` / ``then``), so the typed text is saved before the server does what they ask.
+   This adds:
    - text boxes that grow with their text, and per-section character counters;
    - the preview beside the form, re-rendered by the server (the public templates) a moment
      after typing stops, with the checks panel;
@@ -9,7 +11,9 @@
    - reordering papers by drag and drop, by the move buttons and by Alt+Up / Alt+Down;
    - adding a paper by arXiv id and removing one (after a confirmation), each after the
      typed text is saved, so the version the page works from stays the stored one;
-   - replying to, resolving and reopening reviewers' comments in place. */
+   - replying to, resolving and reopening reviewers' comments in place.
+   Those buttons are caught here and sent to their own addresses (their data-url); the add
+   box and reply boxes (data-action-field) are never part of a save or a preview. */
 (function () {
   "use strict";
 
@@ -66,6 +70,9 @@
   function formData() {
     var data = new FormData(form);
     data.delete("move");
+    Array.prototype.forEach.call(form.querySelectorAll("[data-action-field]"), function (field) {
+      data.delete(field.name);
+    });
     return data;
   }
 
@@ -255,8 +262,8 @@
 
   form.addEventListener("input", function (event) {
     var box = event.target;
-    if (box.form !== form) {
-      return; // the add box and reply boxes belong to their own forms
+    if (box.form !== form || box.hasAttribute("data-action-field")) {
+      return; // the add box and reply boxes are not the digest's text
     }
     if (box.tagName === "TEXTAREA") {
       fit(box);
@@ -266,7 +273,8 @@
   });
 
   form.addEventListener("submit", function (event) {
-    // "Save now" (a move button is handled below): save in place, no reload.
+    // "Save now" (the move, add, remove and comment buttons are handled below, on their
+    // click): save in place, no reload.
     event.preventDefault();
     dirty = true;
     save();
@@ -446,7 +454,6 @@
     });
   }
 
-  var addForm = document.getElementById("editor-add-form");
   var addBox = document.getElementById("editor-add-arxiv");
   var addStatus = document.getElementById("editor-add-status");
   var addButton = document.getElementById("editor-add-button");
@@ -456,9 +463,6 @@
     holder.innerHTML = answer.html;
     var item = holder.firstElementChild;
     list.appendChild(item);
-    if (answer.forms) {
-      addForm.insertAdjacentHTML("afterend", answer.forms);
-    }
     Array.prototype.forEach.call(item.querySelectorAll("textarea.editor-grow"), fit);
     renumber();
     version.value = answer.version;
@@ -470,8 +474,9 @@
   }
 
   function addPaper() {
-    var data = new FormData(addForm);
-    return send(addForm.getAttribute("action"), data).then(function (result) {
+    var data = new FormData();
+    data.set("arxiv", addBox.value);
+    return send(addButton.dataset.url, data).then(function (result) {
       var answer = result.answer;
       if (result.status === 200) {
         added(answer);
@@ -514,8 +519,7 @@
       });
   }
 
-  addForm.addEventListener("submit", function (event) {
-    event.preventDefault();
+  function startAdding() {
     if (addButton.disabled) {
       return;
     }
@@ -529,17 +533,30 @@
       .then(function () {
         addButton.disabled = false;
       });
+  }
+
+  addButton.addEventListener("click", function (event) {
+    event.preventDefault();
+    startAdding();
   });
 
-  function removePaper(link) {
-    var item = link.closest(".editor-entry");
+  // Enter in the add box adds (it would submit the form by its first button, "Save now").
+  addBox.addEventListener("keydown", function (event) {
+    if (event.key === "Enter" && !event.isComposing) {
+      event.preventDefault();
+      startAdding();
+    }
+  });
+
+  function removePaper(button) {
+    var item = button.closest(".editor-entry");
     var title = item.querySelector("h3 [lang]").textContent;
     if (!window.confirm(text.textConfirmRemove.replace("{title}", title))) {
       return;
     }
     flush()
       .then(function () {
-        return send(link.href, new FormData());
+        return send(button.dataset.url, new FormData());
       })
       .then(function (result) {
         var answer = result.answer;
@@ -563,28 +580,32 @@
   }
 
   list.addEventListener("click", function (event) {
-    var link = event.target.closest("a.editor-remove");
-    if (link) {
+    var button = event.target.closest("button.editor-remove");
+    if (button) {
       event.preventDefault();
-      removePaper(link);
+      removePaper(button);
     }
   });
 
   // --- reviewers' comments -----------------------------------------------------------------
 
-  document.addEventListener("submit", function (event) {
-    var reviewForm = event.target.closest("form.editor-review-form");
-    if (!reviewForm) {
+  // A comment's buttons: then="reply:<id>", "resolve:<id>" or "reopen:<id>".
+  form.addEventListener("click", function (event) {
+    var button = event.target.closest("button[name=then]");
+    var asked = button && /^(reply|resolve|reopen):(\d+)$/.exec(button.value);
+    if (!asked) {
       return;
     }
     event.preventDefault();
-    var data = new FormData(reviewForm);
-    if (event.submitter && event.submitter.name) {
-      data.set(event.submitter.name, event.submitter.value);
+    var action = asked[1];
+    var id = asked[2];
+    var data = new FormData();
+    data.set("action", action);
+    if (action === "reply") {
+      data.set("body", document.getElementById("review-reply-" + id).value);
     }
-    var action = data.get("action");
-    var id = reviewForm.id.replace("review-form-", "");
-    post(reviewForm.getAttribute("action"), { body: data })
+    data.set("csrfmiddlewaretoken", form.elements.csrfmiddlewaretoken.value);
+    post(document.getElementById("review-" + id).dataset.url, { body: data })
       .then(function (response) {
         return response.json().then(function (answer) {
           return { status: response.status, answer: answer };
@@ -608,7 +629,7 @@
         var focus =
           action === "reply"
             ? thread.querySelector("textarea")
-            : thread.querySelector("button[value=resolve], button[value=reopen]");
+            : thread.querySelector("button[value^='resolve:'], button[value^='reopen:']");
         if (focus) {
           focus.focus();
         }
