@@ -6,6 +6,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpResponseRedirect
 from django.shortcuts import render
 from django.utils.cache import patch_cache_control
+from django.utils.text import Truncator
 from django.views.decorators.http import require_POST
 
 from editorial import services, workflow
@@ -53,13 +54,12 @@ def _review_context(request, link, entries, review: dict) -> dict:
     """The reviewers' comments under a shared digest and the form to add one: on the
     digest or on one section of one of its papers."""
     kinds = list(SectionKind.objects.all())
-    targets = [
+    targets = [  # one group of sections per paper
         (
-            f"{entry.paper_id}:{kind.slug}",
-            f"{entry.position}. {entry.paper.title[:60]} · {kind.name_zh}",
+            f"{entry.position}. {Truncator(entry.paper.title).chars(60)}",
+            [(f"{entry.paper_id}:{kind.slug}", kind.name_zh) for kind in kinds],
         )
         for entry in entries
-        for kind in kinds
     ]
     comments = (
         ReviewComment.objects.filter(digest=link.digest_id, parent=None)

@@ -4,6 +4,7 @@ editor, reply and resolve them; the authors and editors are emailed with absolut
 The link's expiry and revocation apply to commenting too."""
 
 import datetime
+import re
 
 import pytest
 from django.core import mail
@@ -71,6 +72,23 @@ def test_a_reviewer_comments_on_one_section_and_the_authors_and_editors_are_told
     assert comment.name == "王老师" and comment.link == link
     thanks = reviewer.get(response["Location"]).content.decode()
     assert "不足部分漏了数据集的偏差" in thanks
+
+
+def test_the_sections_to_comment_on_are_grouped_under_each_paper(shared):
+    digest, link = shared
+    first = digest.entries.order_by("position").first()
+    first.paper.title = "An Extremely Long Title About Asymptotically Optimal Description Lengths"
+    first.paper.save()
+    page = Client().get(link.get_absolute_url()).content.decode()
+    # One group per paper, named by its position and title (a long one shortened with "…"),
+    # holding its sections by their names.
+    assert re.search(
+        r'<optgroup label="1\. An Extremely Long Title About Asymptotically '
+        r'Optimal D[a-z]*(…|\.\.\.)">',
+        page,
+    )
+    assert page.count("<optgroup") == 2
+    assert f'<option value="{first.paper_id}:limitations">不足</option>' in page
 
 
 def test_the_editor_sees_the_comment_beside_the_paper_replies_and_resolves_it(shared, people):
