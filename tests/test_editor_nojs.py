@@ -70,7 +70,7 @@ def test_add_paper_saves_the_typed_text_then_adds_the_paper(draft, author):
     assert summary(draft) == "加论文前写的摘要"
     assert entry.position == 4
     page = client.get(response["Location"]).content.decode()
-    assert "Saved at" in page and "2509.30011 added as paper 4." in page  # "ArXiv:…" (capfirst)
+    assert "Saved at" in page and "arXiv:2509.30011 added as paper 4." in page
     assert "加论文前写的摘要" in page and f'name="e{entry.pk}-title_zh"' in page
 
 
