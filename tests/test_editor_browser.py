@@ -334,12 +334,8 @@ def test_an_item_not_on_arxiv_shows_its_source_and_is_not_asked_for_an_abstract(
     _close(page)
 
 
-def test_without_javascript_the_editor_is_a_plain_form_that_saves_and_moves(
-    browser,  # noqa: F811
-    live_server,
-    people,
-):
-    author, editor, digest = people
+def _open_without_script(browser, live_server, digest):  # noqa: F811
+    """The author's editor of ``digest`` in a browser with JavaScript off: (context, page)."""
     context = browser.new_context(
         locale="en-US", viewport={"width": 1280, "height": 900}, java_script_enabled=False
     )
@@ -349,6 +345,16 @@ def test_without_javascript_the_editor_is_a_plain_form_that_saves_and_moves(
     page.fill("#id_password", PASSWORD)
     page.click("input[type=submit]")
     page.goto(f"{live_server.url}/admin/papers/digest/{digest.pk}/editor/")
+    return context, page
+
+
+def test_without_javascript_the_editor_is_a_plain_form_that_saves_and_moves(
+    browser,  # noqa: F811
+    live_server,
+    people,
+):
+    author, editor, digest = people
+    context, page = _open_without_script(browser, live_server, digest)
     a, b, c = _order(page)
     page.fill("#id_summary", "没有脚本时写的摘要")
     with page.expect_navigation():
@@ -368,15 +374,7 @@ def test_without_javascript_add_paper_saves_the_typed_section_then_adds_the_pape
 ):
     author, editor, digest = people
     extra = factories.paper(arxiv_id="2509.30003", title="A Paper Added Without a Script")
-    context = browser.new_context(
-        locale="en-US", viewport={"width": 1280, "height": 900}, java_script_enabled=False
-    )
-    page = context.new_page()
-    page.goto(live_server.url + "/admin/login/")
-    page.fill("#id_username", "author")
-    page.fill("#id_password", PASSWORD)
-    page.click("input[type=submit]")
-    page.goto(f"{live_server.url}/admin/papers/digest/{digest.pk}/editor/")
+    context, page = _open_without_script(browser, live_server, digest)
     a, b, c = _order(page)
     page.fill(f"#id_e{b}-s-summary", "没有脚本时写的主旨，加论文前没按保存")
     page.fill("#editor-add-arxiv", "2509.30003")
