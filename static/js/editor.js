@@ -604,13 +604,7 @@
     if (action === "reply") {
       data.set("body", document.getElementById("review-reply-" + id).value);
     }
-    data.set("csrfmiddlewaretoken", form.elements.csrfmiddlewaretoken.value);
-    post(document.getElementById("review-" + id).dataset.url, { body: data })
-      .then(function (response) {
-        return response.json().then(function (answer) {
-          return { status: response.status, answer: answer };
-        });
-      })
+    send(document.getElementById("review-" + id).dataset.url, data)
       .then(function (result) {
         var answer = result.answer;
         var thread = document.getElementById("review-" + id);
